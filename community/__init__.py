@@ -1,0 +1,1 @@
+"""Forums, moderation and (later) VIP events."""

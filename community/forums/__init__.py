@@ -1,0 +1,1 @@
+"""Forums: categories, threads, posts, reactions and read state."""

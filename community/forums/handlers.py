@@ -1,0 +1,70 @@
+"""What committed forum events set off: live thread updates and members' notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from community.forums import services
+from server import events, outbox, runtime
+from server.auth import Actor
+from server.errors import DomainError
+from server.notifications import notify
+from server.realtime import channel_rule
+
+
+@channel_rule("thread")
+async def may_follow_thread(actor: Actor, key: str) -> bool:
+    if not key.isdigit():
+        return False
+    try:
+        await services.readable_thread(actor, int(key))
+    except DomainError:
+        return False
+    return True
+
+
+@outbox.handler(
+    "forums.live",
+    events.PostCreated, events.PostEdited, events.PostDeleted,
+    events.ReactionAdded, events.ReactionRemoved, events.ThreadUpdated,
+)
+async def publish_thread_activity(event_id: int, event: events.Event) -> None:
+    data: Any
+    if isinstance(event, events.PostCreated | events.PostEdited):
+        post = await services.post_out(event.post_id)
+        if post is None:
+            return
+        data = msgspec.to_builtins(post)
+    elif isinstance(event, events.PostDeleted):
+        data = {"post_id": event.post_id}
+    elif isinstance(event, events.ReactionAdded | events.ReactionRemoved):
+        summary = await services.reaction_summary(event.post_id)
+        data = {"post_id": event.post_id, "kind": event.kind, "member_id": event.member_id,
+                "reactions": summary.reactions}
+    elif isinstance(event, events.ThreadUpdated):
+        data = {"thread_id": event.thread_id}
+    else:
+        return
+    await runtime.current().broker.publish(
+        f"thread:{event.thread_id}", events.event_type(event), data, message_id=str(event_id)
+    )
+
+
+@outbox.handler("forums.notify", events.PostCreated, events.ReactionAdded)
+async def notify_members(event_id: int, event: events.Event) -> None:
+    if isinstance(event, events.PostCreated):
+        if event.reply_to_author_id is None or event.reply_to_author_id == event.author_id:
+            return
+        await notify(event.reply_to_author_id, "reply", event_id, {
+            "thread_id": event.thread_id, "post_id": event.post_id,
+            "post_number": event.post_number, "by_member_id": event.author_id,
+        })
+    elif isinstance(event, events.ReactionAdded):
+        if event.post_author_id == event.member_id:
+            return
+        await notify(event.post_author_id, "reaction", event_id, {
+            "thread_id": event.thread_id, "post_id": event.post_id, "kind": event.kind,
+            "by_member_id": event.member_id,
+        })

@@ -1,0 +1,134 @@
+"""API shapes for categories, threads, posts and reactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+
+REACTION_KINDS = ("like", "love", "laugh", "insightful", "thanks")
+
+Title = Annotated[str, msgspec.Meta(min_length=3, max_length=200)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
+Slug = Annotated[str, msgspec.Meta(min_length=2, max_length=80, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+Visibility = Annotated[str, msgspec.Meta(pattern=r"^(public|members)$")]
+ReactionKind = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(REACTION_KINDS) + ")$")]
+
+
+class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    slug: Slug
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    parent_id: int | None = None
+    position: int = 0
+    visibility: Visibility = "public"
+    brand_id: int | None = None
+
+
+class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
+    description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    position: int | None = None
+    visibility: Visibility | None = None
+
+
+class CategoryOut(msgspec.Struct):
+    id: int
+    name: str
+    slug: str
+    description: str
+    parent_id: int | None
+    position: int
+    visibility: str
+    brand_id: int | None
+    thread_count: int
+
+
+class Author(msgspec.Struct):
+    id: int
+    handle: str
+    display_name: str
+
+
+class ThreadIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    body: Body
+
+
+class ThreadPatch(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    pinned: bool | None = None
+    locked: bool | None = None
+
+
+class ThreadOut(msgspec.Struct):
+    id: int
+    category_id: int
+    title: str
+    author: Author
+    pinned: bool
+    locked: bool
+    created_at: dt.datetime
+    last_activity_at: dt.datetime
+    post_count: int
+    highest_post_number: int
+    # For a signed-in member: posts after the last one they read; None when anonymous.
+    unread_count: int | None = None
+
+
+class ThreadPage(msgspec.Struct):
+    items: list[ThreadOut]
+    next_cursor: str | None
+
+
+class PostIn(msgspec.Struct, forbid_unknown_fields=True):
+    body: Body
+    reply_to_post_id: int | None = None
+
+
+class PostPatch(msgspec.Struct, forbid_unknown_fields=True):
+    body: Body
+
+
+class PostOut(msgspec.Struct):
+    id: int
+    thread_id: int
+    post_number: int
+    author: Author
+    reply_to_post_id: int | None
+    raw: str
+    html: str
+    revision: int
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    reactions: dict[str, int]
+    my_reactions: list[str]
+
+
+class PostPage(msgspec.Struct):
+    thread: ThreadOut
+    items: list[PostOut]
+    next_cursor: int | None
+
+
+class RevisionOut(msgspec.Struct):
+    revision: int
+    raw: str
+    editor: Author
+    created_at: dt.datetime
+
+
+class ReactionIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: ReactionKind
+
+
+class ReactionsOut(msgspec.Struct):
+    post_id: int
+    reactions: dict[str, int]
+    my_reactions: list[str]
+
+
+class CreatedThread(msgspec.Struct):
+    thread: ThreadOut
+    post: PostOut

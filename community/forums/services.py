@@ -1,0 +1,504 @@
+"""Forum rules: who may read and write what, and how threads, posts and reactions change.
+
+Every write runs in a unit of work that also records its outbox event, so realtime updates,
+notifications and (later) points follow from committed changes only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from community.forums.schemas import (
+    Author,
+    CategoryIn,
+    CategoryOut,
+    CategoryPatch,
+    PostIn,
+    PostOut,
+    PostPage,
+    PostPatch,
+    ReactionsOut,
+    RevisionOut,
+    ThreadIn,
+    ThreadOut,
+    ThreadPage,
+    ThreadPatch,
+)
+from community.forums.tables import Category, Post, PostRevision, Reaction, Thread, ThreadRead
+from server import db, events, outbox
+from server.accounts.services import get_brand, members_by_id
+from server.auth import Actor
+from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.markup import render
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- reading rules -----------------------------------------------------------------------
+
+
+async def _category_row(category_id: int) -> dict[str, Any]:
+    rows = await Category.select().where(Category.id == category_id)
+    if not rows:
+        raise NotFound(f"category {category_id} does not exist")
+    return rows[0]
+
+
+def _check_readable(actor: Actor, category: dict[str, Any]) -> None:
+    if category["visibility"] == "members" and not actor.signed_in:
+        raise Forbidden("this category is for signed-in members; sign in to read it")
+
+
+async def readable_thread(actor: Actor, thread_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    rows = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
+    if not rows:
+        raise NotFound(f"thread {thread_id} does not exist")
+    category = await _category_row(rows[0]["category"])
+    _check_readable(actor, category)
+    return rows[0], category
+
+
+async def _readable_post(actor: Actor, post_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    rows = await Post.select().where((Post.id == post_id) & Post.deleted_at.is_null())
+    if not rows:
+        raise NotFound(f"post {post_id} does not exist")
+    thread, _ = await readable_thread(actor, rows[0]["thread"])
+    return rows[0], thread
+
+
+def _may_write(actor: Actor, thread: dict[str, Any]) -> int:
+    member_id = actor.member()
+    if thread["locked"] and not actor.is_moderator:
+        raise Forbidden("this thread is locked; it takes no new replies or edits")
+    return member_id
+
+
+# --- shaping -----------------------------------------------------------------------------
+
+
+async def _authors(ids: set[int]) -> dict[int, Author]:
+    members = await members_by_id(ids)
+    return {i: Author(id=m.id, handle=m.handle, display_name=m.display_name)
+            for i, m in members.items()}
+
+
+def _thread_out(row: dict[str, Any], author: Author, unread: int | None = None) -> ThreadOut:
+    return ThreadOut(
+        id=row["id"], category_id=row["category"], title=row["title"], author=author,
+        pinned=bool(row["pinned"]), locked=bool(row["locked"]), created_at=row["created_at"],
+        last_activity_at=row["last_activity_at"], post_count=row["post_count"],
+        highest_post_number=row["highest_post_number"], unread_count=unread,
+    )
+
+
+async def _reactions(post_ids: list[int], member_id: int | None
+                     ) -> tuple[dict[int, dict[str, int]], dict[int, list[str]]]:
+    counts: dict[int, dict[str, int]] = {i: {} for i in post_ids}
+    mine: dict[int, list[str]] = {i: [] for i in post_ids}
+    if not post_ids:
+        return counts, mine
+    rows = await Reaction.select(Reaction.post, Reaction.kind, Count(alias="n")).where(
+        Reaction.post.is_in(post_ids)
+    ).group_by(Reaction.post, Reaction.kind)
+    for r in rows:
+        counts[r["post"]][r["kind"]] = int(r["n"])
+    if member_id is not None:
+        own = await Reaction.select(Reaction.post, Reaction.kind).where(
+            Reaction.post.is_in(post_ids) & (Reaction.member == member_id)
+        )
+        for r in own:
+            mine[r["post"]].append(r["kind"])
+    return counts, mine
+
+
+async def _posts_out(rows: list[dict[str, Any]], member_id: int | None) -> list[PostOut]:
+    authors = await _authors({r["author"] for r in rows})
+    counts, mine = await _reactions([r["id"] for r in rows], member_id)
+    return [
+        PostOut(
+            id=r["id"], thread_id=r["thread"], post_number=r["post_number"],
+            author=authors[r["author"]], reply_to_post_id=r["reply_to"], raw=r["markdown"],
+            html=r["html"], revision=r["revision"], created_at=r["created_at"],
+            edited_at=r["edited_at"], reactions=counts[r["id"]], my_reactions=sorted(mine[r["id"]]),
+        )
+        for r in rows
+    ]
+
+
+async def post_out(post_id: int, member_id: int | None = None) -> PostOut | None:
+    """A live post as any reader sees it; None once deleted."""
+    rows = await Post.select().where((Post.id == post_id) & Post.deleted_at.is_null())
+    return (await _posts_out(rows, member_id))[0] if rows else None
+
+
+async def reaction_summary(post_id: int, member_id: int | None = None) -> ReactionsOut:
+    counts, mine = await _reactions([post_id], member_id)
+    return ReactionsOut(post_id=post_id, reactions=counts[post_id], my_reactions=sorted(mine[post_id]))
+
+
+# --- categories ----------------------------------------------------------------------------
+
+
+async def list_categories(actor: Actor) -> list[CategoryOut]:
+    rows = await Category.select().order_by(Category.position).order_by(Category.id)
+    counts = {
+        r["category"]: int(r["n"])
+        for r in await Thread.select(Thread.category, Count(alias="n"))
+        .where(Thread.deleted_at.is_null())
+        .group_by(Thread.category)
+    }
+    return [
+        _category_out(r, counts.get(r["id"], 0))
+        for r in rows
+        if r["visibility"] == "public" or actor.signed_in
+    ]
+
+
+def _category_out(row: dict[str, Any], thread_count: int) -> CategoryOut:
+    return CategoryOut(
+        id=row["id"], name=row["name"], slug=row["slug"], description=row["description"],
+        parent_id=row["parent"], position=row["position"], visibility=row["visibility"],
+        brand_id=row["brand"], thread_count=thread_count,
+    )
+
+
+async def create_category(actor: Actor, data: CategoryIn) -> CategoryOut:
+    if not actor.is_admin:
+        raise Forbidden("only admins manage categories")
+    if data.parent_id is not None:
+        parent = await _category_row(data.parent_id)
+        if parent["parent"] is not None:
+            raise Invalid("categories nest one level deep: the parent has a parent already")
+    if data.brand_id is not None:
+        await get_brand(data.brand_id)
+    try:
+        rows = await Category.insert(
+            Category(name=data.name, slug=data.slug, description=data.description,
+                     parent=data.parent_id, position=data.position, visibility=data.visibility,
+                     brand=data.brand_id)
+        ).returning(Category.id)
+    except Exception as exc:
+        if db.is_unique_violation(exc):
+            raise Conflict(f"a category with slug '{data.slug}' exists") from None
+        raise
+    return _category_out(await _category_row(int(rows[0]["id"])), 0)
+
+
+async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:
+    if not actor.is_admin:
+        raise Forbidden("only admins manage categories")
+    await _category_row(category_id)
+    changes: dict[Any, Any] = {
+        column: value
+        for column, value in (
+            (Category.name, data.name), (Category.description, data.description),
+            (Category.position, data.position), (Category.visibility, data.visibility),
+        )
+        if value is not None
+    }
+    if changes:
+        await Category.update(changes).where(Category.id == category_id)
+    count = await Thread.count().where(
+        (Thread.category == category_id) & Thread.deleted_at.is_null()
+    )
+    return _category_out(await _category_row(category_id), int(count))
+
+
+# --- threads -------------------------------------------------------------------------------
+
+
+def _encode_cursor(pinned: bool, last_post_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{int(pinned)}:{last_post_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[bool, int]:
+    try:
+        pinned, _, last = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        return pinned == "1", int(last)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("the cursor is not one this API handed out") from None
+
+
+async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit: int) -> ThreadPage:
+    """Pinned first, then by last activity (newest post), newest first."""
+    _check_readable(actor, await _category_row(category_id))
+    query = Thread.select().where((Thread.category == category_id) & Thread.deleted_at.is_null())
+    if cursor:
+        pinned, last = _decode_cursor(cursor)
+        unpinned = Thread.pinned == False  # noqa: E712
+        older = Thread.last_post_id < last
+        # After a pinned thread come older pinned ones, then every unpinned one.
+        query = query.where(((Thread.pinned == True) & older) | unpinned if pinned  # noqa: E712
+                            else unpinned & older)
+    rows = await query.order_by(Thread.pinned, Thread.last_post_id, ascending=False).limit(limit + 1)
+    page = rows[:limit]
+    authors = await _authors({r["author"] for r in page})
+    unread: dict[int, int] = {}
+    if actor.member_id is not None and page:
+        reads = await ThreadRead.select(ThreadRead.thread, ThreadRead.last_read_post_number).where(
+            (ThreadRead.member == actor.member_id) & ThreadRead.thread.is_in([r["id"] for r in page])
+        )
+        last_read = {r["thread"]: r["last_read_post_number"] for r in reads}
+        unread = {r["id"]: max(0, r["highest_post_number"] - last_read.get(r["id"], 0)) for r in page}
+    items = [_thread_out(r, authors[r["author"]], unread.get(r["id"]) if unread else None)
+             for r in page]
+    next_cursor = None
+    if len(rows) > limit:
+        last_row = page[-1]
+        next_cursor = _encode_cursor(bool(last_row["pinned"]), last_row["last_post_id"])
+    return ThreadPage(items=items, next_cursor=next_cursor)
+
+
+async def _mark_read(member_id: int, thread_id: int, post_number: int) -> None:
+    await db.fetch(
+        "INSERT INTO forum_thread_read (member, thread, last_read_post_number) "
+        "VALUES ({}, {}, {}) ON CONFLICT (member, thread) DO UPDATE "
+        "SET last_read_post_number = excluded.last_read_post_number "
+        "WHERE forum_thread_read.last_read_post_number < excluded.last_read_post_number",
+        member_id, thread_id, post_number,
+    )
+
+
+async def _insert_post(thread: dict[str, Any], author_id: int, body: str,
+                       reply_to: dict[str, Any] | None) -> tuple[int, int]:
+    """Inside a unit of work: take the next post number atomically and write the post."""
+    now = _now()
+    numbered = await Thread.update({
+        Thread.highest_post_number: Thread.highest_post_number + 1,
+        Thread.post_count: Thread.post_count + 1,
+        Thread.last_activity_at: now,
+    }).where(Thread.id == thread["id"]).returning(Thread.highest_post_number)
+    post_number = int(numbered[0]["highest_post_number"])
+    rows = await Post.insert(
+        Post(thread=thread["id"], author=author_id, post_number=post_number,
+             reply_to=reply_to["id"] if reply_to else None, markdown=body, html=render(body),
+             created_at=now)
+    ).returning(Post.id)
+    post_id = int(rows[0]["id"])
+    await PostRevision.insert(
+        PostRevision(post=post_id, revision=1, markdown=body, editor=author_id, created_at=now)
+    )
+    await Thread.update({Thread.last_post_id: post_id}).where(Thread.id == thread["id"])
+    await _mark_read(author_id, thread["id"], post_number)
+    await outbox.emit(events.PostCreated(
+        post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
+        author_id=author_id, post_number=post_number,
+        reply_to_post_id=reply_to["id"] if reply_to else None,
+        reply_to_author_id=reply_to["author"] if reply_to else None,
+    ))
+    return post_id, post_number
+
+
+async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple[ThreadOut, PostOut]:
+    member_id = actor.member()
+    _check_readable(actor, await _category_row(category_id))
+    title = data.title.strip()
+    if len(title) < 3:
+        raise Invalid("the title needs at least 3 visible characters")
+    async with outbox.unit_of_work():
+        rows = await Thread.insert(
+            Thread(category=category_id, author=member_id, title=title)
+        ).returning(Thread.id)
+        thread = (await Thread.select().where(Thread.id == rows[0]["id"]))[0]
+        post_id, _ = await _insert_post(thread, member_id, data.body, None)
+        await outbox.emit(events.ThreadCreated(
+            thread_id=thread["id"], category_id=category_id, author_id=member_id, post_id=post_id,
+        ))
+    thread_row, _ = await readable_thread(actor, thread["id"])
+    authors = await _authors({member_id})
+    post = await post_out(post_id, member_id)
+    assert post is not None
+    return _thread_out(thread_row, authors[member_id], 0), post
+
+
+async def get_thread(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage:
+    """A page of live posts after post number `after`; reading it marks it read."""
+    thread, _ = await readable_thread(actor, thread_id)
+    rows = await Post.select().where(
+        (Post.thread == thread_id) & Post.deleted_at.is_null() & (Post.post_number > after)
+    ).order_by(Post.post_number).limit(limit + 1)
+    page = rows[:limit]
+    posts = await _posts_out(page, actor.member_id)
+    unread = None
+    if actor.member_id is not None:
+        if page:
+            await _mark_read(actor.member_id, thread_id, page[-1]["post_number"])
+        read = await ThreadRead.select(ThreadRead.last_read_post_number).where(
+            (ThreadRead.member == actor.member_id) & (ThreadRead.thread == thread_id)
+        )
+        last_read = read[0]["last_read_post_number"] if read else 0
+        unread = max(0, thread["highest_post_number"] - last_read)
+    authors = await _authors({thread["author"]})
+    return PostPage(
+        thread=_thread_out(thread, authors[thread["author"]], unread),
+        items=posts,
+        next_cursor=page[-1]["post_number"] if len(rows) > limit else None,
+    )
+
+
+async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:
+    thread, _ = await readable_thread(actor, thread_id)
+    member_id = actor.member()
+    if (data.pinned is not None or data.locked is not None) and not actor.is_moderator:
+        raise Forbidden("only moderators pin or lock threads")
+    changes: dict[Any, Any] = {}
+    if data.title is not None:
+        if thread["author"] != member_id and not actor.is_moderator:
+            raise Forbidden("only the author or a moderator can retitle a thread")
+        if thread["locked"] and not actor.is_moderator:
+            raise Forbidden("this thread is locked")
+        if len(data.title.strip()) < 3:
+            raise Invalid("the title needs at least 3 visible characters")
+        changes[Thread.title] = data.title.strip()
+    if data.pinned is not None:
+        changes[Thread.pinned] = data.pinned
+    if data.locked is not None:
+        changes[Thread.locked] = data.locked
+    if changes:
+        async with outbox.unit_of_work():
+            await Thread.update(changes).where(Thread.id == thread_id)
+            await outbox.emit(events.ThreadUpdated(
+                thread_id=thread_id, category_id=thread["category"], editor_id=member_id,
+            ))
+    thread, _ = await readable_thread(actor, thread_id)
+    authors = await _authors({thread["author"]})
+    return _thread_out(thread, authors[thread["author"]])
+
+
+# --- posts ---------------------------------------------------------------------------------
+
+
+async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
+    thread, _ = await readable_thread(actor, thread_id)
+    member_id = _may_write(actor, thread)
+    reply_to = None
+    if data.reply_to_post_id is not None:
+        rows = await Post.select().where(
+            (Post.id == data.reply_to_post_id) & Post.deleted_at.is_null()
+        )
+        if not rows or rows[0]["thread"] != thread_id:
+            raise Invalid(f"post {data.reply_to_post_id} is not a live post in thread {thread_id}")
+        reply_to = rows[0]
+    async with outbox.unit_of_work():
+        # Re-read under the write lock: a lock or delete that just committed wins.
+        current = await Thread.select(Thread.locked, Thread.deleted_at).where(Thread.id == thread_id)
+        if current[0]["deleted_at"] is not None:
+            raise NotFound(f"thread {thread_id} does not exist")
+        if current[0]["locked"] and not actor.is_moderator:
+            raise Forbidden("this thread is locked; it takes no new replies or edits")
+        post_id, _ = await _insert_post(thread, member_id, data.body, reply_to)
+    post = await post_out(post_id, member_id)
+    assert post is not None
+    return post
+
+
+async def get_post(actor: Actor, post_id: int) -> PostOut:
+    await _readable_post(actor, post_id)
+    post = await post_out(post_id, actor.member_id)
+    if post is None:
+        raise NotFound(f"post {post_id} does not exist")
+    return post
+
+
+async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
+    post, thread = await _readable_post(actor, post_id)
+    member_id = _may_write(actor, thread)
+    if post["author"] != member_id and not actor.is_moderator:
+        raise Forbidden("only the author or a moderator can edit this post")
+    if data.body == post["markdown"]:
+        return await get_post(actor, post_id)
+    now = _now()
+    async with outbox.unit_of_work():
+        updated = await Post.update({
+            Post.markdown: data.body, Post.html: render(data.body),
+            Post.revision: Post.revision + 1, Post.edited_at: now,
+        }).where(
+            (Post.id == post_id) & (Post.revision == post["revision"]) & Post.deleted_at.is_null()
+        ).returning(Post.revision)
+        if not updated:
+            raise Conflict("the post changed while you were editing it; reload and try again")
+        revision = int(updated[0]["revision"])
+        await PostRevision.insert(PostRevision(
+            post=post_id, revision=revision, markdown=data.body, editor=member_id, created_at=now,
+        ))
+        await outbox.emit(events.PostEdited(
+            post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
+            author_id=post["author"], editor_id=member_id, revision=revision,
+        ))
+    return await get_post(actor, post_id)
+
+
+async def delete_post(actor: Actor, post_id: int) -> None:
+    """Soft delete; deleting the first post deletes the thread."""
+    post, thread = await _readable_post(actor, post_id)
+    member_id = actor.member()
+    if post["author"] != member_id and not actor.is_moderator:
+        raise Forbidden("only the author or a moderator can delete this post")
+    now = _now()
+    async with outbox.unit_of_work():
+        deleted = await Post.update({Post.deleted_at: now, Post.deleted_by: member_id}).where(
+            (Post.id == post_id) & Post.deleted_at.is_null()
+        ).returning(Post.id)
+        if not deleted:
+            raise NotFound(f"post {post_id} does not exist")
+        changes: dict[Any, Any] = {Thread.post_count: Thread.post_count - 1}
+        if post["post_number"] == 1:
+            changes[Thread.deleted_at] = now
+        await Thread.update(changes).where(Thread.id == thread["id"])
+        await outbox.emit(events.PostDeleted(
+            post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
+            author_id=post["author"], deleted_by_id=member_id,
+        ))
+
+
+async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
+    await _readable_post(actor, post_id)
+    rows = await PostRevision.select().where(PostRevision.post == post_id).order_by(
+        PostRevision.revision
+    )
+    editors = await _authors({r["editor"] for r in rows})
+    return [RevisionOut(revision=r["revision"], raw=r["markdown"], editor=editors[r["editor"]],
+                        created_at=r["created_at"]) for r in rows]
+
+
+# --- reactions -----------------------------------------------------------------------------
+
+
+async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
+    member_id = actor.member()
+    post, thread = await _readable_post(actor, post_id)
+    try:
+        async with outbox.unit_of_work():
+            await Reaction.insert(Reaction(post=post_id, member=member_id, kind=kind))
+            await outbox.emit(events.ReactionAdded(
+                post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
+                post_author_id=post["author"], member_id=member_id, kind=kind,
+            ))
+    except Exception as exc:
+        if db.is_unique_violation(exc):
+            raise Conflict(f"you already reacted to this post with '{kind}'") from None
+        raise
+    return await reaction_summary(post_id, member_id)
+
+
+async def remove_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
+    member_id = actor.member()
+    post, thread = await _readable_post(actor, post_id)
+    async with outbox.unit_of_work():
+        removed = await Reaction.delete().where(
+            (Reaction.post == post_id) & (Reaction.member == member_id) & (Reaction.kind == kind)
+        ).returning(Reaction.id)
+        if not removed:
+            raise NotFound(f"you have no '{kind}' reaction on this post")
+        await outbox.emit(events.ReactionRemoved(
+            post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
+            post_author_id=post["author"], member_id=member_id, kind=kind,
+        ))
+    return await reaction_summary(post_id, member_id)

@@ -1,0 +1,76 @@
+"""Forum tables. Other packages read these only through community.forums.services."""
+
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from server.tables import Brand, Member
+
+
+class Category(Table, tablename="forum_category"):
+    id = Serial(primary_key=True)
+    name = Varchar(length=80)
+    slug = Varchar(length=80, unique=True)
+    description = Text(default="")
+    parent: ForeignKey["Category"] = ForeignKey(references="self", null=True)
+    position = Integer(default=0)
+    # "public": anyone may read; "members": signed-in members only.
+    visibility = Varchar(length=10, default="public")
+    brand = ForeignKey(references=Brand, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Thread(Table, tablename="forum_thread"):
+    id = Serial(primary_key=True)
+    category = ForeignKey(references=Category, index=True)
+    author = ForeignKey(references=Member)
+    title = Varchar(length=200)
+    pinned = Boolean(default=False)
+    locked = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_activity_at = Timestamptz(default=TimestamptzNow())
+    # Id of the newest post: a monotonic integer to order and page threads by activity.
+    last_post_id = Integer(default=0)
+    post_count = Integer(default=0)
+    # Post numbers are handed out from here, atomically, so replies never collide.
+    highest_post_number = Integer(default=0)
+    deleted_at = Timestamptz(null=True, default=None)
+
+
+class Post(Table, tablename="forum_post"):
+    id = Serial(primary_key=True)
+    thread = ForeignKey(references=Thread, index=True)
+    author = ForeignKey(references=Member, index=True)
+    post_number = Integer()
+    reply_to: ForeignKey["Post"] = ForeignKey(references="self", null=True)
+    markdown = Text()
+    html = Text()
+    revision = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    edited_at = Timestamptz(null=True, default=None)
+    deleted_at = Timestamptz(null=True, default=None)
+    deleted_by = ForeignKey(references=Member, null=True)
+
+
+class PostRevision(Table, tablename="forum_post_revision"):
+    id = Serial(primary_key=True)
+    post = ForeignKey(references=Post, index=True)
+    revision = Integer()
+    markdown = Text()
+    editor = ForeignKey(references=Member)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Reaction(Table, tablename="forum_reaction"):
+    id = Serial(primary_key=True)
+    post = ForeignKey(references=Post, index=True)
+    member = ForeignKey(references=Member)
+    kind = Varchar(length=20)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ThreadRead(Table, tablename="forum_thread_read"):
+    id = Serial(primary_key=True)
+    member = ForeignKey(references=Member)
+    thread = ForeignKey(references=Thread)
+    last_read_post_number = Integer(default=0)

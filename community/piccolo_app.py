@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from community.forums.tables import Category, Post, PostRevision, Reaction, Thread, ThreadRead
+
+APP_CONFIG = AppConfig(
+    app_name="community",
+    migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "community",
+    table_classes=[Category, Thread, Post, PostRevision, Reaction, ThreadRead],
+    migration_dependencies=["server.piccolo_app"],
+)

@@ -1,0 +1,1 @@
+"""Members, roles, brands and API tokens."""

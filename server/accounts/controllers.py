@@ -1,0 +1,121 @@
+"""HTTP endpoints for accounts, sessions, brands and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post, put
+from litestar.datastructures import Cookie
+
+from server import auth, ratelimit, runtime
+from server.accounts import services
+from server.accounts.schemas import (
+    BrandIn,
+    BrandOut,
+    LoginIn,
+    MemberOut,
+    MeOut,
+    ProfileIn,
+    RegisterIn,
+    RoleIn,
+    SessionOut,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+)
+from server.auth import Actor
+
+
+def _session_cookies(session_id: str, csrf: str, max_age: int) -> list[Cookie]:
+    secure = runtime.current().settings.cookie_secure
+    return [
+        Cookie(key=auth.SESSION_COOKIE, value=session_id, httponly=True, samesite="lax",
+               secure=secure, max_age=max_age, path="/"),
+        # Readable by the web app so it can echo it in X-CSRF-Token.
+        Cookie(key=auth.CSRF_COOKIE, value=csrf, httponly=False, samesite="lax",
+               secure=secure, max_age=max_age, path="/"),
+    ]
+
+
+class SessionController(Controller):
+    path = "/api"
+    tags = ["accounts"]
+
+    @post("/register", status_code=201)
+    async def register(self, request: Request[Any, Any, Any], data: RegisterIn) -> Response[SessionOut]:
+        """Create an account and sign in. Rate-limited per client address."""
+        settings = runtime.current().settings
+        await ratelimit.check("registration", ratelimit.client_ip(request),
+                              settings.register_rate_limit)
+        member = await services.register(data)
+        session_id, csrf = await auth.create_session(member.id)
+        return Response(SessionOut(member=member, csrf_token=csrf), status_code=201,
+                        cookies=_session_cookies(session_id, csrf, settings.session_ttl_seconds))
+
+    @post("/session", status_code=200)
+    async def login(self, request: Request[Any, Any, Any], data: LoginIn) -> Response[SessionOut]:
+        """Sign in with handle or email. Rate-limited per client address and per account."""
+        settings = runtime.current().settings
+        limit = settings.login_rate_limit
+        await ratelimit.check("sign-in", ratelimit.client_ip(request), limit)
+        await ratelimit.check("sign-in", "login:" + data.login.strip().lower(), limit)
+        member = await services.authenticate(data.login, data.password)
+        session_id, csrf = await auth.create_session(member.id)
+        return Response(SessionOut(member=member, csrf_token=csrf),
+                        cookies=_session_cookies(session_id, csrf, settings.session_ttl_seconds))
+
+    @post("/session/logout", status_code=204)
+    async def logout(self, actor: Actor) -> Response[None]:
+        if actor.session_id:
+            await auth.end_session(actor.session_id)
+        return Response(None, status_code=204, cookies=_session_cookies("", "", 0))
+
+    @get("/me")
+    async def me(self, actor: Actor) -> MeOut:
+        row = await services.get_member(actor.member())
+        return MeOut(member=services.member_out(row), email=row["email"], csrf_token=actor.csrf)
+
+    @patch("/me")
+    async def update_me(self, actor: Actor, data: ProfileIn) -> MemberOut:
+        return await services.update_profile(actor, data)
+
+
+class MemberController(Controller):
+    path = "/api/members"
+    tags = ["accounts"]
+
+    @get("/{member_id:int}")
+    async def get_member(self, member_id: int) -> MemberOut:
+        return services.member_out(await services.get_member(member_id))
+
+    @put("/{member_id:int}/role")
+    async def set_role(self, actor: Actor, member_id: int, data: RoleIn) -> MemberOut:
+        """Admins only."""
+        return await services.set_role(actor, member_id, data)
+
+
+class BrandController(Controller):
+    path = "/api/brands"
+    tags = ["brands"]
+
+    @get("/")
+    async def list_brands(self) -> list[BrandOut]:
+        return await services.list_brands()
+
+    @post("/", status_code=201)
+    async def create_brand(self, actor: Actor, data: BrandIn) -> BrandOut:
+        """Admins only."""
+        return await services.create_brand(actor, data)
+
+    @get("/{brand_id:int}/tokens")
+    async def list_tokens(self, actor: Actor, brand_id: int) -> list[TokenOut]:
+        return await services.list_tokens(actor, brand_id)
+
+    @post("/{brand_id:int}/tokens", status_code=201)
+    async def create_token(self, actor: Actor, brand_id: int, data: TokenIn) -> TokenCreatedOut:
+        """The brand's staff or an admin. The secret is returned once."""
+        return await services.create_token(actor, brand_id, data)
+
+    @post("/{brand_id:int}/tokens/{token_id:int}/revoke")
+    async def revoke_token(self, actor: Actor, brand_id: int, token_id: int) -> TokenOut:
+        return await services.revoke_token(actor, brand_id, token_id)

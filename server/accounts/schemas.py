@@ -1,0 +1,91 @@
+"""API shapes for members, sessions, brands and tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+
+Handle = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# The upper bound keeps argon2 from being handed megabytes to hash.
+Password = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
+DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+Bio = Annotated[str, msgspec.Meta(max_length=2000)]
+Slug = Annotated[str, msgspec.Meta(min_length=2, max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+    handle: Handle
+    email: Email
+    password: Password
+    display_name: DisplayName | None = None
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    login: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
+    display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
+    bio: Bio | msgspec.UnsetType = msgspec.UNSET
+
+
+class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: Annotated[str, msgspec.Meta(pattern=r"^(member|moderator|admin|brand_staff)$")]
+    brand_id: int | None = None
+
+
+class MemberOut(msgspec.Struct):
+    id: int
+    handle: str
+    display_name: str
+    bio: str
+    role: str
+    brand_id: int | None
+    created_at: dt.datetime
+
+
+class MeOut(msgspec.Struct):
+    member: MemberOut
+    email: str
+    csrf_token: str
+
+
+class SessionOut(msgspec.Struct):
+    member: MemberOut
+    csrf_token: str
+
+
+class BrandIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    slug: Slug
+
+
+class BrandOut(msgspec.Struct):
+    id: int
+    name: str
+    slug: str
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    scopes: Annotated[list[str], msgspec.Meta(min_length=1, max_length=3)]
+
+
+class TokenOut(msgspec.Struct):
+    id: int
+    brand_id: int
+    name: str
+    scopes: list[str]
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenCreatedOut(msgspec.Struct):
+    token: TokenOut
+    # Shown once; only its hash is stored.
+    secret: str

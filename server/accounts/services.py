@@ -1,0 +1,189 @@
+"""Rules for members, roles, brands and API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from server import db, events, outbox
+from server.accounts.schemas import (
+    BrandIn,
+    BrandOut,
+    MemberOut,
+    ProfileIn,
+    RegisterIn,
+    RoleIn,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+)
+from server.auth import TOKEN_PREFIX, TOKEN_SCOPES, Actor
+from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from server.security import hash_password, new_secret, sha256, verify_password
+from server.tables import ApiToken, Brand, Member
+
+
+def member_out(row: dict[str, Any]) -> MemberOut:
+    return MemberOut(
+        id=row["id"], handle=row["handle"], display_name=row["display_name"], bio=row["bio"],
+        role=row["role"], brand_id=row["brand"], created_at=row["created_at"],
+    )
+
+
+async def get_member(member_id: int) -> dict[str, Any]:
+    rows = await Member.select().where(Member.id == member_id)
+    if not rows:
+        raise NotFound(f"member {member_id} does not exist")
+    return rows[0]
+
+
+async def members_by_id(ids: set[int]) -> dict[int, MemberOut]:
+    if not ids:
+        return {}
+    rows = await Member.select().where(Member.id.is_in(list(ids)))
+    return {r["id"]: member_out(r) for r in rows}
+
+
+async def register(data: RegisterIn, role: str = "member", brand_id: int | None = None) -> MemberOut:
+    password_hash = await asyncio.to_thread(hash_password, data.password)
+    email = data.email.strip().lower()
+    try:
+        async with outbox.unit_of_work():
+            if await Member.exists().where(Member.handle_key == data.handle.lower()):
+                raise Conflict(f"the handle '{data.handle}' is taken")
+            if await Member.exists().where(Member.email == email):
+                raise Conflict("an account with this email already exists")
+            rows = await Member.insert(
+                Member(handle=data.handle, handle_key=data.handle.lower(), email=email,
+                       password_hash=password_hash, display_name=data.display_name or data.handle,
+                       role=role, brand=brand_id)
+            ).returning(Member.id)
+            member_id = int(rows[0]["id"])
+            await outbox.emit(events.MemberRegistered(member_id=member_id))
+    except Exception as exc:
+        if db.is_unique_violation(exc):
+            raise Conflict("the handle or email is taken") from None
+        raise
+    return member_out(await get_member(member_id))
+
+
+async def authenticate(login: str, password: str) -> MemberOut:
+    key = login.strip().lower()
+    column = Member.email if "@" in key else Member.handle_key
+    rows = await Member.select().where(column == key)
+    row = rows[0] if rows else None
+    ok = await asyncio.to_thread(verify_password, row["password_hash"] if row else None, password)
+    if row is None or not ok:
+        raise Unauthenticated("wrong handle/email or password")
+    if not row["is_active"]:
+        raise Forbidden("this account is suspended")
+    return member_out(row)
+
+
+async def update_profile(actor: Actor, data: ProfileIn) -> MemberOut:
+    member_id = actor.member()
+    changes: dict[Any, Any] = {}
+    if isinstance(data.display_name, str):
+        changes[Member.display_name] = data.display_name.strip() or actor.handle
+    if isinstance(data.bio, str):
+        changes[Member.bio] = data.bio
+    if changes:
+        await Member.update(changes).where(Member.id == member_id)
+    return member_out(await get_member(member_id))
+
+
+async def set_role(actor: Actor, member_id: int, data: RoleIn) -> MemberOut:
+    if not actor.is_admin:
+        raise Forbidden("only admins change roles")
+    if data.role == "brand_staff":
+        if data.brand_id is None:
+            raise Invalid("brand_staff needs a brand_id")
+        await get_brand(data.brand_id)
+    elif data.brand_id is not None:
+        raise Invalid("only brand_staff is scoped to a brand")
+    if member_id == actor.member_id and data.role != "admin":
+        raise Conflict("admins cannot demote themselves")
+    await get_member(member_id)
+    await Member.update({Member.role: data.role, Member.brand: data.brand_id}).where(
+        Member.id == member_id
+    )
+    return member_out(await get_member(member_id))
+
+
+def brand_out(row: dict[str, Any]) -> BrandOut:
+    return BrandOut(id=row["id"], name=row["name"], slug=row["slug"])
+
+
+async def get_brand(brand_id: int) -> BrandOut:
+    rows = await Brand.select().where(Brand.id == brand_id)
+    if not rows:
+        raise NotFound(f"brand {brand_id} does not exist")
+    return brand_out(rows[0])
+
+
+async def list_brands() -> list[BrandOut]:
+    return [brand_out(r) for r in await Brand.select().order_by(Brand.id)]
+
+
+async def create_brand(actor: Actor, data: BrandIn) -> BrandOut:
+    if not actor.is_admin:
+        raise Forbidden("only admins create brands")
+    try:
+        rows = await Brand.insert(Brand(name=data.name, slug=data.slug)).returning(Brand.id)
+    except Exception as exc:
+        if db.is_unique_violation(exc):
+            raise Conflict(f"a brand with slug '{data.slug}' exists") from None
+        raise
+    return await get_brand(int(rows[0]["id"]))
+
+
+def _may_manage_brand(actor: Actor, brand_id: int) -> None:
+    if actor.is_admin or (actor.role == "brand_staff" and actor.brand_id == brand_id):
+        return
+    raise Forbidden("only this brand's staff or an admin may do that")
+
+
+def token_out(row: dict[str, Any]) -> TokenOut:
+    return TokenOut(
+        id=row["id"], brand_id=row["brand"], name=row["name"], scopes=row["scopes"].split(),
+        created_at=row["created_at"], last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+async def create_token(actor: Actor, brand_id: int, data: TokenIn) -> TokenCreatedOut:
+    if actor.via == "token":
+        raise Forbidden("API tokens cannot mint other tokens")
+    member_id = actor.member()
+    await get_brand(brand_id)
+    _may_manage_brand(actor, brand_id)
+    unknown = set(data.scopes) - TOKEN_SCOPES
+    if unknown:
+        raise Invalid(f"unknown scopes: {', '.join(sorted(unknown))}; use {sorted(TOKEN_SCOPES)}")
+    lookup, secret = new_secret(9), new_secret(24)
+    lookup = lookup.replace("_", "x").replace("-", "y")
+    rows = await ApiToken.insert(
+        ApiToken(brand=brand_id, created_by=member_id, name=data.name, lookup=lookup,
+                 secret_hash=sha256(secret), scopes=" ".join(sorted(set(data.scopes))))
+    ).returning(ApiToken.id)
+    row = (await ApiToken.select().where(ApiToken.id == rows[0]["id"]))[0]
+    return TokenCreatedOut(token=token_out(row), secret=f"{TOKEN_PREFIX}_{lookup}_{secret}")
+
+
+async def list_tokens(actor: Actor, brand_id: int) -> list[TokenOut]:
+    _may_manage_brand(actor, brand_id)
+    rows = await ApiToken.select().where(ApiToken.brand == brand_id).order_by(ApiToken.id)
+    return [token_out(r) for r in rows]
+
+
+async def revoke_token(actor: Actor, brand_id: int, token_id: int) -> TokenOut:
+    _may_manage_brand(actor, brand_id)
+    rows = await ApiToken.select().where((ApiToken.id == token_id) & (ApiToken.brand == brand_id))
+    if not rows:
+        raise NotFound(f"token {token_id} does not exist in brand {brand_id}")
+    if rows[0]["revoked_at"] is None:
+        await ApiToken.update({ApiToken.revoked_at: dt.datetime.now(dt.UTC)}).where(
+            ApiToken.id == token_id
+        )
+    return token_out((await ApiToken.select().where(ApiToken.id == token_id))[0])

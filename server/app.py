@@ -1,0 +1,118 @@
+"""The Litestar application: kernel routes, each installed package's routes, one error shape."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Response, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+
+from server import auth, db, runtime
+from server.accounts.controllers import BrandController, MemberController, SessionController
+from server.errors import EXCEPTION_HANDLERS
+from server.notifications import NotificationController
+from server.realtime import realtime_socket
+from server.settings import Settings, get_settings, redact_url
+
+log = logging.getLogger("hearth.app")
+
+FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "public"
+
+
+class ServiceState(msgspec.Struct):
+    ok: bool
+    backend: str
+    detail: str = ""
+
+
+class Health(msgspec.Struct):
+    status: str
+    mode: str
+    services: dict[str, ServiceState]
+
+
+async def _probe(check: Any) -> tuple[bool, str]:
+    try:
+        await asyncio.wait_for(check(), timeout=3)
+        return True, ""
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"[:200]
+
+
+@get("/health", tags=["system"])
+async def health() -> Response[Health]:
+    """Mode and the state of each backing service; 503 when one is down."""
+    rt = runtime.current()
+    settings = rt.settings
+    services: dict[str, ServiceState] = {}
+    ok, detail = await _probe(db.ping)
+    services["database"] = ServiceState(
+        ok, "postgresql" if settings.database_url.startswith("postgres") else "sqlite",
+        detail or (redact_url(settings.database_url) or str(settings.sqlite_path)),
+    )
+    if rt.redis is not None:
+        ok, detail = await _probe(rt.redis.ping)
+        services["redis"] = ServiceState(ok, "redis", detail or redact_url(settings.redis_url))
+    services["pubsub"] = ServiceState(True, "redis" if settings.scaled else "memory")
+    services["tasks"] = ServiceState(True, "celery" if settings.scaled else "in-process")
+    healthy = all(s.ok for s in services.values())
+    body = Health(status="ok" if healthy else "degraded", mode=settings.mode, services=services)
+    return Response(body, status_code=200 if healthy else 503)
+
+
+@get("/api/ping", tags=["system"])
+async def ping() -> dict[str, Any]:
+    """A trivial JSON endpoint: the ceiling the benchmarks compare against."""
+    return {"ok": True, "time": time.time()}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    plugins = runtime.load_plugins()
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await runtime.start(settings, role="web")
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    route_handlers: list[Any] = [
+        health, ping, realtime_socket, SessionController, MemberController, BrandController,
+        NotificationController,
+    ]
+    for plugin in plugins:
+        route_handlers.extend(plugin.ROUTE_HANDLERS)
+    if FRONTEND_DIR.is_dir():
+        route_handlers.append(create_static_files_router(
+            path="/", directories=[FRONTEND_DIR], html_mode=True, include_in_schema=False,
+            name="frontend",
+        ))
+    return Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        before_request=auth.authenticate,
+        dependencies={"actor": Provide(auth.provide_actor)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="Hearth API",
+            version="0.1.0",
+            description="Community and gamification server. Errors share one body: "
+            '{"error": {"status", "code", "message", "details"}}.',
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        request_max_body_size=1_048_576,
+        debug=False,
+    )

@@ -1,0 +1,109 @@
+"""Every domain event type, declared once here so that consumers (gamification, realtime)
+never import the package that produced it. Payloads carry ids, not rows."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class MemberRegistered(msgspec.Struct, tag="member.registered", frozen=True):
+    member_id: int
+
+
+class ThreadCreated(msgspec.Struct, tag="thread.created", frozen=True):
+    thread_id: int
+    category_id: int
+    author_id: int
+    post_id: int
+
+
+class ThreadUpdated(msgspec.Struct, tag="thread.updated", frozen=True):
+    thread_id: int
+    category_id: int
+    editor_id: int
+
+
+class PostCreated(msgspec.Struct, tag="post.created", frozen=True):
+    post_id: int
+    thread_id: int
+    category_id: int
+    author_id: int
+    post_number: int
+    reply_to_post_id: int | None = None
+    reply_to_author_id: int | None = None
+
+
+class PostEdited(msgspec.Struct, tag="post.edited", frozen=True):
+    post_id: int
+    thread_id: int
+    category_id: int
+    author_id: int
+    editor_id: int
+    revision: int
+
+
+class PostDeleted(msgspec.Struct, tag="post.deleted", frozen=True):
+    post_id: int
+    thread_id: int
+    category_id: int
+    author_id: int
+    deleted_by_id: int
+
+
+class ReactionAdded(msgspec.Struct, tag="reaction.added", frozen=True):
+    post_id: int
+    thread_id: int
+    category_id: int
+    post_author_id: int
+    member_id: int
+    kind: str
+
+
+class ReactionRemoved(msgspec.Struct, tag="reaction.removed", frozen=True):
+    post_id: int
+    thread_id: int
+    category_id: int
+    post_author_id: int
+    member_id: int
+    kind: str
+
+
+Event = (
+    MemberRegistered
+    | ThreadCreated
+    | ThreadUpdated
+    | PostCreated
+    | PostEdited
+    | PostDeleted
+    | ReactionAdded
+    | ReactionRemoved
+)
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__struct_config__.tag: cls  # type: ignore[misc]
+    for cls in (
+        MemberRegistered,
+        ThreadCreated,
+        ThreadUpdated,
+        PostCreated,
+        PostEdited,
+        PostDeleted,
+        ReactionAdded,
+        ReactionRemoved,
+    )
+}
+
+_encoder = msgspec.json.Encoder()
+_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)  # type: ignore[arg-type]
+
+
+def event_type(event: Event) -> str:
+    return str(type(event).__struct_config__.tag)
+
+
+def encode(event: Event) -> str:
+    return _encoder.encode(event).decode()
+
+
+def decode(payload: str) -> Event:
+    return _decoder.decode(payload)

@@ -1,0 +1,92 @@
+"""Short-lived key/value state (sessions, rate-limit counters): in memory or in Redis.
+
+Redis makes the state shared by every app process, which is what keeps a rate limit
+holding across replicas in scaled mode.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+
+class KeyValue(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+    async def delete(self, key: str) -> None: ...
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        """Count one hit in the current fixed window; return (hits, seconds until it resets)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryKeyValue:
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[bytes, float]] = {}
+        self._counters: dict[str, tuple[int, float]] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires < time.monotonic():
+            del self._data[key]
+            return None
+        return value
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        if len(self._data) > 100_000:
+            self._purge()
+        self._data[key] = (value, time.monotonic() + ttl_seconds)
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        now = time.monotonic()
+        count, resets = self._counters.get(key, (0, 0.0))
+        if resets <= now:
+            count, resets = 0, now + window_seconds
+        count += 1
+        self._counters[key] = (count, resets)
+        return count, max(1, int(resets - now))
+
+    def _purge(self) -> None:
+        now = time.monotonic()
+        self._data = {k: v for k, v in self._data.items() if v[1] >= now}
+        self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisKeyValue:
+    def __init__(self, client: aioredis.Redis, prefix: str = "hearth:kv:") -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._redis.get(self._prefix + key)
+        return value.encode() if isinstance(value, str) else value
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        name = self._prefix + "hit:" + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, window_seconds, nx=True)
+            pipe.ttl(name)
+            count, _, ttl = await pipe.execute()
+        return int(count), max(1, int(ttl))
+
+    async def close(self) -> None:
+        return None

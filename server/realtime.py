@@ -1,0 +1,220 @@
+"""The one websocket endpoint: subscribe to channels you may read, get live messages with
+a per-channel sequence, and catch up after a reconnect.
+
+Client → server (JSON text frames):
+    {"op": "subscribe", "channel": "thread:12", "since": 40}   # since: last seq seen, optional
+    {"op": "unsubscribe", "channel": "thread:12"}
+    {"op": "ping"}
+Server → client:
+    {"type": "subscribed", "channel": ..., "seq": current}
+    {"type": "message", "channel": ..., "seq": n, "id": ..., "event": ..., "data": {...}}
+    {"type": "refetch", "channel": ..., "seq": current}   # missed messages are gone: reload
+    {"type": "unsubscribed", "channel": ...} / {"type": "pong"}
+    {"type": "error", "code": ..., "message": ..., "channel": ...}
+
+Packages register who may read a channel family with `channel_rule("thread")`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from server import auth, runtime
+from server.auth import Actor
+from server.errors import DomainError
+
+log = logging.getLogger("hearth.realtime")
+
+ChannelRule = Callable[[Actor, str], Awaitable[bool]]
+_rules: dict[str, ChannelRule] = {}
+
+MAX_SUBSCRIPTIONS = 200
+SEND_QUEUE_LIMIT = 2000
+
+
+def channel_rule(family: str) -> Callable[[ChannelRule], ChannelRule]:
+    def register(fn: ChannelRule) -> ChannelRule:
+        _rules[family] = fn
+        return fn
+
+    return register
+
+
+@channel_rule("user")
+async def _own_notifications(actor: Actor, key: str) -> bool:
+    return actor.member_id is not None and key == str(actor.member_id)
+
+
+async def may_subscribe(actor: Actor, channel: str) -> bool:
+    family, _, key = channel.partition(":")
+    rule = _rules.get(family)
+    if rule is None or not key:
+        return False
+    try:
+        return await rule(actor, key)
+    except DomainError:
+        return False
+
+
+class ClientOp(msgspec.Struct):
+    op: str
+    channel: str = ""
+    since: int | None = None
+
+
+_decode_op = msgspec.json.Decoder(ClientOp)
+_encode = msgspec.json.Encoder()
+
+
+class Connection:
+    def __init__(self, socket: WebSocket[Any, Any, Any], actor: Actor) -> None:
+        self.socket = socket
+        self.actor = actor
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(SEND_QUEUE_LIMIT)
+        self.last_seq: dict[str, int] = {}
+        self.catching_up: dict[str, list[tuple[int, bytes]]] = {}
+        self.listeners: dict[str, Callable[[str, int, bytes], None]] = {}
+
+    def send(self, frame: bytes) -> None:
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            # A client this far behind reconnects and catches up from its last seq.
+            self.queue = asyncio.Queue(1)
+            self.queue.put_nowait(None)
+
+    def send_obj(self, obj: dict[str, Any]) -> None:
+        self.send(_encode.encode(obj))
+
+    def _listener(self, channel: str, seq: int, frame: bytes) -> None:
+        buffered = self.catching_up.get(channel)
+        if buffered is not None:
+            buffered.append((seq, frame))
+        elif seq > self.last_seq.get(channel, 0):
+            self.last_seq[channel] = seq
+            self.send(frame)
+
+    async def subscribe(self, channel: str, since: int | None) -> None:
+        if channel in self.listeners:
+            self.send_obj({"type": "subscribed", "channel": channel,
+                           "seq": self.last_seq.get(channel, 0)})
+            return
+        if len(self.listeners) >= MAX_SUBSCRIPTIONS:
+            self.send_obj({"type": "error", "code": "too_many_subscriptions", "channel": channel,
+                           "message": f"at most {MAX_SUBSCRIPTIONS} channels per connection"})
+            return
+        if not await may_subscribe(self.actor, channel):
+            self.send_obj({"type": "error", "code": "forbidden", "channel": channel,
+                           "message": f"you may not subscribe to {channel!r}"})
+            return
+        broker = runtime.current().broker
+        self.catching_up[channel] = []
+        listener = self._listener
+        self.listeners[channel] = listener
+        broker.hub.add(channel, listener)
+        try:
+            history = await broker.history(channel, since if since is not None else 0)
+        except Exception:
+            self.unsubscribe(channel)
+            raise
+        self.send_obj({"type": "subscribed", "channel": channel, "seq": history.current_seq})
+        last = history.current_seq
+        if since is not None:
+            if history.complete:
+                for message in history.messages:
+                    self.send(_encode.encode(message))
+            else:
+                self.send_obj({"type": "refetch", "channel": channel, "seq": history.current_seq})
+        self.last_seq[channel] = last
+        for seq, frame in self.catching_up.pop(channel):
+            if seq > self.last_seq[channel]:
+                self.last_seq[channel] = seq
+                self.send(frame)
+
+    def unsubscribe(self, channel: str) -> None:
+        listener = self.listeners.pop(channel, None)
+        if listener is not None:
+            runtime.current().broker.hub.remove(channel, listener)
+        self.catching_up.pop(channel, None)
+        self.last_seq.pop(channel, None)
+
+    def close(self) -> None:
+        for channel in list(self.listeners):
+            self.unsubscribe(channel)
+
+    async def write_forever(self) -> None:
+        while True:
+            frame = await self.queue.get()
+            if frame is None:
+                await self.socket.close(code=4008, reason="too far behind; reconnect")
+                return
+            await self.socket.send_data(frame.decode(), mode="text")
+
+    async def handle(self, raw: str | bytes) -> None:
+        try:
+            op = _decode_op.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self.send_obj({"type": "error", "code": "bad_message", "message": str(exc)})
+            return
+        if op.op == "ping":
+            self.send_obj({"type": "pong"})
+        elif op.op == "subscribe" and op.channel:
+            await self.subscribe(op.channel, op.since)
+        elif op.op == "unsubscribe" and op.channel:
+            self.unsubscribe(op.channel)
+            self.send_obj({"type": "unsubscribed", "channel": op.channel})
+        else:
+            self.send_obj({"type": "error", "code": "bad_message",
+                           "message": "op must be subscribe, unsubscribe or ping, with a channel"})
+
+
+def _origin_allowed(socket: WebSocket[Any, Any, Any]) -> bool:
+    origin = socket.headers.get("origin")
+    if not origin:
+        return True
+    allowed = runtime.current().settings.allowed_origins
+    host = socket.headers.get("host", "")
+    return origin in allowed or origin in (f"http://{host}", f"https://{host}")
+
+
+@websocket("/ws")
+async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    """The realtime endpoint. Authenticates with the session cookie, or an API token with the
+    'realtime' scope in `?token=` or an Authorization header."""
+    try:
+        actor = await auth.resolve(socket, token=socket.query_params.get("token"))
+        if actor.via == "token":
+            actor.require("realtime")
+    except DomainError as exc:
+        await socket.close(code=4401, reason=exc.message[:120])
+        return
+    if actor.via == "session" and not _origin_allowed(socket):
+        # Cookies ride along cross-site; refuse pages from origins we do not serve.
+        await socket.close(code=4403, reason="origin not allowed")
+        return
+    await socket.accept()
+    connection = Connection(socket, actor)
+    writer = asyncio.create_task(connection.write_forever())
+    try:
+        while not writer.done():
+            receiver = asyncio.create_task(socket.receive_data(mode="text"))
+            done, _ = await asyncio.wait({receiver, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if receiver not in done:
+                receiver.cancel()
+                break
+            await connection.handle(receiver.result())
+    except WebSocketDisconnect:
+        pass
+    finally:
+        connection.close()
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer

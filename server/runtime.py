@@ -1,0 +1,122 @@
+"""The per-process runtime: the backends the settings chose, started and stopped together.
+
+One instance per process (web server or worker). Services reach the broker, key/value
+store and runner through `current()`; none of them knows which backend it got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import redis.asyncio as aioredis
+
+from server import db, outbox
+from server.kv import KeyValue, MemoryKeyValue, RedisKeyValue
+from server.pubsub import Broker, MemoryBroker, RedisBroker
+from server.runner import CeleryRunner, InProcessRunner, Runner
+from server.settings import Settings, redact_url
+
+log = logging.getLogger("hearth.runtime")
+
+# Domain packages, in dependency order. Each has a `plugin` module that registers its
+# event handlers and channel rules on import and lists its route handlers.
+INSTALLED_PACKAGES = ("community",)
+
+
+class StartupError(RuntimeError):
+    """A backing service is unreachable or misconfigured; the message names it."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    kv: KeyValue
+    broker: Broker
+    runner: Runner
+    redis: aioredis.Redis | None = None
+    plugins: list[ModuleType] = field(default_factory=list)
+
+
+_current: Runtime | None = None
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("the Hearth runtime has not been started in this process")
+    return _current
+
+
+def load_plugins() -> list[ModuleType]:
+    return [importlib.import_module(f"{name}.plugin") for name in INSTALLED_PACKAGES]
+
+
+async def check_services(settings: Settings) -> None:
+    """Fail fast, naming the service, when a backing service cannot be reached."""
+    try:
+        await asyncio.wait_for(db.ping(), timeout=10)
+    except Exception as exc:
+        target = redact_url(settings.database_url) if settings.database_url else settings.sqlite_path
+        raise StartupError(f"cannot reach the database at {target}: {exc}") from exc
+    if settings.redis_url:
+        client = aioredis.from_url(settings.redis_url)
+        try:
+            await asyncio.wait_for(client.ping(), timeout=5)
+        except Exception as exc:
+            raise StartupError(
+                f"cannot reach Redis at {redact_url(settings.redis_url)}: {exc}"
+            ) from exc
+        finally:
+            await client.aclose()
+
+
+async def start(settings: Settings, role: str) -> Runtime:
+    """role is "web" (serves requests, runs the in-process runner when embedded) or
+    "worker" (a Celery worker process: publishes, never schedules)."""
+    global _current
+    await check_services(settings)
+    await db.start()
+    plugins = load_plugins()
+    if settings.scaled:
+        client = aioredis.from_url(settings.redis_url)
+        rt = Runtime(
+            settings=settings,
+            kv=RedisKeyValue(client, prefix=f"{settings.redis_prefix}:kv:"),
+            broker=RedisBroker(client, settings.redis_prefix, settings.realtime_history),
+            runner=CeleryRunner(settings),
+            redis=client,
+            plugins=plugins,
+        )
+    else:
+        rt = Runtime(
+            settings=settings,
+            kv=MemoryKeyValue(),
+            broker=MemoryBroker(settings.realtime_history),
+            runner=InProcessRunner(settings),
+            plugins=plugins,
+        )
+    if role == "web":
+        await rt.broker.start()
+    outbox.on_commit(rt.runner.dispatch)
+    if role == "web":
+        await rt.runner.start()
+    _current = rt
+    log.info("hearth %s runtime started in %s mode", role, settings.mode)
+    return rt
+
+
+async def stop() -> None:
+    global _current
+    rt = _current
+    if rt is None:
+        return
+    await rt.runner.stop()
+    _current = None
+    await rt.broker.stop()
+    await rt.kv.close()
+    if rt.redis is not None:
+        await rt.redis.aclose()
+    await db.stop()

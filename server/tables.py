@@ -1,0 +1,77 @@
+"""Kernel tables: members and roles, brands, API tokens, the outbox and notifications."""
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Brand(Table, tablename="brand"):
+    id = Serial(primary_key=True)
+    name = Varchar(length=100)
+    slug = Varchar(length=60, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Member(Table, tablename="member"):
+    id = Serial(primary_key=True)
+    handle = Varchar(length=32)
+    # Lower-cased handle: uniqueness and lookup ignore case, display keeps it.
+    handle_key = Varchar(length=32, unique=True)
+    email = Varchar(length=254, unique=True)
+    password_hash = Text()
+    display_name = Varchar(length=80)
+    bio = Text(default="")
+    role = Varchar(length=20, default="member")
+    brand = ForeignKey(references=Brand, null=True)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiToken(Table, tablename="api_token"):
+    id = Serial(primary_key=True)
+    brand = ForeignKey(references=Brand)
+    created_by = ForeignKey(references=Member)
+    name = Varchar(length=80)
+    # The public half of the token, used to find the row; the secret is only stored hashed.
+    lookup = Varchar(length=24, unique=True)
+    secret_hash = Varchar(length=64)
+    scopes = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class OutboxEvent(Table, tablename="outbox_event"):
+    id = Serial(primary_key=True)
+    type = Varchar(length=60)
+    payload = Text()
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    dispatched_at = Timestamptz(null=True, default=None, index=True)
+    attempts = Integer(default=0)
+
+
+class HandlerReceipt(Table, tablename="handler_receipt"):
+    """One row per (event, handler) that has run; makes handlers idempotent by event id."""
+
+    id = Serial(primary_key=True)
+    event_id = Integer()
+    handler = Varchar(length=60)
+    handled_at = Timestamptz(default=TimestamptzNow())
+
+
+class Notification(Table, tablename="notification"):
+    id = Serial(primary_key=True)
+    member = ForeignKey(references=Member, index=True)
+    kind = Varchar(length=40)
+    event_id = Integer()
+    data = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+    read_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,105 @@
+"""Session fixtures: one stack (database, Redis namespace, server, and in scaled mode a
+Celery worker and beat) per test session, in the mode HEARTH_TEST_MODE names."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import MODE, Client, Server, Stack, build_stack, drop_stack, services_reachable
+
+
+def pytest_report_header() -> str:
+    return f"hearth mode: {MODE}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "scaled_only: behaviour that exists only in scaled mode")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if MODE != "scaled":
+        # Deselected, not skipped: embedded mode has one process, so there is nothing to test.
+        kept = [i for i in items if "scaled_only" not in i.keywords]
+        config.hook.pytest_deselected(items=[i for i in items if "scaled_only" in i.keywords])
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if MODE == "scaled":
+        missing = services_reachable()
+        if missing:
+            message = f"scaled mode needs {missing}"
+            if os.environ.get("CI"):
+                pytest.fail(message + " (CI is set: missing services are a failure)")
+            pytest.skip(message)
+    stack = build_stack(Path(tmp_path_factory.mktemp("hearth")))
+    try:
+        stack.run("migrate")
+        if MODE == "scaled":
+            stack.spawn("worker", "worker", "--concurrency", "2")
+            stack.spawn("beat", "beat")
+        yield stack
+    finally:
+        drop_stack(stack)
+
+
+@pytest.fixture(scope="session")
+def server(stack: Stack) -> Server:
+    return stack.start_server()
+
+
+@pytest.fixture(scope="session")
+def admin(server: Server, stack: Stack) -> Client:
+    """An admin, made the way an operator would: `hearth create-admin`, then signing in."""
+    handle, password = "root_admin", "admin password 123"
+    stack.run("create-admin", "--handle", handle, "--email", "root@example.test",
+              "--password", password)
+    client = server.client()
+    assert client.login(handle, password).status_code == 200
+    return client
+
+
+@pytest.fixture
+def member(server: Server) -> Client:
+    return server.client().register()
+
+
+@pytest.fixture
+def other(server: Server) -> Client:
+    return server.client().register()
+
+
+@pytest.fixture
+def anon(server: Server) -> Client:
+    return server.client()
+
+
+@pytest.fixture
+def moderator(server: Server, admin: Client) -> Client:
+    client = server.client().register()
+    response = admin.put(f"/api/members/{client.member['id']}/role", {"role": "moderator"})
+    assert response.status_code == 200, response.text
+    return client
+
+
+@pytest.fixture
+def category(admin: Client) -> dict:
+    import uuid
+
+    slug = "c-" + uuid.uuid4().hex[:8]
+    response = admin.post("/api/categories", {"name": "Talk " + slug, "slug": slug})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def thread(member: Client, category: dict) -> dict:
+    response = member.post(f"/api/categories/{category['id']}/threads",
+                           {"title": "A thread to talk in", "body": "First post **here**"})
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -1,0 +1,307 @@
+"""Test harness: real Hearth processes over loopback, in the mode HEARTH_TEST_MODE names.
+
+embedded: a SQLite file in a temp dir, in-memory channels, the in-process runner.
+scaled:   a fresh PostgreSQL database, Redis under a unique prefix, a real Celery worker and
+          beat. Tests talk HTTP and websockets to the servers, exactly as clients do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODE = os.environ.get("HEARTH_TEST_MODE", "embedded")
+PG_ADMIN_URL = os.environ.get("HEARTH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("HEARTH_TEST_REDIS", "redis://127.0.0.1:6379/0")
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
+    """Poll until check() returns a truthy value without raising; fail with the last error."""
+    deadline = time.monotonic() + timeout
+    last: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+            last = AssertionError(f"still falsy: {value!r}")
+        except AssertionError as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s: {last}")
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@dataclass
+class Stack:
+    """The backing services and environment shared by every process of one test session."""
+
+    mode: str
+    workdir: Path
+    env: dict[str, str]
+    processes: list[Process] = field(default_factory=list)
+    database_name: str = ""
+
+    def run(self, *args: str, env: dict[str, str] | None = None,
+            check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(BIN / "hearth"), *args], cwd=ROOT, env={**self.env, **(env or {})},
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"hearth {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> Process:
+        log_path = self.workdir / f"{name}-{uuid.uuid4().hex[:6]}.log"
+        handle = log_path.open("wb")
+        popen = subprocess.Popen(
+            [str(BIN / "hearth"), *args], cwd=ROOT, env={**self.env, **(env or {})},
+            stdout=handle, stderr=subprocess.STDOUT,
+        )
+        process = Process(name, popen, log_path)
+        self.processes.append(process)
+        return process
+
+    def start_server(self, env: dict[str, str] | None = None, wait: bool = True) -> Server:
+        port = free_port()
+        process = self.spawn("server", "serve", "--port", str(port), env=env)
+        server = Server(f"http://127.0.0.1:{port}", process)
+        if wait:
+            server.wait_healthy()
+        return server
+
+    def stop_all(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+
+@dataclass
+class Server:
+    url: str
+    process: Process
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/ws"
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.popen.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.process.log()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise AssertionError(f"server not healthy in {timeout}s:\n{self.process.log()}")
+
+    def client(self) -> Client:
+        return Client(self)
+
+
+class Client:
+    """One browser-like user agent: keeps cookies, echoes the CSRF token on writes."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.member: dict[str, Any] = {}
+        self.token: str | None = None
+
+    def _headers(self, method: str) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        csrf = self.http.cookies.get("hearth_csrf")
+        if csrf and method not in ("GET", "HEAD"):
+            headers["X-CSRF-Token"] = csrf
+        return headers
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self._headers(method), **kwargs.pop("headers", {})}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, json=json, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", path, json=json, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, json=json, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def register(self, handle: str | None = None, password: str = "correct horse battery") -> Client:
+        handle = handle or "u" + uuid.uuid4().hex[:10]
+        response = self.post("/api/register", {
+            "handle": handle, "email": f"{handle}@example.test", "password": password,
+        })
+        assert response.status_code == 201, response.text
+        self.member = response.json()["member"]
+        return self
+
+    def login(self, login: str, password: str) -> httpx.Response:
+        response = self.post("/api/session", {"login": login, "password": password})
+        if response.status_code == 200:
+            self.member = response.json()["member"]
+        return response
+
+    def websocket(self, token: str | None = None, origin: str | None = None) -> Socket:
+        url = self.server.ws_url + (f"?token={token}" if token else "")
+        headers = {}
+        cookies = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        if cookies and not token:
+            headers["Cookie"] = cookies
+        return Socket(connect(url, additional_headers=headers, origin=origin,  # type: ignore[arg-type]
+                              open_timeout=10))
+
+
+class Socket:
+    """A websocket client that keeps every frame it received, for assertions."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self.frames: list[dict[str, Any]] = []
+
+    def send(self, **message: Any) -> None:
+        self.connection.send(json.dumps(message))
+
+    def subscribe(self, channel: str, since: int | None = None) -> dict[str, Any]:
+        message: dict[str, Any] = {"op": "subscribe", "channel": channel}
+        if since is not None:
+            message["since"] = since
+        self.send(**message)
+        return self.wait_for(lambda f: f.get("channel") == channel
+                             and f["type"] in ("subscribed", "error"))
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool],
+                 timeout: float = 15.0) -> dict[str, Any]:
+        for frame in self.frames:
+            if predicate(frame):
+                return frame
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                raw = self.connection.recv(timeout=max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            frame = json.loads(raw)
+            self.frames.append(frame)
+            if predicate(frame):
+                return frame
+        raise AssertionError(f"no matching frame within {timeout}s; got {self.frames}")
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        return [f for f in self.frames if f["type"] == "message" and f["channel"] == channel]
+
+    def drain(self, seconds: float = 0.3) -> None:
+        deadline = time.monotonic() + seconds
+        with contextlib.suppress(TimeoutError):
+            while time.monotonic() < deadline:
+                self.frames.append(json.loads(self.connection.recv(
+                    timeout=max(0.01, deadline - time.monotonic()))))
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def build_stack(workdir: Path) -> Stack:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+    env.update({
+        "HEARTH_DATA_DIR": str(workdir / "data"),
+        "HEARTH_LOG_LEVEL": "warning",
+        "HEARTH_SWEEP_INTERVAL_SECONDS": "1",
+        # Tests register many accounts from one address; the limits get their own tests.
+        "HEARTH_REGISTER_RATE_LIMIT": "100000/60",
+        "HEARTH_LOGIN_RATE_LIMIT": "100000/60",
+        "HEARTH_WRITE_RATE_LIMIT": "100000/60",
+    })
+    stack = Stack(mode=MODE, workdir=workdir, env=env)
+    if MODE == "scaled":
+        stack.database_name = f"hearth_test_{uuid.uuid4().hex[:10]}"
+        admin_conn_args = ["psql", PG_ADMIN_URL, "-q", "-c"]
+        subprocess.run([*admin_conn_args, f"CREATE DATABASE {stack.database_name}"], check=True,
+                       capture_output=True)
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        env["HEARTH_DATABASE_URL"] = f"{base}/{stack.database_name}"
+        env["HEARTH_REDIS_URL"] = REDIS_URL
+        env["HEARTH_REDIS_PREFIX"] = f"t{uuid.uuid4().hex[:10]}"
+    return stack
+
+
+def drop_stack(stack: Stack) -> None:
+    stack.stop_all()
+    if stack.database_name:
+        subprocess.run(["psql", PG_ADMIN_URL, "-q", "-c",
+                        f"DROP DATABASE IF EXISTS {stack.database_name} WITH (FORCE)"],
+                       capture_output=True)
+        prefix = stack.env.get("HEARTH_REDIS_PREFIX")
+        if prefix:
+            import redis
+
+            client = redis.Redis.from_url(REDIS_URL)
+            keys = list(client.scan_iter(f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+
+
+def services_reachable() -> str | None:
+    """None when PostgreSQL and Redis answer; otherwise what is missing."""
+    import redis
+
+    missing = []
+    result = subprocess.run(["psql", PG_ADMIN_URL, "-q", "-c", "SELECT 1"], capture_output=True)
+    if result.returncode != 0:
+        missing.append(f"PostgreSQL at {PG_ADMIN_URL}")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        missing.append(f"Redis at {REDIS_URL}")
+    return ", ".join(missing) or None
