@@ -14,9 +14,10 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 
 from server import runtime
-from server.errors import Forbidden, Unauthenticated
+from server.errors import Forbidden, NotFound, Unauthenticated
 from server.security import new_secret, same, sha256
 from server.tables import ApiToken, Member
+from server.types import MAX_ID
 
 SESSION_COOKIE = "hearth_session"
 CSRF_COOKIE = "hearth_csrf"
@@ -143,6 +144,9 @@ async def resolve(connection: ASGIConnection[Any, Any, Any, Any], token: str | N
 
 async def authenticate(request: Request[Any, Any, Any]) -> None:
     """before_request hook: resolve the actor once and enforce CSRF on cookie writes."""
+    for name, value in request.path_params.items():
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            raise NotFound(f"no {name.removesuffix('_id')} has id {value}")
     actor = await resolve(request)
     if actor.via == "token":
         actor.require("write" if request.method in UNSAFE_METHODS else "read")

@@ -67,7 +67,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
-        proxy_headers=settings.trust_proxy_headers,
+        # Hearth reads X-Forwarded-For itself (server.ratelimit) when told to trust it.
+        proxy_headers=False,
         ws="websockets",
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +38,7 @@ async def seed(progress: Callable[[int], Any]) -> list[tuple[str, str, str]]:
         return []
     plugins = [p for p in runtime.current().plugins if hasattr(p, "seed_demo")]
     total = len(PEOPLE) + 1 + sum(int(getattr(p, "DEMO_STEPS", 1)) for p in plugins)
-    fixed_password = os.environ.get("HEARTH_DEMO_PASSWORD")
+    fixed_password = runtime.current().settings.demo_password
     logins: list[tuple[str, str, str]] = []
     with progress(total) as bar:
         brand = await services.create_brand(Actor(role="admin"), _brand_in())

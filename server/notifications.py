@@ -8,10 +8,12 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.params import Parameter
 
 from server import runtime
 from server.auth import Actor
 from server.tables import Notification
+from server.types import MAX_ID
 
 _encoder = msgspec.json.Encoder()
 
@@ -74,8 +76,8 @@ class NotificationController(Controller):
 
     @get("/")
     async def list_notifications(
-        self, actor: Actor, before: int | None = None,
-        limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20,
+        self, actor: Actor, before: Annotated[int, Parameter(ge=1, le=MAX_ID)] | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
     ) -> NotificationPage:
         """Newest first; pass next_cursor back as `before` for older ones."""
         return await page(actor.member(), before, limit)

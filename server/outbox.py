@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from server import db, events
+from server.settings import get_settings
 from server.tables import HandlerReceipt, OutboxEvent
 
 log = logging.getLogger("hearth.outbox")
@@ -66,7 +67,7 @@ def on_commit(callback: Callable[[list[int]], Awaitable[None]]) -> None:
 def failpoint(name: str) -> None:
     """Crash here when HEARTH_FAILPOINT names this point: lets a test kill the process at
     exactly the moment the spine must survive."""
-    if os.environ.get("HEARTH_FAILPOINT") == name:
+    if get_settings().failpoint == name:
         log.warning("failpoint %s: exiting", name)
         os._exit(86)
 

@@ -15,7 +15,8 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     if runtime.current().settings.trust_proxy_headers:
         forwarded = connection.headers.get("x-forwarded-for", "")
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            # The proxy appends the address it saw; anything left of it the client could forge.
+            return forwarded.split(",")[-1].strip()
     client = connection.client
     return client.host if client else "unknown"
 

@@ -41,7 +41,10 @@ class Settings(msgspec.Struct, frozen=True):
     realtime_history: int = 200
     sweep_interval_seconds: float = 5.0
     log_level: str = "info"
+    # Testing only: crash at the named point (see server.outbox.failpoint).
     failpoint: str = ""
+    # Demo data uses this password for every login instead of random ones.
+    demo_password: str = ""
 
     @property
     def scaled(self) -> bool:
@@ -160,6 +163,10 @@ def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Setti
         values["log_level"] = raw.lower()
     if (raw := get("FAILPOINT")) is not None:
         values["failpoint"] = raw
+    if (raw := get("DEMO_PASSWORD")) is not None:
+        if raw and len(raw) < 10:
+            raise SettingsError("HEARTH_DEMO_PASSWORD must be at least 10 characters")
+        values["demo_password"] = raw
     return Settings(**values)  # type: ignore[arg-type]
 
 

@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import MODE, Client, Server, Stack, build_stack, drop_stack, services_reachable
+from tests.harness import (
+    ADMIN_HANDLE,
+    ADMIN_PASSWORD,
+    MODE,
+    Client,
+    Server,
+    Stack,
+    build_stack,
+    drop_stack,
+    services_reachable,
+)
 
 
 def pytest_report_header() -> str:
@@ -41,7 +51,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         stack.run("migrate")
         if MODE == "scaled":
-            stack.spawn("worker", "worker", "--concurrency", "2")
+            stack.start_worker()
             stack.spawn("beat", "beat")
         yield stack
     finally:
@@ -56,11 +66,10 @@ def server(stack: Stack) -> Server:
 @pytest.fixture(scope="session")
 def admin(server: Server, stack: Stack) -> Client:
     """An admin, made the way an operator would: `hearth create-admin`, then signing in."""
-    handle, password = "root_admin", "admin password 123"
-    stack.run("create-admin", "--handle", handle, "--email", "root@example.test",
-              "--password", password)
+    stack.run("create-admin", "--handle", ADMIN_HANDLE, "--email", "root@example.test",
+              "--password", ADMIN_PASSWORD)
     client = server.client()
-    assert client.login(handle, password).status_code == 200
+    assert client.login(ADMIN_HANDLE, ADMIN_PASSWORD).status_code == 200
     return client
 
 

@@ -29,6 +29,7 @@ BIN = Path(sys.executable).parent
 MODE = os.environ.get("HEARTH_TEST_MODE", "embedded")
 PG_ADMIN_URL = os.environ.get("HEARTH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HEARTH_TEST_REDIS", "redis://127.0.0.1:6379/0")
+ADMIN_HANDLE, ADMIN_PASSWORD = "root_admin", "admin password 123"
 T = TypeVar("T")
 
 
@@ -111,6 +112,17 @@ class Stack:
         if wait:
             server.wait_healthy()
         return server
+
+    def start_worker(self, env: dict[str, str] | None = None, concurrency: int = 2) -> Process:
+        """A Celery worker, returned once it reports ready (its first start imports a lot)."""
+        process = self.spawn("worker", "worker", "--concurrency", str(concurrency),
+                             env={"HEARTH_LOG_LEVEL": "info", **(env or {})})
+        deadline = time.monotonic() + 60
+        while " ready." not in process.log():
+            if process.popen.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"worker did not become ready:\n{process.log()}")
+            time.sleep(0.1)
+        return process
 
     def stop_all(self) -> None:
         for process in reversed(self.processes):
@@ -200,7 +212,7 @@ class Client:
         if cookies and not token:
             headers["Cookie"] = cookies
         return Socket(connect(url, additional_headers=headers, origin=origin,  # type: ignore[arg-type]
-                              open_timeout=10))
+                              open_timeout=10, legacy=True))
 
 
 class Socket:

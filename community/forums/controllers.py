@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import Parameter
 
 from community.forums import services
 from community.forums.schemas import (
@@ -28,8 +28,10 @@ from community.forums.schemas import (
 )
 from server import ratelimit, runtime
 from server.auth import Actor
+from server.types import MAX_ID
 
-PageSize = Annotated[int, msgspec.Meta(ge=1, le=100)]
+PostNumber = Annotated[int, Parameter(ge=0, le=MAX_ID, description="return posts after this number")]
+PageSize = Annotated[int, Parameter(ge=1, le=100, description="page size, 1 to 100")]
 
 
 async def _write_limit(actor: Actor) -> None:
@@ -73,7 +75,7 @@ class ThreadController(Controller):
     tags = ["forums"]
 
     @get("/{thread_id:int}")
-    async def get_thread(self, actor: Actor, thread_id: int, after: int = 0,
+    async def get_thread(self, actor: Actor, thread_id: int, after: PostNumber = 0,
                          limit: PageSize = 20) -> PostPage:
         """Posts after post number `after`. Reading a page marks it read for the caller."""
         return await services.get_thread(actor, thread_id, after, limit)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import msgspec
 
+from server.types import Id
+
 REACTION_KINDS = ("like", "love", "laugh", "insightful", "thanks")
 
 Title = Annotated[str, msgspec.Meta(min_length=3, max_length=200)]
@@ -20,10 +22,10 @@ class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
     slug: Slug
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    parent_id: int | None = None
+    parent_id: Id | None = None
     position: int = 0
     visibility: Visibility = "public"
-    brand_id: int | None = None
+    brand_id: Id | None = None
 
 
 class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -84,7 +86,7 @@ class ThreadPage(msgspec.Struct):
 
 class PostIn(msgspec.Struct, forbid_unknown_fields=True):
     body: Body
-    reply_to_post_id: int | None = None
+    reply_to_post_id: Id | None = None
 
 
 class PostPatch(msgspec.Struct, forbid_unknown_fields=True):

@@ -116,6 +116,6 @@ class BrandController(Controller):
         """The brand's staff or an admin. The secret is returned once."""
         return await services.create_token(actor, brand_id, data)
 
-    @post("/{brand_id:int}/tokens/{token_id:int}/revoke")
+    @post("/{brand_id:int}/tokens/{token_id:int}/revoke", status_code=200)
     async def revoke_token(self, actor: Actor, brand_id: int, token_id: int) -> TokenOut:
         return await services.revoke_token(actor, brand_id, token_id)

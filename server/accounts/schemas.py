@@ -7,6 +7,8 @@ from typing import Annotated
 
 import msgspec
 
+from server.types import Id
+
 Handle = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 # The upper bound keeps argon2 from being handed megabytes to hash.
@@ -35,7 +37,7 @@ class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
     role: Annotated[str, msgspec.Meta(pattern=r"^(member|moderator|admin|brand_staff)$")]
-    brand_id: int | None = None
+    brand_id: Id | None = None
 
 
 class MemberOut(msgspec.Struct):

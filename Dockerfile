@@ -1,0 +1,33 @@
+# Hearth: one image for every role. The command picks it: `hearth serve` (the default),
+# `hearth migrate`, `hearth worker`, `hearth beat`. docker-compose.yml runs the scaled set-up.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HEARTH_DATA_DIR=/data
+
+RUN groupadd --system --gid 10001 hearth \
+ && useradd --system --uid 10001 --gid hearth --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin hearth
+
+WORKDIR /app
+
+# Dependencies first, so a code change does not reinstall them. requirements.txt pins every
+# package (the dev tools too); playwright arrives as a Python package only, no browser.
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+# Editable on purpose: server/app.py serves frontend/public from beside the source tree,
+# which a regular install into site-packages would leave behind.
+COPY . .
+RUN pip install --no-deps -e . \
+ && mkdir -p /data \
+ && chown hearth:hearth /data
+
+# The code stays root-owned and read-only to the process; only /data (HEARTH_DATA_DIR:
+# media, the beat schedule, the SQLite file in embedded mode) is writable.
+USER hearth
+EXPOSE 8000
+CMD ["hearth", "serve", "--host", "0.0.0.0"]

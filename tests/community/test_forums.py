@@ -1,0 +1,209 @@
+import uuid
+
+from tests.harness import Client
+
+
+def new_thread(client: Client, category_id: int, title: str = "Hello there", body: str = "body") -> dict:
+    response = client.post(f"/api/categories/{category_id}/threads", {"title": title, "body": body})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_categories_are_admin_managed_with_parent_order_and_visibility(
+        admin: Client, member: Client, anon: Client) -> None:
+    slug = "p-" + uuid.uuid4().hex[:6]
+    assert member.post("/api/categories", {"name": "X", "slug": slug}).status_code == 403
+    parent = admin.post("/api/categories", {"name": "Parent", "slug": slug, "position": 5}).json()
+    child = admin.post("/api/categories", {"name": "Child", "slug": slug + "-c", "parent_id": parent["id"],
+                                           "visibility": "members", "position": 1})
+    assert child.status_code == 201
+    assert child.json()["parent_id"] == parent["id"]
+    grandchild = admin.post("/api/categories", {"name": "G", "slug": slug + "-g",
+                                                "parent_id": child.json()["id"]})
+    assert grandchild.status_code == 422
+    missing_parent = admin.post("/api/categories", {"name": "G", "slug": slug + "-m", "parent_id": 999999})
+    assert missing_parent.status_code == 404
+    assert admin.post("/api/categories", {"name": "Again", "slug": slug}).status_code == 409
+
+    public_ids = [c["id"] for c in anon.get("/api/categories").json()]
+    member_ids = [c["id"] for c in member.get("/api/categories").json()]
+    assert parent["id"] in public_ids and child.json()["id"] not in public_ids
+    assert child.json()["id"] in member_ids
+    listed = member.get("/api/categories").json()
+    positions = [c["position"] for c in listed]
+    assert positions == sorted(positions)
+
+    renamed = admin.patch(f"/api/categories/{parent['id']}", {"name": "Renamed"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed"
+
+
+def test_members_only_category_hides_threads_from_anonymous(
+        admin: Client, member: Client, anon: Client) -> None:
+    slug = "m-" + uuid.uuid4().hex[:6]
+    lounge = admin.post("/api/categories", {"name": "Lounge", "slug": slug, "visibility": "members"}).json()
+    created = new_thread(member, lounge["id"], "Members talk")
+    assert anon.get(f"/api/categories/{lounge['id']}/threads").status_code == 403
+    assert anon.get(f"/api/threads/{created['thread']['id']}").status_code == 403
+    assert anon.get(f"/api/posts/{created['post']['id']}").status_code == 403
+    assert member.get(f"/api/threads/{created['thread']['id']}").status_code == 200
+
+
+def test_thread_with_replies_markdown_and_reply_to(member: Client, other: Client, anon: Client,
+                                                   category: dict) -> None:
+    created = new_thread(member, category["id"], "Markdown please", "Some **bold** and `code`")
+    thread_id = created["thread"]["id"]
+    assert created["post"]["html"] == "<p>Some <strong>bold</strong> and <code>code</code></p>\n"
+    assert created["post"]["post_number"] == 1
+    reply = other.post(f"/api/threads/{thread_id}/posts",
+                       {"body": "I agree", "reply_to_post_id": created["post"]["id"]})
+    assert reply.status_code == 201
+    assert reply.json()["post_number"] == 2
+    assert reply.json()["reply_to_post_id"] == created["post"]["id"]
+    page = anon.get(f"/api/threads/{thread_id}").json()
+    assert [p["post_number"] for p in page["items"]] == [1, 2]
+    assert page["thread"]["post_count"] == 2
+    assert page["items"][1]["author"]["handle"] == other.member["handle"]
+    assert anon.post(f"/api/threads/{thread_id}/posts", {"body": "anon"}).status_code == 401
+
+
+def test_reply_to_a_post_from_another_thread_is_refused(member: Client, category: dict) -> None:
+    a = new_thread(member, category["id"], "Thread A")
+    b = new_thread(member, category["id"], "Thread B")
+    response = member.post(f"/api/threads/{a['thread']['id']}/posts",
+                           {"body": "x", "reply_to_post_id": b["post"]["id"]})
+    assert response.status_code == 422
+    assert "not a live post" in response.json()["error"]["message"]
+
+
+def test_thread_list_orders_by_last_activity_with_pinned_first_and_cursor_pages(
+        admin: Client, member: Client, moderator: Client) -> None:
+    slug = "o-" + uuid.uuid4().hex[:6]
+    cat = admin.post("/api/categories", {"name": "Order", "slug": slug}).json()
+    threads = [new_thread(member, cat["id"], f"Thread number {i}")["thread"]["id"] for i in range(5)]
+    member.post(f"/api/threads/{threads[1]}/posts", {"body": "bump"})
+    assert moderator.patch(f"/api/threads/{threads[3]}", {"pinned": True}).status_code == 200
+    assert member.patch(f"/api/threads/{threads[2]}", {"pinned": True}).status_code == 403
+
+    seen, cursor = [], None
+    while True:
+        url = f"/api/categories/{cat['id']}/threads?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = member.get(url).json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [threads[3], threads[1], threads[4], threads[2], threads[0]]
+    bad = member.get(f"/api/categories/{cat['id']}/threads?cursor=%%%")
+    assert bad.status_code == 422
+
+
+def test_post_pages_by_post_number(member: Client, category: dict) -> None:
+    thread_id = new_thread(member, category["id"])["thread"]["id"]
+    for i in range(4):
+        member.post(f"/api/threads/{thread_id}/posts", {"body": f"reply {i}"})
+    first = member.get(f"/api/threads/{thread_id}?limit=2").json()
+    assert [p["post_number"] for p in first["items"]] == [1, 2]
+    assert first["next_cursor"] == 2
+    rest = member.get(f"/api/threads/{thread_id}?limit=10&after=2").json()
+    assert [p["post_number"] for p in rest["items"]] == [3, 4, 5]
+    assert rest["next_cursor"] is None
+    assert member.get(f"/api/threads/{thread_id}?limit=0").status_code == 400
+    assert member.get(f"/api/threads/{thread_id}?limit=1000").status_code == 400
+
+
+def test_edits_keep_revision_history_and_only_author_or_moderator_edit(
+        member: Client, other: Client, moderator: Client, thread: dict) -> None:
+    post_id = thread["post"]["id"]
+    assert other.patch(f"/api/posts/{post_id}", {"body": "hijack"}).status_code == 403
+    edited = member.patch(f"/api/posts/{post_id}", {"body": "Second *version*"})
+    assert edited.status_code == 200
+    assert edited.json()["revision"] == 2
+    assert edited.json()["html"] == "<p>Second <em>version</em></p>\n"
+    assert edited.json()["edited_at"] is not None
+    assert moderator.patch(f"/api/posts/{post_id}", {"body": "Moderated"}).status_code == 200
+    history = other.get(f"/api/posts/{post_id}/revisions").json()
+    assert [(r["revision"], r["raw"]) for r in history] == [
+        (1, "First post **here**"), (2, "Second *version*"), (3, "Moderated")]
+    assert history[2]["editor"]["handle"] == moderator.member["handle"]
+
+
+def test_soft_delete_hides_posts_and_deleting_first_post_removes_thread(
+        member: Client, other: Client, moderator: Client, anon: Client, category: dict) -> None:
+    created = new_thread(member, category["id"])
+    thread_id = created["thread"]["id"]
+    reply = other.post(f"/api/threads/{thread_id}/posts", {"body": "to be removed"}).json()
+    assert member.delete(f"/api/posts/{reply['id']}").status_code == 403
+    assert other.delete(f"/api/posts/{reply['id']}").status_code == 204
+    assert anon.get(f"/api/posts/{reply['id']}").status_code == 404
+    page = anon.get(f"/api/threads/{thread_id}").json()
+    assert [p["id"] for p in page["items"]] == [created["post"]["id"]]
+    assert page["thread"]["post_count"] == 1
+    assert other.delete(f"/api/posts/{reply['id']}").status_code == 404
+    assert other.patch(f"/api/posts/{reply['id']}", {"body": "revive"}).status_code == 404
+
+    assert moderator.delete(f"/api/posts/{created['post']['id']}").status_code == 204
+    assert anon.get(f"/api/threads/{thread_id}").status_code == 404
+    listed = anon.get(f"/api/categories/{category['id']}/threads").json()["items"]
+    assert thread_id not in [t["id"] for t in listed]
+
+
+def test_locked_threads_refuse_replies_and_edits_from_members(
+        member: Client, other: Client, moderator: Client, thread: dict) -> None:
+    thread_id = thread["thread"]["id"]
+    locked = moderator.patch(f"/api/threads/{thread_id}", {"locked": True})
+    assert locked.status_code == 200 and locked.json()["locked"] is True
+    refused = other.post(f"/api/threads/{thread_id}/posts", {"body": "let me in"})
+    assert refused.status_code == 403
+    assert "locked" in refused.json()["error"]["message"]
+    assert member.patch(f"/api/posts/{thread['post']['id']}", {"body": "edit"}).status_code == 403
+    assert moderator.post(f"/api/threads/{thread_id}/posts", {"body": "staff note"}).status_code == 201
+    moderator.patch(f"/api/threads/{thread_id}", {"locked": False})
+    assert other.post(f"/api/threads/{thread_id}/posts", {"body": "now ok"}).status_code == 201
+
+
+def test_reactions_one_of_each_kind_per_member(member: Client, other: Client, thread: dict) -> None:
+    post_id = thread["post"]["id"]
+    first = other.post(f"/api/posts/{post_id}/reactions", {"kind": "like"})
+    assert first.status_code == 201
+    assert first.json()["reactions"] == {"like": 1}
+    assert first.json()["my_reactions"] == ["like"]
+    again = other.post(f"/api/posts/{post_id}/reactions", {"kind": "like"})
+    assert again.status_code == 409
+    assert other.post(f"/api/posts/{post_id}/reactions", {"kind": "love"}).status_code == 201
+    assert member.post(f"/api/posts/{post_id}/reactions", {"kind": "like"}).status_code == 201
+    assert other.post(f"/api/posts/{post_id}/reactions", {"kind": "angry"}).status_code == 400
+    post = member.get(f"/api/posts/{post_id}").json()
+    assert post["reactions"] == {"like": 2, "love": 1}
+    assert post["my_reactions"] == ["like"]
+    removed = other.delete(f"/api/posts/{post_id}/reactions/like")
+    assert removed.status_code == 200 and removed.json()["reactions"] == {"like": 1, "love": 1}
+    assert other.delete(f"/api/posts/{post_id}/reactions/like").status_code == 404
+
+
+def test_unread_counts_per_member(member: Client, other: Client, category: dict) -> None:
+    thread_id = new_thread(member, category["id"], "Unread test")["thread"]["id"]
+
+    def unread(client: Client) -> int | None:
+        items = client.get(f"/api/categories/{category['id']}/threads?limit=100").json()["items"]
+        return next(t["unread_count"] for t in items if t["id"] == thread_id)
+
+    assert unread(member) == 0
+    assert unread(other) == 1
+    other.get(f"/api/threads/{thread_id}")
+    assert unread(other) == 0
+    other.post(f"/api/threads/{thread_id}/posts", {"body": "one"})
+    other.post(f"/api/threads/{thread_id}/posts", {"body": "two"})
+    assert unread(other) == 0
+    assert unread(member) == 2
+    member.get(f"/api/threads/{thread_id}?limit=2")
+    assert unread(member) == 1
+    anon_items = Client(member.server).get(f"/api/categories/{category['id']}/threads").json()["items"]
+    assert all(t["unread_count"] is None for t in anon_items)
+
+
+def test_thread_title_edit_by_author(member: Client, other: Client, thread: dict) -> None:
+    thread_id = thread["thread"]["id"]
+    assert other.patch(f"/api/threads/{thread_id}", {"title": "Mine now"}).status_code == 403
+    renamed = member.patch(f"/api/threads/{thread_id}", {"title": "A better title"})
+    assert renamed.status_code == 200 and renamed.json()["title"] == "A better title"
+    assert member.patch(f"/api/threads/{thread_id}", {"title": "  x  "}).status_code == 422

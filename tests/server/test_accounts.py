@@ -1,0 +1,174 @@
+import uuid
+
+from tests.harness import Client, Server, Stack
+
+
+def test_register_signs_in_and_me_shows_profile(anon: Client) -> None:
+    handle = "Neo_" + uuid.uuid4().hex[:6]
+    anon.register(handle)
+    me = anon.get("/api/me")
+    assert me.status_code == 200
+    body = me.json()
+    assert body["member"]["handle"] == handle
+    assert body["member"]["role"] == "member"
+    assert body["email"] == f"{handle}@example.test".lower()
+    assert "password" not in me.text and "argon2" not in me.text
+
+
+def test_session_cookie_is_httponly_and_csrf_cookie_is_readable(anon: Client) -> None:
+    handle = "c" + uuid.uuid4().hex[:8]
+    response = anon.post("/api/register", {"handle": handle, "email": f"{handle}@x.test",
+                                           "password": "long enough pass"})
+    cookies = response.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith("hearth_session="))
+    csrf = next(c for c in cookies if c.startswith("hearth_csrf="))
+    assert "HttpOnly" in session and "SameSite=lax" in session
+    assert "HttpOnly" not in csrf
+
+
+def test_passwords_are_stored_as_argon2_hashes(stack: Stack, anon: Client) -> None:
+    anon.register(password="my secret phrase 42")
+    if stack.mode == "scaled":
+        import subprocess
+
+        out = subprocess.run(
+            ["psql", stack.env["HEARTH_DATABASE_URL"], "-At", "-c",
+             f"SELECT password_hash FROM member WHERE id = {anon.member['id']}"],
+            capture_output=True, text=True, check=True).stdout.strip()
+    else:
+        import sqlite3
+
+        db = sqlite3.connect(stack.workdir / "data" / "hearth.db")
+        out = db.execute("SELECT password_hash FROM member WHERE id = ?",
+                         (anon.member["id"],)).fetchone()[0]
+    assert out.startswith("$argon2id$")
+    assert "my secret phrase 42" not in out
+
+
+def test_duplicate_handle_ignores_case_and_duplicate_email_conflict(anon: Client, server: Server) -> None:
+    handle = "Dup" + uuid.uuid4().hex[:6]
+    anon.register(handle)
+    again = server.client().post("/api/register", {"handle": handle.upper(), "email": "other@x.test",
+                                                   "password": "long enough pass"})
+    assert again.status_code == 409
+    assert "taken" in again.json()["error"]["message"]
+    same_email = server.client().post("/api/register", {
+        "handle": "z" + uuid.uuid4().hex[:8], "email": f"{handle}@example.test".upper(),
+        "password": "long enough pass"})
+    assert same_email.status_code == 409
+    assert "email" in same_email.json()["error"]["message"]
+
+
+def test_registration_validates_fields_with_clear_messages(anon: Client) -> None:
+    cases = [
+        ({"handle": "ab", "email": "a@b.co", "password": "long enough pass"}, "handle"),
+        ({"handle": "bad handle!", "email": "a@b.co", "password": "long enough pass"}, "handle"),
+        ({"handle": "goodhandle", "email": "not-an-email", "password": "long enough pass"}, "email"),
+        ({"handle": "goodhandle", "email": "a@b.co", "password": "short"}, "password"),
+        ({"handle": "goodhandle", "email": "a@b.co", "password": "x" * 300}, "password"),
+        ({"handle": "goodhandle", "email": "a@b.co"}, "password"),
+    ]
+    for body, field in cases:
+        response = anon.post("/api/register", body)
+        assert response.status_code == 400, (body, response.text)
+        error = response.json()["error"]
+        assert field in error["message"], (body, error)
+
+
+def test_login_logout_and_wrong_password(server: Server) -> None:
+    handle = "L" + uuid.uuid4().hex[:8]
+    server.client().register(handle, password="the right password")
+    client = server.client()
+    wrong = client.login(handle, "the wrong password")
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "unauthenticated"
+    assert client.login(handle.lower(), "the right password").status_code == 200
+    assert client.get("/api/me").status_code == 200
+    by_email = server.client()
+    assert by_email.login(f"{handle}@example.test", "the right password").status_code == 200
+    assert client.post("/api/session/logout").status_code == 204
+    assert client.get("/api/me").status_code == 401
+
+
+def test_cookie_writes_need_the_csrf_token(member: Client) -> None:
+    no_token = member.http.patch("/api/me", json={"bio": "hi"})
+    assert no_token.status_code == 403
+    assert "CSRF" in no_token.json()["error"]["message"]
+    wrong = member.http.patch("/api/me", json={"bio": "hi"}, headers={"X-CSRF-Token": "nope"})
+    assert wrong.status_code == 403
+    ok = member.patch("/api/me", {"bio": "hi", "display_name": "Neo"})
+    assert ok.status_code == 200
+    assert ok.json()["bio"] == "hi" and ok.json()["display_name"] == "Neo"
+
+
+def test_profile_is_public_and_roles_are_admin_only(member: Client, other: Client, admin: Client) -> None:
+    profile = other.get(f"/api/members/{member.member['id']}")
+    assert profile.status_code == 200
+    assert profile.json()["handle"] == member.member["handle"]
+    assert "email" not in profile.json()
+    denied = member.put(f"/api/members/{other.member['id']}/role", {"role": "admin"})
+    assert denied.status_code == 403
+    promoted = admin.put(f"/api/members/{member.member['id']}/role", {"role": "moderator"})
+    assert promoted.status_code == 200 and promoted.json()["role"] == "moderator"
+    assert member.get("/api/me").json()["member"]["role"] == "moderator"
+    bad = admin.put(f"/api/members/{member.member['id']}/role", {"role": "emperor"})
+    assert bad.status_code == 400
+
+
+def test_brands_and_brand_scoped_tokens(admin: Client, member: Client, other: Client, server: Server) -> None:
+    slug = "b-" + uuid.uuid4().hex[:6]
+    assert member.post("/api/brands", {"name": "Nope", "slug": slug}).status_code == 403
+    brand = admin.post("/api/brands", {"name": "Acme", "slug": slug})
+    assert brand.status_code == 201
+    brand_id = brand.json()["id"]
+    assert admin.post("/api/brands", {"name": "Acme 2", "slug": slug}).status_code == 409
+    other_brand = admin.post("/api/brands", {"name": "Other", "slug": slug + "-x"}).json()["id"]
+    staff = admin.put(f"/api/members/{member.member['id']}/role",
+                      {"role": "brand_staff", "brand_id": brand_id})
+    assert staff.status_code == 200
+
+    assert member.post(f"/api/brands/{other_brand}/tokens",
+                       {"name": "x", "scopes": ["read"]}).status_code == 403
+    assert other.post(f"/api/brands/{brand_id}/tokens",
+                      {"name": "x", "scopes": ["read"]}).status_code == 403
+    bad_scope = member.post(f"/api/brands/{brand_id}/tokens", {"name": "x", "scopes": ["root"]})
+    assert bad_scope.status_code == 422 and "root" in bad_scope.json()["error"]["message"]
+
+    created = member.post(f"/api/brands/{brand_id}/tokens", {"name": "crm", "scopes": ["read"]})
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    token_id = created.json()["token"]["id"]
+    assert secret.startswith("hth_")
+    listed = member.get(f"/api/brands/{brand_id}/tokens").json()
+    assert [t["name"] for t in listed] == ["crm"]
+    assert secret not in str(listed)
+
+    integration = server.client()
+    integration.token = secret
+    assert integration.get("/api/me").json()["member"]["id"] == member.member["id"]
+    write = integration.patch("/api/me", {"bio": "from a token"})
+    assert write.status_code == 403 and "write" in write.json()["error"]["message"]
+
+    revoked = member.post(f"/api/brands/{brand_id}/tokens/{token_id}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    after = integration.get("/api/me")
+    assert after.status_code == 401 and "revoked" in after.json()["error"]["message"]
+
+    integration.token = secret[:-2] + "zz"
+    assert integration.get("/api/me").status_code == 401
+    integration.token = "garbage"
+    assert integration.get("/api/me").status_code == 401
+
+
+def test_write_token_may_post_without_csrf(admin: Client, member: Client, category: dict,
+                                           server: Server) -> None:
+    slug = "w-" + uuid.uuid4().hex[:6]
+    brand_id = admin.post("/api/brands", {"name": "W", "slug": slug}).json()["id"]
+    secret = admin.post(f"/api/brands/{brand_id}/tokens",
+                        {"name": "bot", "scopes": ["read", "write"]}).json()["secret"]
+    bot = server.client()
+    bot.token = secret
+    created = bot.post(f"/api/categories/{category['id']}/threads",
+                       {"title": "Posted by integration", "body": "hello"})
+    assert created.status_code == 201
+    assert created.json()["thread"]["author"]["handle"] == admin.member["handle"]

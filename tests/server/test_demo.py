@@ -1,0 +1,27 @@
+from tests.harness import Stack
+
+
+def test_seed_demo_loads_once_and_its_logins_work(stack: Stack) -> None:
+    first = stack.run("seed-demo", env={"HEARTH_DEMO_PASSWORD": "demo password 1"})
+    assert "Demo logins (shown once)" in first.stdout
+    for handle in ("admin", "mod", "staff", "alice"):
+        assert handle in first.stdout
+    again = stack.run("seed-demo")
+    assert "already present" in again.stdout
+
+    server = stack.start_server()
+    try:
+        alice = server.client()
+        assert alice.login("alice", "demo password 1").status_code == 200
+        categories = alice.get("/api/categories").json()
+        assert {"Announcements", "Brewing", "Members' Lounge"} <= {c["name"] for c in categories}
+        anon_names = {c["name"] for c in server.client().get("/api/categories").json()}
+        assert "Members' Lounge" not in anon_names
+        brewing = next(c for c in categories if c["slug"] == "brewing")
+        threads = alice.get(f"/api/categories/{brewing['id']}/threads").json()["items"]
+        assert threads and all(t["post_count"] >= 2 for t in threads)
+        admin = server.client()
+        admin.login("admin", "demo password 1")
+        assert admin.get("/api/me").json()["member"]["role"] == "admin"
+    finally:
+        server.process.stop()

@@ -1,0 +1,178 @@
+import uuid
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from tests.harness import Client, Server, Stack, eventually
+
+
+def test_new_posts_edits_reactions_and_deletions_arrive_live(member: Client, other: Client,
+                                                             thread: dict) -> None:
+    thread_id = thread["thread"]["id"]
+    channel = f"thread:{thread_id}"
+    socket = other.websocket()
+    try:
+        assert socket.subscribe(channel)["type"] == "subscribed"
+        reply = member.post(f"/api/threads/{thread_id}/posts", {"body": "live **hello**"}).json()
+        created = socket.wait_for(lambda f: f.get("event") == "post.created")
+        assert created["data"]["id"] == reply["id"]
+        assert created["data"]["html"] == "<p>live <strong>hello</strong></p>\n"
+        member.patch(f"/api/posts/{reply['id']}", {"body": "edited live"})
+        edited = socket.wait_for(lambda f: f.get("event") == "post.edited")
+        assert edited["data"]["raw"] == "edited live"
+        other.post(f"/api/posts/{reply['id']}/reactions", {"kind": "thanks"})
+        reacted = socket.wait_for(lambda f: f.get("event") == "reaction.added")
+        assert reacted["data"]["reactions"] == {"thanks": 1}
+        member.delete(f"/api/posts/{reply['id']}")
+        deleted = socket.wait_for(lambda f: f.get("event") == "post.deleted")
+        assert deleted["data"] == {"post_id": reply["id"]}
+        seqs = [f["seq"] for f in socket.messages(channel)]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    finally:
+        socket.close()
+
+
+def test_subscription_to_unreadable_channels_is_refused(admin: Client, member: Client, other: Client,
+                                                         anon: Client) -> None:
+    lounge = admin.post("/api/categories", {"name": "Secret", "slug": "s-" + uuid.uuid4().hex[:6],
+                                            "visibility": "members"}).json()
+    secret = member.post(f"/api/categories/{lounge['id']}/threads",
+                         {"title": "Members only", "body": "psst"}).json()["thread"]["id"]
+    socket = anon.websocket()
+    try:
+        refused = socket.subscribe(f"thread:{secret}")
+        assert refused["type"] == "error" and refused["code"] == "forbidden"
+        assert socket.subscribe(f"user:{member.member['id']}")["type"] == "error"
+        assert socket.subscribe("thread:999999")["type"] == "error"
+        assert socket.subscribe("nonsense")["type"] == "error"
+        assert socket.subscribe("admin:everything")["type"] == "error"
+    finally:
+        socket.close()
+    socket = other.websocket()
+    try:
+        assert socket.subscribe(f"thread:{secret}")["type"] == "subscribed"
+        assert socket.subscribe(f"user:{member.member['id']}")["type"] == "error"
+        assert socket.subscribe(f"user:{other.member['id']}")["type"] == "subscribed"
+    finally:
+        socket.close()
+
+
+def test_bad_messages_get_an_error_not_a_disconnect(member: Client, thread: dict) -> None:
+    socket = member.websocket()
+    try:
+        socket.connection.send("{not json")
+        assert socket.wait_for(lambda f: f["type"] == "error")["code"] == "bad_message"
+        socket.send(op="dance")
+        assert len([f for f in socket.frames if f["type"] == "error"]) >= 1
+        socket.send(op="ping")
+        assert socket.wait_for(lambda f: f["type"] == "pong")
+    finally:
+        socket.close()
+
+
+def test_replies_and_reactions_notify_the_author_privately(member: Client, other: Client,
+                                                           thread: dict) -> None:
+    socket = member.websocket()
+    try:
+        socket.subscribe(f"user:{member.member['id']}")
+        first_post = thread["post"]["id"]
+        other.post(f"/api/threads/{thread['thread']['id']}/posts",
+                   {"body": "replying to you", "reply_to_post_id": first_post})
+        note = socket.wait_for(lambda f: f.get("event") == "notification")
+        assert note["data"]["kind"] == "reply"
+        assert note["data"]["data"]["by_member_id"] == other.member["id"]
+        other.post(f"/api/posts/{first_post}/reactions", {"kind": "love"})
+        socket.wait_for(lambda f: f.get("event") == "notification" and f["data"]["kind"] == "reaction")
+        member.post(f"/api/posts/{first_post}/reactions", {"kind": "like"})
+        socket.drain(0.5)
+    finally:
+        socket.close()
+    kinds = [n["data"]["kind"] for n in socket.frames if n.get("event") == "notification"]
+    assert kinds == ["reply", "reaction"], "reacting to your own post must not notify you"
+    listing = member.get("/api/notifications").json()
+    assert [n["kind"] for n in listing["items"]] == ["reaction", "reply"]
+    assert listing["unread_count"] == 2
+    assert member.post("/api/notifications/read").json()["unread_count"] == 0
+    assert other.get("/api/notifications").json()["items"] == []
+
+
+def test_reconnect_catches_up_from_last_seq(member: Client, other: Client, thread: dict) -> None:
+    thread_id = thread["thread"]["id"]
+    channel = f"thread:{thread_id}"
+    socket = other.websocket()
+    socket.subscribe(channel)
+    member.post(f"/api/threads/{thread_id}/posts", {"body": "one"})
+    last_seen = socket.wait_for(lambda f: f.get("event") == "post.created")["seq"]
+    socket.close()
+    bodies = ["two", "three"]
+    for body in bodies:
+        member.post(f"/api/threads/{thread_id}/posts", {"body": body})
+    eventually(lambda: len(member.get(f"/api/threads/{thread_id}").json()["items"]) == 4)
+
+    def caught_up() -> list[str]:
+        again = other.websocket()
+        try:
+            again.subscribe(channel, since=last_seen)
+            again.drain(0.3)
+            got = [f["data"]["raw"] for f in again.messages(channel) if f["event"] == "post.created"]
+            assert got == bodies, got
+            return got
+        finally:
+            again.close()
+
+    eventually(caught_up, timeout=10)
+
+
+def test_reconnect_too_far_behind_is_told_to_refetch(stack: Stack, category: dict) -> None:
+    # A short history, kept by whoever publishes: in scaled mode that is a Celery worker, so
+    # this server gets its own Redis namespace and worker.
+    env = {"HEARTH_REALTIME_HISTORY": "3", "HEARTH_REDIS_PREFIX": "t" + uuid.uuid4().hex[:10]}
+    worker = stack.start_worker(env, concurrency=1) if stack.mode == "scaled" else None
+    small = stack.start_server(env=env)
+    try:
+        # Embedded sessions live in each process's memory: sign up on this server.
+        client = small.client().register()
+        thread_id = client.post(f"/api/categories/{category['id']}/threads",
+                                {"title": "Busy thread", "body": "start"}).json()["thread"]["id"]
+        socket = client.websocket()
+        socket.subscribe(f"thread:{thread_id}")
+        client.post(f"/api/threads/{thread_id}/posts", {"body": "first"})
+        seen = socket.wait_for(lambda f: f.get("event") == "post.created")["seq"]
+        socket.close()
+        for i in range(6):
+            client.post(f"/api/threads/{thread_id}/posts", {"body": f"missed {i}"})
+
+        def told_to_refetch() -> bool:
+            again = client.websocket()
+            try:
+                again.subscribe(f"thread:{thread_id}", since=seen)
+                frame = again.wait_for(lambda f: f["type"] in ("refetch", "message"), timeout=2)
+                return frame["type"] == "refetch"
+            finally:
+                again.close()
+
+        assert eventually(told_to_refetch, timeout=10)
+    finally:
+        small.process.stop()
+        if worker is not None:
+            worker.stop()
+
+
+def test_api_token_websocket_needs_realtime_scope(admin: Client, server: Server, thread: dict) -> None:
+    brand = admin.post("/api/brands", {"name": "RT", "slug": "rt-" + uuid.uuid4().hex[:6]}).json()["id"]
+    reader = admin.post(f"/api/brands/{brand}/tokens", {"name": "r", "scopes": ["read"]}).json()["secret"]
+    live = admin.post(f"/api/brands/{brand}/tokens", {"name": "l", "scopes": ["realtime"]}).json()["secret"]
+    with pytest.raises(InvalidStatus):
+        server.client().websocket(token=reader)
+    socket = server.client().websocket(token=live)
+    try:
+        assert socket.subscribe(f"thread:{thread['thread']['id']}")["type"] == "subscribed"
+    finally:
+        socket.close()
+
+
+def test_cross_site_websocket_with_cookies_is_refused(member: Client) -> None:
+    with pytest.raises(InvalidStatus):
+        member.websocket(origin="https://evil.example")
+    socket = member.websocket(origin=member.server.url)
+    socket.close()

@@ -1,0 +1,42 @@
+"""A wrong setting or an unreachable service stops start-up with a message naming it."""
+
+import pytest
+
+from tests.harness import Stack
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"HEARTH_DATABASE_URL": "postgresql://hearth@127.0.0.1:1/nowhere",
+      "HEARTH_REDIS_URL": "redis://127.0.0.1:6379/0"},
+     "cannot reach the database at postgresql://hearth@127.0.0.1:1/nowhere"),
+    ({"HEARTH_DATABASE_URL": "postgresql://u:hunter2@127.0.0.1:1/x",
+      "HEARTH_REDIS_URL": "redis://127.0.0.1:6379/0"}, "postgresql://u:***@127.0.0.1:1/x"),
+    ({"HEARTH_DATABASE_URL": "mysql://x/y"}, "HEARTH_DATABASE_URL must start with postgresql://"),
+    ({"HEARTH_REDIS_URL": "redis://127.0.0.1:6379/0"}, "scaled mode needs both"),
+    ({"HEARTH_PORT": "eighty"}, "HEARTH_PORT must be a whole number"),
+    ({"HEARTH_LOGIN_RATE_LIMIT": "lots"}, "HEARTH_LOGIN_RATE_LIMIT must look like LIMIT/SECONDS"),
+])
+def test_serve_refuses_to_start_with_a_clear_message(stack: Stack, env: dict, expected: str) -> None:
+    clean = {k: "" for k in ("HEARTH_DATABASE_URL", "HEARTH_REDIS_URL")}
+    result = stack.run("serve", env={**clean, **env}, check=False, timeout=60)
+    assert result.returncode != 0
+    assert expected in result.stderr + result.stdout
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_unreachable_redis_is_named(stack: Stack) -> None:
+    if stack.mode != "scaled":
+        env = {"HEARTH_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
+               "HEARTH_REDIS_URL": "redis://127.0.0.1:1/0"}
+    else:
+        env = {"HEARTH_REDIS_URL": "redis://127.0.0.1:1/0"}
+    result = stack.run("serve", env=env, check=False, timeout=60)
+    assert result.returncode != 0
+    assert "cannot reach Redis at redis://127.0.0.1:1/0" in result.stderr
+
+
+def test_worker_explains_it_needs_scaled_mode(stack: Stack) -> None:
+    result = stack.run("worker", env={"HEARTH_DATABASE_URL": "", "HEARTH_REDIS_URL": ""},
+                       check=False)
+    assert result.returncode != 0
+    assert "scaled mode only" in result.stderr
