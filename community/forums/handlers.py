@@ -8,6 +8,7 @@ import msgspec
 
 from community.forums import services
 from server import events, outbox, runtime
+from server.accounts.services import members_by_id
 from server.auth import Actor
 from server.errors import DomainError
 from server.notifications import notify
@@ -44,7 +45,10 @@ async def publish_thread_activity(event_id: int, event: events.Event) -> None:
         data = {"post_id": event.post_id, "kind": event.kind, "member_id": event.member_id,
                 "reactions": summary.reactions}
     elif isinstance(event, events.ThreadUpdated):
-        data = {"thread_id": event.thread_id}
+        thread = await services.thread_out(event.thread_id)
+        if thread is None:
+            return
+        data = msgspec.to_builtins(thread)
     else:
         return
     await runtime.current().broker.publish(
@@ -59,12 +63,23 @@ async def notify_members(event_id: int, event: events.Event) -> None:
             return
         await notify(event.reply_to_author_id, "reply", event_id, {
             "thread_id": event.thread_id, "post_id": event.post_id,
-            "post_number": event.post_number, "by_member_id": event.author_id,
+            "post_number": event.post_number, **await _context(event.thread_id, event.author_id),
         })
     elif isinstance(event, events.ReactionAdded):
         if event.post_author_id == event.member_id:
             return
         await notify(event.post_author_id, "reaction", event_id, {
             "thread_id": event.thread_id, "post_id": event.post_id, "kind": event.kind,
-            "by_member_id": event.member_id,
+            **await _context(event.thread_id, event.member_id),
         })
+
+
+async def _context(thread_id: int, by_member_id: int) -> dict[str, Any]:
+    """What a notification needs to be shown without more requests."""
+    thread = await services.thread_out(thread_id)
+    by = (await members_by_id({by_member_id})).get(by_member_id)
+    return {
+        "thread_title": thread.title if thread else "",
+        "by_member_id": by_member_id,
+        "by_handle": by.handle if by else "",
+    }

@@ -29,7 +29,7 @@ from community.forums.schemas import (
     ThreadPage,
     ThreadPatch,
 )
-from community.forums.tables import Category, Post, PostRevision, Reaction, Thread, ThreadRead
+from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
 from server import db, events, outbox
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
@@ -138,6 +138,15 @@ async def post_out(post_id: int, member_id: int | None = None) -> PostOut | None
     return (await _posts_out(rows, member_id))[0] if rows else None
 
 
+async def thread_out(thread_id: int) -> ThreadOut | None:
+    """A live thread as an anonymous reader sees it; None once deleted."""
+    rows = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
+    if not rows:
+        return None
+    authors = await _authors({rows[0]["author"]})
+    return _thread_out(rows[0], authors[rows[0]["author"]])
+
+
 async def reaction_summary(post_id: int, member_id: int | None = None) -> ReactionsOut:
     counts, mine = await _reactions([post_id], member_id)
     return ReactionsOut(post_id=post_id, reactions=counts[post_id], my_reactions=sorted(mine[post_id]))
@@ -240,20 +249,31 @@ async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit
     rows = await query.order_by(Thread.pinned, Thread.last_post_id, ascending=False).limit(limit + 1)
     page = rows[:limit]
     authors = await _authors({r["author"] for r in page})
-    unread: dict[int, int] = {}
-    if actor.member_id is not None and page:
-        reads = await ThreadRead.select(ThreadRead.thread, ThreadRead.last_read_post_number).where(
-            (ThreadRead.member == actor.member_id) & ThreadRead.thread.is_in([r["id"] for r in page])
-        )
-        last_read = {r["thread"]: r["last_read_post_number"] for r in reads}
-        unread = {r["id"]: max(0, r["highest_post_number"] - last_read.get(r["id"], 0)) for r in page}
-    items = [_thread_out(r, authors[r["author"]], unread.get(r["id"]) if unread else None)
+    unread: dict[int, int] | None = None
+    if actor.member_id is not None:
+        unread = await _unread_counts(actor.member_id, [r["id"] for r in page])
+    items = [_thread_out(r, authors[r["author"]], None if unread is None else unread.get(r["id"], 0))
              for r in page]
     next_cursor = None
     if len(rows) > limit:
         last_row = page[-1]
         next_cursor = _encode_cursor(bool(last_row["pinned"]), last_row["last_post_id"])
     return ThreadPage(items=items, next_cursor=next_cursor)
+
+
+async def _unread_counts(member_id: int, thread_ids: list[int]) -> dict[int, int]:
+    """Live posts after the last one the member read, per thread; deleted posts never count."""
+    if not thread_ids:
+        return {}
+    placeholders = ", ".join("{}" for _ in thread_ids)
+    rows = await db.fetch(
+        "SELECT p.thread AS thread, COUNT(*) AS n FROM forum_post p "
+        "LEFT JOIN forum_thread_read r ON r.thread = p.thread AND r.member = {} "
+        f"WHERE p.thread IN ({placeholders}) AND p.deleted_at IS NULL "
+        "AND p.post_number > COALESCE(r.last_read_post_number, 0) GROUP BY p.thread",
+        member_id, *thread_ids,
+    )
+    return {int(r["thread"]): int(r["n"]) for r in rows}
 
 
 async def _mark_read(member_id: int, thread_id: int, post_number: int) -> None:
@@ -328,13 +348,12 @@ async def get_thread(actor: Actor, thread_id: int, after: int, limit: int) -> Po
     posts = await _posts_out(page, actor.member_id)
     unread = None
     if actor.member_id is not None:
-        if page:
-            await _mark_read(actor.member_id, thread_id, page[-1]["post_number"])
-        read = await ThreadRead.select(ThreadRead.last_read_post_number).where(
-            (ThreadRead.member == actor.member_id) & (ThreadRead.thread == thread_id)
-        )
-        last_read = read[0]["last_read_post_number"] if read else 0
-        unread = max(0, thread["highest_post_number"] - last_read)
+        at_end = len(rows) <= limit
+        # Reaching the end reads the whole thread, including numbers taken by deleted posts.
+        read_to = thread["highest_post_number"] if at_end else page[-1]["post_number"]
+        if page or at_end:
+            await _mark_read(actor.member_id, thread_id, read_to)
+        unread = (await _unread_counts(actor.member_id, [thread_id])).get(thread_id, 0)
     authors = await _authors({thread["author"]})
     return PostPage(
         thread=_thread_out(thread, authors[thread["author"]], unread),

@@ -201,6 +201,19 @@ def test_unread_counts_per_member(member: Client, other: Client, category: dict)
     assert all(t["unread_count"] is None for t in anon_items)
 
 
+def test_deleted_posts_never_count_as_unread(member: Client, other: Client, category: dict) -> None:
+    thread_id = new_thread(member, category["id"], "Deleted unread")["thread"]["id"]
+    posts = [other.post(f"/api/threads/{thread_id}/posts", {"body": f"r{i}"}).json() for i in range(3)]
+    other.delete(f"/api/posts/{posts[0]['id']}")
+    other.delete(f"/api/posts/{posts[2]['id']}")
+    items = member.get(f"/api/categories/{category['id']}/threads?limit=100").json()["items"]
+    assert next(t["unread_count"] for t in items if t["id"] == thread_id) == 1
+    page = member.get(f"/api/threads/{thread_id}").json()
+    assert page["thread"]["unread_count"] == 0
+    items = member.get(f"/api/categories/{category['id']}/threads?limit=100").json()["items"]
+    assert next(t["unread_count"] for t in items if t["id"] == thread_id) == 0
+
+
 def test_thread_title_edit_by_author(member: Client, other: Client, thread: dict) -> None:
     thread_id = thread["thread"]["id"]
     assert other.patch(f"/api/threads/{thread_id}", {"title": "Mine now"}).status_code == 403

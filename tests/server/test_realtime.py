@@ -23,6 +23,9 @@ def test_new_posts_edits_reactions_and_deletions_arrive_live(member: Client, oth
         other.post(f"/api/posts/{reply['id']}/reactions", {"kind": "thanks"})
         reacted = socket.wait_for(lambda f: f.get("event") == "reaction.added")
         assert reacted["data"]["reactions"] == {"thanks": 1}
+        member.patch(f"/api/threads/{thread_id}", {"title": "Renamed while you watch"})
+        retitled = socket.wait_for(lambda f: f.get("event") == "thread.updated")
+        assert retitled["data"]["title"] == "Renamed while you watch"
         member.delete(f"/api/posts/{reply['id']}")
         deleted = socket.wait_for(lambda f: f.get("event") == "post.deleted")
         assert deleted["data"] == {"post_id": reply["id"]}
@@ -81,6 +84,8 @@ def test_replies_and_reactions_notify_the_author_privately(member: Client, other
         note = socket.wait_for(lambda f: f.get("event") == "notification")
         assert note["data"]["kind"] == "reply"
         assert note["data"]["data"]["by_member_id"] == other.member["id"]
+        assert note["data"]["data"]["by_handle"] == other.member["handle"]
+        assert note["data"]["data"]["thread_title"] == thread["thread"]["title"]
         other.post(f"/api/posts/{first_post}/reactions", {"kind": "love"})
         socket.wait_for(lambda f: f.get("event") == "notification" and f["data"]["kind"] == "reaction")
         member.post(f"/api/posts/{first_post}/reactions", {"kind": "like"})
