@@ -1,0 +1,3 @@
+"""Gamification: the points ledger, rules, badges, tiers, leaderboards and challenges.
+
+Consumes the event types declared in server.events; never imports community or ugc."""

@@ -55,6 +55,9 @@ class Actor(msgspec.Struct, frozen=True):
     def is_moderator(self) -> bool:
         return self.role in ("moderator", "admin")
 
+    def manages_brand(self, brand_id: int) -> bool:
+        return self.is_admin or (self.role == "brand_staff" and self.brand_id == brand_id)
+
     def member(self) -> int:
         if self.member_id is None:
             raise Unauthenticated("sign in first")

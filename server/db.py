@@ -39,12 +39,20 @@ def is_sqlite() -> bool:
 @asynccontextmanager
 async def transaction() -> AsyncIterator[None]:
     """A write transaction. SQLite takes its write lock up front so that concurrent
-    read-modify-write sequences serialise instead of failing on upgrade."""
+    read-modify-write sequences serialise instead of failing on upgrade. Inside another
+    transaction this is a savepoint: a failure undoes only its own writes."""
     db = engine()
-    if isinstance(db, SQLiteEngine):
-        if db.current_transaction.get():
+    current = db.current_transaction.get()
+    if current is not None:
+        savepoint = await current.savepoint()
+        try:
             yield
-            return
+        except BaseException:
+            await savepoint.rollback_to()
+            raise
+        await savepoint.release()
+        return
+    if isinstance(db, SQLiteEngine):
         async with db.transaction(transaction_type=TransactionType.immediate):
             yield
     else:

@@ -68,6 +68,17 @@ class ReactionRemoved(msgspec.Struct, tag="reaction.removed", frozen=True):
     kind: str
 
 
+class PointsPosted(msgspec.Struct, tag="points.posted", frozen=True):
+    """A ledger transaction changed a member's balance (award, reversal, adjustment)."""
+
+    transaction_id: int
+    member_id: int
+    amount: int
+    balance: int
+    kind: str
+    reason: str
+
+
 Event = (
     MemberRegistered
     | ThreadCreated
@@ -77,6 +88,7 @@ Event = (
     | PostDeleted
     | ReactionAdded
     | ReactionRemoved
+    | PointsPosted
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -90,6 +102,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PostDeleted,
         ReactionAdded,
         ReactionRemoved,
+        PointsPosted,
     )
 }
 

@@ -10,5 +10,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "server.piccolo_app",
         "community.piccolo_app",
+        "gamification.piccolo_app",
     ]
 )

@@ -24,7 +24,7 @@ log = logging.getLogger("hearth.runtime")
 
 # Domain packages, in dependency order. Each has a `plugin` module that registers its
 # event handlers and channel rules on import and lists its route handlers.
-INSTALLED_PACKAGES = ("community",)
+INSTALLED_PACKAGES = ("gamification", "community")
 
 
 class StartupError(RuntimeError):

@@ -139,7 +139,7 @@ async def create_brand(actor: Actor, data: BrandIn) -> BrandOut:
 
 
 def _may_manage_brand(actor: Actor, brand_id: int) -> None:
-    if actor.is_admin or (actor.role == "brand_staff" and actor.brand_id == brand_id):
+    if actor.manages_brand(brand_id):
         return
     raise Forbidden("only this brand's staff or an admin may do that")
 

@@ -1,0 +1,86 @@
+"""API shapes for points, history and adjustments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+
+from server.types import Id
+
+Amount = Annotated[int, msgspec.Meta(ge=-1_000_000_000, le=1_000_000_000)]
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+IdempotencyKey = Annotated[str, msgspec.Meta(min_length=8, max_length=120, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class PostingOut(msgspec.Struct):
+    account: str
+    amount: int
+
+
+class TransactionOut(msgspec.Struct):
+    id: int
+    idempotency_key: str
+    kind: str
+    reason: str
+    source: str
+    reverses: int | None
+    created_at: dt.datetime
+    postings: list[PostingOut]
+
+
+class Balance(msgspec.Struct):
+    member_id: int
+    # Spendable now.
+    balance: int
+    # Everything earned, net of reversals; spending never lowers it.
+    lifetime_earned: int
+
+
+class HistoryEntry(msgspec.Struct):
+    id: int
+    transaction_id: int
+    amount: int
+    kind: str
+    reason: str
+    source: str
+    created_at: dt.datetime
+
+
+class HistoryPage(msgspec.Struct):
+    items: list[HistoryEntry]
+    next_cursor: int | None
+
+
+class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    member_id: Id
+    amount: Amount
+    reason: Reason
+    # Retrying with the same key never adjusts twice.
+    idempotency_key: IdempotencyKey
+    # Brand staff adjust from their brand's budget; admins from issuance unless a brand is named.
+    brand_id: Id | None = None
+
+
+class BudgetIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
+    reason: Reason
+    idempotency_key: IdempotencyKey
+
+
+class ReversalIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class Invariants(msgspec.Struct):
+    postings_sum: int
+    unbalanced_transactions: list[int]
+    balances_not_matching_postings: list[str]
+    accounts_below_minimum: list[str]
+    checked_at: dt.datetime
+
+    @property
+    def ok(self) -> bool:
+        return not (self.postings_sum or self.unbalanced_transactions
+                    or self.balances_not_matching_postings or self.accounts_below_minimum)

@@ -1,0 +1,280 @@
+"""The ledger's rules: every change of points is one immutable, zero-sum transaction.
+
+- Each transaction has an idempotency key stored with a hash of its inputs: the same key with
+  the same inputs returns the original transaction; with other inputs it is refused (409).
+- Balances move by conditional updates (`balance + amount >= min_balance`), so concurrent
+  debits can never take a member below zero, on SQLite or PostgreSQL.
+- Corrections are reversing transactions, never edits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import msgspec
+
+from gamification.ledger.schemas import (
+    Balance,
+    HistoryEntry,
+    HistoryPage,
+    Invariants,
+    PostingOut,
+    TransactionOut,
+)
+from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
+from server import db, events, outbox
+from server.errors import Conflict, Invalid, NotFound
+
+ISSUANCE = "issuance"
+MAX_AMOUNT = 10**12
+# Kinds that count toward what a member has earned (spending, later, does not).
+EARNING_KINDS = ("award", "reversal", "adjustment")
+
+
+def member_account(member_id: int) -> str:
+    return f"member:{member_id}"
+
+
+def brand_budget_account(brand_id: int) -> str:
+    return f"brand:{brand_id}:budget"
+
+
+def _account_spec(code: str) -> dict[str, Any]:
+    """Kind, owner and floor of an account, from its code."""
+    if code == ISSUANCE:
+        return {"kind": "issuance", "min_balance": None}
+    parts = code.split(":")
+    if len(parts) == 2 and parts[0] == "member" and parts[1].isdigit():
+        return {"kind": "member", "member": int(parts[1]), "min_balance": 0}
+    if len(parts) == 3 and parts[0] == "brand" and parts[1].isdigit() and parts[2] == "budget":
+        return {"kind": "brand_budget", "brand": int(parts[1]), "min_balance": 0}
+    raise Invalid(f"{code!r} is not a ledger account")
+
+
+async def _account_id(code: str) -> int:
+    """The account's id, opening it on first use (race-safe: the code is unique)."""
+    rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code)
+    if rows:
+        return int(rows[0]["id"])
+    spec = _account_spec(code)
+    await LedgerAccount.insert(LedgerAccount(code=code, **spec)).on_conflict(action="DO NOTHING")
+    rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code)
+    return int(rows[0]["id"])
+
+
+def _hash(inputs: Any) -> str:
+    return hashlib.sha256(msgspec.json.encode(inputs, order="sorted")).hexdigest()
+
+
+async def _transaction_out(transaction_id: int) -> TransactionOut:
+    rows = await LedgerTransaction.select().where(LedgerTransaction.id == transaction_id)
+    if not rows:
+        raise NotFound(f"ledger transaction {transaction_id} does not exist")
+    row = rows[0]
+    postings = await LedgerPosting.select(
+        LedgerPosting.account.code, LedgerPosting.amount
+    ).where(LedgerPosting.ledger_transaction == transaction_id).order_by(LedgerPosting.id)
+    return TransactionOut(
+        id=row["id"], idempotency_key=row["idempotency_key"], kind=row["kind"],
+        reason=row["reason"], source=row["source"], reverses=row["reverses"],
+        created_at=row["created_at"],
+        postings=[PostingOut(account=p["account.code"], amount=p["amount"]) for p in postings],
+    )
+
+
+async def _existing(key: str, inputs_hash: str) -> TransactionOut | None:
+    rows = await LedgerTransaction.select(LedgerTransaction.id, LedgerTransaction.inputs_hash).where(
+        LedgerTransaction.idempotency_key == key
+    )
+    if not rows:
+        return None
+    if rows[0]["inputs_hash"] != inputs_hash:
+        raise Conflict(f"idempotency key {key!r} was already used with different inputs")
+    return await _transaction_out(int(rows[0]["id"]))
+
+
+async def post(
+    *, key: str, kind: str, reason: str, source: str, postings: list[tuple[str, int]],
+    created_by: int | None = None, reverses: int | None = None,
+    hash_inputs: Any = None,
+) -> TransactionOut:
+    """Record one transaction, or return the one already recorded under `key`."""
+    if len(postings) < 2:
+        raise Invalid("a transaction needs at least two postings")
+    if sum(amount for _, amount in postings) != 0:
+        raise Invalid("a transaction's postings must sum to zero")
+    if any(amount == 0 or abs(amount) > MAX_AMOUNT for _, amount in postings):
+        raise Invalid(f"each posting must be a non-zero whole number up to {MAX_AMOUNT}")
+    if len({code for code, _ in postings}) != len(postings):
+        raise Invalid("an account may appear once per transaction")
+    inputs_hash = _hash(hash_inputs if hash_inputs is not None else {
+        "kind": kind, "reason": reason, "source": source, "reverses": reverses,
+        "postings": sorted(postings),
+    })
+    found = await _existing(key, inputs_hash)
+    if found is not None:
+        return found
+    try:
+        async with outbox.unit_of_work():
+            rows = await LedgerTransaction.insert(LedgerTransaction(
+                idempotency_key=key, inputs_hash=inputs_hash, kind=kind, reason=reason,
+                source=source, reverses=reverses, created_by=created_by,
+            )).returning(LedgerTransaction.id)
+            transaction_id = int(rows[0]["id"])
+            ids = {code: await _account_id(code) for code, _ in postings}
+            # A fixed lock order keeps concurrent transactions from deadlocking on PostgreSQL.
+            for code, amount in sorted(postings, key=lambda p: ids[p[0]]):
+                moved = await db.fetch(
+                    "UPDATE ledger_account SET balance = balance + {} WHERE id = {} "
+                    "AND (min_balance IS NULL OR balance + {} >= min_balance) RETURNING balance",
+                    amount, ids[code], amount,
+                )
+                if not moved:
+                    raise Conflict(f"not enough points: {code} cannot go below its minimum balance")
+                await LedgerPosting.insert(
+                    LedgerPosting(ledger_transaction=transaction_id, account=ids[code], amount=amount)
+                )
+                spec = _account_spec(code)
+                if spec["kind"] == "member":
+                    await outbox.emit(events.PointsPosted(
+                        transaction_id=transaction_id, member_id=spec["member"], amount=amount,
+                        balance=int(moved[0]["balance"]), kind=kind, reason=reason,
+                    ))
+    except Exception as exc:
+        if db.is_unique_violation(exc):
+            # A concurrent call with the same key won the race; answer as a replay would.
+            found = await _existing(key, inputs_hash)
+            if found is not None:
+                return found
+        raise
+    return await _transaction_out(transaction_id)
+
+
+async def reverse(transaction_id: int, reason: str, created_by: int | None = None) -> TransactionOut:
+    """Undo a transaction with a new one. A member's account is never taken below zero: if
+    the points were already spent, the reversal recovers what is there."""
+    original = await _transaction_out(transaction_id)
+    if original.kind == "reversal":
+        raise Invalid("a reversal cannot itself be reversed; post a new transaction instead")
+    key = f"reverse:{transaction_id}"
+    hash_inputs = {"reverses": transaction_id}
+    found = await _existing(key, _hash(hash_inputs))
+    if found is not None:
+        return found
+    postings = [(p.account, -p.amount) for p in original.postings]
+    balances = {
+        r["code"]: int(r["balance"])
+        for r in await LedgerAccount.select(LedgerAccount.code, LedgerAccount.balance).where(
+            LedgerAccount.code.is_in([code for code, _ in postings])
+        )
+    }
+    shortfall = 0
+    clamped: list[tuple[str, int]] = []
+    for code, amount in postings:
+        if code.startswith("member:") and amount < 0 and balances.get(code, 0) + amount < 0:
+            shortfall += -amount - balances.get(code, 0)
+            amount = -balances.get(code, 0)
+        clamped.append((code, amount))
+    if shortfall:
+        # Give the counterpart back only what was recovered, keeping the sum at zero.
+        clamped = [(c, a - shortfall if a > 0 else a) for c, a in clamped]
+        reason = f"{reason} ({shortfall} points already spent, not recovered)"
+    clamped = [(c, a) for c, a in clamped if a != 0]
+    if len(clamped) < 2:
+        raise Conflict("nothing left to reverse: the points were already spent")
+    return await post(key=key, kind="reversal", reason=reason, source=original.source,
+                      postings=clamped, created_by=created_by, reverses=transaction_id,
+                      hash_inputs=hash_inputs)
+
+
+async def reverse_source(source: str, reason: str) -> list[TransactionOut]:
+    """Reverse every live award caused by `source` or anything under it (`source:...`)."""
+    awards = await LedgerTransaction.select(LedgerTransaction.id).where(
+        (LedgerTransaction.kind == "award")
+        & ((LedgerTransaction.source == source) | LedgerTransaction.source.like(source + ":%"))
+    )
+    award_ids = [int(r["id"]) for r in awards]
+    if not award_ids:
+        return []
+    done = {
+        int(r["reverses"])
+        for r in await LedgerTransaction.select(LedgerTransaction.reverses).where(
+            LedgerTransaction.reverses.is_in(award_ids)
+        )
+    }
+    return [await reverse(i, reason) for i in award_ids if i not in done]
+
+
+async def account_balance(code: str) -> int:
+    rows = await LedgerAccount.select(LedgerAccount.balance).where(LedgerAccount.code == code)
+    return int(rows[0]["balance"]) if rows else 0
+
+
+async def balance(member_id: int) -> Balance:
+    code = member_account(member_id)
+    rows = await LedgerAccount.select(LedgerAccount.id, LedgerAccount.balance).where(
+        LedgerAccount.code == code
+    )
+    if not rows:
+        return Balance(member_id=member_id, balance=0, lifetime_earned=0)
+    earned = await db.fetch(
+        "SELECT COALESCE(SUM(p.amount), 0) AS earned FROM ledger_posting p "
+        "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
+        "WHERE p.account = {} AND t.kind IN ('award', 'reversal', 'adjustment')",
+        rows[0]["id"],
+    )
+    return Balance(member_id=member_id, balance=int(rows[0]["balance"]),
+                   lifetime_earned=int(earned[0]["earned"]))
+
+
+async def history(member_id: int, before: int | None, limit: int) -> HistoryPage:
+    """The member's postings, newest first, with the reason for each."""
+    rows = await LedgerAccount.select(LedgerAccount.id).where(
+        LedgerAccount.code == member_account(member_id)
+    )
+    if not rows:
+        return HistoryPage(items=[], next_cursor=None)
+    query = LedgerPosting.select(
+        LedgerPosting.id, LedgerPosting.amount, LedgerPosting.created_at,
+        LedgerPosting.ledger_transaction.id, LedgerPosting.ledger_transaction.kind,
+        LedgerPosting.ledger_transaction.reason, LedgerPosting.ledger_transaction.source,
+    ).where(LedgerPosting.account == rows[0]["id"])
+    if before is not None:
+        query = query.where(LedgerPosting.id < before)
+    page = await query.order_by(LedgerPosting.id, ascending=False).limit(limit + 1)
+    items = [
+        HistoryEntry(id=r["id"], transaction_id=r["ledger_transaction.id"], amount=r["amount"],
+                     kind=r["ledger_transaction.kind"], reason=r["ledger_transaction.reason"],
+                     source=r["ledger_transaction.source"], created_at=r["created_at"])
+        for r in page[:limit]
+    ]
+    return HistoryPage(items=items, next_cursor=items[-1].id if len(page) > limit else None)
+
+
+async def check_invariants() -> Invariants:
+    """What must always hold; the concurrency tests assert it after hammering the ledger."""
+    total = await db.fetch("SELECT COALESCE(SUM(amount), 0) AS total FROM ledger_posting")
+    unbalanced = await db.fetch(
+        "SELECT ledger_transaction FROM ledger_posting GROUP BY ledger_transaction "
+        "HAVING SUM(amount) <> 0"
+    )
+    drifted = await db.fetch(
+        "SELECT a.code FROM ledger_account a LEFT JOIN ledger_posting p ON p.account = a.id "
+        "GROUP BY a.id, a.code, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)"
+    )
+    negative = await db.fetch(
+        "SELECT code FROM ledger_account WHERE min_balance IS NOT NULL AND balance < min_balance"
+    )
+    thin = await db.fetch(
+        "SELECT ledger_transaction FROM ledger_posting GROUP BY ledger_transaction "
+        "HAVING COUNT(*) < 2"
+    )
+    return Invariants(
+        postings_sum=int(total[0]["total"]),
+        unbalanced_transactions=[int(r["ledger_transaction"]) for r in unbalanced + thin],
+        balances_not_matching_postings=[str(r["code"]) for r in drifted],
+        accounts_below_minimum=[str(r["code"]) for r in negative],
+        checked_at=dt.datetime.now(dt.UTC),
+    )

@@ -1,0 +1,44 @@
+"""Ledger tables. Transactions and postings are append-only; balances are a cache of the
+postings, updated in the same transaction, and can be recomputed from them."""
+
+from piccolo.columns import BigInt, ForeignKey, Serial, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from server.tables import Brand, Member
+
+
+class LedgerAccount(Table, tablename="ledger_account"):
+    id = Serial(primary_key=True)
+    # "member:12", "brand:3:budget", "issuance": one account per code.
+    code = Varchar(length=80, unique=True)
+    kind = Varchar(length=20)
+    member = ForeignKey(references=Member, null=True, index=True)
+    brand = ForeignKey(references=Brand, null=True)
+    balance = BigInt(default=0)
+    # The lowest balance allowed; None means unbounded (the issuance account).
+    min_balance = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LedgerTransaction(Table, tablename="ledger_transaction"):
+    id = Serial(primary_key=True)
+    idempotency_key = Varchar(length=200, unique=True)
+    # sha256 of the transaction's inputs: a replay with other inputs is refused.
+    inputs_hash = Varchar(length=64)
+    kind = Varchar(length=20)
+    reason = Text()
+    # What caused it, e.g. "post:12" or "post:12:reaction:7:like"; reversals find awards by it.
+    source = Varchar(length=200, index=True)
+    reverses: ForeignKey["LedgerTransaction"] = ForeignKey(references="self", null=True)
+    created_by = ForeignKey(references=Member, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LedgerPosting(Table, tablename="ledger_posting"):
+    id = Serial(primary_key=True)
+    ledger_transaction = ForeignKey(references=LedgerTransaction, index=True)
+    account = ForeignKey(references=LedgerAccount, index=True)
+    # Credit positive, debit negative; a transaction's postings sum to zero.
+    amount = BigInt()
+    created_at = Timestamptz(default=TimestamptzNow())

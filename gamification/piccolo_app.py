@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
+
+APP_CONFIG = AppConfig(
+    app_name="gamification",
+    migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "gamification",
+    table_classes=[LedgerAccount, LedgerTransaction, LedgerPosting],
+    migration_dependencies=["server.piccolo_app"],
+)

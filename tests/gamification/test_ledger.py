@@ -1,0 +1,155 @@
+"""The points ledger through its API: adjustments, budgets, reversals, history, invariants."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.harness import Client
+
+
+def key() -> str:
+    return "k-" + uuid.uuid4().hex
+
+
+def adjust(staff: Client, member: Client, amount: int, idem: str | None = None, **extra):
+    return staff.post("/api/gamification/adjustments", {
+        "member_id": member.member["id"], "amount": amount, "reason": "service recovery",
+        "idempotency_key": idem or key(), **extra})
+
+
+def points(client: Client) -> dict:
+    return client.get("/api/me/points").json()
+
+
+def assert_ledger_consistent(admin: Client) -> None:
+    check = admin.get("/api/gamification/ledger/check").json()
+    assert check["postings_sum"] == 0
+    assert check["unbalanced_transactions"] == []
+    assert check["balances_not_matching_postings"] == []
+    assert check["accounts_below_minimum"] == []
+
+
+def test_adjustment_credits_with_reason_and_replays_are_idempotent(admin: Client, member: Client) -> None:
+    assert points(member) == {"member_id": member.member["id"], "balance": 0, "lifetime_earned": 0}
+    idem = key()
+    first = adjust(admin, member, 50, idem)
+    assert first.status_code == 201
+    assert sorted((p["account"], p["amount"]) for p in first.json()["postings"]) == [
+        ("issuance", -50), (f"member:{member.member['id']}", 50)]
+    again = adjust(admin, member, 50, idem)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert points(member)["balance"] == 50
+    different = adjust(admin, member, 60, idem)
+    assert different.status_code == 409
+    assert "different inputs" in different.json()["error"]["message"]
+    history = member.get("/api/me/points/history").json()["items"]
+    assert [(h["amount"], h["reason"], h["kind"]) for h in history] == [
+        (50, "service recovery", "adjustment")]
+    assert_ledger_consistent(admin)
+
+
+def test_balance_never_goes_negative(admin: Client, member: Client) -> None:
+    adjust(admin, member, 30)
+    refused = adjust(admin, member, -31)
+    assert refused.status_code == 409
+    assert "not enough points" in refused.json()["error"]["message"]
+    assert points(member)["balance"] == 30
+    assert adjust(admin, member, -30).status_code == 201
+    assert points(member)["balance"] == 0
+    assert adjust(admin, member, 0).status_code == 422
+
+
+def test_brand_staff_spend_their_own_budget_only(admin: Client, member: Client, other: Client,
+                                                 server) -> None:
+    brand = admin.post("/api/brands", {"name": "Budget", "slug": "bud-" + uuid.uuid4().hex[:6]}).json()
+    rival = admin.post("/api/brands", {"name": "Rival", "slug": "riv-" + uuid.uuid4().hex[:6]}).json()
+    staff = server.client().register()
+    admin.put(f"/api/members/{staff.member['id']}/role", {"role": "brand_staff", "brand_id": brand["id"]})
+
+    empty = adjust(staff, member, 20)
+    assert empty.status_code == 409 and "brand:" in empty.json()["error"]["message"]
+    assert staff.post(f"/api/gamification/brands/{brand['id']}/budget",
+                      {"amount": 100, "reason": "fund it", "idempotency_key": key()}).status_code == 403
+    funded = admin.post(f"/api/gamification/brands/{brand['id']}/budget",
+                        {"amount": 100, "reason": "Q4 budget", "idempotency_key": key()})
+    assert funded.status_code == 201
+    assert adjust(staff, member, 30).status_code == 201
+    assert staff.get(f"/api/gamification/brands/{brand['id']}/budget").json()["balance"] == 70
+    assert adjust(staff, member, 5, brand_id=rival["id"]).status_code == 403
+    assert staff.get(f"/api/gamification/brands/{rival['id']}/budget").status_code == 403
+    assert adjust(other, member, 5).status_code == 403
+    assert adjust(staff, member, 71).status_code == 409
+    assert points(member)["balance"] == 30
+    assert_ledger_consistent(admin)
+
+
+def test_reversal_is_a_new_transaction_and_happens_once(admin: Client, member: Client) -> None:
+    original = adjust(admin, member, 40).json()
+    reversed_ = admin.post(f"/api/gamification/transactions/{original['id']}/reverse",
+                           {"reason": "credited by mistake"})
+    assert reversed_.status_code == 201
+    assert reversed_.json()["reverses"] == original["id"]
+    assert reversed_.json()["kind"] == "reversal"
+    again = admin.post(f"/api/gamification/transactions/{original['id']}/reverse", {"reason": "again"})
+    assert again.json()["id"] == reversed_.json()["id"]
+    assert points(member)["balance"] == 0
+    assert admin.post(f"/api/gamification/transactions/{reversed_.json()['id']}/reverse",
+                      {"reason": "undo undo"}).status_code == 422
+    assert member.post(f"/api/gamification/transactions/{original['id']}/reverse",
+                       {"reason": "nope nope"}).status_code == 403
+    kinds = [h["kind"] for h in member.get("/api/me/points/history").json()["items"]]
+    assert kinds == ["reversal", "adjustment"]
+
+
+def test_reversal_after_spending_recovers_only_what_is_left(admin: Client, member: Client) -> None:
+    award = adjust(admin, member, 40).json()
+    adjust(admin, member, -30)
+    reversal = admin.post(f"/api/gamification/transactions/{award['id']}/reverse",
+                          {"reason": "fraud"}).json()
+    assert points(member)["balance"] == 0
+    assert "30 points already spent" in reversal["reason"]
+    assert_ledger_consistent(admin)
+
+
+def test_points_are_private_to_the_member_and_staff(admin: Client, member: Client, other: Client) -> None:
+    adjust(admin, member, 5)
+    assert other.get(f"/api/members/{member.member['id']}/points").status_code == 403
+    assert admin.get(f"/api/members/{member.member['id']}/points").json()["balance"] == 5
+    assert member.get(f"/api/members/{member.member['id']}/points/history").status_code == 200
+    assert admin.get("/api/members/99999/points").status_code == 404
+    assert member.get("/api/gamification/ledger/check").status_code == 403
+
+
+def test_points_move_live_on_the_private_channel(admin: Client, member: Client) -> None:
+    socket = member.websocket()
+    try:
+        socket.subscribe(f"user:{member.member['id']}")
+        adjust(admin, member, 12)
+        frame = socket.wait_for(lambda f: f.get("event") == "points.posted")
+        assert frame["data"]["amount"] == 12 and frame["data"]["balance"] == 12
+        assert frame["data"]["reason"] == "service recovery"
+    finally:
+        socket.close()
+
+
+def test_concurrent_debits_replays_and_reversals_keep_the_invariants(admin: Client, member: Client) -> None:
+    adjust(admin, member, 100)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        debits = list(pool.map(lambda _: adjust(admin, member, -10).status_code, range(30)))
+    assert debits.count(201) == 10 and debits.count(409) == 20
+    assert points(member)["balance"] == 0
+
+    idem = key()
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        replays = list(pool.map(lambda _: adjust(admin, member, 25, idem).json()["id"], range(20)))
+    assert len(set(replays)) == 1
+    assert points(member)["balance"] == 25
+
+    credits = [adjust(admin, member, 5).json()["id"] for _ in range(6)]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        reversals = list(pool.map(
+            lambda tx: admin.post(f"/api/gamification/transactions/{tx}/reverse",
+                                  {"reason": "race"}).json()["id"],
+            credits * 3))
+    assert len(set(reversals)) == len(credits)
+    assert points(member)["balance"] == 25
+    assert_ledger_consistent(admin)
