@@ -14,7 +14,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 
 from server import runtime
-from server.errors import Forbidden, NotFound, Unauthenticated
+from server.errors import Forbidden, Invalid, NotFound, Unauthenticated, UnsupportedMediaType
 from server.security import new_secret, same, sha256
 from server.tables import ApiToken, Member
 from server.types import MAX_ID
@@ -109,6 +109,8 @@ async def _from_session(session_id: str) -> Actor | None:
 
 
 async def _from_token(token: str) -> Actor:
+    """A token acts for its brand's integration: as brand staff of that brand only, never with
+    its creator's wider role, and only while the creator still manages that brand."""
     prefix, _, rest = token.partition("_")
     lookup, _, secret = rest.partition("_")
     if prefix != TOKEN_PREFIX or not lookup or not secret:
@@ -118,14 +120,14 @@ async def _from_token(token: str) -> Actor:
                                                                  sha256(secret)):
         raise Unauthenticated("the API token is unknown or revoked")
     row = rows[0]
-    actor = await _member_actor(row["created_by"], via="token",
-                                scopes=frozenset(row["scopes"].split()))
-    if actor is None:
-        raise Unauthenticated("the API token's owner is no longer active")
+    creator = await _member_actor(row["created_by"])
+    if creator is None or not creator.manages_brand(row["brand"]):
+        raise Unauthenticated("the API token's owner no longer manages its brand")
     await ApiToken.update({ApiToken.last_used_at: dt.datetime.now(dt.UTC)}).where(
         ApiToken.id == row["id"]
     )
-    return actor
+    return Actor(member_id=creator.member_id, handle=creator.handle, role="brand_staff",
+                 brand_id=row["brand"], via="token", scopes=frozenset(row["scopes"].split()))
 
 
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -146,10 +148,21 @@ async def resolve(connection: ASGIConnection[Any, Any, Any, Any], token: str | N
 
 
 async def authenticate(request: Request[Any, Any, Any]) -> None:
-    """before_request hook: resolve the actor once and enforce CSRF on cookie writes."""
+    """before_request hook: resolve the actor once; writes must be JSON (a cross-site form
+    cannot send that without CORS) and, with a cookie, carry the CSRF token."""
     for name, value in request.path_params.items():
         if isinstance(value, int) and not 1 <= value <= MAX_ID:
             raise NotFound(f"no {name.removesuffix('_id')} has id {value}")
+    if "%00" in request.url.query or "\x00" in request.url.path:
+        raise Invalid("NUL characters are not allowed")
+    if request.method in UNSAFE_METHODS:
+        body = await request.body()
+        if body:
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                raise UnsupportedMediaType("send the body as application/json")
+            if b"\\u0000" in body:
+                raise Invalid("NUL characters are not allowed")
     actor = await resolve(request)
     if actor.via == "token":
         actor.require("write" if request.method in UNSAFE_METHODS else "read")

@@ -57,6 +57,11 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     from server import runtime
 
     settings = _settings_or_exit()
+    if workers > 1 and not settings.scaled:
+        raise click.ClickException(
+            "--workers above 1 needs scaled mode: embedded sessions, rate limits and live "
+            "updates live in one process's memory"
+        )
     try:
         asyncio.run(runtime.check_services(settings))
     except runtime.StartupError as exc:

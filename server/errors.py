@@ -50,6 +50,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

@@ -26,6 +26,8 @@ from server.tables import HandlerReceipt, OutboxEvent
 
 log = logging.getLogger("hearth.outbox")
 
+MAX_ATTEMPTS = 25
+
 HandlerFn = Callable[[int, events.Event], Awaitable[None]]
 
 
@@ -90,7 +92,12 @@ async def unit_of_work() -> AsyncIterator[None]:
     if pending:
         failpoint("after-commit")
         for callback in _after_commit:
-            await callback(pending)
+            try:
+                await callback(pending)
+            except Exception:
+                # The write is committed; the sweep will deliver. The caller must not see a
+                # failure and retry a write that succeeded.
+                log.exception("handing events %s to the runner failed; the sweep will", pending)
 
 
 async def emit(event: events.Event) -> int:

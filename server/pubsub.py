@@ -42,6 +42,10 @@ class History(msgspec.Struct):
     complete: bool
 
 
+# Idle channels are forgotten after this; a client reconnecting later is told to refetch.
+HISTORY_TTL_SECONDS = 7 * 24 * 3600
+MEMORY_CHANNELS = 10_000
+
 _encoder = msgspec.json.Encoder()
 _envelope_decoder = msgspec.json.Decoder(Envelope)
 
@@ -99,13 +103,19 @@ class MemoryBroker:
         self.hub = Hub()
         self._size = history_size
         self._seq: dict[str, int] = defaultdict(int)
+        # Insertion order doubles as recency: publishing moves a channel to the end.
         self._history: dict[str, deque[tuple[int, bytes]]] = {}
 
     async def publish(self, channel: str, event: str, data: Any, message_id: str) -> int:
         raw = _encoder.encode(Envelope(message_id, event, data))
         self._seq[channel] += 1
         seq = self._seq[channel]
-        self._history.setdefault(channel, deque(maxlen=self._size)).append((seq, raw))
+        history = self._history.pop(channel, None) or deque(maxlen=self._size)
+        history.append((seq, raw))
+        self._history[channel] = history
+        if len(self._history) > MEMORY_CHANNELS:
+            idle = next(iter(self._history))
+            del self._history[idle]
         self.hub.deliver(channel, seq, raw)
         return seq
 
@@ -126,6 +136,8 @@ local framed = seq .. '|' .. ARGV[1]
 redis.call('ZADD', KEYS[2], seq, framed)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
 redis.call('PUBLISH', KEYS[3], framed)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return seq
 """
 
@@ -144,7 +156,7 @@ class RedisBroker:
         raw = _encoder.encode(Envelope(message_id, event, data))
         keys = [f"{self._prefix}seq:{channel}", f"{self._prefix}hist:{channel}",
                 f"{self._prefix}msg:{channel}"]
-        return int(await self._script(keys=keys, args=[raw, self._size]))
+        return int(await self._script(keys=keys, args=[raw, self._size, HISTORY_TTL_SECONDS]))
 
     async def history(self, channel: str, since: int) -> History:
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -30,11 +30,14 @@ from litestar.exceptions import WebSocketDisconnect
 from server import auth, runtime
 from server.auth import Actor
 from server.errors import DomainError
+from server.pubsub import Delivered
 
 log = logging.getLogger("hearth.realtime")
 
 ChannelRule = Callable[[Actor, str], Awaitable[bool]]
+HistoryFilter = Callable[[str, list[Delivered]], Awaitable[list[Delivered]]]
 _rules: dict[str, ChannelRule] = {}
+_history_filters: dict[str, HistoryFilter] = {}
 
 MAX_SUBSCRIPTIONS = 200
 SEND_QUEUE_LIMIT = 2000
@@ -48,9 +51,20 @@ def channel_rule(family: str) -> Callable[[ChannelRule], ChannelRule]:
     return register
 
 
+def history_filter(family: str) -> Callable[[HistoryFilter], HistoryFilter]:
+    """Register a filter applied to catch-up messages, e.g. to drop since-deleted content."""
+
+    def register(fn: HistoryFilter) -> HistoryFilter:
+        _history_filters[family] = fn
+        return fn
+
+    return register
+
+
 @channel_rule("user")
 async def _own_notifications(actor: Actor, key: str) -> bool:
-    return actor.member_id is not None and key == str(actor.member_id)
+    # A brand's integration token is not its creator: it never reads their private channel.
+    return actor.via == "session" and key == str(actor.member_id)
 
 
 async def may_subscribe(actor: Actor, channel: str) -> bool:
@@ -83,7 +97,8 @@ class Connection:
         self.catching_up: dict[str, list[tuple[int, bytes]]] = {}
         self.listeners: dict[str, Callable[[str, int, bytes], None]] = {}
 
-    def send(self, frame: bytes) -> None:
+    def send(self, frame: bytes | None) -> None:
+        """Queue a frame; None asks the writer to close the socket."""
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
@@ -129,7 +144,11 @@ class Connection:
         last = history.current_seq
         if since is not None:
             if history.complete:
-                for message in history.messages:
+                messages = history.messages
+                keep = _history_filters.get(channel.partition(":")[0])
+                if keep is not None and messages:
+                    messages = await keep(channel.partition(":")[2], messages)
+                for message in messages:
                     self.send(_encode.encode(message))
             else:
                 self.send_obj({"type": "refetch", "channel": channel, "seq": history.current_seq})
@@ -150,11 +169,32 @@ class Connection:
         for channel in list(self.listeners):
             self.unsubscribe(channel)
 
+    async def reauthorize_forever(self, interval: float) -> None:
+        """Access can end while a socket is open (sign-out, a category made members-only,
+        a thread deleted): re-check the session and every subscription periodically."""
+        while True:
+            await asyncio.sleep(interval)
+            if self.actor.via != "anonymous":
+                try:
+                    current = await auth.resolve(self.socket,
+                                                 token=self.socket.query_params.get("token"))
+                except DomainError:
+                    current = auth.ANONYMOUS
+                if current.member_id != self.actor.member_id:
+                    self.send(None)
+                    return
+                self.actor = current
+            for channel in list(self.listeners):
+                if not await may_subscribe(self.actor, channel):
+                    self.unsubscribe(channel)
+                    self.send_obj({"type": "error", "code": "forbidden", "channel": channel,
+                                   "message": f"you may no longer read {channel!r}"})
+
     async def write_forever(self) -> None:
         while True:
             frame = await self.queue.get()
             if frame is None:
-                await self.socket.close(code=4008, reason="too far behind; reconnect")
+                await self.socket.close(code=4008, reason="reconnect")
                 return
             await self.socket.send_data(frame.decode(), mode="text")
 
@@ -203,6 +243,8 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
     await socket.accept()
     connection = Connection(socket, actor)
     writer = asyncio.create_task(connection.write_forever())
+    guard = asyncio.create_task(connection.reauthorize_forever(
+        runtime.current().settings.realtime_reauth_seconds))
     try:
         while not writer.done():
             receiver = asyncio.create_task(socket.receive_data(mode="text"))
@@ -215,6 +257,7 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
         pass
     finally:
         connection.close()
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        for task in (writer, guard):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True):
     allowed_origins: tuple[str, ...] = ()
     trust_proxy_headers: bool = False
     realtime_history: int = 200
+    # How often open websockets re-check their session and each subscription's access.
+    realtime_reauth_seconds: float = 30.0
     sweep_interval_seconds: float = 5.0
     log_level: str = "info"
     # Testing only: crash at the named point (see server.outbox.failpoint).
@@ -81,6 +83,16 @@ def _int(name: str, raw: str, minimum: int = 0) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _positive_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise SettingsError(f"{name} must be above 0, got {raw!r}")
     return value
 
 
@@ -154,11 +166,10 @@ def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Setti
         values["trust_proxy_headers"] = _bool("HEARTH_TRUST_PROXY_HEADERS", raw)
     if (raw := get("REALTIME_HISTORY")) is not None:
         values["realtime_history"] = _int("HEARTH_REALTIME_HISTORY", raw, 1)
+    if (raw := get("REALTIME_REAUTH_SECONDS")) is not None:
+        values["realtime_reauth_seconds"] = _positive_float("HEARTH_REALTIME_REAUTH_SECONDS", raw)
     if (raw := get("SWEEP_INTERVAL_SECONDS")) is not None:
-        try:
-            values["sweep_interval_seconds"] = float(raw)
-        except ValueError:
-            raise SettingsError(f"HEARTH_SWEEP_INTERVAL_SECONDS must be a number, got {raw!r}") from None
+        values["sweep_interval_seconds"] = _positive_float("HEARTH_SWEEP_INTERVAL_SECONDS", raw)
     if (raw := get("LOG_LEVEL")) is not None:
         values["log_level"] = raw.lower()
     if (raw := get("FAILPOINT")) is not None:

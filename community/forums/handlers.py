@@ -12,7 +12,8 @@ from server.accounts.services import members_by_id
 from server.auth import Actor
 from server.errors import DomainError
 from server.notifications import notify
-from server.realtime import channel_rule
+from server.pubsub import Delivered
+from server.realtime import channel_rule, history_filter
 
 
 @channel_rule("thread")
@@ -24,6 +25,16 @@ async def may_follow_thread(actor: Actor, key: str) -> bool:
     except DomainError:
         return False
     return True
+
+
+@history_filter("thread")
+async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delivered]:
+    """Catch-up must not replay the text of posts deleted since they were published."""
+    post_ids = {m.data["id"] for m in messages
+                if m.event in ("post.created", "post.edited") and isinstance(m.data, dict)}
+    live = await services.live_post_ids(post_ids)
+    return [m for m in messages
+            if m.event not in ("post.created", "post.edited") or m.data.get("id") in live]
 
 
 @outbox.handler(

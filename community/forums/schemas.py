@@ -14,6 +14,7 @@ REACTION_KINDS = ("like", "love", "laugh", "insightful", "thanks")
 Title = Annotated[str, msgspec.Meta(min_length=3, max_length=200)]
 Body = Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
 Slug = Annotated[str, msgspec.Meta(min_length=2, max_length=80, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+Position = Annotated[int, msgspec.Meta(ge=-1_000_000, le=1_000_000)]
 Visibility = Annotated[str, msgspec.Meta(pattern=r"^(public|members)$")]
 ReactionKind = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(REACTION_KINDS) + ")$")]
 
@@ -23,7 +24,7 @@ class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     parent_id: Id | None = None
-    position: int = 0
+    position: Position = 0
     visibility: Visibility = "public"
     brand_id: Id | None = None
 
@@ -31,7 +32,7 @@ class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
 class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
     description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    position: int | None = None
+    position: Position | None = None
     visibility: Visibility | None = None
 
 

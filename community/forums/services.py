@@ -35,6 +35,7 @@ from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.markup import render
+from server.types import MAX_ID
 
 
 def _now() -> dt.datetime:
@@ -138,6 +139,13 @@ async def post_out(post_id: int, member_id: int | None = None) -> PostOut | None
     return (await _posts_out(rows, member_id))[0] if rows else None
 
 
+async def live_post_ids(post_ids: set[int]) -> set[int]:
+    if not post_ids:
+        return set()
+    rows = await Post.select(Post.id).where(Post.id.is_in(list(post_ids)) & Post.deleted_at.is_null())
+    return {int(r["id"]) for r in rows}
+
+
 async def thread_out(thread_id: int) -> ThreadOut | None:
     """A live thread as an anonymous reader sees it; None once deleted."""
     rows = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
@@ -230,9 +238,12 @@ def _encode_cursor(pinned: bool, last_post_id: int) -> str:
 def _decode_cursor(cursor: str) -> tuple[bool, int]:
     try:
         pinned, _, last = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        return pinned == "1", int(last)
+        last_post_id = int(last)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("the cursor is not one this API handed out") from None
+        last_post_id = -1
+    if pinned not in ("0", "1") or not 0 <= last_post_id <= MAX_ID:
+        raise Invalid("the cursor is not one this API handed out")
+    return pinned == "1", last_post_id
 
 
 async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit: int) -> ThreadPage:
@@ -287,14 +298,24 @@ async def _mark_read(member_id: int, thread_id: int, post_number: int) -> None:
 
 
 async def _insert_post(thread: dict[str, Any], author_id: int, body: str,
-                       reply_to: dict[str, Any] | None) -> tuple[int, int]:
-    """Inside a unit of work: take the next post number atomically and write the post."""
+                       reply_to: dict[str, Any] | None, may_bypass_lock: bool) -> tuple[int, int]:
+    """Inside a unit of work: take the next post number atomically and write the post. The
+    numbering UPDATE itself refuses a locked or deleted thread, so a lock that commits
+    concurrently wins on either database."""
     now = _now()
+    open_thread = (Thread.id == thread["id"]) & Thread.deleted_at.is_null()
+    if not may_bypass_lock:
+        open_thread = open_thread & (Thread.locked == False)  # noqa: E712
     numbered = await Thread.update({
         Thread.highest_post_number: Thread.highest_post_number + 1,
         Thread.post_count: Thread.post_count + 1,
         Thread.last_activity_at: now,
-    }).where(Thread.id == thread["id"]).returning(Thread.highest_post_number)
+    }).where(open_thread).returning(Thread.highest_post_number)
+    if not numbered:
+        current = await Thread.select(Thread.deleted_at).where(Thread.id == thread["id"])
+        if not current or current[0]["deleted_at"] is not None:
+            raise NotFound(f"thread {thread['id']} does not exist")
+        raise Forbidden("this thread is locked; it takes no new replies or edits")
     post_number = int(numbered[0]["highest_post_number"])
     rows = await Post.insert(
         Post(thread=thread["id"], author=author_id, post_number=post_number,
@@ -327,7 +348,7 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
             Thread(category=category_id, author=member_id, title=title)
         ).returning(Thread.id)
         thread = (await Thread.select().where(Thread.id == rows[0]["id"]))[0]
-        post_id, _ = await _insert_post(thread, member_id, data.body, None)
+        post_id, _ = await _insert_post(thread, member_id, data.body, None, may_bypass_lock=True)
         await outbox.emit(events.ThreadCreated(
             thread_id=thread["id"], category_id=category_id, author_id=member_id, post_id=post_id,
         ))
@@ -406,13 +427,8 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
             raise Invalid(f"post {data.reply_to_post_id} is not a live post in thread {thread_id}")
         reply_to = rows[0]
     async with outbox.unit_of_work():
-        # Re-read under the write lock: a lock or delete that just committed wins.
-        current = await Thread.select(Thread.locked, Thread.deleted_at).where(Thread.id == thread_id)
-        if current[0]["deleted_at"] is not None:
-            raise NotFound(f"thread {thread_id} does not exist")
-        if current[0]["locked"] and not actor.is_moderator:
-            raise Forbidden("this thread is locked; it takes no new replies or edits")
-        post_id, _ = await _insert_post(thread, member_id, data.body, reply_to)
+        post_id, _ = await _insert_post(thread, member_id, data.body, reply_to,
+                                        may_bypass_lock=actor.is_moderator)
     post = await post_out(post_id, member_id)
     assert post is not None
     return post

@@ -95,6 +95,10 @@ def test_thread_list_orders_by_last_activity_with_pinned_first_and_cursor_pages(
     assert seen == [threads[3], threads[1], threads[4], threads[2], threads[0]]
     bad = member.get(f"/api/categories/{cat['id']}/threads?cursor=%%%")
     assert bad.status_code == 422
+    import base64
+
+    huge = base64.urlsafe_b64encode(b"0:99999999999999999999").decode()
+    assert member.get(f"/api/categories/{cat['id']}/threads?cursor={huge}").status_code == 422
 
 
 def test_post_pages_by_post_number(member: Client, category: dict) -> None:

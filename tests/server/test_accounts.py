@@ -172,3 +172,56 @@ def test_write_token_may_post_without_csrf(admin: Client, member: Client, catego
                        {"title": "Posted by integration", "body": "hello"})
     assert created.status_code == 201
     assert created.json()["thread"]["author"]["handle"] == admin.member["handle"]
+
+
+def test_a_brand_token_acts_for_its_brand_only(admin: Client, member: Client, server: Server) -> None:
+    brand = admin.post("/api/brands", {"name": "T1", "slug": "t1-" + uuid.uuid4().hex[:6]}).json()["id"]
+    rival = admin.post("/api/brands", {"name": "T2", "slug": "t2-" + uuid.uuid4().hex[:6]}).json()["id"]
+    secret = admin.post(f"/api/brands/{brand}/tokens",
+                        {"name": "all", "scopes": ["read", "write", "realtime"]}).json()["secret"]
+    bot = server.client()
+    bot.token = secret
+    assert bot.put(f"/api/members/{member.member['id']}/role", {"role": "admin"}).status_code == 403
+    assert bot.post("/api/brands", {"name": "X", "slug": "x-" + uuid.uuid4().hex[:6]}).status_code == 403
+    assert bot.get(f"/api/brands/{rival}/tokens").status_code == 403
+    assert bot.get(f"/api/brands/{brand}/tokens").status_code == 200
+    assert member.get("/api/me").json()["member"]["role"] == "member"
+    socket = bot.websocket(token=secret)
+    try:
+        assert socket.subscribe(f"user:{admin.member['id']}")["type"] == "error"
+    finally:
+        socket.close()
+
+
+def test_a_staff_token_dies_when_its_owner_leaves_the_brand(admin: Client, member: Client,
+                                                            server: Server) -> None:
+    brand = admin.post("/api/brands", {"name": "S1", "slug": "s1-" + uuid.uuid4().hex[:6]}).json()["id"]
+    other_brand = admin.post("/api/brands", {"name": "S2", "slug": "s2-" + uuid.uuid4().hex[:6]}).json()["id"]
+    admin.put(f"/api/members/{member.member['id']}/role", {"role": "brand_staff", "brand_id": brand})
+    secret = member.post(f"/api/brands/{brand}/tokens", {"name": "x", "scopes": ["read"]}).json()["secret"]
+    bot = server.client()
+    bot.token = secret
+    assert bot.get(f"/api/brands/{brand}/tokens").status_code == 200
+    admin.put(f"/api/members/{member.member['id']}/role", {"role": "brand_staff", "brand_id": other_brand})
+    moved = bot.get(f"/api/brands/{other_brand}/tokens")
+    assert moved.status_code == 401
+    assert "no longer manages" in moved.json()["error"]["message"]
+
+
+def test_writes_must_be_json_so_cross_site_forms_cannot_sign_in(server: Server) -> None:
+    handle = "f" + uuid.uuid4().hex[:8]
+    server.client().register(handle, password="form password 1")
+    forged = server.client().request(
+        "POST", "/api/session", content=f'{{"login":"{handle}","password":"form password 1"}}',
+        headers={"content-type": "text/plain"})
+    assert forged.status_code == 415
+    assert "application/json" in forged.json()["error"]["message"]
+    assert "set-cookie" not in forged.headers
+
+
+def test_nul_characters_are_refused_not_stored(member: Client, category: dict) -> None:
+    body = member.post(f"/api/categories/{category['id']}/threads", {"title": "nul here", "body": "a\u0000b"})
+    assert body.status_code == 422 and "NUL" in body.json()["error"]["message"]
+    login = Client(member.server).post("/api/session", {"login": "x\u0000", "password": "whatever"})
+    assert login.status_code == 422
+    assert member.get(f"/api/categories/{category['id']}/threads?cursor=%00").status_code == 422

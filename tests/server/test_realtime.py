@@ -1,7 +1,7 @@
 import uuid
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.harness import Client, Server, Stack, eventually
 
@@ -181,3 +181,54 @@ def test_cross_site_websocket_with_cookies_is_refused(member: Client) -> None:
         member.websocket(origin="https://evil.example")
     socket = member.websocket(origin=member.server.url)
     socket.close()
+
+
+def test_catch_up_never_replays_deleted_posts(member: Client, other: Client, thread: dict) -> None:
+    thread_id = thread["thread"]["id"]
+    kept = member.post(f"/api/threads/{thread_id}/posts", {"body": "kept"}).json()
+    gone = member.post(f"/api/threads/{thread_id}/posts", {"body": "regrettable"}).json()
+    member.delete(f"/api/posts/{gone['id']}")
+    eventually(lambda: member.get(f"/api/threads/{thread_id}").json()["thread"]["post_count"] == 2)
+
+    def replayed() -> list:
+        socket = other.websocket()
+        try:
+            socket.subscribe(f"thread:{thread_id}", since=0)
+            socket.drain(0.3)
+            events = [(f["event"], f["data"].get("id") or f["data"].get("post_id"))
+                      for f in socket.messages(f"thread:{thread_id}")]
+            assert ("post.deleted", gone["id"]) in events, events
+            return events
+        finally:
+            socket.close()
+
+    events = eventually(replayed)
+    assert ("post.created", kept["id"]) in events
+    assert ("post.created", gone["id"]) not in events
+    assert "regrettable" not in str(events)
+
+
+def test_open_sockets_lose_access_when_it_ends(stack: Stack, admin: Client) -> None:
+    env = {"HEARTH_REALTIME_REAUTH_SECONDS": "0.3"}
+    quick = stack.start_server(env=env)
+    try:
+        boss = quick.client()
+        boss.login("root_admin", "admin password 123")
+        cat = boss.post("/api/categories", {"name": "Closing", "slug": "cl-" + uuid.uuid4().hex[:6]}).json()
+        writer = quick.client().register()
+        thread_id = writer.post(f"/api/categories/{cat['id']}/threads",
+                                {"title": "Soon private", "body": "x"}).json()["thread"]["id"]
+        watcher = quick.client().websocket()
+        assert watcher.subscribe(f"thread:{thread_id}")["type"] == "subscribed"
+        boss.patch(f"/api/categories/{cat['id']}", {"visibility": "members"})
+        revoked = watcher.wait_for(lambda f: f["type"] == "error", timeout=10)
+        assert revoked["code"] == "forbidden" and revoked["channel"] == f"thread:{thread_id}"
+        watcher.close()
+
+        member_socket = writer.websocket()
+        member_socket.subscribe(f"user:{writer.member['id']}")
+        writer.post("/api/session/logout")
+        with pytest.raises(ConnectionClosed):
+            member_socket.wait_for(lambda f: False, timeout=10)
+    finally:
+        quick.process.stop()

@@ -40,3 +40,10 @@ def test_worker_explains_it_needs_scaled_mode(stack: Stack) -> None:
                        check=False)
     assert result.returncode != 0
     assert "scaled mode only" in result.stderr
+
+
+def test_embedded_mode_refuses_several_workers(stack: Stack) -> None:
+    result = stack.run("serve", "--workers", "2",
+                       env={"HEARTH_DATABASE_URL": "", "HEARTH_REDIS_URL": ""}, check=False)
+    assert result.returncode != 0
+    assert "--workers above 1 needs scaled mode" in result.stderr
