@@ -3,10 +3,11 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
+from gamification.rules.tables import Rule, RuleAward
 
 APP_CONFIG = AppConfig(
     app_name="gamification",
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "gamification",
-    table_classes=[LedgerAccount, LedgerTransaction, LedgerPosting],
+    table_classes=[LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -13,7 +13,7 @@ import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 
-from server import runtime
+from server import events, outbox, runtime
 from server.errors import Forbidden, Invalid, NotFound, Unauthenticated, UnsupportedMediaType
 from server.security import new_secret, same, sha256
 from server.tables import ApiToken, Member
@@ -171,6 +171,16 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
         if not sent or not same(sent, actor.csrf):
             raise Forbidden("missing or wrong CSRF token: send the X-CSRF-Token header")
     request.state.actor = actor
+    if actor.via == "session" and actor.member_id is not None:
+        await _record_visit(actor.member_id)
+
+
+async def _record_visit(member_id: int) -> None:
+    """Emit member.visited on a member's first signed-in request of each UTC day."""
+    day = dt.datetime.now(dt.UTC).date().isoformat()
+    if await runtime.current().kv.add(f"visit:{member_id}:{day}", b"1", 2 * 86400):
+        async with outbox.unit_of_work():
+            await outbox.emit(events.MemberVisited(member_id=member_id, day=day))
 
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:

@@ -10,6 +10,13 @@ class MemberRegistered(msgspec.Struct, tag="member.registered", frozen=True):
     member_id: int
 
 
+class MemberVisited(msgspec.Struct, tag="member.visited", frozen=True):
+    """The member's first signed-in request of a UTC day."""
+
+    member_id: int
+    day: str
+
+
 class ThreadCreated(msgspec.Struct, tag="thread.created", frozen=True):
     thread_id: int
     category_id: int
@@ -81,6 +88,7 @@ class PointsPosted(msgspec.Struct, tag="points.posted", frozen=True):
 
 Event = (
     MemberRegistered
+    | MemberVisited
     | ThreadCreated
     | ThreadUpdated
     | PostCreated
@@ -95,6 +103,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.__struct_config__.tag: cls  # type: ignore[misc]
     for cls in (
         MemberRegistered,
+        MemberVisited,
         ThreadCreated,
         ThreadUpdated,
         PostCreated,

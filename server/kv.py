@@ -16,6 +16,10 @@ class KeyValue(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
+        """Set only if absent; True when this call set it."""
+        ...
+
     async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         """Count one hit in the current fixed window; return (hits, seconds until it resets)."""
         ...
@@ -45,6 +49,12 @@ class MemoryKeyValue:
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
+
+    async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
+        if await self.get(key) is not None:
+            return False
+        await self.set(key, value, ttl_seconds)
+        return True
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         now = time.monotonic()
@@ -78,6 +88,9 @@ class RedisKeyValue:
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+    async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
+        return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         name = self._prefix + "hit:" + key

@@ -84,6 +84,21 @@ async def _transaction_out(transaction_id: int) -> TransactionOut:
     )
 
 
+async def find(key: str) -> TransactionOut | None:
+    rows = await LedgerTransaction.select(LedgerTransaction.id).where(
+        LedgerTransaction.idempotency_key == key
+    )
+    return await _transaction_out(int(rows[0]["id"])) if rows else None
+
+
+async def lock_account(code: str) -> None:
+    """Serialise read-check-write sequences on one account (caps, cooldowns). SQLite's
+    write transactions are already serial; PostgreSQL needs the row lock."""
+    account_id = await _account_id(code)
+    if not db.is_sqlite():
+        await db.fetch("SELECT id FROM ledger_account WHERE id = {} FOR UPDATE", account_id)
+
+
 async def _existing(key: str, inputs_hash: str) -> TransactionOut | None:
     rows = await LedgerTransaction.select(LedgerTransaction.id, LedgerTransaction.inputs_hash).where(
         LedgerTransaction.idempotency_key == key

@@ -1,0 +1,1 @@
+"""Rules: which events earn how many points, for whom, how often."""

@@ -1,0 +1,25 @@
+"""Committed community events become awards; removals become reversals."""
+
+from __future__ import annotations
+
+from gamification.rules import services
+from server import events, outbox
+
+
+@outbox.handler(
+    "rules.award",
+    events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
+    events.ReactionAdded,
+)
+async def award(event_id: int, event: events.Event) -> None:
+    await services.apply(event_id, event)
+
+
+@outbox.handler("rules.revoke", events.PostDeleted, events.ReactionRemoved)
+async def revoke(event_id: int, event: events.Event) -> None:
+    if isinstance(event, events.PostDeleted):
+        await services.revoke(f"post:{event.post_id}", "post removed")
+    elif isinstance(event, events.ReactionRemoved):
+        await services.revoke(
+            f"post:{event.post_id}:reaction:{event.member_id}:{event.kind}", "reaction withdrawn"
+        )

@@ -1,0 +1,53 @@
+"""Which events can earn points, who earns, and what an award is tied to (for reversal).
+
+Modelled on discourse-gamification's scorables. Gamification knows events only through
+server.events, never through the package that emitted them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from server import events
+
+
+@dataclass(frozen=True)
+class Scorable:
+    beneficiary: str
+    actor: str
+    # When the actor is also this member, the act is on their own content and earns nothing.
+    target_owner: str | None
+    source: Callable[[Any], str]
+    sample: events.Event
+
+
+SCORABLES: dict[str, Scorable] = {
+    "member.registered": Scorable(
+        "member_id", "member_id", None, lambda e: f"member:{e.member_id}",
+        events.MemberRegistered(member_id=1)),
+    "member.visited": Scorable(
+        "member_id", "member_id", None, lambda e: f"visit:{e.member_id}:{e.day}",
+        events.MemberVisited(member_id=1, day="2026-01-01")),
+    "thread.created": Scorable(
+        "author_id", "author_id", None, lambda e: f"post:{e.post_id}",
+        events.ThreadCreated(thread_id=1, category_id=1, author_id=1, post_id=1)),
+    "post.created": Scorable(
+        "author_id", "author_id", "reply_to_author_id", lambda e: f"post:{e.post_id}",
+        events.PostCreated(post_id=2, thread_id=1, category_id=1, author_id=1, post_number=2,
+                           reply_to_post_id=1, reply_to_author_id=2)),
+    "reaction.added": Scorable(
+        "post_author_id", "member_id", "post_author_id",
+        lambda e: f"post:{e.post_id}:reaction:{e.member_id}:{e.kind}",
+        events.ReactionAdded(post_id=1, thread_id=1, category_id=1, post_author_id=2,
+                             member_id=1, kind="like")),
+}
+
+
+def names(event: events.Event) -> dict[str, Any]:
+    """The event's fields, as rule expressions see them (plus `event`, its type)."""
+    fields = msgspec.to_builtins(event)
+    fields["event"] = fields.pop("type")
+    return dict(fields)

@@ -1,0 +1,50 @@
+"""Rules are data (editable through the API); awards remember which rule paid what, so caps
+and cooldowns can be checked without scanning the ledger."""
+
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from gamification.ledger.tables import LedgerTransaction
+from server.tables import Brand, Member
+
+
+class Rule(Table, tablename="gamification_rule"):
+    id = Serial(primary_key=True)
+    name = Varchar(length=100)
+    # Space-separated event types, e.g. "post.created thread.created".
+    event_types = Text()
+    # A safe expression over the event's fields; empty means every event.
+    condition = Text(default="")
+    # A whole number, or an expression giving one.
+    points = Text()
+    cap_day = Integer(null=True, default=None)
+    cap_week = Integer(null=True, default=None)
+    cap_month = Integer(null=True, default=None)
+    cooldown_seconds = Integer(default=0)
+    active_from = Timestamptz(null=True, default=None)
+    active_until = Timestamptz(null=True, default=None)
+    # A brand's rule pays from that brand's budget; others from issuance.
+    brand = ForeignKey(references=Brand, null=True)
+    category_id = Integer(null=True, default=None)
+    enabled = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class RuleAward(Table, tablename="gamification_rule_award"):
+    id = Serial(primary_key=True)
+    rule = ForeignKey(references=Rule, index=True)
+    member = ForeignKey(references=Member)
+    ledger_transaction = ForeignKey(references=LedgerTransaction, unique=True)
+    points = BigInt()
+    awarded_at = Timestamptz(default=TimestamptzNow())
+    reversed_at = Timestamptz(null=True, default=None)
