@@ -2,12 +2,20 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from gamification.leaderboards.tables import (
+    LeaderboardEntry,
+    LeaderboardExclusion,
+    LeaderboardState,
+)
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
 from gamification.rules.tables import Rule, RuleAward
 
 APP_CONFIG = AppConfig(
     app_name="gamification",
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "gamification",
-    table_classes=[LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward],
+    table_classes=[
+        LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
+        LeaderboardState, LeaderboardExclusion,
+    ],
     migration_dependencies=["server.piccolo_app"],
 )

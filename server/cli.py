@@ -190,5 +190,14 @@ def relay_sweep() -> None:
     click.echo(f"dispatched {count} pending events")
 
 
+@main.command("leaderboards-rebuild")
+def leaderboards_rebuild() -> None:
+    """Recompute every leaderboard from the points ledger (after losing Redis, say)."""
+    from gamification.leaderboards.services import rebuild
+
+    count = _with_runtime(rebuild)
+    click.echo(f"leaderboards rebuilt from {count} ledger postings")
+
+
 if __name__ == "__main__":
     main()

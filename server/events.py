@@ -17,6 +17,11 @@ class MemberVisited(msgspec.Struct, tag="member.visited", frozen=True):
     day: str
 
 
+class MemberRoleChanged(msgspec.Struct, tag="member.role_changed", frozen=True):
+    member_id: int
+    role: str
+
+
 class ThreadCreated(msgspec.Struct, tag="thread.created", frozen=True):
     thread_id: int
     category_id: int
@@ -84,11 +89,14 @@ class PointsPosted(msgspec.Struct, tag="points.posted", frozen=True):
     balance: int
     kind: str
     reason: str
+    posted_at: str
+    category_id: int | None = None
 
 
 Event = (
     MemberRegistered
     | MemberVisited
+    | MemberRoleChanged
     | ThreadCreated
     | ThreadUpdated
     | PostCreated
@@ -104,6 +112,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         MemberRegistered,
         MemberVisited,
+        MemberRoleChanged,
         ThreadCreated,
         ThreadUpdated,
         PostCreated,

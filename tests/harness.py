@@ -39,7 +39,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
+def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.05) -> T:
     """Poll until check() returns a truthy value without raising; fail with the last error."""
     deadline = time.monotonic() + timeout
     last: BaseException | None = None

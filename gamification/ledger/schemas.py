@@ -26,6 +26,7 @@ class TransactionOut(msgspec.Struct):
     reason: str
     source: str
     reverses: int | None
+    category_id: int | None
     created_at: dt.datetime
     postings: list[PostingOut]
 

@@ -79,7 +79,7 @@ async def _transaction_out(transaction_id: int) -> TransactionOut:
     return TransactionOut(
         id=row["id"], idempotency_key=row["idempotency_key"], kind=row["kind"],
         reason=row["reason"], source=row["source"], reverses=row["reverses"],
-        created_at=row["created_at"],
+        category_id=row["category_id"], created_at=row["created_at"],
         postings=[PostingOut(account=p["account.code"], amount=p["amount"]) for p in postings],
     )
 
@@ -113,7 +113,7 @@ async def _existing(key: str, inputs_hash: str) -> TransactionOut | None:
 async def post(
     *, key: str, kind: str, reason: str, source: str, postings: list[tuple[str, int]],
     created_by: int | None = None, reverses: int | None = None,
-    hash_inputs: Any = None,
+    category_id: int | None = None, hash_inputs: Any = None,
 ) -> TransactionOut:
     """Record one transaction, or return the one already recorded under `key`."""
     if len(postings) < 2:
@@ -133,9 +133,11 @@ async def post(
         return found
     try:
         async with outbox.unit_of_work():
+            posted_at = dt.datetime.now(dt.UTC)
             rows = await LedgerTransaction.insert(LedgerTransaction(
                 idempotency_key=key, inputs_hash=inputs_hash, kind=kind, reason=reason,
-                source=source, reverses=reverses, created_by=created_by,
+                source=source, reverses=reverses, created_by=created_by, category_id=category_id,
+                created_at=posted_at,
             )).returning(LedgerTransaction.id)
             transaction_id = int(rows[0]["id"])
             ids = {code: await _account_id(code) for code, _ in postings}
@@ -156,6 +158,7 @@ async def post(
                     await outbox.emit(events.PointsPosted(
                         transaction_id=transaction_id, member_id=spec["member"], amount=amount,
                         balance=int(moved[0]["balance"]), kind=kind, reason=reason,
+                        posted_at=posted_at.isoformat(), category_id=category_id,
                     ))
     except Exception as exc:
         if db.is_unique_violation(exc):
@@ -201,7 +204,7 @@ async def reverse(transaction_id: int, reason: str, created_by: int | None = Non
         raise Conflict("nothing left to reverse: the points were already spent")
     return await post(key=key, kind="reversal", reason=reason, source=original.source,
                       postings=clamped, created_by=created_by, reverses=transaction_id,
-                      hash_inputs=hash_inputs)
+                      category_id=original.category_id, hash_inputs=hash_inputs)
 
 
 async def reverse_source(source: str, reason: str) -> list[TransactionOut]:
@@ -266,6 +269,23 @@ async def history(member_id: int, before: int | None, limit: int) -> HistoryPage
         for r in page[:limit]
     ]
     return HistoryPage(items=items, next_cursor=items[-1].id if len(page) > limit else None)
+
+
+async def earnings(member_id: int | None = None) -> list[dict[str, Any]]:
+    """Every earning posting on member accounts (for rebuilding derived views), oldest first:
+    transaction id, member, amount, when, category."""
+    sql = (
+        "SELECT t.id AS transaction_id, a.member AS member_id, p.amount AS amount, "
+        "t.created_at AS posted_at, t.category_id AS category_id FROM ledger_posting p "
+        "JOIN ledger_account a ON a.id = p.account "
+        "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
+        "WHERE a.kind = 'member' AND t.kind IN ('award', 'reversal', 'adjustment')"
+    )
+    args: list[Any] = []
+    if member_id is not None:
+        sql += " AND a.member = {}"
+        args.append(member_id)
+    return await db.fetch(sql + " ORDER BY t.id", *args)
 
 
 async def check_invariants() -> Invariants:

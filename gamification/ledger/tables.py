@@ -1,7 +1,7 @@
 """Ledger tables. Transactions and postings are append-only; balances are a cache of the
 postings, updated in the same transaction, and can be recomputed from them."""
 
-from piccolo.columns import BigInt, ForeignKey, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -30,6 +30,8 @@ class LedgerTransaction(Table, tablename="ledger_transaction"):
     reason = Text()
     # What caused it, e.g. "post:12" or "post:12:reaction:7:like"; reversals find awards by it.
     source = Varchar(length=200, index=True)
+    # The forum category that earned it, when there is one: category leaderboards use it.
+    category_id = Integer(null=True, default=None)
     reverses: ForeignKey["LedgerTransaction"] = ForeignKey(references="self", null=True)
     created_by = ForeignKey(references=Member, null=True)
     created_at = Timestamptz(default=TimestamptzNow())

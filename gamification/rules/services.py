@@ -218,6 +218,7 @@ async def apply(event_id: int, event: events.Event) -> None:
                 transaction = await ledger.post(
                     key=key, kind="award", reason=rule["name"], source=scorable.source(event),
                     postings=[(account, points), (counterpart, -points)],
+                    category_id=fields.get("category_id"),
                 )
                 await RuleAward.insert(RuleAward(
                     rule=rule["id"], member=member_id, ledger_transaction=transaction.id,

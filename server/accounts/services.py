@@ -105,10 +105,18 @@ async def set_role(actor: Actor, member_id: int, data: RoleIn) -> MemberOut:
     if member_id == actor.member_id and data.role != "admin":
         raise Conflict("admins cannot demote themselves")
     await get_member(member_id)
-    await Member.update({Member.role: data.role, Member.brand: data.brand_id}).where(
-        Member.id == member_id
-    )
+    async with outbox.unit_of_work():
+        await Member.update({Member.role: data.role, Member.brand: data.brand_id}).where(
+            Member.id == member_id
+        )
+        await outbox.emit(events.MemberRoleChanged(member_id=member_id, role=data.role))
     return member_out(await get_member(member_id))
+
+
+async def staff_member_ids() -> set[int]:
+    """Everyone whose role is not plain member (kept off leaderboards, for instance)."""
+    rows = await Member.select(Member.id).where(Member.role != "member")
+    return {int(r["id"]) for r in rows}
 
 
 def brand_out(row: dict[str, Any]) -> BrandOut:

@@ -1,0 +1,1 @@
+"""Leaderboards: derived from the ledger, kept in step by its events, rebuildable."""

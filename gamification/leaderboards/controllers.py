@@ -1,0 +1,49 @@
+"""HTTP endpoints for leaderboards."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, delete, get, put
+from litestar.params import Parameter
+
+from gamification.leaderboards import services
+from gamification.leaderboards.services import AroundPage, BoardPage
+from server.accounts.services import get_member
+from server.auth import Actor
+
+PageSize = Annotated[int, Parameter(ge=1, le=100)]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
+Neighbours = Annotated[int, Parameter(ge=0, le=50)]
+
+
+class LeaderboardController(Controller):
+    path = "/api/leaderboards"
+    tags = ["leaderboards"]
+
+    @get("/{board:str}")
+    async def top(self, board: str, limit: PageSize = 20, offset: Offset = 0) -> BoardPage:
+        """Boards: all-time, week, month (current), week:YYYY-Www, month:YYYY-MM,
+        category:ID. Staff and excluded members are left out."""
+        return await services.top(board, limit, offset)
+
+    @get("/{board:str}/around-me")
+    async def around_me(self, actor: Actor, board: str, n: Neighbours = 5) -> AroundPage:
+        """Your rank with n members above and below; `me` is null when you are not ranked."""
+        return await services.around(board, actor.member(), n)
+
+    @get("/{board:str}/members/{member_id:int}")
+    async def around_member(self, board: str, member_id: int, n: Neighbours = 5) -> AroundPage:
+        await get_member(member_id)
+        return await services.around(board, member_id, n)
+
+    @put("/exclusions/{member_id:int}", status_code=204)
+    async def exclude(self, actor: Actor, member_id: int) -> Response[None]:
+        """Admins only: keep a member off every board."""
+        await services.set_excluded(actor, member_id, True)
+        return Response(None, status_code=204)
+
+    @delete("/exclusions/{member_id:int}", status_code=204)
+    async def include(self, actor: Actor, member_id: int) -> Response[None]:
+        await services.set_excluded(actor, member_id, False)
+        return Response(None, status_code=204)

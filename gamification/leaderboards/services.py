@@ -1,0 +1,161 @@
+"""Leaderboards: who counts, how boards are kept in step with the ledger, how they are read
+and rebuilt. Staff and excluded members never appear."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import msgspec
+
+from gamification.leaderboards import boards
+from gamification.leaderboards.store import LeaderboardStore, RedisStore, SqlStore, Standing
+from gamification.leaderboards.tables import LeaderboardExclusion
+from gamification.ledger import services as ledger
+from server import runtime
+from server.accounts.services import get_member, members_by_id, staff_member_ids
+from server.auth import Actor
+from server.errors import Forbidden, NotFound
+
+RANKING = "competition: equal scores share a rank and the next rank skips (1, 2, 2, 4)"
+LIVE_THROTTLE_SECONDS = 1
+
+
+class BoardMember(msgspec.Struct):
+    id: int
+    handle: str
+    display_name: str
+
+
+class BoardRow(msgspec.Struct):
+    rank: int
+    score: int
+    member: BoardMember
+
+
+class BoardPage(msgspec.Struct):
+    board: str
+    ranking: str
+    items: list[BoardRow]
+
+
+class AroundPage(msgspec.Struct):
+    board: str
+    ranking: str
+    me: BoardRow | None
+    items: list[BoardRow]
+
+
+def store() -> LeaderboardStore:
+    rt = runtime.current()
+    if rt.redis is not None:
+        return RedisStore(rt.redis, rt.settings.redis_prefix)
+    return SqlStore()
+
+
+async def _rows(standings: list[Standing]) -> list[BoardRow]:
+    members = await members_by_id({s.member_id for s in standings})
+    return [
+        BoardRow(rank=s.rank, score=s.score, member=BoardMember(
+            id=s.member_id, handle=members[s.member_id].handle,
+            display_name=members[s.member_id].display_name))
+        for s in standings if s.member_id in members
+    ]
+
+
+async def _eligible(member_id: int) -> bool:
+    try:
+        member = await get_member(member_id)
+    except NotFound:
+        return False
+    if member["role"] != "member":
+        return False
+    return not await LeaderboardExclusion.exists().where(LeaderboardExclusion.member == member_id)
+
+
+async def record(member_id: int, amount: int, posted_at: dt.datetime, category_id: int | None,
+                 transaction_id: int) -> list[str]:
+    """Apply one earning posting; returns the boards that changed."""
+    if not await _eligible(member_id):
+        return []
+    names = boards.boards_for(posted_at, category_id)
+    applied = await store().add(names, member_id, amount, transaction_id)
+    return names if applied else []
+
+
+async def top(board: str, limit: int, offset: int) -> BoardPage:
+    name = boards.resolve(board)
+    return BoardPage(board=name, ranking=RANKING,
+                     items=await _rows(await store().top(name, limit, offset)))
+
+
+async def around(board: str, member_id: int, n: int) -> AroundPage:
+    name = boards.resolve(board)
+    me = await store().standing(name, member_id)
+    rows = await _rows(await store().around(name, member_id, n))
+    mine = next((r for r in rows if r.member.id == member_id), None)
+    return AroundPage(board=name, ranking=RANKING, me=mine if me else None, items=rows)
+
+
+def _aggregate(entries: list[dict[str, Any]], excluded: set[int]) -> dict[str, dict[int, int]]:
+    scores: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for entry in entries:
+        member_id = int(entry["member_id"])
+        if member_id in excluded:
+            continue
+        posted_at = entry["posted_at"]
+        if isinstance(posted_at, str):
+            posted_at = dt.datetime.fromisoformat(posted_at)
+        for name in boards.boards_for(posted_at, entry["category_id"]):
+            scores[name][member_id] += int(entry["amount"])
+    return {name: dict(members) for name, members in scores.items()}
+
+
+async def _excluded() -> set[int]:
+    rows = await LeaderboardExclusion.select(LeaderboardExclusion.member)
+    return await staff_member_ids() | {int(r["member"]) for r in rows}
+
+
+async def rebuild() -> int:
+    """Recompute every board from the ledger; returns how many postings were read."""
+    entries = await ledger.earnings()
+    watermark = max((int(e["transaction_id"]) for e in entries), default=0)
+    await store().replace(_aggregate(entries, await _excluded()), watermark)
+    return len(entries)
+
+
+async def refresh_member(member_id: int) -> None:
+    """Recompute one member's boards (after a role change or exclusion ends)."""
+    if not await _eligible(member_id):
+        await store().remove_member(member_id)
+        return
+    entries = await ledger.earnings(member_id)
+    scores = _aggregate(entries, set())
+    watermark = max((int(e["transaction_id"]) for e in entries), default=0)
+    await store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},
+                             watermark)
+
+
+async def set_excluded(actor: Actor, member_id: int, excluded: bool) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only admins exclude members from leaderboards")
+    await get_member(member_id)
+    if excluded:
+        await LeaderboardExclusion.insert(
+            LeaderboardExclusion(member=member_id)
+        ).on_conflict(action="DO NOTHING")
+    else:
+        await LeaderboardExclusion.delete().where(LeaderboardExclusion.member == member_id)
+    await refresh_member(member_id)
+
+
+async def publish_changes(changed: list[str]) -> None:
+    """Push each changed board's top ten, at most once a second per board."""
+    rt = runtime.current()
+    for name in changed:
+        if await rt.kv.add(f"lb-live:{name}", b"1", LIVE_THROTTLE_SECONDS):
+            page = await top(name, 10, 0)
+            stamp = dt.datetime.now(dt.UTC).timestamp()
+            await rt.broker.publish(f"leaderboard:{name}", "leaderboard.changed",
+                                    msgspec.to_builtins(page), message_id=f"lb:{name}:{stamp}")

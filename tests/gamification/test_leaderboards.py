@@ -1,0 +1,126 @@
+"""Leaderboards: competition ranking, around-me, staff left out, rebuilt from the ledger."""
+
+import sqlite3
+import uuid
+
+import pytest
+import redis
+
+from tests.harness import REDIS_URL, Client, Server, Stack, eventually
+
+
+@pytest.fixture
+def board(admin: Client) -> tuple[dict, str]:
+    slug = "lb-" + uuid.uuid4().hex[:8]
+    category = admin.post("/api/categories", {"name": "Board " + slug, "slug": slug}).json()
+    response = admin.post("/api/gamification/rules", {
+        "name": "Board thread", "event_types": ["thread.created"], "points": 10,
+        "category_id": category["id"]})
+    assert response.status_code == 201
+    return category, f"category:{category['id']}"
+
+
+def threads(client: Client, category: dict, count: int) -> None:
+    for i in range(count):
+        assert client.post(f"/api/categories/{category['id']}/threads",
+                           {"title": f"Thread {i} by {client.member['handle']}", "body": "x"}
+                           ).status_code == 201
+
+
+def ranking(client: Client, name: str) -> list[tuple[str, int, int]]:
+    items = client.get(f"/api/leaderboards/{name}?limit=50").json()["items"]
+    return [(i["member"]["handle"], i["rank"], i["score"]) for i in items]
+
+
+def test_competition_ranking_ties_and_around_me(server: Server, admin: Client, board) -> None:
+    category, name = board
+    a, b, c, d = (server.client().register() for _ in range(4))
+    for client, count in ((a, 3), (b, 2), (c, 2), (d, 1)):
+        threads(client, category, count)
+    expected = [(a.member["handle"], 1, 30), (c.member["handle"], 2, 20),
+                (b.member["handle"], 2, 20), (d.member["handle"], 4, 10)]
+    eventually(lambda: ranking(a, name) == expected)
+    page = a.get(f"/api/leaderboards/{name}?limit=2&offset=2").json()
+    assert [(i["rank"], i["score"]) for i in page["items"]] == [(2, 20), (4, 10)]
+    assert "1, 2, 2, 4" in page["ranking"]
+
+    around = b.get(f"/api/leaderboards/{name}/around-me?n=1").json()
+    assert around["me"]["rank"] == 2 and around["me"]["member"]["id"] == b.member["id"]
+    assert [i["member"]["id"] for i in around["items"]] == [c.member["id"], b.member["id"], d.member["id"]]
+    nobody = server.client().register()
+    assert nobody.get(f"/api/leaderboards/{name}/around-me").json() == {
+        "board": name, "ranking": page["ranking"], "me": None, "items": []}
+    assert Client(server).get(f"/api/leaderboards/{name}/around-me").status_code == 401
+
+
+def test_period_boards_and_bad_names(server: Server, admin: Client, board) -> None:
+    category, _ = board
+    member = server.client().register()
+    threads(member, category, 2)
+    for period in ("all-time", "week", "month"):
+        eventually(lambda period=period: (member.get(
+            f"/api/leaderboards/{period}/members/{member.member['id']}").json()["me"] or {}
+        ).get("score") == 20)
+    week = member.get("/api/leaderboards/week?limit=1").json()["board"]
+    assert week.startswith("week:") and "-W" in week
+    for bad in ("forever", "category:abc", "week:2026", "'; DROP TABLE x"):
+        response = member.get(f"/api/leaderboards/{bad}")
+        assert response.status_code in (404, 422), (bad, response.status_code)
+
+
+def test_staff_and_excluded_members_are_left_out(server: Server, admin: Client, board) -> None:
+    category, name = board
+    member, later_mod = server.client().register(), server.client().register()
+    threads(member, category, 1)
+    threads(later_mod, category, 2)
+    eventually(lambda: [h for h, _, _ in ranking(member, name)] == [
+        later_mod.member["handle"], member.member["handle"]])
+    admin.put(f"/api/members/{later_mod.member['id']}/role", {"role": "moderator"})
+    eventually(lambda: [h for h, _, _ in ranking(member, name)] == [member.member["handle"]])
+    threads(later_mod, category, 1)
+    admin.put(f"/api/members/{later_mod.member['id']}/role", {"role": "member"})
+    eventually(lambda: ranking(member, name)[0] == (later_mod.member["handle"], 1, 30))
+
+    assert member.put(f"/api/leaderboards/exclusions/{later_mod.member['id']}").status_code == 403
+    assert admin.put(f"/api/leaderboards/exclusions/{later_mod.member['id']}").status_code == 204
+    assert [h for h, _, _ in ranking(member, name)] == [member.member["handle"]]
+    assert admin.delete(f"/api/leaderboards/exclusions/{later_mod.member['id']}").status_code == 204
+    assert ranking(member, name)[0] == (later_mod.member["handle"], 1, 30)
+
+
+def test_boards_rebuild_from_the_ledger_to_the_same_result(stack: Stack, server: Server,
+                                                          admin: Client, board) -> None:
+    category, name = board
+    players = [server.client().register() for _ in range(3)]
+    for count, player in enumerate(players, start=1):
+        threads(player, category, count)
+    eventually(lambda: [score for _, _, score in ranking(admin, name)] == [30, 20, 10])
+    before = {n: ranking(admin, n) for n in (name, "all-time", "week", "month")}
+
+    if stack.mode == "scaled":
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(f"{stack.env['HEARTH_REDIS_PREFIX']}:lbz:*"))
+        assert keys
+        client.delete(*keys)
+    else:
+        with sqlite3.connect(stack.workdir / "data" / "hearth.db", timeout=30) as db:
+            db.execute("DELETE FROM leaderboard_entry")
+    assert ranking(admin, name) == []
+
+    assert "rebuilt" in stack.run("leaderboards-rebuild").stdout
+    assert {n: ranking(admin, n) for n in before} == before
+    threads(players[0], category, 1)
+    eventually(lambda: ranking(admin, name)[1][2] == 20)
+
+
+def test_rank_changes_are_pushed_live(server: Server, admin: Client, board) -> None:
+    category, name = board
+    player = server.client().register()
+    socket = player.websocket()
+    try:
+        assert socket.subscribe(f"leaderboard:{name}")["type"] == "subscribed"
+        threads(player, category, 1)
+        frame = socket.wait_for(lambda f: f.get("event") == "leaderboard.changed")
+        assert frame["data"]["items"][0]["member"]["id"] == player.member["id"]
+    finally:
+        socket.close()
