@@ -92,7 +92,12 @@ def migrate() -> None:
             await runtime.check_services(settings)
         except runtime.StartupError as exc:
             raise click.ClickException(str(exc)) from None
-        result = await run_forwards("all")
+        from server import db
+
+        try:
+            result = await run_forwards("all")
+        finally:
+            await db.stop()
         if not result.success:
             raise click.ClickException(f"migration failed: {result.message}")
 

@@ -2,16 +2,61 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 from server.settings import get_settings
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a connection (and a thread) for every statement outside
+    a transaction; this keeps a few autocommit connections open instead, per event loop."""
+
+    POOL_SIZE = 4
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        super().__init__(path=path, **kwargs)
+        self._pools: dict[int, asyncio.Queue[aiosqlite.Connection]] = {}
+        self._opened: dict[int, int] = {}
+
+    async def _acquire(self) -> aiosqlite.Connection:
+        loop = id(asyncio.get_running_loop())
+        pool = self._pools.setdefault(loop, asyncio.Queue())
+        if pool.empty() and self._opened.get(loop, 0) < self.POOL_SIZE:
+            self._opened[loop] = self._opened.get(loop, 0) + 1
+            pending = aiosqlite.connect(**self.connection_kwargs)
+            # Pooled connections live as long as the process: never let one hold exit up.
+            pending._thread.daemon = True
+            connection = await pending
+            await connection.execute("PRAGMA foreign_keys = 1")
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            return connection
+        return await pool.get()
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic",
+        table: Any = None,
+    ) -> Any:
+        connection = await self._acquire()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
+        finally:
+            self._pools[id(asyncio.get_running_loop())].put_nowait(connection)
+
+    async def close_pool(self) -> None:
+        pool = self._pools.pop(id(asyncio.get_running_loop()), None)
+        self._opened.pop(id(asyncio.get_running_loop()), None)
+        while pool is not None and not pool.empty():
+            await pool.get_nowait().close()
 
 
 def build_engine() -> Engine[Any]:
@@ -23,7 +68,7 @@ def build_engine() -> Engine[Any]:
     # WAL lets readers proceed during a write; the timeout makes writers queue, not fail.
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
-    return SQLiteEngine(path=str(path), timeout=30)
+    return PooledSQLiteEngine(path=str(path), timeout=30)
 
 
 def engine() -> Engine[Any]:
@@ -67,16 +112,23 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await engine().run_querystring(QueryString(sql, *args))  # type: ignore[no-any-return]
 
 
+async def _keep_session(connection: Any) -> None:
+    """asyncpg's default reset costs a round trip per query; Hearth sets no session state
+    (no SET, LISTEN or advisory locks), and open transactions are still rolled back."""
+
+
 async def start() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=20)
+        await db.start_connection_pool(min_size=1, max_size=20, reset=_keep_session)
 
 
 async def stop() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close_pool()
 
 
 async def ping() -> None:

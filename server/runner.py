@@ -24,18 +24,33 @@ class Runner(Protocol):
 
 
 class InProcessRunner:
+    """One consumer, in commit order: SQLite serialises writers anyway, and live messages
+    then follow the order things happened."""
+
     def __init__(self, settings: Settings) -> None:
         self._interval = settings.sweep_interval_seconds
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._sweeper: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def dispatch(self, event_ids: list[int]) -> None:
-        task = asyncio.create_task(outbox.dispatch_many(list(event_ids)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        for event_id in event_ids:
+            self._queue.put_nowait(event_id)
 
     async def start(self) -> None:
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="hearth-sweeper")
+        self._tasks = [
+            asyncio.create_task(self._consume_forever(), name="hearth-dispatcher"),
+            asyncio.create_task(self._sweep_forever(), name="hearth-sweeper"),
+        ]
+
+    async def _consume_forever(self) -> None:
+        while True:
+            event_id = await self._queue.get()
+            try:
+                await outbox.dispatch(event_id)
+            except Exception:
+                log.exception("dispatching event %s failed; the sweep will retry", event_id)
+            finally:
+                self._queue.task_done()
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -46,12 +61,14 @@ class InProcessRunner:
             await asyncio.sleep(self._interval)
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            # Finish what was committed before shutting down, within reason.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._queue.join(), timeout=10)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class CeleryRunner:
