@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 from typing import Any
 
+import msgspec
 from piccolo.query.functions.aggregate import Count
 
 from community.forums.schemas import (
@@ -30,16 +31,39 @@ from community.forums.schemas import (
     ThreadPatch,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
-from server import db, events, outbox
+from server import db, events, outbox, runtime
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.markup import render
+from server.security import new_secret
 from server.types import MAX_ID
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# --- the anonymous page cache ------------------------------------------------------------
+# Anonymous readers all see the same thread page, so it is cached. Every write that changes
+# a page gives its thread a new version before answering (a visibility change renews the
+# global one), so a reader never gets a page older than a write that has returned.
+
+PAGE_CACHE_SECONDS = 60
+_page_encoder = msgspec.json.Encoder()
+_page_decoder = msgspec.json.Decoder(PostPage)
+
+
+async def _versions(thread_id: int) -> str:
+    kv = runtime.current().kv
+    thread_version = await kv.get(f"forum-version:thread:{thread_id}") or b"0"
+    global_version = await kv.get("forum-version:all") or b"0"
+    return f"{thread_version.decode()}.{global_version.decode()}"
+
+
+async def _changed(thread_id: int | None) -> None:
+    key = f"forum-version:thread:{thread_id}" if thread_id else "forum-version:all"
+    await runtime.current().kv.set(key, new_secret(6).encode(), PAGE_CACHE_SECONDS * 2)
 
 
 # --- reading rules -----------------------------------------------------------------------
@@ -222,6 +246,7 @@ async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -
     }
     if changes:
         await Category.update(changes).where(Category.id == category_id)
+        await _changed(None)
     count = await Thread.count().where(
         (Thread.category == category_id) & Thread.deleted_at.is_null()
     )
@@ -361,6 +386,19 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
 
 async def get_thread(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage:
     """A page of live posts after post number `after`; reading it marks it read."""
+    if actor.member_id is not None:
+        return await _thread_page(actor, thread_id, after, limit)
+    kv = runtime.current().kv
+    key = f"forum-page:{thread_id}:{after}:{limit}:{await _versions(thread_id)}"
+    cached = await kv.get(key)
+    if cached is not None:
+        return _page_decoder.decode(cached)
+    page = await _thread_page(actor, thread_id, after, limit)
+    await kv.set(key, _page_encoder.encode(page), PAGE_CACHE_SECONDS)
+    return page
+
+
+async def _thread_page(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage:
     thread, _ = await readable_thread(actor, thread_id)
     rows = await Post.select().where(
         (Post.thread == thread_id) & Post.deleted_at.is_null() & (Post.post_number > after)
@@ -407,6 +445,7 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
             await outbox.emit(events.ThreadUpdated(
                 thread_id=thread_id, category_id=thread["category"], editor_id=member_id,
             ))
+        await _changed(thread_id)
     thread, _ = await readable_thread(actor, thread_id)
     authors = await _authors({thread["author"]})
     return _thread_out(thread, authors[thread["author"]])
@@ -429,6 +468,7 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
     async with outbox.unit_of_work():
         post_id, _ = await _insert_post(thread, member_id, data.body, reply_to,
                                         may_bypass_lock=actor.is_moderator)
+    await _changed(thread_id)
     post = await post_out(post_id, member_id)
     assert post is not None
     return post
@@ -467,6 +507,7 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
             author_id=post["author"], editor_id=member_id, revision=revision,
         ))
+    await _changed(thread["id"])
     return await get_post(actor, post_id)
 
 
@@ -491,6 +532,7 @@ async def delete_post(actor: Actor, post_id: int) -> None:
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
             author_id=post["author"], deleted_by_id=member_id,
         ))
+    await _changed(thread["id"])
 
 
 async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
@@ -520,6 +562,7 @@ async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
         if db.is_unique_violation(exc):
             raise Conflict(f"you already reacted to this post with '{kind}'") from None
         raise
+    await _changed(thread["id"])
     return await reaction_summary(post_id, member_id)
 
 
@@ -536,4 +579,5 @@ async def remove_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
             post_author_id=post["author"], member_id=member_id, kind=kind,
         ))
+    await _changed(thread["id"])
     return await reaction_summary(post_id, member_id)

@@ -224,3 +224,33 @@ def test_thread_title_edit_by_author(member: Client, other: Client, thread: dict
     renamed = member.patch(f"/api/threads/{thread_id}", {"title": "A better title"})
     assert renamed.status_code == 200 and renamed.json()["title"] == "A better title"
     assert member.patch(f"/api/threads/{thread_id}", {"title": "  x  "}).status_code == 422
+
+
+def test_anonymous_readers_see_every_change_once_the_write_returns(
+        admin: Client, member: Client, other: Client, anon: Client, moderator: Client) -> None:
+    """Anonymous thread pages are cached; no write may leave them stale."""
+    slug = "cache-" + uuid.uuid4().hex[:6]
+    cat = admin.post("/api/categories", {"name": "Cached", "slug": slug}).json()
+    created = new_thread(member, cat["id"], "Cached thread", "v1")
+    thread_id, first = created["thread"]["id"], created["post"]["id"]
+
+    def page() -> dict:
+        response = anon.get(f"/api/threads/{thread_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert [p["raw"] for p in page()["items"]] == ["v1"]
+    reply = other.post(f"/api/threads/{thread_id}/posts", {"body": "a reply"}).json()
+    assert [p["raw"] for p in page()["items"]] == ["v1", "a reply"]
+    member.patch(f"/api/posts/{first}", {"body": "v2"})
+    assert page()["items"][0]["raw"] == "v2"
+    other.post(f"/api/posts/{first}/reactions", {"kind": "like"})
+    assert page()["items"][0]["reactions"] == {"like": 1}
+    other.delete(f"/api/posts/{first}/reactions/like")
+    assert page()["items"][0]["reactions"] == {}
+    other.delete(f"/api/posts/{reply['id']}")
+    assert len(page()["items"]) == 1
+    moderator.patch(f"/api/threads/{thread_id}", {"title": "Renamed cached thread", "locked": True})
+    assert page()["thread"]["title"] == "Renamed cached thread" and page()["thread"]["locked"]
+    admin.patch(f"/api/categories/{cat['id']}", {"visibility": "members"})
+    assert anon.get(f"/api/threads/{thread_id}").status_code == 403
