@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import time
+from collections import OrderedDict
 from typing import Any
 
 import msgspec
@@ -45,25 +47,43 @@ def _now() -> dt.datetime:
 
 
 # --- the anonymous page cache ------------------------------------------------------------
-# Anonymous readers all see the same thread page, so it is cached. Every write that changes
-# a page gives its thread a new version before answering (a visibility change renews the
-# global one), so a reader never gets a page older than a write that has returned.
+# Anonymous readers all see the same thread page, so each process keeps recent ones, keyed
+# by the thread's version. A write that changes a page bumps the version in its own process
+# before answering, and announces it on the internal `sys:forum-version` channel, which
+# reaches the other processes over Redis within milliseconds. A lost announcement costs at
+# most PAGE_CACHE_SECONDS of staleness, for anonymous readers only.
 
-PAGE_CACHE_SECONDS = 60
-_page_encoder = msgspec.json.Encoder()
-_page_decoder = msgspec.json.Decoder(PostPage)
+PAGE_CACHE_SECONDS = 30
+PAGE_CACHE_SIZE = 2000
+VERSION_CHANNEL = "sys:forum-version"
+_pages: OrderedDict[str, tuple[float, PostPage]] = OrderedDict()
+_versions: dict[int, int] = {}
+_listening: set[int] = set()
 
 
-async def _versions(thread_id: int) -> str:
-    kv = runtime.current().kv
-    thread_version = await kv.get(f"forum-version:thread:{thread_id}") or b"0"
-    global_version = await kv.get("forum-version:all") or b"0"
-    return f"{thread_version.decode()}.{global_version.decode()}"
+def _on_version(channel: str, seq: int, frame: bytes) -> None:
+    thread_id = int(msgspec.json.decode(frame)["data"]["thread_id"])
+    _versions[thread_id] = _versions.get(thread_id, 0) + 1
+
+
+def _listen() -> None:
+    hub = runtime.current().broker.hub
+    if id(hub) not in _listening:
+        _listening.add(id(hub))
+        hub.add(VERSION_CHANNEL, _on_version)
+
+
+def _page_key(thread_id: int, after: int, limit: int) -> str:
+    _listen()
+    return f"{thread_id}:{after}:{limit}:{_versions.get(thread_id, 0)}:{_versions.get(0, 0)}"
 
 
 async def _changed(thread_id: int | None) -> None:
-    key = f"forum-version:thread:{thread_id}" if thread_id else "forum-version:all"
-    await runtime.current().kv.set(key, new_secret(6).encode(), PAGE_CACHE_SECONDS * 2)
+    """Thread None means every thread (a category's visibility changed)."""
+    key = thread_id or 0
+    _versions[key] = _versions.get(key, 0) + 1
+    await runtime.current().broker.publish(VERSION_CHANNEL, "changed", {"thread_id": key},
+                                           message_id=new_secret(6))
 
 
 # --- reading rules -----------------------------------------------------------------------
@@ -388,13 +408,16 @@ async def get_thread(actor: Actor, thread_id: int, after: int, limit: int) -> Po
     """A page of live posts after post number `after`; reading it marks it read."""
     if actor.member_id is not None:
         return await _thread_page(actor, thread_id, after, limit)
-    kv = runtime.current().kv
-    key = f"forum-page:{thread_id}:{after}:{limit}:{await _versions(thread_id)}"
-    cached = await kv.get(key)
-    if cached is not None:
-        return _page_decoder.decode(cached)
+    key = _page_key(thread_id, after, limit)
+    now = time.monotonic()
+    cached = _pages.get(key)
+    if cached is not None and now - cached[0] < PAGE_CACHE_SECONDS:
+        _pages.move_to_end(key)
+        return cached[1]
     page = await _thread_page(actor, thread_id, after, limit)
-    await kv.set(key, _page_encoder.encode(page), PAGE_CACHE_SECONDS)
+    _pages[key] = (now, page)
+    if len(_pages) > PAGE_CACHE_SIZE:
+        _pages.popitem(last=False)
     return page
 
 

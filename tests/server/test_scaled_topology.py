@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.harness import Client, Stack
+from tests.harness import Client, Stack, eventually
 
 pytestmark = pytest.mark.scaled_only
 
@@ -41,3 +41,17 @@ def test_login_rate_limit_holds_across_processes(stack: Stack) -> None:
     finally:
         one.process.stop()
         two.process.stop()
+
+
+def test_a_write_through_one_process_refreshes_anonymous_pages_on_another(
+        stack: Stack, member: Client, thread: dict) -> None:
+    second = stack.start_server()
+    try:
+        reader = second.client()
+        url = f"/api/threads/{thread['thread']['id']}"
+        assert len(reader.get(url).json()["items"]) == 1
+        member.post(f"{url}/posts", {"body": "fresh"})
+        eventually(lambda: [p["raw"] for p in reader.get(url).json()["items"]][-1] == "fresh",
+                   timeout=2)
+    finally:
+        second.process.stop()
