@@ -9,13 +9,14 @@ from gamification.leaderboards.tables import (
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
 from gamification.rules.tables import Rule, RuleAward
+from gamification.tiers.tables import MemberTier, Tier, TierSettings
 
 APP_CONFIG = AppConfig(
     app_name="gamification",
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "gamification",
     table_classes=[
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
-        LeaderboardState, LeaderboardExclusion,
+        LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

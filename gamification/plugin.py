@@ -6,7 +6,13 @@ from gamification.ledger import handlers as ledger_handlers
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules import handlers as rule_handlers
 from gamification.rules.controllers import RuleController
+from gamification.tiers import handlers as tier_handlers
+from gamification.tiers.controllers import TierController
 
-ROUTE_HANDLERS = [PointsController, LedgerAdminController, RuleController, LeaderboardController]
+ROUTE_HANDLERS = [
+    PointsController, LedgerAdminController, RuleController, LeaderboardController, TierController,
+]
 # Importing the handler modules registers their outbox handlers.
-__all__ = ["ROUTE_HANDLERS", "leaderboard_handlers", "ledger_handlers", "rule_handlers"]
+__all__ = [
+    "ROUTE_HANDLERS", "leaderboard_handlers", "ledger_handlers", "rule_handlers", "tier_handlers",
+]

@@ -18,6 +18,9 @@ _loop: asyncio.AbstractEventLoop | None = None
 
 
 def make_celery(settings: Settings) -> Celery:
+    from server import runtime, schedule
+
+    runtime.load_plugins()
     app = Celery("hearth", broker=settings.redis_url, set_as_current=False)
     app.conf.update(
         task_default_queue=f"{settings.redis_prefix}-tasks",
@@ -30,11 +33,16 @@ def make_celery(settings: Settings) -> Celery:
             "sweep-outbox": {
                 "task": "hearth.sweep",
                 "schedule": settings.sweep_interval_seconds,
-            }
+            },
+            **{
+                job.name: {"task": "hearth.job", "schedule": job.every_seconds, "args": [job.name]}
+                for job in schedule.jobs()
+            },
         },
     )
     app.task(name="hearth.dispatch")(_dispatch)
     app.task(name="hearth.sweep")(_sweep)
+    app.task(name="hearth.job")(_job)
     return app
 
 
@@ -56,6 +64,12 @@ def _sweep() -> int:
     from server import outbox
 
     return int(_run(outbox.sweep(older_than_seconds=get_settings().sweep_interval_seconds)))
+
+
+def _job(name: str) -> None:
+    from server import schedule
+
+    _run(schedule.job(name).fn())
 
 
 def _start_runtime(**_: Any) -> None:

@@ -93,6 +93,15 @@ class PointsPosted(msgspec.Struct, tag="points.posted", frozen=True):
     category_id: int | None = None
 
 
+class TierChanged(msgspec.Struct, tag="tier.changed", frozen=True):
+    """A member moved on the tier ladder (VIP events gate on tiers)."""
+
+    member_id: int
+    from_tier: str | None
+    to_tier: str | None
+    promoted: bool
+
+
 Event = (
     MemberRegistered
     | MemberVisited
@@ -105,6 +114,7 @@ Event = (
     | ReactionAdded
     | ReactionRemoved
     | PointsPosted
+    | TierChanged
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -121,6 +131,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReactionAdded,
         ReactionRemoved,
         PointsPosted,
+        TierChanged,
     )
 }
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import Protocol
 
-from server import outbox
+from server import outbox, schedule
 from server.settings import Settings
 
 log = logging.getLogger("hearth.runner")
@@ -40,7 +40,17 @@ class InProcessRunner:
         self._tasks = [
             asyncio.create_task(self._consume_forever(), name="hearth-dispatcher"),
             asyncio.create_task(self._sweep_forever(), name="hearth-sweeper"),
+            *(asyncio.create_task(self._repeat_forever(job), name=f"hearth-{job.name}")
+              for job in schedule.jobs()),
         ]
+
+    async def _repeat_forever(self, job: schedule.Job) -> None:
+        while True:
+            await asyncio.sleep(job.every_seconds)
+            try:
+                await job.fn()
+            except Exception:
+                log.exception("scheduled job %s failed", job.name)
 
     async def _consume_forever(self) -> None:
         while True:

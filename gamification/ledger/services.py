@@ -288,6 +288,19 @@ async def earnings(member_id: int | None = None) -> list[dict[str, Any]]:
     return await db.fetch(sql + " ORDER BY t.id", *args)
 
 
+async def earned_since(member_id: int, since: dt.datetime) -> int:
+    """Points earned (awards net of reversals, plus adjustments) since a moment."""
+    rows = await db.fetch(
+        "SELECT COALESCE(SUM(p.amount), 0) AS earned FROM ledger_posting p "
+        "JOIN ledger_account a ON a.id = p.account "
+        "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
+        "WHERE a.code = {} AND t.kind IN ('award', 'reversal', 'adjustment') "
+        "AND t.created_at >= {}",
+        member_account(member_id), since,
+    )
+    return int(rows[0]["earned"])
+
+
 async def check_invariants() -> Invariants:
     """What must always hold; the concurrency tests assert it after hammering the ledger."""
     total = await db.fetch("SELECT COALESCE(SUM(amount), 0) AS total FROM ledger_posting")

@@ -1,0 +1,22 @@
+"""Earning moves members on the ladder; every move reaches the member live."""
+
+from __future__ import annotations
+
+from gamification.ledger.services import EARNING_KINDS
+from gamification.tiers import services
+from server import events, outbox
+from server.notifications import notify
+
+
+@outbox.handler("tiers.evaluate", events.PointsPosted)
+async def evaluate(event_id: int, event: events.Event) -> None:
+    if isinstance(event, events.PointsPosted) and event.kind in EARNING_KINDS:
+        await services.evaluate(event.member_id)
+
+
+@outbox.handler("tiers.notify", events.TierChanged)
+async def tell_the_member(event_id: int, event: events.Event) -> None:
+    if isinstance(event, events.TierChanged):
+        await notify(event.member_id, "tier", event_id, {
+            "from_tier": event.from_tier, "to_tier": event.to_tier, "promoted": event.promoted,
+        })

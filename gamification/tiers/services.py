@@ -1,0 +1,115 @@
+"""The tier ladder. Members climb as soon as their points earned in the rolling window reach
+a threshold; they step down only after staying below it for the grace period. Every move is a
+`tier.changed` event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gamification.ledger import services as ledger
+from gamification.tiers.schemas import LadderIn, LadderOut, MyTier, NextTier, TierOut
+from gamification.tiers.tables import MemberTier, Tier, TierSettings
+from server import db, events, outbox, schedule
+from server.auth import Actor
+from server.errors import Forbidden, Invalid
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def _settings() -> dict[str, Any]:
+    rows = await TierSettings.select().order_by(TierSettings.id).limit(1)
+    return rows[0] if rows else {"window_days": 365, "grace_days": 30}
+
+
+async def ladder() -> LadderOut:
+    settings = await _settings()
+    tiers = await Tier.select().order_by(Tier.threshold)
+    return LadderOut(tiers=[TierOut(name=t["name"], threshold=int(t["threshold"])) for t in tiers],
+                     window_days=settings["window_days"], grace_days=settings["grace_days"])
+
+
+async def set_ladder(actor: Actor, data: LadderIn) -> LadderOut:
+    if not actor.is_admin:
+        raise Forbidden("only admins change the tier ladder")
+    names = [t.name for t in data.tiers]
+    if len(set(names)) != len(names):
+        raise Invalid("tier names must be unique")
+    thresholds = [t.threshold for t in data.tiers]
+    if thresholds != sorted(set(thresholds)):
+        raise Invalid("thresholds must strictly increase, from the first tier to the last")
+    async with db.transaction():
+        await Tier.delete(force=True)
+        await Tier.insert(*[Tier(name=t.name, threshold=t.threshold) for t in data.tiers])
+        await TierSettings.delete(force=True)
+        await TierSettings.insert(TierSettings(window_days=data.window_days,
+                                               grace_days=data.grace_days))
+    return await ladder()
+
+
+def _position(tiers: list[TierOut], name: str | None) -> int:
+    return next((i for i, t in enumerate(tiers) if t.name == name), -1)
+
+
+async def _state(member_id: int) -> dict[str, Any]:
+    await MemberTier.insert(MemberTier(member=member_id)).on_conflict(action="DO NOTHING")
+    return (await MemberTier.select().where(MemberTier.member == member_id))[0]
+
+
+async def evaluate(member_id: int) -> None:
+    """Place the member on the ladder; runs after each earning and on the periodic review."""
+    current = await ladder()
+    now = _now()
+    grace = dt.timedelta(days=current.grace_days)
+    async with outbox.unit_of_work():
+        # Under the account lock, so concurrent earnings are all counted before deciding.
+        await ledger.lock_account(ledger.member_account(member_id))
+        earned = await ledger.earned_since(member_id, now - dt.timedelta(days=current.window_days))
+        qualifying = max((i for i, t in enumerate(current.tiers) if t.threshold <= earned),
+                         default=-1)
+        state = await _state(member_id)
+        held = _position(current.tiers, state["tier_name"])
+        below_since = state["below_since"]
+        falling = qualifying < held
+        grace_over = below_since is not None and now - below_since >= grace
+        this_member = MemberTier.member == member_id
+        if qualifying > held or (falling and (not grace or grace_over)):
+            target = current.tiers[qualifying].name if qualifying >= 0 else None
+            await MemberTier.update({MemberTier.tier_name: target, MemberTier.since: now,
+                                     MemberTier.below_since: None}).where(this_member)
+            await outbox.emit(events.TierChanged(member_id=member_id, from_tier=state["tier_name"],
+                                                 to_tier=target, promoted=qualifying > held))
+        elif falling and below_since is None:
+            await MemberTier.update({MemberTier.below_since: now}).where(this_member)
+        elif not falling and below_since is not None:
+            await MemberTier.update({MemberTier.below_since: None}).where(this_member)
+
+
+async def mine(member_id: int) -> MyTier:
+    current = await ladder()
+    now = _now()
+    earned = await ledger.earned_since(member_id, now - dt.timedelta(days=current.window_days))
+    rows = await MemberTier.select().where(MemberTier.member == member_id)
+    state = rows[0] if rows else None
+    held = _position(current.tiers, state["tier_name"] if state else None)
+    upcoming = current.tiers[held + 1] if held + 1 < len(current.tiers) else None
+    below = state["below_since"] if state else None
+    return MyTier(
+        tier=current.tiers[held] if held >= 0 else None,
+        since=state["since"] if state and held >= 0 else None,
+        earned_in_window=earned, window_days=current.window_days,
+        next=NextTier(name=upcoming.name, threshold=upcoming.threshold,
+                      points_needed=max(0, upcoming.threshold - earned)) if upcoming else None,
+        demotes_at=below + dt.timedelta(days=current.grace_days) if below else None,
+    )
+
+
+@schedule.every(3600, "tiers.review")
+async def review_all() -> int:
+    """Points age out of the window without any new event: re-place everyone on a tier."""
+    rows = await MemberTier.select(MemberTier.member).where(MemberTier.tier_name.is_not_null())
+    for row in rows:
+        await evaluate(int(row["member"]))
+    return len(rows)

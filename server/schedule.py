@@ -1,0 +1,35 @@
+"""Periodic jobs, declared once: the in-process runner runs them when embedded, Celery beat
+schedules them when scaled. Jobs must be safe to run twice (they check state, not time)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+JobFn = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: float
+    fn: JobFn
+
+
+_jobs: dict[str, Job] = {}
+
+
+def every(seconds: float, name: str) -> Callable[[JobFn], JobFn]:
+    def register(fn: JobFn) -> JobFn:
+        _jobs[name] = Job(name, seconds, fn)
+        return fn
+
+    return register
+
+
+def jobs() -> list[Job]:
+    return list(_jobs.values())
+
+
+def job(name: str) -> Job:
+    return _jobs[name]
