@@ -2,6 +2,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant
 from gamification.leaderboards.tables import (
     LeaderboardEntry,
     LeaderboardExclusion,
@@ -16,7 +17,8 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "gamification",
     table_classes=[
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
-        LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier,
+        LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
+        BadgeGrant, BadgeBackfill,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

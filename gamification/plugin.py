@@ -1,5 +1,7 @@
 """What the gamification package adds to a Hearth process: routes and event handlers."""
 
+from gamification.badges import handlers as badge_handlers
+from gamification.badges.controllers import BadgeController
 from gamification.leaderboards import handlers as leaderboard_handlers
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.ledger import handlers as ledger_handlers
@@ -11,8 +13,10 @@ from gamification.tiers.controllers import TierController
 
 ROUTE_HANDLERS = [
     PointsController, LedgerAdminController, RuleController, LeaderboardController, TierController,
+    BadgeController,
 ]
 # Importing the handler modules registers their outbox handlers.
 __all__ = [
-    "ROUTE_HANDLERS", "leaderboard_handlers", "ledger_handlers", "rule_handlers", "tier_handlers",
+    "ROUTE_HANDLERS", "badge_handlers", "leaderboard_handlers", "ledger_handlers",
+    "rule_handlers", "tier_handlers",
 ]

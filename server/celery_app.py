@@ -43,6 +43,7 @@ def make_celery(settings: Settings) -> Celery:
     app.task(name="hearth.dispatch")(_dispatch)
     app.task(name="hearth.sweep")(_sweep)
     app.task(name="hearth.job")(_job)
+    app.task(name="hearth.task")(_task)
     return app
 
 
@@ -70,6 +71,12 @@ def _job(name: str) -> None:
     from server import schedule
 
     _run(schedule.job(name).fn())
+
+
+def _task(name: str, kwargs: dict[str, Any]) -> None:
+    from server import schedule
+
+    _run(schedule.task_fn(name)(**kwargs))
 
 
 def _start_runtime(**_: Any) -> None:

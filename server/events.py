@@ -102,6 +102,21 @@ class TierChanged(msgspec.Struct, tag="tier.changed", frozen=True):
     promoted: bool
 
 
+class BadgeGranted(msgspec.Struct, tag="badge.granted", frozen=True):
+    member_id: int
+    badge_id: int
+    grant_id: int
+    name: str
+    number: int
+
+
+class BadgeRevoked(msgspec.Struct, tag="badge.revoked", frozen=True):
+    member_id: int
+    badge_id: int
+    grant_id: int
+    name: str
+
+
 Event = (
     MemberRegistered
     | MemberVisited
@@ -115,6 +130,8 @@ Event = (
     | ReactionRemoved
     | PointsPosted
     | TierChanged
+    | BadgeGranted
+    | BadgeRevoked
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -132,6 +149,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReactionRemoved,
         PointsPosted,
         TierChanged,
+        BadgeGranted,
+        BadgeRevoked,
     )
 }
 

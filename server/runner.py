@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 from server import outbox, schedule
 from server.settings import Settings
@@ -19,6 +19,10 @@ log = logging.getLogger("hearth.runner")
 
 class Runner(Protocol):
     async def dispatch(self, event_ids: list[int]) -> None: ...
+    async def submit(self, name: str, **kwargs: Any) -> None:
+        """Run a registered one-off task (schedule.task) in the background."""
+        ...
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
@@ -31,10 +35,22 @@ class InProcessRunner:
         self._interval = settings.sweep_interval_seconds
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     async def dispatch(self, event_ids: list[int]) -> None:
         for event_id in event_ids:
             self._queue.put_nowait(event_id)
+
+    async def submit(self, name: str, **kwargs: Any) -> None:
+        job = asyncio.create_task(self._run_task(name, kwargs), name=f"hearth-{name}")
+        self._background.add(job)
+        job.add_done_callback(self._background.discard)
+
+    async def _run_task(self, name: str, kwargs: dict[str, Any]) -> None:
+        try:
+            await schedule.task_fn(name)(**kwargs)
+        except Exception:
+            log.exception("background task %s failed", name)
 
     async def start(self) -> None:
         self._tasks = [
@@ -92,6 +108,9 @@ class CeleryRunner:
     async def dispatch(self, event_ids: list[int]) -> None:
         # kombu's publish blocks on the socket; keep it off the event loop.
         await asyncio.to_thread(self._celery.send_task, "hearth.dispatch", args=[list(event_ids)])
+
+    async def submit(self, name: str, **kwargs: Any) -> None:
+        await asyncio.to_thread(self._celery.send_task, "hearth.task", args=[name, kwargs])
 
     async def start(self) -> None:
         return None

@@ -27,6 +27,24 @@ def every(seconds: float, name: str) -> Callable[[JobFn], JobFn]:
     return register
 
 
+TaskFn = Callable[..., Awaitable[object]]
+_tasks: dict[str, TaskFn] = {}
+
+
+def task(name: str) -> Callable[[TaskFn], TaskFn]:
+    """A one-off background job, started with `runtime.current().runner.submit(name, ...)`."""
+
+    def register(fn: TaskFn) -> TaskFn:
+        _tasks[name] = fn
+        return fn
+
+    return register
+
+
+def task_fn(name: str) -> TaskFn:
+    return _tasks[name]
+
+
 def jobs() -> list[Job]:
     return list(_jobs.values())
 

@@ -288,6 +288,12 @@ async def earnings(member_id: int | None = None) -> list[dict[str, Any]]:
     return await db.fetch(sql + " ORDER BY t.id", *args)
 
 
+async def member_ids() -> set[int]:
+    """Every member who has a points account."""
+    rows = await LedgerAccount.select(LedgerAccount.member).where(LedgerAccount.kind == "member")
+    return {int(r["member"]) for r in rows}
+
+
 async def earned_since(member_id: int, since: dt.datetime) -> int:
     """Points earned (awards net of reversals, plus adjustments) since a moment."""
     rows = await db.fetch(

@@ -1,0 +1,1 @@
+"""Badges: declarative criteria over members activity and points, granted, backfilled, revoked."""

@@ -1,0 +1,63 @@
+"""HTTP endpoints for badges."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, patch, post
+
+from gamification.badges import services
+from gamification.badges.schemas import (
+    BackfillOut,
+    BadgeIn,
+    BadgeOut,
+    BadgePatch,
+    EarnedBadge,
+    GrantIn,
+    GrantOut,
+    MyBadges,
+    RevokeIn,
+)
+from server.accounts.services import get_member
+from server.auth import Actor
+
+
+class BadgeController(Controller):
+    tags = ["badges"]
+
+    @get("/api/gamification/badges")
+    async def list_badges(self, actor: Actor) -> list[BadgeOut]:
+        """Enabled, non-secret badges; admins see all."""
+        return await services.list_badges(actor)
+
+    @post("/api/gamification/badges", status_code=201)
+    async def create_badge(self, actor: Actor, data: BadgeIn) -> BadgeOut:
+        """Admins only. Criteria: count, points, streak, first or manual. Everyone who already
+        qualifies is granted it in the background (see .../backfill)."""
+        return await services.create_badge(actor, data)
+
+    @patch("/api/gamification/badges/{badge_id:int}")
+    async def update_badge(self, actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOut:
+        return await services.update_badge(actor, badge_id, data)
+
+    @get("/api/gamification/badges/{badge_id:int}/backfill")
+    async def backfill(self, actor: Actor, badge_id: int) -> BackfillOut:
+        return await services.backfill_progress(actor, badge_id)
+
+    @post("/api/gamification/badges/{badge_id:int}/grants", status_code=201)
+    async def grant(self, actor: Actor, badge_id: int, data: GrantIn) -> GrantOut:
+        """Staff grant a badge by hand, with a reason (logged)."""
+        return await services.grant_manually(actor, badge_id, data.member_id, data.reason)
+
+    @post("/api/gamification/badges/{badge_id:int}/grants/{grant_id:int}/revoke", status_code=200)
+    async def revoke(self, actor: Actor, badge_id: int, grant_id: int, data: RevokeIn) -> GrantOut:
+        return await services.revoke_manually(actor, badge_id, grant_id, data.reason)
+
+    @get("/api/me/badges")
+    async def my_badges(self, actor: Actor) -> MyBadges:
+        """Earned badges, and visible unearned ones with progress."""
+        return await services.mine(actor.member())
+
+    @get("/api/members/{member_id:int}/badges")
+    async def member_badges(self, member_id: int) -> list[EarnedBadge]:
+        """A member's earned badges, as their profile shows them."""
+        await get_member(member_id)
+        return await services.earned(member_id)

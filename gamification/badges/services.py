@@ -1,0 +1,386 @@
+"""Badge rules. A member deserves a number of grants of each badge (0 or 1, or more for a
+repeatable count badge); `sync` makes the grants match: it grants what is missing and, for
+auto-revoking badges, revokes what is no longer deserved. Activity the criteria read is
+gamification's own log, written from committed events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import msgspec
+
+from gamification.badges.schemas import (
+    BackfillOut,
+    BadgeIn,
+    BadgeOut,
+    BadgePatch,
+    CountCriteria,
+    Criteria,
+    EarnedBadge,
+    FirstCriteria,
+    GrantOut,
+    ManualCriteria,
+    MyBadges,
+    PointsCriteria,
+    Progress,
+    StreakCriteria,
+    UnearnedBadge,
+)
+from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant
+from gamification.ledger import services as ledger
+from gamification.rules import expressions
+from gamification.rules.scorables import SCORABLES, names
+from server import db, events, outbox, runtime, schedule
+from server.accounts.services import get_member
+from server.auth import Actor
+from server.errors import Conflict, Forbidden, Invalid, NotFound
+
+log = logging.getLogger("hearth.badges")
+_criteria = msgspec.json.Decoder(Criteria)  # type: ignore[var-annotated]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+
+def _badge_out(row: dict[str, Any]) -> BadgeOut:
+    return BadgeOut(
+        id=row["id"], slug=row["slug"], name=row["name"], description=row["description"],
+        icon=row["icon"], level=row["level"], grouping=row["grouping"], enabled=bool(row["enabled"]),
+        repeatable=bool(row["repeatable"]), secret=bool(row["secret"]), points=row["points"],
+        auto_revoke=bool(row["auto_revoke"]), criteria=_criteria.decode(row["criteria"]),
+    )
+
+
+async def _badge_row(badge_id: int) -> dict[str, Any]:
+    rows = await Badge.select().where(Badge.id == badge_id)
+    if not rows:
+        raise NotFound(f"badge {badge_id} does not exist")
+    return rows[0]
+
+
+def _validate(criteria: Criteria) -> None:
+    if isinstance(criteria, CountCriteria | StreakCriteria | FirstCriteria):
+        unknown = [t for t in criteria.event_types if t not in SCORABLES]
+        if unknown:
+            raise Invalid(f"badges cannot count these events: {', '.join(unknown)}; "
+                          f"use {', '.join(SCORABLES)}")
+        if criteria.condition.strip():
+            expressions.check_syntax(criteria.condition, "condition")
+            for event_type in criteria.event_types:
+                expressions.trial(criteria.condition, "1", names(SCORABLES[event_type].sample))
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only admins define badges")
+
+
+async def list_badges(actor: Actor) -> list[BadgeOut]:
+    rows = await Badge.select().order_by(Badge.id)
+    return [_badge_out(r) for r in rows if actor.is_admin or (r["enabled"] and not r["secret"])]
+
+
+async def create_badge(actor: Actor, data: BadgeIn) -> BadgeOut:
+    _require_admin(actor)
+    _validate(data.criteria)
+    try:
+        rows = await Badge.insert(Badge(
+            slug=data.slug, name=data.name, description=data.description, icon=data.icon,
+            level=data.level, grouping=data.grouping, enabled=data.enabled,
+            repeatable=data.repeatable, secret=data.secret, points=data.points,
+            auto_revoke=data.auto_revoke, criteria=msgspec.json.encode(data.criteria).decode(),
+        )).returning(Badge.id)
+    except Exception as exc:
+        if db.is_unique_violation(exc):
+            raise Conflict(f"a badge with slug '{data.slug}' exists") from None
+        raise
+    badge_id = int(rows[0]["id"])
+    await start_backfill(badge_id)
+    return _badge_out(await _badge_row(badge_id))
+
+
+async def update_badge(actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOut:
+    _require_admin(actor)
+    await _badge_row(badge_id)
+    changes: dict[Any, Any] = {}
+    for field in ("name", "description", "icon", "level", "grouping", "enabled", "repeatable",
+                  "secret", "points", "auto_revoke"):
+        value = getattr(data, field)
+        if value is not None:
+            changes[getattr(Badge, field)] = value
+    if data.criteria is not None:
+        _validate(data.criteria)
+        changes[Badge.criteria] = msgspec.json.encode(data.criteria).decode()
+    if changes:
+        await Badge.update(changes).where(Badge.id == badge_id)
+        await start_backfill(badge_id)
+    return _badge_out(await _badge_row(badge_id))
+
+
+# --- activity ------------------------------------------------------------------------------
+
+
+async def record_activity(event_id: int, event: events.Event) -> int | None:
+    """Log a scorable event for its beneficiary; returns that member, or None."""
+    scorable = SCORABLES.get(events.event_type(event))
+    if scorable is None:
+        return None
+    fields = names(event)
+    member_id = fields[scorable.beneficiary]
+    if scorable.target_owner and fields.get(scorable.target_owner) == fields[scorable.actor]:
+        return None
+    await Activity.insert(Activity(
+        member=member_id, event_id=event_id, event_type=fields["event"],
+        source=scorable.source(event), fields=msgspec.json.encode(fields).decode(),
+        occurred_at=_now(),
+    )).on_conflict(action="DO NOTHING")
+    return int(member_id)
+
+
+async def remove_activity(source: str) -> set[int]:
+    """Mark activity tied to a removed source (and anything under it); returns its members."""
+    match = (Activity.source == source) | Activity.source.like(source + ":%")
+    rows = await Activity.select(Activity.member).where(match & Activity.removed_at.is_null())
+    await Activity.update({Activity.removed_at: _now()}).where(match & Activity.removed_at.is_null())
+    return {int(r["member"]) for r in rows}
+
+
+async def _qualifying(member_id: int, event_types: list[str], condition: str,
+                      since: dt.datetime | None = None) -> list[dt.datetime]:
+    query = Activity.select(Activity.fields, Activity.occurred_at).where(
+        (Activity.member == member_id) & Activity.event_type.is_in(event_types)
+        & Activity.removed_at.is_null()
+    )
+    if since is not None:
+        query = query.where(Activity.occurred_at >= since)
+    times = []
+    for row in await query.order_by(Activity.occurred_at):
+        try:
+            if expressions.matches(condition, msgspec.json.decode(row["fields"])):
+                times.append(row["occurred_at"])
+        except Exception:
+            continue
+    return times
+
+
+def _longest_streak(times: list[dt.datetime], unit: str) -> int:
+    if unit == "week":
+        periods = sorted({(t.isocalendar()[0], t.isocalendar()[1]) for t in times})
+        ordinals = [dt.date.fromisocalendar(y, w, 1).toordinal() // 7 for y, w in periods]
+    else:
+        ordinals = sorted({t.date().toordinal() for t in times})
+    best = run = 0
+    for i, ordinal in enumerate(ordinals):
+        run = run + 1 if i and ordinal == ordinals[i - 1] + 1 else 1
+        best = max(best, run)
+    return best
+
+
+async def progress(member_id: int, criteria: Criteria) -> Progress | None:
+    """How far the member is toward one grant; None for manual badges."""
+    if isinstance(criteria, CountCriteria):
+        since = _now() - dt.timedelta(days=criteria.window_days) if criteria.window_days else None
+        found = await _qualifying(member_id, criteria.event_types, criteria.condition, since)
+        return Progress(current=len(found), needed=criteria.count)
+    if isinstance(criteria, FirstCriteria):
+        found = await _qualifying(member_id, criteria.event_types, criteria.condition)
+        return Progress(current=min(1, len(found)), needed=1)
+    if isinstance(criteria, StreakCriteria):
+        found = await _qualifying(member_id, criteria.event_types, criteria.condition)
+        return Progress(current=_longest_streak(found, criteria.unit), needed=criteria.length)
+    if isinstance(criteria, PointsCriteria):
+        earned = (await ledger.balance(member_id)).lifetime_earned
+        return Progress(current=earned, needed=criteria.threshold)
+    return None
+
+
+async def _deserved(member_id: int, badge: dict[str, Any]) -> int | None:
+    """How many grants the member deserves; None when only staff decide (manual)."""
+    criteria = _criteria.decode(badge["criteria"])
+    done = await progress(member_id, criteria)
+    if done is None:
+        return None
+    if badge["repeatable"] and isinstance(criteria, CountCriteria):
+        return done.current // done.needed
+    return 1 if done.current >= done.needed else 0
+
+
+# --- grants --------------------------------------------------------------------------------
+
+
+async def _active_grants(member_id: int, badge_id: int) -> list[dict[str, Any]]:
+    return await BadgeGrant.select().where(
+        (BadgeGrant.member == member_id) & (BadgeGrant.badge == badge_id)
+        & BadgeGrant.revoked_at.is_null()
+    ).order_by(BadgeGrant.number)
+
+
+async def _grant(member_id: int, badge: dict[str, Any], number: int, reason: str,
+                 granted_by: int | None) -> int | None:
+    async with outbox.unit_of_work():
+        rows = await BadgeGrant.insert(BadgeGrant(
+            badge=badge["id"], member=member_id, number=number, reason=reason,
+            granted_by=granted_by, granted_at=_now(),
+        )).on_conflict(action="DO NOTHING").returning(BadgeGrant.id)
+        if not rows:
+            return None
+        grant_id = int(rows[0]["id"])
+        if badge["points"]:
+            await ledger.post(
+                key=f"badge-grant:{grant_id}", kind="award", reason=f"Badge: {badge['name']}",
+                source=f"badge-grant:{grant_id}",
+                postings=[(ledger.member_account(member_id), badge["points"]),
+                          (ledger.ISSUANCE, -badge["points"])],
+            )
+        await outbox.emit(events.BadgeGranted(member_id=member_id, badge_id=badge["id"],
+                                              grant_id=grant_id, name=badge["name"], number=number))
+    return grant_id
+
+
+async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str) -> None:
+    async with outbox.unit_of_work():
+        revoked = await BadgeGrant.update({BadgeGrant.revoked_at: _now()}).where(
+            (BadgeGrant.id == grant["id"]) & BadgeGrant.revoked_at.is_null()
+        ).returning(BadgeGrant.id)
+        if not revoked:
+            return
+        await ledger.reverse_source(f"badge-grant:{grant['id']}", reason)
+        await outbox.emit(events.BadgeRevoked(member_id=grant["member"], badge_id=badge["id"],
+                                              grant_id=grant["id"], name=badge["name"]))
+
+
+async def sync(member_id: int, badge: dict[str, Any]) -> int:
+    """Make the member's grants of this badge match what they deserve; returns grants made."""
+    if not badge["enabled"]:
+        return 0
+    deserved = await _deserved(member_id, badge)
+    if deserved is None:
+        return 0
+    active = await _active_grants(member_id, badge["id"])
+    made = 0
+    for number in range(len(active) + 1, deserved + 1):
+        if await _grant(member_id, badge, number, "criteria met", None) is not None:
+            made += 1
+    if badge["auto_revoke"]:
+        for grant in reversed(active[deserved:]):
+            await _revoke(grant, badge, "badge criteria no longer met")
+    return made
+
+
+async def sync_member(member_id: int, event_type: str | None) -> None:
+    """Re-check the member's automatic badges an event may have moved."""
+    for badge in await Badge.select().where(Badge.enabled == True):  # noqa: E712
+        criteria = _criteria.decode(badge["criteria"])
+        if isinstance(criteria, ManualCriteria):
+            continue
+        reads_events = getattr(criteria, "event_types", None)
+        if event_type is None or (reads_events and event_type in reads_events) or (
+                isinstance(criteria, PointsCriteria) and event_type == "points.posted"):
+            await sync(member_id, badge)
+
+
+async def grant_manually(actor: Actor, badge_id: int, member_id: int, reason: str) -> GrantOut:
+    if not (actor.is_admin or actor.is_moderator or actor.role == "brand_staff"):
+        raise Forbidden("only staff grant badges")
+    badge = await _badge_row(badge_id)
+    await get_member(member_id)
+    active = await _active_grants(member_id, badge_id)
+    if active and not badge["repeatable"]:
+        raise Conflict("the member already has this badge")
+    grant_id = await _grant(member_id, badge, len(active) + 1, reason, actor.member())
+    if grant_id is None:
+        raise Conflict("the badge was granted at the same moment; reload")
+    log.info("badge %s granted to member %s by %s: %s", badge_id, member_id, actor.member_id, reason)
+    return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
+
+
+async def revoke_manually(actor: Actor, badge_id: int, grant_id: int, reason: str) -> GrantOut:
+    if not actor.is_admin:
+        raise Forbidden("only admins revoke badges")
+    badge = await _badge_row(badge_id)
+    rows = await BadgeGrant.select().where((BadgeGrant.id == grant_id) & (BadgeGrant.badge == badge_id))
+    if not rows:
+        raise NotFound(f"grant {grant_id} of badge {badge_id} does not exist")
+    await _revoke(rows[0], badge, reason)
+    return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
+
+
+def _grant_out(row: dict[str, Any]) -> GrantOut:
+    return GrantOut(id=row["id"], badge_id=row["badge"], member_id=row["member"],
+                    number=row["number"], reason=row["reason"], granted_by=row["granted_by"],
+                    granted_at=row["granted_at"], revoked_at=row["revoked_at"])
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def earned(member_id: int) -> list[EarnedBadge]:
+    grants = await BadgeGrant.select().where(
+        (BadgeGrant.member == member_id) & BadgeGrant.revoked_at.is_null()
+    ).order_by(BadgeGrant.granted_at)
+    by_badge: dict[int, list[dict[str, Any]]] = {}
+    for grant in grants:
+        by_badge.setdefault(grant["badge"], []).append(grant)
+    out = []
+    for badge_id, rows in by_badge.items():
+        badge = await _badge_row(badge_id)
+        out.append(EarnedBadge(badge=_badge_out(badge), times=len(rows),
+                               first_granted_at=rows[0]["granted_at"]))
+    return out
+
+
+async def mine(member_id: int) -> MyBadges:
+    have = await earned(member_id)
+    held = {e.badge.id for e in have}
+    unearned = []
+    for badge in await Badge.select().where(Badge.enabled == True).order_by(Badge.id):  # noqa: E712
+        if badge["id"] in held or badge["secret"]:
+            continue
+        out = _badge_out(badge)
+        unearned.append(UnearnedBadge(badge=out, progress=await progress(member_id, out.criteria)))
+    return MyBadges(earned=have, unearned=unearned)
+
+
+# --- backfill ------------------------------------------------------------------------------
+
+
+async def start_backfill(badge_id: int) -> None:
+    await runtime.current().runner.submit("badges.backfill", badge_id=badge_id)
+
+
+@schedule.task("badges.backfill")
+async def backfill(badge_id: int) -> int:
+    """Grant (or, if auto-revoking, take back) the badge for everyone with any history."""
+    badge = await _badge_row(badge_id)
+    members = {int(r["member"]) for r in await Activity.select(Activity.member).distinct()}
+    members |= {int(r["member"]) for r in await BadgeGrant.select(BadgeGrant.member).where(
+        BadgeGrant.badge == badge_id).distinct()}
+    members |= await ledger.member_ids()
+    rows = await BadgeBackfill.insert(BadgeBackfill(badge=badge_id, total=len(members))).returning(
+        BadgeBackfill.id)
+    run = BadgeBackfill.id == rows[0]["id"]
+    granted = 0
+    for done, member_id in enumerate(sorted(members), start=1):
+        granted += await sync(member_id, badge)
+        if done % 25 == 0 or done == len(members):
+            await BadgeBackfill.update({BadgeBackfill.done: done, BadgeBackfill.granted: granted}).where(run)
+    await BadgeBackfill.update({BadgeBackfill.finished_at: _now()}).where(run)
+    return granted
+
+
+async def backfill_progress(actor: Actor, badge_id: int) -> BackfillOut:
+    _require_admin(actor)
+    await _badge_row(badge_id)
+    rows = await BadgeBackfill.select().where(BadgeBackfill.badge == badge_id).order_by(
+        BadgeBackfill.id, ascending=False).limit(1)
+    if not rows:
+        return BackfillOut(badge_id=badge_id, total=0, done=0, granted=0, finished=False)
+    row = rows[0]
+    return BackfillOut(badge_id=badge_id, total=row["total"], done=row["done"],
+                       granted=row["granted"], finished=row["finished_at"] is not None)
