@@ -3,6 +3,12 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant
+from gamification.challenges.tables import (
+    Challenge,
+    ChallengeEntry,
+    ChallengeProgress,
+    ChallengeTask,
+)
 from gamification.leaderboards.tables import (
     LeaderboardEntry,
     LeaderboardExclusion,
@@ -18,7 +24,7 @@ APP_CONFIG = AppConfig(
     table_classes=[
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
-        BadgeGrant, BadgeBackfill,
+        BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

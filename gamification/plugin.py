@@ -2,6 +2,8 @@
 
 from gamification.badges import handlers as badge_handlers
 from gamification.badges.controllers import BadgeController
+from gamification.challenges import handlers as challenge_handlers
+from gamification.challenges.controllers import ChallengeController
 from gamification.leaderboards import handlers as leaderboard_handlers
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.ledger import handlers as ledger_handlers
@@ -13,10 +15,11 @@ from gamification.tiers.controllers import TierController
 
 ROUTE_HANDLERS = [
     PointsController, LedgerAdminController, RuleController, LeaderboardController, TierController,
-    BadgeController,
+    BadgeController, ChallengeController,
 ]
 # Importing the handler modules registers their outbox handlers.
 __all__ = [
-    "ROUTE_HANDLERS", "badge_handlers", "leaderboard_handlers", "ledger_handlers",
+    "ROUTE_HANDLERS", "badge_handlers", "challenge_handlers", "leaderboard_handlers",
+    "ledger_handlers",
     "rule_handlers", "tier_handlers",
 ]

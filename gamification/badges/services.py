@@ -57,6 +57,16 @@ def _badge_out(row: dict[str, Any]) -> BadgeOut:
     )
 
 
+async def get_badge(badge_id: int) -> BadgeOut:
+    return _badge_out(await _badge_row(badge_id))
+
+
+async def holds(member_id: int, badge_id: int) -> bool:
+    return bool(await BadgeGrant.exists().where(
+        (BadgeGrant.member == member_id) & (BadgeGrant.badge == badge_id)
+        & BadgeGrant.revoked_at.is_null()))
+
+
 async def _badge_row(badge_id: int) -> dict[str, Any]:
     rows = await Badge.select().where(Badge.id == badge_id)
     if not rows:
@@ -309,6 +319,13 @@ async def revoke_manually(actor: Actor, badge_id: int, grant_id: int, reason: st
         raise NotFound(f"grant {grant_id} of badge {badge_id} does not exist")
     await _revoke(rows[0], badge, reason)
     return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
+
+
+async def grant_for_challenge(member_id: int, badge_id: int, title: str) -> None:
+    """A challenge's reward badge: granted once, whatever its own criteria say."""
+    badge = await _badge_row(badge_id)
+    if not await holds(member_id, badge_id):
+        await _grant(member_id, badge, 1, f"completed the challenge {title!r}", None)
 
 
 def _grant_out(row: dict[str, Any]) -> GrantOut:

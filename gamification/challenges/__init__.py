@@ -1,0 +1,1 @@
+"""Seasonal challenges run by brand staff: tasks, progress, completion rewards."""

@@ -1,0 +1,50 @@
+"""HTTP endpoints for challenges."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from gamification.challenges import services
+from gamification.challenges.schemas import ChallengeIn, ChallengeOut, MyChallenge, StandingOut
+from server.auth import Actor
+
+
+class ChallengeController(Controller):
+    path = "/api/challenges"
+    tags = ["challenges"]
+
+    @get("/")
+    async def list_challenges(self, actor: Actor) -> list[ChallengeOut]:
+        """Published challenges; a brand's staff also see its drafts."""
+        return await services.list_challenges(actor)
+
+    @post("/", status_code=201)
+    async def create(self, actor: Actor, data: ChallengeIn) -> ChallengeOut:
+        """Brand staff (of that brand) or admins. Starts as a draft."""
+        return await services.create(actor, data)
+
+    @get("/{challenge_id:int}")
+    async def get_challenge(self, actor: Actor, challenge_id: int) -> ChallengeOut:
+        return await services.get(actor, challenge_id)
+
+    @post("/{challenge_id:int}/publish", status_code=200)
+    async def publish(self, actor: Actor, challenge_id: int) -> ChallengeOut:
+        """draft -> scheduled; the scheduler makes it active at starts_at and ends it at ends_at."""
+        return await services.publish(actor, challenge_id)
+
+    @post("/{challenge_id:int}/join", status_code=200)
+    async def join(self, actor: Actor, challenge_id: int) -> MyChallenge:
+        return await services.join(actor, challenge_id)
+
+    @get("/{challenge_id:int}/me")
+    async def my_progress(self, actor: Actor, challenge_id: int) -> MyChallenge:
+        await services.get(actor, challenge_id)
+        return await services.mine(actor.member(), challenge_id)
+
+    @get("/{challenge_id:int}/leaderboard")
+    async def leaderboard(self, actor: Actor, challenge_id: int,
+                          limit: Annotated[int, Parameter(ge=1, le=100)] = 20) -> list[StandingOut]:
+        return await services.standings(actor, challenge_id, limit)

@@ -1,0 +1,28 @@
+"""Committed events advance challenges; who may watch a challenge live."""
+
+from __future__ import annotations
+
+from gamification.challenges import services
+from server import events, outbox
+from server.auth import Actor
+from server.errors import DomainError
+from server.realtime import channel_rule
+
+
+@channel_rule("challenge")
+async def may_watch(actor: Actor, key: str) -> bool:
+    if not key.isdigit():
+        return False
+    try:
+        await services.get(actor, int(key))
+    except DomainError:
+        return False
+    return True
+
+
+@outbox.handler(
+    "challenges.progress",
+    events.MemberVisited, events.ThreadCreated, events.PostCreated, events.ReactionAdded,
+)
+async def advance(event_id: int, event: events.Event) -> None:
+    await services.on_event(event_id, event)

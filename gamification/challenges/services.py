@@ -1,0 +1,350 @@
+"""Challenge rules. Brand staff write a challenge as a draft and publish it; the scheduler
+moves it scheduled -> active -> ended. While active, committed events advance the tasks of
+entered (or auto-enrolled, eligible) members; finishing every task completes the entry once,
+paying the reward from the brand's budget and granting the reward badge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from typing import Any
+
+import msgspec
+
+from gamification.badges import services as badges
+from gamification.challenges.schemas import (
+    ChallengeIn,
+    ChallengeOut,
+    MyChallenge,
+    StandingOut,
+    TaskOut,
+    TaskProgress,
+)
+from gamification.challenges.tables import (
+    Challenge,
+    ChallengeEntry,
+    ChallengeProgress,
+    ChallengeTask,
+)
+from gamification.ledger import services as ledger
+from gamification.rules import expressions
+from gamification.rules.scorables import SCORABLES, names
+from gamification.tiers import services as tiers
+from server import events, outbox, runtime, schedule
+from server.accounts.services import get_brand, members_by_id
+from server.auth import Actor
+from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.notifications import notify
+from server.settings import get_settings
+
+log = logging.getLogger("hearth.challenges")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+
+async def _row(challenge_id: int) -> dict[str, Any]:
+    rows = await Challenge.select().where(Challenge.id == challenge_id)
+    if not rows:
+        raise NotFound(f"challenge {challenge_id} does not exist")
+    return rows[0]
+
+
+async def _tasks(challenge_id: int) -> list[dict[str, Any]]:
+    return await ChallengeTask.select().where(ChallengeTask.challenge == challenge_id).order_by(
+        ChallengeTask.position)
+
+
+async def _out(row: dict[str, Any]) -> ChallengeOut:
+    return ChallengeOut(
+        id=row["id"], brand_id=row["brand"], title=row["title"], description=row["description"],
+        image_url=row["image_url"], starts_at=row["starts_at"], ends_at=row["ends_at"],
+        time_zone=row["time_zone"], status=row["status"], eligibility=row["eligibility"],
+        eligibility_value=row["eligibility_value"], auto_enroll=bool(row["auto_enroll"]),
+        ordered=bool(row["ordered"]), reward_points=int(row["reward_points"]),
+        reward_badge_id=row["reward_badge"],
+        tasks=[TaskOut(id=t["id"], position=t["position"], name=t["name"],
+                       event_types=t["event_types"].split(), condition=t["condition"],
+                       target=t["target"]) for t in await _tasks(row["id"])],
+    )
+
+
+def _staff_of(actor: Actor, brand_id: int) -> bool:
+    return actor.manages_brand(brand_id)
+
+
+def _visible(actor: Actor, row: dict[str, Any]) -> bool:
+    return row["status"] != "draft" or _staff_of(actor, row["brand"])
+
+
+async def _validate(data: ChallengeIn) -> None:
+    for when in (data.starts_at, data.ends_at):
+        if when.tzinfo is None:
+            raise Invalid("starts_at and ends_at need a time zone offset")
+    if data.ends_at <= data.starts_at:
+        raise Invalid("ends_at must be after starts_at")
+    try:
+        zoneinfo.ZoneInfo(data.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"{data.time_zone!r} is not a time zone (use e.g. Europe/Paris)") from None
+    for task in data.tasks:
+        unknown = [t for t in task.event_types if t not in SCORABLES]
+        if unknown:
+            raise Invalid(f"tasks cannot count these events: {', '.join(unknown)}")
+        if task.condition.strip():
+            expressions.check_syntax(task.condition, "task condition")
+            for event_type in task.event_types:
+                expressions.trial(task.condition, "1", names(SCORABLES[event_type].sample))
+    if data.eligibility == "tier":
+        ladder = [t.name for t in (await tiers.ladder()).tiers]
+        if data.eligibility_value not in ladder:
+            raise Invalid(f"eligibility_value must be a tier: {', '.join(ladder)}")
+    if data.eligibility == "badge":
+        if not data.eligibility_value.isdigit():
+            raise Invalid("eligibility_value must be a badge id")
+        await badges.get_badge(int(data.eligibility_value))
+    if data.reward_badge_id is not None:
+        await badges.get_badge(data.reward_badge_id)
+
+
+async def create(actor: Actor, data: ChallengeIn) -> ChallengeOut:
+    await get_brand(data.brand_id)
+    if not _staff_of(actor, data.brand_id):
+        raise Forbidden("only this brand's staff or an admin run its challenges")
+    await _validate(data)
+    async with outbox.unit_of_work():
+        rows = await Challenge.insert(Challenge(
+            brand=data.brand_id, title=data.title, description=data.description,
+            image_url=data.image_url, starts_at=data.starts_at, ends_at=data.ends_at,
+            time_zone=data.time_zone, eligibility=data.eligibility,
+            eligibility_value=data.eligibility_value, auto_enroll=data.auto_enroll,
+            ordered=data.ordered, reward_points=data.reward_points,
+            reward_badge=data.reward_badge_id, created_by=actor.member(),
+        )).returning(Challenge.id)
+        challenge_id = int(rows[0]["id"])
+        await ChallengeTask.insert(*[
+            ChallengeTask(challenge=challenge_id, position=i, name=t.name,
+                          event_types=" ".join(dict.fromkeys(t.event_types)),
+                          condition=t.condition, target=t.target)
+            for i, t in enumerate(data.tasks)
+        ])
+    return await _out(await _row(challenge_id))
+
+
+async def publish(actor: Actor, challenge_id: int) -> ChallengeOut:
+    row = await _row(challenge_id)
+    if not _staff_of(actor, row["brand"]):
+        raise Forbidden("only this brand's staff or an admin run its challenges")
+    if row["status"] != "draft":
+        raise Conflict(f"the challenge is {row['status']}, not a draft")
+    await Challenge.update({Challenge.status: "scheduled"}).where(Challenge.id == challenge_id)
+    await advance()
+    return await _out(await _row(challenge_id))
+
+
+async def get(actor: Actor, challenge_id: int) -> ChallengeOut:
+    row = await _row(challenge_id)
+    if not _visible(actor, row):
+        raise NotFound(f"challenge {challenge_id} does not exist")
+    return await _out(row)
+
+
+async def list_challenges(actor: Actor) -> list[ChallengeOut]:
+    rows = await Challenge.select().order_by(Challenge.starts_at)
+    return [await _out(r) for r in rows if _visible(actor, r)]
+
+
+@schedule.every(get_settings().sweep_interval_seconds, "challenges.lifecycle")
+async def advance() -> int:
+    """Start what is due and end what is over; returns how many changed."""
+    now = _now()
+    changed = 0
+    for status, target, due in (("scheduled", "active", Challenge.starts_at <= now),
+                                ("active", "ended", Challenge.ends_at <= now),
+                                ("scheduled", "ended", Challenge.ends_at <= now)):
+        moved = await Challenge.update({Challenge.status: target}).where(
+            (Challenge.status == status) & due).returning(Challenge.id)
+        for row in moved:
+            changed += 1
+            await runtime.current().broker.publish(
+                f"challenge:{row['id']}", "challenge.status", {"status": target},
+                message_id=f"challenge:{row['id']}:{target}")
+    return changed
+
+
+# --- entering ------------------------------------------------------------------------------
+
+
+async def _eligible(member_id: int, row: dict[str, Any]) -> bool:
+    if row["eligibility"] == "tier":
+        ladder = [t.name for t in (await tiers.ladder()).tiers]
+        held = (await tiers.mine(member_id)).tier
+        return held is not None and held.name in ladder and \
+            ladder.index(held.name) >= ladder.index(row["eligibility_value"])
+    if row["eligibility"] == "badge":
+        return await badges.holds(member_id, int(row["eligibility_value"]))
+    return True
+
+
+async def join(actor: Actor, challenge_id: int) -> MyChallenge:
+    member_id = actor.member()
+    row = await _row(challenge_id)
+    if not _visible(actor, row):
+        raise NotFound(f"challenge {challenge_id} does not exist")
+    if row["status"] not in ("scheduled", "active"):
+        raise Conflict(f"the challenge is {row['status']}; it cannot be joined")
+    if not await _eligible(member_id, row):
+        raise Forbidden(f"this challenge is for members with the {row['eligibility']} "
+                        f"'{row['eligibility_value']}'")
+    await ChallengeEntry.insert(ChallengeEntry(challenge=challenge_id, member=member_id)).on_conflict(
+        action="DO NOTHING")
+    return await mine(member_id, challenge_id)
+
+
+async def mine(member_id: int, challenge_id: int) -> MyChallenge:
+    tasks = await _tasks(challenge_id)
+    entries = await ChallengeEntry.select().where(
+        (ChallengeEntry.challenge == challenge_id) & (ChallengeEntry.member == member_id))
+    entry = entries[0] if entries else None
+    counts: dict[int, int] = {}
+    if entry:
+        counts = {r["task"]: r["amount"] for r in await ChallengeProgress.select().where(
+            ChallengeProgress.entry == entry["id"])}
+    return MyChallenge(
+        challenge_id=challenge_id, joined=entry is not None,
+        joined_at=entry["joined_at"] if entry else None,
+        completed_at=entry["completed_at"] if entry else None,
+        tasks=[TaskProgress(task_id=t["id"], name=t["name"], count=counts.get(t["id"], 0),
+                            target=t["target"], done=counts.get(t["id"], 0) >= t["target"])
+               for t in tasks],
+    )
+
+
+async def standings(actor: Actor, challenge_id: int, limit: int) -> list[StandingOut]:
+    """The challenge's leaderboard: progress made, competition ranking; staff left out."""
+    await get(actor, challenge_id)
+    rows = await ChallengeEntry.select().where(
+        (ChallengeEntry.challenge == challenge_id) & (ChallengeEntry.score > 0)
+    ).order_by(ChallengeEntry.score, ascending=False).order_by(ChallengeEntry.id)
+    members = await members_by_id({int(r["member"]) for r in rows})
+    ranked: list[StandingOut] = []
+    for r in rows:
+        member = members.get(int(r["member"]))
+        if member is None or member.role != "member":
+            continue
+        rank = ranked[-1].rank if ranked and ranked[-1].score == r["score"] else len(ranked) + 1
+        ranked.append(StandingOut(rank=rank, member_id=member.id, handle=member.handle,
+                                  score=r["score"], completed=r["completed_at"] is not None))
+    return ranked[:limit]
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+async def on_event(event_id: int, event: events.Event) -> None:
+    """Advance every active challenge this event counts for."""
+    event_type = events.event_type(event)
+    scorable = SCORABLES.get(event_type)
+    if scorable is None:
+        return
+    fields = names(event)
+    member_id = int(fields[scorable.beneficiary])
+    if scorable.target_owner and fields.get(scorable.target_owner) == fields[scorable.actor]:
+        return
+    for challenge in await Challenge.select().where(Challenge.status == "active"):
+        tasks = [t for t in await _tasks(challenge["id"]) if event_type in t["event_types"].split()]
+        if tasks:
+            await _advance_entry(challenge, member_id, fields, event_type)
+
+
+async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict[str, Any],
+                         event_type: str) -> None:
+    async with outbox.unit_of_work():
+        # One member's progress moves one event at a time.
+        await ledger.lock_account(ledger.member_account(member_id))
+        entries = await ChallengeEntry.select().where(
+            (ChallengeEntry.challenge == challenge["id"]) & (ChallengeEntry.member == member_id))
+        if not entries:
+            if not challenge["auto_enroll"] or not await _eligible(member_id, challenge):
+                return
+            await ChallengeEntry.insert(ChallengeEntry(challenge=challenge["id"], member=member_id))
+            entries = await ChallengeEntry.select().where(
+                (ChallengeEntry.challenge == challenge["id"]) & (ChallengeEntry.member == member_id))
+        entry = entries[0]
+        if entry["completed_at"] is not None:
+            return
+        tasks = await _tasks(challenge["id"])
+        counts = {r["task"]: r["amount"] for r in await ChallengeProgress.select().where(
+            ChallengeProgress.entry == entry["id"])}
+        gained = 0
+        for task in tasks:
+            done = counts.get(task["id"], 0) >= task["target"]
+            if done:
+                continue
+            if event_type in task["event_types"].split() and _matches(task["condition"], fields):
+                counts[task["id"]] = counts.get(task["id"], 0) + 1
+                gained += 1
+                await _save_progress(entry["id"], task["id"], counts[task["id"]])
+            if challenge["ordered"]:
+                break
+        if not gained:
+            return
+        await ChallengeEntry.update({ChallengeEntry.score: ChallengeEntry.score + gained}).where(
+            ChallengeEntry.id == entry["id"])
+        complete = all(counts.get(t["id"], 0) >= t["target"] for t in tasks)
+        if complete:
+            await _complete(challenge, entry, member_id)
+    progress = await mine(member_id, challenge["id"])
+    await runtime.current().broker.publish(
+        f"challenge:{challenge['id']}", "challenge.progress",
+        {"member_id": member_id, "completed": progress.completed_at is not None,
+         "tasks": msgspec.to_builtins(progress.tasks)},
+        message_id=f"cp:{challenge['id']}:{member_id}:{sum(t.count for t in progress.tasks)}")
+
+
+def _matches(condition: str, fields: dict[str, Any]) -> bool:
+    try:
+        return expressions.matches(condition, fields)
+    except Exception:
+        return False
+
+
+async def _save_progress(entry_id: int, task_id: int, count: int) -> None:
+    updated = await ChallengeProgress.update({ChallengeProgress.amount: count}).where(
+        (ChallengeProgress.entry == entry_id) & (ChallengeProgress.task == task_id)
+    ).returning(ChallengeProgress.id)
+    if not updated:
+        await ChallengeProgress.insert(ChallengeProgress(entry=entry_id, task=task_id, amount=count))
+
+
+async def _complete(challenge: dict[str, Any], entry: dict[str, Any], member_id: int) -> None:
+    finished = await ChallengeEntry.update({ChallengeEntry.completed_at: _now()}).where(
+        (ChallengeEntry.id == entry["id"]) & ChallengeEntry.completed_at.is_null()
+    ).returning(ChallengeEntry.id)
+    if not finished:
+        return
+    if challenge["reward_points"]:
+        try:
+            async with outbox.unit_of_work():
+                await ledger.post(
+                    key=f"challenge:{challenge['id']}:member:{member_id}", kind="award",
+                    reason=f"Challenge completed: {challenge['title']}",
+                    source=f"challenge:{challenge['id']}",
+                    postings=[(ledger.member_account(member_id), challenge["reward_points"]),
+                              (ledger.brand_budget_account(challenge["brand"]),
+                               -challenge["reward_points"])],
+                )
+        except Conflict as exc:
+            log.warning("challenge %s reward not paid to %s: %s", challenge["id"], member_id,
+                        exc.message)
+    if challenge["reward_badge"] is not None:
+        await badges.grant_for_challenge(member_id, challenge["reward_badge"], challenge["title"])
+    await notify(member_id, "challenge", entry["id"], {
+        "challenge_id": challenge["id"], "title": challenge["title"],
+        "reward_points": int(challenge["reward_points"]),
+    })

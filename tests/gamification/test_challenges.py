@@ -1,0 +1,137 @@
+"""Seasonal challenges: brand staff run them, the scheduler moves them, events advance
+ordered tasks, completion pays once from the brand's budget and grants a badge."""
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from tests.harness import Client, Server, eventually
+
+
+def iso(delta_seconds: float) -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delta_seconds)).isoformat()
+
+
+@pytest.fixture
+def brand(admin: Client, server: Server) -> dict:
+    made = admin.post("/api/brands", {"name": "Seasonal", "slug": "s-" + uuid.uuid4().hex[:6]}).json()
+    staff = server.client().register()
+    admin.put(f"/api/members/{staff.member['id']}/role", {"role": "brand_staff", "brand_id": made["id"]})
+    admin.post(f"/api/gamification/brands/{made['id']}/budget",
+               {"amount": 1000, "reason": "season budget", "idempotency_key": "s-" + uuid.uuid4().hex})
+    slug = "ch-" + uuid.uuid4().hex[:6]
+    category = admin.post("/api/categories", {"name": "Season " + slug, "slug": slug}).json()
+    return {"brand": made, "staff": staff, "category": category}
+
+
+def challenge(staff: Client, brand: dict, **fields) -> dict:
+    category_id = brand["category"]["id"]
+    body = {
+        "brand_id": brand["brand"]["id"], "title": "Winter warm-up", "time_zone": "Europe/Paris",
+        "starts_at": iso(-60), "ends_at": iso(3600), "ordered": True, "reward_points": 25,
+        "tasks": [
+            {"name": "Start a thread", "event_types": ["thread.created"], "target": 1,
+             "condition": f"category_id == {category_id}"},
+            {"name": "Reply twice", "event_types": ["post.created"], "target": 2,
+             "condition": f"category_id == {category_id} and post_number > 1"},
+        ],
+        **fields,
+    }
+    response = staff.post("/api/challenges", body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def progress(client: Client, challenge_id: int) -> list[int]:
+    return [t["count"] for t in client.get(f"/api/challenges/{challenge_id}/me").json()["tasks"]]
+
+
+def test_a_member_completes_ordered_tasks_once_and_is_rewarded(
+        admin: Client, member: Client, other: Client, brand: dict) -> None:
+    prize = admin.post("/api/gamification/badges", {
+        "slug": "winter-" + uuid.uuid4().hex[:6], "name": "Winter champion",
+        "criteria": {"type": "manual"}}).json()
+    made = challenge(brand["staff"], brand, reward_badge_id=prize["id"])
+    assert made["status"] == "draft"
+    assert member.get(f"/api/challenges/{made['id']}").status_code == 404
+    published = brand["staff"].post(f"/api/challenges/{made['id']}/publish")
+    assert published.status_code == 200 and published.json()["status"] == "active"
+    assert member.post(f"/api/challenges/{made['id']}/join").json()["joined"] is True
+
+    category = brand["category"]
+    other_thread = other.post(f"/api/categories/{category['id']}/threads",
+                              {"title": "Someone else's", "body": "x"}).json()["thread"]
+    member.post(f"/api/threads/{other_thread['id']}/posts", {"body": "too early"})
+    socket = member.websocket()
+    try:
+        socket.subscribe(f"challenge:{made['id']}")
+        member.post(f"/api/categories/{category['id']}/threads", {"title": "My first", "body": "x"})
+        eventually(lambda: progress(member, made["id"]) == [1, 0])
+        assert socket.wait_for(lambda f: f.get("event") == "challenge.progress")["data"]["member_id"] \
+            == member.member["id"]
+    finally:
+        socket.close()
+    for i in range(3):
+        member.post(f"/api/threads/{other_thread['id']}/posts", {"body": f"reply {i}"})
+    eventually(lambda: member.get(f"/api/challenges/{made['id']}/me").json()["completed_at"] is not None)
+    assert progress(member, made["id"]) == [1, 2]
+    eventually(lambda: member.get("/api/me/points").json()["balance"] == 25)
+    assert brand["staff"].get(f"/api/gamification/brands/{brand['brand']['id']}/budget"
+                              ).json()["balance"] == 975
+    mine = member.get("/api/me/badges").json()["earned"]
+    assert "Winter champion" in [b["badge"]["name"] for b in mine]
+    board = other.get(f"/api/challenges/{made['id']}/leaderboard").json()
+    assert board[0] == {"rank": 1, "member_id": member.member["id"], "handle": member.member["handle"],
+                        "score": 3, "completed": True}
+
+
+def test_the_scheduler_starts_and_ends_challenges(member: Client, brand: dict) -> None:
+    made = challenge(brand["staff"], brand, starts_at=iso(1.5), ends_at=iso(4))
+    assert brand["staff"].post(f"/api/challenges/{made['id']}/publish").json()["status"] == "scheduled"
+    assert member.post(f"/api/challenges/{made['id']}/join").status_code == 200
+    eventually(lambda: member.get(f"/api/challenges/{made['id']}").json()["status"] == "active")
+    eventually(lambda: member.get(f"/api/challenges/{made['id']}").json()["status"] == "ended")
+    late = member.post(f"/api/challenges/{made['id']}/join")
+    assert late.status_code == 409 and "ended" in late.json()["error"]["message"]
+
+
+def test_auto_enrolment_and_tier_eligibility(member: Client, brand: dict) -> None:
+    auto = challenge(brand["staff"], brand, auto_enroll=True, ordered=False)
+    brand["staff"].post(f"/api/challenges/{auto['id']}/publish")
+    member.post(f"/api/categories/{brand['category']['id']}/threads", {"title": "Auto in", "body": "x"})
+    eventually(lambda: member.get(f"/api/challenges/{auto['id']}/me").json()["joined"])
+    gated = challenge(brand["staff"], brand, eligibility="tier", eligibility_value="VIP")
+    brand["staff"].post(f"/api/challenges/{gated['id']}/publish")
+    refused = member.post(f"/api/challenges/{gated['id']}/join")
+    assert refused.status_code == 403 and "VIP" in refused.json()["error"]["message"]
+
+
+def test_brand_staff_only_touch_their_own_brand(admin: Client, member: Client, brand: dict,
+                                                server: Server) -> None:
+    rival_brand = admin.post("/api/brands", {"name": "Rival", "slug": "r-" + uuid.uuid4().hex[:6]}).json()
+    rival = server.client().register()
+    admin.put(f"/api/members/{rival.member['id']}/role",
+              {"role": "brand_staff", "brand_id": rival_brand["id"]})
+    draft = challenge(brand["staff"], brand)
+    assert rival.get(f"/api/challenges/{draft['id']}").status_code == 404
+    assert rival.post(f"/api/challenges/{draft['id']}/publish").status_code == 403
+    assert member.post("/api/challenges", {**{k: draft[k] for k in ("title", "starts_at", "ends_at")},
+                                           "brand_id": brand["brand"]["id"],
+                                           "tasks": [{"name": "x", "event_types": ["post.created"],
+                                                      "target": 1}]}).status_code == 403
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"starts_at": iso(100), "ends_at": iso(50)}, "after starts_at"),
+    ({"time_zone": "Mars/Olympus"}, "not a time zone"),
+    ({"tasks": [{"name": "x", "event_types": ["post.teleported"], "target": 1}]}, "cannot count"),
+    ({"eligibility": "tier", "eligibility_value": "Emperor"}, "must be a tier"),
+])
+def test_bad_challenges_are_refused(brand: dict, fields: dict, message: str) -> None:
+    body = {"brand_id": brand["brand"]["id"], "title": "Broken", "starts_at": iso(0),
+            "ends_at": iso(60), "tasks": [{"name": "x", "event_types": ["post.created"], "target": 1}],
+            **fields}
+    response = brand["staff"].post("/api/challenges", body)
+    assert response.status_code == 422, response.text
+    assert message in response.json()["error"]["message"]
