@@ -31,7 +31,7 @@ from gamification.badges.schemas import (
 from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant
 from gamification.ledger import services as ledger
 from gamification.rules import expressions
-from gamification.rules.scorables import SCORABLES, names
+from gamification.rules.scorables import SCORABLES, credit, names
 from server import db, events, outbox, runtime, schedule
 from server.accounts.services import get_member
 from server.auth import Actor
@@ -138,19 +138,15 @@ async def update_badge(actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOu
 
 async def record_activity(event_id: int, event: events.Event) -> int | None:
     """Log a scorable event for its beneficiary; returns that member, or None."""
-    scorable = SCORABLES.get(events.event_type(event))
-    if scorable is None:
-        return None
-    fields = names(event)
-    member_id = fields[scorable.beneficiary]
-    if scorable.target_owner and fields.get(scorable.target_owner) == fields[scorable.actor]:
+    earned = credit(event)
+    if earned is None:
         return None
     await Activity.insert(Activity(
-        member=member_id, event_id=event_id, event_type=fields["event"],
-        source=scorable.source(event), fields=msgspec.json.encode(fields).decode(),
+        member=earned.member_id, event_id=event_id, event_type=earned.event_type,
+        source=earned.scorable.source(event), fields=msgspec.json.encode(earned.fields).decode(),
         occurred_at=_now(),
     )).on_conflict(action="DO NOTHING")
-    return int(member_id)
+    return earned.member_id
 
 
 async def remove_activity(source: str) -> set[int]:

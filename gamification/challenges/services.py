@@ -29,7 +29,7 @@ from gamification.challenges.tables import (
 )
 from gamification.ledger import services as ledger
 from gamification.rules import expressions
-from gamification.rules.scorables import SCORABLES, names
+from gamification.rules.scorables import SCORABLES, credit, names
 from gamification.tiers import services as tiers
 from server import events, outbox, runtime, schedule
 from server.accounts.services import get_brand, members_by_id
@@ -248,18 +248,13 @@ async def standings(actor: Actor, challenge_id: int, limit: int) -> list[Standin
 
 async def on_event(event_id: int, event: events.Event) -> None:
     """Advance every active challenge this event counts for."""
-    event_type = events.event_type(event)
-    scorable = SCORABLES.get(event_type)
-    if scorable is None:
-        return
-    fields = names(event)
-    member_id = int(fields[scorable.beneficiary])
-    if scorable.target_owner and fields.get(scorable.target_owner) == fields[scorable.actor]:
+    earned = credit(event)
+    if earned is None:
         return
     for challenge in await Challenge.select().where(Challenge.status == "active"):
-        tasks = [t for t in await _tasks(challenge["id"]) if event_type in t["event_types"].split()]
-        if tasks:
-            await _advance_entry(challenge, member_id, fields, event_type)
+        tasks = await _tasks(challenge["id"])
+        if any(earned.event_type in t["event_types"].split() for t in tasks):
+            await _advance_entry(challenge, earned.member_id, earned.fields, earned.event_type)
 
 
 async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict[str, Any],

@@ -51,3 +51,25 @@ def names(event: events.Event) -> dict[str, Any]:
     fields = msgspec.to_builtins(event)
     fields["event"] = fields.pop("type")
     return dict(fields)
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Who an event credits, with the event's fields as expressions see them."""
+
+    event_type: str
+    member_id: int
+    fields: dict[str, Any]
+    scorable: Scorable
+
+
+def credit(event: events.Event) -> Credit | None:
+    """None when the event cannot earn, or when it is an act on one's own content."""
+    event_type = events.event_type(event)
+    scorable = SCORABLES.get(event_type)
+    if scorable is None:
+        return None
+    fields = names(event)
+    if scorable.target_owner and fields.get(scorable.target_owner) == fields[scorable.actor]:
+        return None
+    return Credit(event_type, int(fields[scorable.beneficiary]), fields, scorable)

@@ -15,7 +15,7 @@ import msgspec
 from gamification.ledger import services as ledger
 from gamification.rules import expressions
 from gamification.rules.schemas import RuleIn, RuleOut, RulePatch
-from gamification.rules.scorables import SCORABLES, names
+from gamification.rules.scorables import SCORABLES, credit, names
 from gamification.rules.tables import Rule, RuleAward
 from server import events, outbox
 from server.accounts.services import get_brand
@@ -184,14 +184,10 @@ def _applies(rule: dict[str, Any], event_type: str, fields: dict[str, Any], now:
 
 async def apply(event_id: int, event: events.Event) -> None:
     """Award points for one committed event, under every rule that matches it."""
-    event_type = events.event_type(event)
-    scorable = SCORABLES.get(event_type)
-    if scorable is None:
+    earned = credit(event)
+    if earned is None:
         return
-    fields = names(event)
-    member_id = fields[scorable.beneficiary]
-    if scorable.target_owner and fields.get(scorable.target_owner) == fields[scorable.actor]:
-        return
+    event_type, member_id, fields = earned.event_type, earned.member_id, earned.fields
     now = _now()
     for rule in await Rule.select().where(Rule.enabled == True):  # noqa: E712
         if not _applies(rule, event_type, fields, now):
@@ -216,7 +212,7 @@ async def apply(event_id: int, event: events.Event) -> None:
                 counterpart = (ledger.brand_budget_account(rule["brand"]) if rule["brand"]
                                else ledger.ISSUANCE)
                 transaction = await ledger.post(
-                    key=key, kind="award", reason=rule["name"], source=scorable.source(event),
+                    key=key, kind="award", reason=rule["name"], source=earned.scorable.source(event),
                     postings=[(account, points), (counterpart, -points)],
                     category_id=fields.get("category_id"),
                 )
