@@ -74,7 +74,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         log_level=settings.log_level,
         # Hearth reads X-Forwarded-For itself (server.ratelimit) when told to trust it.
         proxy_headers=False,
-        ws="websockets",
+        ws="websockets-sansio",
     )
 
 
