@@ -117,6 +117,11 @@ class BadgeRevoked(msgspec.Struct, tag="badge.revoked", frozen=True):
     name: str
 
 
+class ChallengeCompleted(msgspec.Struct, tag="challenge.completed", frozen=True):
+    member_id: int
+    challenge_id: int
+
+
 Event = (
     MemberRegistered
     | MemberVisited
@@ -132,6 +137,7 @@ Event = (
     | TierChanged
     | BadgeGranted
     | BadgeRevoked
+    | ChallengeCompleted
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -151,6 +157,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TierChanged,
         BadgeGranted,
         BadgeRevoked,
+        ChallengeCompleted,
     )
 }
 

@@ -38,6 +38,12 @@ async def points(event_id: int, event: events.Event) -> None:
         await services.sync_member(event.member_id, "points.posted")
 
 
+@outbox.handler("badges.challenges", events.ChallengeCompleted)
+async def challenge_completed(event_id: int, event: events.Event) -> None:
+    if isinstance(event, events.ChallengeCompleted):
+        await services.sync_member(event.member_id, "challenge.completed")
+
+
 @outbox.handler("badges.notify", events.BadgeGranted)
 async def tell_the_member(event_id: int, event: events.Event) -> None:
     if isinstance(event, events.BadgeGranted):

@@ -46,11 +46,20 @@ class FirstCriteria(msgspec.Struct, tag="first", tag_field="type", forbid_unknow
     condition: Condition = ""
 
 
+class ChallengeCriteria(msgspec.Struct, tag="challenge", tag_field="type", forbid_unknown_fields=True):
+    """Completed a given challenge."""
+
+    challenge_id: Id
+
+
 class ManualCriteria(msgspec.Struct, tag="manual", tag_field="type", forbid_unknown_fields=True):
     """Only staff grant it, with a reason."""
 
 
-Criteria = CountCriteria | PointsCriteria | StreakCriteria | FirstCriteria | ManualCriteria
+Criteria = (
+    CountCriteria | PointsCriteria | StreakCriteria | FirstCriteria | ChallengeCriteria
+    | ManualCriteria
+)
 
 
 class BadgeIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -16,6 +16,7 @@ from gamification.badges.schemas import (
     BadgeIn,
     BadgeOut,
     BadgePatch,
+    ChallengeCriteria,
     CountCriteria,
     Criteria,
     EarnedBadge,
@@ -74,7 +75,12 @@ async def _badge_row(badge_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def _validate(criteria: Criteria) -> None:
+async def _validate(criteria: Criteria) -> None:
+    if isinstance(criteria, ChallengeCriteria):
+        from gamification.challenges.tables import Challenge
+
+        if not await Challenge.exists().where(Challenge.id == criteria.challenge_id):
+            raise NotFound(f"challenge {criteria.challenge_id} does not exist")
     if isinstance(criteria, CountCriteria | StreakCriteria | FirstCriteria):
         unknown = [t for t in criteria.event_types if t not in SCORABLES]
         if unknown:
@@ -98,7 +104,7 @@ async def list_badges(actor: Actor) -> list[BadgeOut]:
 
 async def create_badge(actor: Actor, data: BadgeIn) -> BadgeOut:
     _require_admin(actor)
-    _validate(data.criteria)
+    await _validate(data.criteria)
     try:
         rows = await Badge.insert(Badge(
             slug=data.slug, name=data.name, description=data.description, icon=data.icon,
@@ -125,7 +131,7 @@ async def update_badge(actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOu
         if value is not None:
             changes[getattr(Badge, field)] = value
     if data.criteria is not None:
-        _validate(data.criteria)
+        await _validate(data.criteria)
         changes[Badge.criteria] = msgspec.json.encode(data.criteria).decode()
     if changes:
         await Badge.update(changes).where(Badge.id == badge_id)
@@ -203,7 +209,19 @@ async def progress(member_id: int, criteria: Criteria) -> Progress | None:
     if isinstance(criteria, PointsCriteria):
         earned = (await ledger.balance(member_id)).lifetime_earned
         return Progress(current=earned, needed=criteria.threshold)
+    if isinstance(criteria, ChallengeCriteria):
+        completed = await _challenge_completed(member_id, criteria.challenge_id)
+        return Progress(current=int(completed), needed=1)
     return None
+
+
+async def _challenge_completed(member_id: int, challenge_id: int) -> bool:
+    # Badges and challenges share this package; the entry table is read directly.
+    from gamification.challenges.tables import ChallengeEntry
+
+    return bool(await ChallengeEntry.exists().where(
+        (ChallengeEntry.challenge == challenge_id) & (ChallengeEntry.member == member_id)
+        & ChallengeEntry.completed_at.is_not_null()))
 
 
 async def _deserved(member_id: int, badge: dict[str, Any]) -> int | None:
@@ -287,7 +305,8 @@ async def sync_member(member_id: int, event_type: str | None) -> None:
             continue
         reads_events = getattr(criteria, "event_types", None)
         if event_type is None or (reads_events and event_type in reads_events) or (
-                isinstance(criteria, PointsCriteria) and event_type == "points.posted"):
+                isinstance(criteria, PointsCriteria) and event_type == "points.posted") or (
+                isinstance(criteria, ChallengeCriteria) and event_type == "challenge.completed"):
             await sync(member_id, badge)
 
 

@@ -323,6 +323,7 @@ async def _complete(challenge: dict[str, Any], entry: dict[str, Any], member_id:
     ).returning(ChallengeEntry.id)
     if not finished:
         return
+    await outbox.emit(events.ChallengeCompleted(member_id=member_id, challenge_id=challenge["id"]))
     if challenge["reward_points"]:
         try:
             async with outbox.unit_of_work():

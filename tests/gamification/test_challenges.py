@@ -55,6 +55,9 @@ def test_a_member_completes_ordered_tasks_once_and_is_rewarded(
     made = challenge(brand["staff"], brand, reward_badge_id=prize["id"])
     assert made["status"] == "draft"
     assert member.get(f"/api/challenges/{made['id']}").status_code == 404
+    finisher = admin.post("/api/gamification/badges", {
+        "slug": "finisher-" + uuid.uuid4().hex[:6], "name": "Winter finisher",
+        "criteria": {"type": "challenge", "challenge_id": made["id"]}}).json()
     published = brand["staff"].post(f"/api/challenges/{made['id']}/publish")
     assert published.status_code == 200 and published.json()["status"] == "active"
     assert member.post(f"/api/challenges/{made['id']}/join").json()["joined"] is True
@@ -79,6 +82,8 @@ def test_a_member_completes_ordered_tasks_once_and_is_rewarded(
     eventually(lambda: member.get("/api/me/points").json()["balance"] == 25)
     assert brand["staff"].get(f"/api/gamification/brands/{brand['brand']['id']}/budget"
                               ).json()["balance"] == 975
+    eventually(lambda: finisher["id"] in [b["badge"]["id"] for b in
+                                          member.get("/api/me/badges").json()["earned"]])
     mine = member.get("/api/me/badges").json()["earned"]
     assert "Winter champion" in [b["badge"]["name"] for b in mine]
     board = other.get(f"/api/challenges/{made['id']}/leaderboard").json()
