@@ -13,6 +13,7 @@ from gamification.leaderboards.tables import (
     LeaderboardEntry,
     LeaderboardExclusion,
     LeaderboardState,
+    Season,
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
 from gamification.rules.tables import Rule, RuleAward
@@ -25,6 +26,7 @@ APP_CONFIG = AppConfig(
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
+        Season,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, delete, get, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from gamification.leaderboards import services
-from gamification.leaderboards.services import AroundPage, BoardPage
+from gamification.leaderboards.services import AroundPage, BoardPage, SeasonIn, SeasonOut
 from server.accounts.services import get_member
 from server.auth import Actor
 
@@ -20,6 +20,16 @@ Neighbours = Annotated[int, Parameter(ge=0, le=50)]
 class LeaderboardController(Controller):
     path = "/api/leaderboards"
     tags = ["leaderboards"]
+
+    @get("/seasons")
+    async def seasons(self) -> list[SeasonOut]:
+        """Seasons and the board name of each (`season:ID`)."""
+        return await services.list_seasons()
+
+    @post("/seasons", status_code=201)
+    async def create_season(self, actor: Actor, data: SeasonIn) -> SeasonOut:
+        """Admins only. Points already earned inside its dates are counted (boards rebuild)."""
+        return await services.create_season(actor, data)
 
     @get("/{board:str}")
     async def top(self, board: str, limit: PageSize = 20, offset: Offset = 0) -> BoardPage:

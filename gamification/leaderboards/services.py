@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from gamification.leaderboards import boards
 from gamification.leaderboards.store import LeaderboardStore, RedisStore, SqlStore, Standing
-from gamification.leaderboards.tables import LeaderboardExclusion
+from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
-from server import runtime
+from server import runtime, schedule
 from server.accounts.services import get_member, members_by_id, staff_member_ids
 from server.auth import Actor
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden, Invalid, NotFound
 
 RANKING = "competition: equal scores share a rank and the next rank skips (1, 2, 2, 4)"
 LIVE_THROTTLE_SECONDS = 1
@@ -74,12 +74,51 @@ async def _eligible(member_id: int) -> bool:
     return not await LeaderboardExclusion.exists().where(LeaderboardExclusion.member == member_id)
 
 
+async def _seasons() -> list[boards.SeasonSpan]:
+    rows = await Season.select(Season.id, Season.starts_at, Season.ends_at)
+    return [(int(r["id"]), r["starts_at"], r["ends_at"]) for r in rows]
+
+
+class SeasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+class SeasonOut(msgspec.Struct):
+    id: int
+    name: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    board: str
+
+
+async def list_seasons() -> list[SeasonOut]:
+    rows = await Season.select().order_by(Season.starts_at)
+    return [SeasonOut(id=r["id"], name=r["name"], starts_at=r["starts_at"], ends_at=r["ends_at"],
+                      board=f"season:{r['id']}") for r in rows]
+
+
+async def create_season(actor: Actor, data: SeasonIn) -> SeasonOut:
+    """A season board counts points earned inside its dates, from the ledger."""
+    if not actor.is_admin:
+        raise Forbidden("only admins define seasons")
+    if data.starts_at.tzinfo is None or data.ends_at.tzinfo is None:
+        raise Invalid("starts_at and ends_at need a time zone offset")
+    if data.ends_at <= data.starts_at:
+        raise Invalid("ends_at must be after starts_at")
+    rows = await Season.insert(Season(name=data.name, starts_at=data.starts_at,
+                                      ends_at=data.ends_at)).returning(Season.id)
+    await runtime.current().runner.submit("leaderboards.rebuild")
+    return next(s for s in await list_seasons() if s.id == int(rows[0]["id"]))
+
+
 async def record(member_id: int, amount: int, posted_at: dt.datetime, category_id: int | None,
                  transaction_id: int) -> list[str]:
     """Apply one earning posting; returns the boards that changed."""
     if not await _eligible(member_id):
         return []
-    names = boards.boards_for(posted_at, category_id)
+    names = boards.boards_for(posted_at, category_id, await _seasons())
     applied = await store().add(names, member_id, amount, transaction_id)
     return names if applied else []
 
@@ -98,7 +137,8 @@ async def around(board: str, member_id: int, n: int) -> AroundPage:
     return AroundPage(board=name, ranking=RANKING, me=mine if me else None, items=rows)
 
 
-def _aggregate(entries: list[dict[str, Any]], excluded: set[int]) -> dict[str, dict[int, int]]:
+def _aggregate(entries: list[dict[str, Any]], excluded: set[int],
+               seasons: list[boards.SeasonSpan]) -> dict[str, dict[int, int]]:
     scores: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for entry in entries:
         member_id = int(entry["member_id"])
@@ -107,7 +147,7 @@ def _aggregate(entries: list[dict[str, Any]], excluded: set[int]) -> dict[str, d
         posted_at = entry["posted_at"]
         if isinstance(posted_at, str):
             posted_at = dt.datetime.fromisoformat(posted_at)
-        for name in boards.boards_for(posted_at, entry["category_id"]):
+        for name in boards.boards_for(posted_at, entry["category_id"], seasons):
             scores[name][member_id] += int(entry["amount"])
     return {name: dict(members) for name, members in scores.items()}
 
@@ -117,11 +157,12 @@ async def _excluded() -> set[int]:
     return await staff_member_ids() | {int(r["member"]) for r in rows}
 
 
+@schedule.task("leaderboards.rebuild")
 async def rebuild() -> int:
     """Recompute every board from the ledger; returns how many postings were read."""
     entries = await ledger.earnings()
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
-    await store().replace(_aggregate(entries, await _excluded()), watermark)
+    await store().replace(_aggregate(entries, await _excluded(), await _seasons()), watermark)
     return len(entries)
 
 
@@ -131,7 +172,7 @@ async def refresh_member(member_id: int) -> None:
         await store().remove_member(member_id)
         return
     entries = await ledger.earnings(member_id)
-    scores = _aggregate(entries, set())
+    scores = _aggregate(entries, set(), await _seasons())
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
     await store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},
                              watermark)

@@ -26,3 +26,12 @@ class LeaderboardExclusion(Table, tablename="leaderboard_exclusion"):
     id = Serial(primary_key=True)
     member = ForeignKey(references=Member, unique=True)
     excluded_at = Timestamptz(default=TimestamptzNow())
+
+
+class Season(Table, tablename="leaderboard_season"):
+    """A named stretch of time with a board of its own (`season:{id}`)."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=80)
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()

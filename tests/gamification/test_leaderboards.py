@@ -124,3 +124,36 @@ def test_rank_changes_are_pushed_live(server: Server, admin: Client, board) -> N
         assert frame["data"]["items"][0]["member"]["id"] == player.member["id"]
     finally:
         socket.close()
+
+
+def test_season_boards_count_points_earned_inside_the_season(server: Server, admin: Client,
+                                                             member: Client, board) -> None:
+    import datetime as dt
+
+    category, _ = board
+    threads(member, category, 1)
+    eventually(lambda: member.get("/api/me/points").json()["balance"] == 10)
+    now = dt.datetime.now(dt.UTC)
+    current = admin.post("/api/leaderboards/seasons", {
+        "name": "Winter", "starts_at": (now - dt.timedelta(days=1)).isoformat(),
+        "ends_at": (now + dt.timedelta(days=30)).isoformat()})
+    assert current.status_code == 201, current.text
+    past = admin.post("/api/leaderboards/seasons", {
+        "name": "Summer", "starts_at": (now - dt.timedelta(days=200)).isoformat(),
+        "ends_at": (now - dt.timedelta(days=100)).isoformat()}).json()
+    season_board = current.json()["board"]
+    assert season_board in [s["board"] for s in member.get("/api/leaderboards/seasons").json()]
+
+    def score_on(name: str) -> int | None:
+        me = member.get(f"/api/leaderboards/{name}/members/{member.member['id']}").json()["me"]
+        return me["score"] if me else None
+
+    eventually(lambda: score_on(season_board) == 10)
+    threads(member, category, 1)
+    eventually(lambda: score_on(season_board) == 20)
+    assert score_on(past["board"]) is None
+    assert member.post("/api/leaderboards/seasons", {"name": "Mine", "starts_at": now.isoformat(),
+                                                     "ends_at": now.isoformat()}).status_code == 403
+    backwards = admin.post("/api/leaderboards/seasons", {"name": "Backwards", "starts_at": now.isoformat(),
+                                                         "ends_at": (now - dt.timedelta(days=1)).isoformat()})
+    assert backwards.status_code == 422
