@@ -62,6 +62,24 @@ class PostDeleted(msgspec.Struct, tag="post.deleted", frozen=True):
     deleted_by_id: int
 
 
+class PostMarkedHelpful(msgspec.Struct, tag="post.marked_helpful", frozen=True):
+    """The thread's author (or a moderator) marked a reply as the helpful answer."""
+
+    post_id: int
+    thread_id: int
+    category_id: int
+    post_author_id: int
+    marked_by_id: int
+
+
+class PostUnmarkedHelpful(msgspec.Struct, tag="post.unmarked_helpful", frozen=True):
+    post_id: int
+    thread_id: int
+    category_id: int
+    post_author_id: int
+    marked_by_id: int
+
+
 class ReactionAdded(msgspec.Struct, tag="reaction.added", frozen=True):
     post_id: int
     thread_id: int
@@ -131,6 +149,8 @@ Event = (
     | PostCreated
     | PostEdited
     | PostDeleted
+    | PostMarkedHelpful
+    | PostUnmarkedHelpful
     | ReactionAdded
     | ReactionRemoved
     | PointsPosted
@@ -151,6 +171,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PostCreated,
         PostEdited,
         PostDeleted,
+        PostMarkedHelpful,
+        PostUnmarkedHelpful,
         ReactionAdded,
         ReactionRemoved,
         PointsPosted,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from community.forums import services
@@ -110,6 +110,15 @@ class PostController(Controller):
         """Soft delete by the author or a moderator."""
         await services.delete_post(actor, post_id)
         return Response(None, status_code=204)
+
+    @put("/{post_id:int}/helpful")
+    async def mark_helpful(self, actor: Actor, post_id: int) -> ThreadOut:
+        """The thread's author or a moderator marks this reply as the helpful answer."""
+        return await services.mark_helpful(actor, post_id, True)
+
+    @delete("/{post_id:int}/helpful", status_code=200)
+    async def unmark_helpful(self, actor: Actor, post_id: int) -> ThreadOut:
+        return await services.mark_helpful(actor, post_id, False)
 
     @get("/{post_id:int}/revisions")
     async def revisions(self, actor: Actor, post_id: int) -> list[RevisionOut]:

@@ -41,6 +41,7 @@ async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delive
     "forums.live",
     events.PostCreated, events.PostEdited, events.PostDeleted,
     events.ReactionAdded, events.ReactionRemoved, events.ThreadUpdated,
+    events.PostMarkedHelpful, events.PostUnmarkedHelpful,
 )
 async def publish_thread_activity(event_id: int, event: events.Event) -> None:
     data: Any
@@ -55,6 +56,9 @@ async def publish_thread_activity(event_id: int, event: events.Event) -> None:
         summary = await services.reaction_summary(event.post_id)
         data = {"post_id": event.post_id, "kind": event.kind, "member_id": event.member_id,
                 "reactions": summary.reactions}
+    elif isinstance(event, events.PostMarkedHelpful | events.PostUnmarkedHelpful):
+        data = {"post_id": event.post_id,
+                "helpful": isinstance(event, events.PostMarkedHelpful)}
     elif isinstance(event, events.ThreadUpdated):
         thread = await services.thread_out(event.thread_id)
         if thread is None:

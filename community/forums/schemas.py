@@ -76,6 +76,7 @@ class ThreadOut(msgspec.Struct):
     last_activity_at: dt.datetime
     post_count: int
     highest_post_number: int
+    helpful_post_id: int | None
     # For a signed-in member: posts after the last one they read; None when anonymous.
     unread_count: int | None = None
 

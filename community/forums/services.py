@@ -139,7 +139,8 @@ def _thread_out(row: dict[str, Any], author: Author, unread: int | None = None) 
         id=row["id"], category_id=row["category"], title=row["title"], author=author,
         pinned=bool(row["pinned"]), locked=bool(row["locked"]), created_at=row["created_at"],
         last_activity_at=row["last_activity_at"], post_count=row["post_count"],
-        highest_post_number=row["highest_post_number"], unread_count=unread,
+        highest_post_number=row["highest_post_number"], helpful_post_id=row["helpful_post_id"],
+        unread_count=unread,
     )
 
 
@@ -604,3 +605,41 @@ async def remove_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut
         ))
     await _changed(thread["id"])
     return await reaction_summary(post_id, member_id)
+
+
+# --- helpful answers -----------------------------------------------------------------------
+
+
+async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
+    """The thread's author or a moderator marks one reply as the helpful answer (marking
+    another moves the mark); unmarking takes it away."""
+    post, thread = await _readable_post(actor, post_id)
+    member_id = actor.member()
+    if thread["author"] != member_id and not actor.is_moderator:
+        raise Forbidden("only the thread's author or a moderator marks the helpful reply")
+    if post["post_number"] == 1:
+        raise Invalid("the first post asks the question; mark a reply")
+    current = thread["helpful_post_id"]
+    if helpful == (current == post_id):
+        return await _thread_now(thread["id"])
+    async with outbox.unit_of_work():
+        if current is not None:
+            previous = await Post.select(Post.author).where(Post.id == current)
+            await outbox.emit(events.PostUnmarkedHelpful(
+                post_id=current, thread_id=thread["id"], category_id=thread["category"],
+                post_author_id=previous[0]["author"] if previous else 0, marked_by_id=member_id))
+        await Thread.update({Thread.helpful_post_id: post_id if helpful else None}).where(
+            Thread.id == thread["id"])
+        if helpful:
+            await outbox.emit(events.PostMarkedHelpful(
+                post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
+                post_author_id=post["author"], marked_by_id=member_id))
+    await _changed(thread["id"])
+    return await _thread_now(thread["id"])
+
+
+async def _thread_now(thread_id: int) -> ThreadOut:
+    thread = await thread_out(thread_id)
+    if thread is None:
+        raise NotFound(f"thread {thread_id} does not exist")
+    return thread

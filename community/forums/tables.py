@@ -35,6 +35,8 @@ class Thread(Table, tablename="forum_thread"):
     # Post numbers are handed out from here, atomically, so replies never collide.
     highest_post_number = Integer(default=0)
     deleted_at = Timestamptz(null=True, default=None)
+    # The reply its author (or a moderator) marked as the helpful answer.
+    helpful_post_id = Integer(null=True, default=None)
 
 
 class Post(Table, tablename="forum_post"):

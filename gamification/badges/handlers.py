@@ -11,7 +11,7 @@ from server.notifications import notify
 @outbox.handler(
     "badges.activity",
     events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
-    events.ReactionAdded,
+    events.ReactionAdded, events.PostMarkedHelpful,
 )
 async def record(event_id: int, event: events.Event) -> None:
     member_id = await services.record_activity(event_id, event)
@@ -19,10 +19,13 @@ async def record(event_id: int, event: events.Event) -> None:
         await services.sync_member(member_id, events.event_type(event))
 
 
-@outbox.handler("badges.removal", events.PostDeleted, events.ReactionRemoved)
+@outbox.handler("badges.removal", events.PostDeleted, events.ReactionRemoved,
+                events.PostUnmarkedHelpful)
 async def removed(event_id: int, event: events.Event) -> None:
     if isinstance(event, events.PostDeleted):
         members = await services.remove_activity(f"post:{event.post_id}")
+    elif isinstance(event, events.PostUnmarkedHelpful):
+        members = await services.remove_activity(f"post:{event.post_id}:helpful")
     elif isinstance(event, events.ReactionRemoved):
         members = await services.remove_activity(
             f"post:{event.post_id}:reaction:{event.member_id}:{event.kind}")

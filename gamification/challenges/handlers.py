@@ -23,6 +23,7 @@ async def may_watch(actor: Actor, key: str) -> bool:
 @outbox.handler(
     "challenges.progress",
     events.MemberVisited, events.ThreadCreated, events.PostCreated, events.ReactionAdded,
+    events.PostMarkedHelpful,
 )
 async def advance(event_id: int, event: events.Event) -> None:
     await services.on_event(event_id, event)

@@ -9,16 +9,19 @@ from server import events, outbox
 @outbox.handler(
     "rules.award",
     events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
-    events.ReactionAdded,
+    events.ReactionAdded, events.PostMarkedHelpful,
 )
 async def award(event_id: int, event: events.Event) -> None:
     await services.apply(event_id, event)
 
 
-@outbox.handler("rules.revoke", events.PostDeleted, events.ReactionRemoved)
+@outbox.handler("rules.revoke", events.PostDeleted, events.ReactionRemoved,
+                events.PostUnmarkedHelpful)
 async def revoke(event_id: int, event: events.Event) -> None:
     if isinstance(event, events.PostDeleted):
         await services.revoke(f"post:{event.post_id}", "post removed")
+    elif isinstance(event, events.PostUnmarkedHelpful):
+        await services.revoke(f"post:{event.post_id}:helpful", "helpful mark taken back")
     elif isinstance(event, events.ReactionRemoved):
         await services.revoke(
             f"post:{event.post_id}:reaction:{event.member_id}:{event.kind}", "reaction withdrawn"

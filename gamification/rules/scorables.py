@@ -38,6 +38,10 @@ SCORABLES: dict[str, Scorable] = {
         "author_id", "author_id", "reply_to_author_id", lambda e: f"post:{e.post_id}",
         events.PostCreated(post_id=2, thread_id=1, category_id=1, author_id=1, post_number=2,
                            reply_to_post_id=1, reply_to_author_id=2)),
+    "post.marked_helpful": Scorable(
+        "post_author_id", "marked_by_id", "post_author_id", lambda e: f"post:{e.post_id}:helpful",
+        events.PostMarkedHelpful(post_id=2, thread_id=1, category_id=1, post_author_id=2,
+                                 marked_by_id=1)),
     "reaction.added": Scorable(
         "post_author_id", "member_id", "post_author_id",
         lambda e: f"post:{e.post_id}:reaction:{e.member_id}:{e.kind}",

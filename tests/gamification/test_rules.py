@@ -185,3 +185,24 @@ def test_concurrent_reactions_award_each_once_within_the_cap(admin, member, scop
     settles_at(member, 60)
     check = admin.get("/api/gamification/ledger/check").json()
     assert check["accounts_below_minimum"] == [] and check["unbalanced_transactions"] == []
+
+
+def test_a_reply_marked_helpful_earns_and_unmarking_takes_it_back(admin, member, other,
+                                                                  moderator, scoped) -> None:
+    assert "Reply marked helpful" in [r["name"] for r in admin.get("/api/gamification/rules").json()]
+    rule(admin, scoped, name="Helpful", event_types=["post.marked_helpful"], points=15)
+    thread = thread_in(other, scoped)
+    answer = member.post(f"/api/threads/{thread['thread']['id']}/posts", {"body": "try this"}).json()
+    own = other.post(f"/api/threads/{thread['thread']['id']}/posts", {"body": "me too"}).json()
+    assert member.put(f"/api/posts/{answer['id']}/helpful").status_code == 403
+    assert other.put(f"/api/posts/{thread['post']['id']}/helpful").status_code == 422
+    marked = other.put(f"/api/posts/{answer['id']}/helpful")
+    assert marked.status_code == 200 and marked.json()["helpful_post_id"] == answer["id"]
+    settles_at(member, 15)
+    assert other.delete(f"/api/posts/{answer['id']}/helpful").json()["helpful_post_id"] is None
+    settles_at(member, 0)
+    # Marking your own reply earns nothing; a moderator may move the mark.
+    other.put(f"/api/posts/{own['id']}/helpful")
+    assert moderator.put(f"/api/posts/{answer['id']}/helpful").json()["helpful_post_id"] == answer["id"]
+    settles_at(member, 15)
+    assert balance(other) == 0
