@@ -169,7 +169,3 @@ async def sweep(older_than_seconds: float = 0.0, limit: int = 500) -> int:
     ids = [int(r["id"]) for r in rows]
     await dispatch_many(ids)
     return len(ids)
-
-
-async def pending_count() -> int:
-    return int(await OutboxEvent.count().where(OutboxEvent.dispatched_at.is_null()))
