@@ -76,10 +76,30 @@ def deployment(mode: str, servers: int = 1, keep: bool = False,
         yield dep
     finally:
         harness.drop_stack(stack)
+        drop_queue_bindings(stack)
         if keep:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def drop_queue_bindings(stack: Stack) -> None:
+    """kombu keeps `_kombu.binding.<queue>` keys outside the stack's prefix (the Celery queue
+    is `<prefix>-tasks`), which harness.drop_stack does not match: remove them too."""
+    prefix = stack.env.get("HEARTH_REDIS_PREFIX")
+    if not stack.database_name or not prefix:
+        return
+    import redis
+
+    client = redis.Redis.from_url(harness.REDIS_URL)
+    try:
+        keys = list(client.scan_iter(f"_kombu.binding*.{prefix}-tasks", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError as exc:
+        log(f"could not remove the kombu bindings of {prefix}: {exc}")
+    finally:
+        client.close()
 
 
 def admin_client(dep: Deployment, server: Server) -> Client:

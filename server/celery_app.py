@@ -64,7 +64,8 @@ def _dispatch(event_ids: list[int]) -> None:
 def _sweep() -> int:
     from server import outbox
 
-    return int(_run(outbox.sweep(older_than_seconds=get_settings().sweep_interval_seconds)))
+    cutoff = outbox.sweep_cutoff(get_settings().sweep_interval_seconds)
+    return int(_run(outbox.sweep(older_than_seconds=cutoff)))
 
 
 def _job(name: str) -> None:

@@ -191,7 +191,15 @@ def relay_sweep() -> None:
     """Dispatch every committed outbox event that has not been handled yet."""
     from server import outbox
 
-    count = _with_runtime(lambda: outbox.sweep())
+    async def drain() -> int:
+        total = 0
+        while count := await outbox.sweep():
+            total += count
+            if count < 500:
+                break
+        return total
+
+    count = _with_runtime(drain)
     click.echo(f"dispatched {count} pending events")
 
 

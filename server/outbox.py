@@ -157,6 +157,12 @@ async def dispatch_many(event_ids: list[int]) -> None:
         await dispatch(event_id)
 
 
+def sweep_cutoff(interval_seconds: float) -> float:
+    """How old an undispatched event must be before a sweep takes it: well past the normal
+    dispatch latency, so events merely waiting in a queue are not dispatched twice."""
+    return 6 * interval_seconds
+
+
 async def sweep(older_than_seconds: float = 0.0, limit: int = 500) -> int:
     """Dispatch committed events nobody finished; returns how many were picked up."""
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than_seconds)

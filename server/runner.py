@@ -81,7 +81,7 @@ class InProcessRunner:
     async def _sweep_forever(self) -> None:
         while True:
             try:
-                await outbox.sweep(older_than_seconds=self._interval)
+                await outbox.sweep(older_than_seconds=outbox.sweep_cutoff(self._interval))
             except Exception:
                 log.exception("outbox sweep failed")
             await asyncio.sleep(self._interval)
