@@ -299,7 +299,9 @@ def drop_stack(stack: Stack) -> None:
             import redis
 
             client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(f"{prefix}*", count=1000))
+            # Kombu keeps queue bindings outside the prefix, named after the queue.
+            keys = [*client.scan_iter(f"{prefix}*", count=1000),
+                    *client.scan_iter(f"_kombu.binding*{prefix}-tasks", count=1000)]
             if keys:
                 client.delete(*keys)
 
