@@ -437,9 +437,12 @@ async def _thread_page(actor: Actor, thread_id: int, after: int, limit: int) -> 
         if page or at_end:
             await _mark_read(actor.member_id, thread_id, read_to)
         unread = (await _unread_counts(actor.member_id, [thread_id])).get(thread_id, 0)
-    authors = await _authors({thread["author"]})
+    # The first page already carries the thread's author; look it up only past it.
+    author = next((p.author for p in posts if p.author.id == thread["author"]), None)
+    if author is None:
+        author = (await _authors({thread["author"]}))[thread["author"]]
     return PostPage(
-        thread=_thread_out(thread, authors[thread["author"]], unread),
+        thread=_thread_out(thread, author, unread),
         items=posts,
         next_cursor=page[-1]["post_number"] if len(rows) > limit else None,
     )

@@ -41,7 +41,11 @@ async def get_member(member_id: int) -> dict[str, Any]:
 async def members_by_id(ids: set[int]) -> dict[int, MemberOut]:
     if not ids:
         return {}
-    rows = await Member.select().where(Member.id.is_in(list(ids)))
+    # Only what member_out shows: never drag password hashes and emails through hot paths.
+    rows = await Member.select(
+        Member.id, Member.handle, Member.display_name, Member.bio, Member.role, Member.brand,
+        Member.created_at,
+    ).where(Member.id.is_in(list(ids)))
     return {r["id"]: member_out(r) for r in rows}
 
 
