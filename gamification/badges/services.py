@@ -298,7 +298,9 @@ async def sync(member_id: int, badge: dict[str, Any]) -> int:
 
 
 async def sync_member(member_id: int, event_type: str | None) -> None:
-    """Re-check the member's automatic badges an event may have moved."""
+    """Re-check the member's automatic badges an event may have moved. Under the member's
+    lock, so concurrent events each count what the other committed."""
+    await ledger.lock_account(ledger.member_account(member_id))
     for badge in await Badge.select().where(Badge.enabled == True):  # noqa: E712
         criteria = _criteria.decode(badge["criteria"])
         if isinstance(criteria, ManualCriteria):
