@@ -55,17 +55,17 @@ def _run(coro: Any) -> Any:
     return _loop.run_until_complete(coro)
 
 
-def _dispatch(event_ids: list[int]) -> None:
+def _dispatch(event_ids: list[int]) -> int:
+    """The ids say there is work; the relay takes whatever is pending, oldest first."""
     from server import outbox
 
-    _run(outbox.dispatch_many(event_ids))
+    return int(_run(outbox.relay()))
 
 
 def _sweep() -> int:
     from server import outbox
 
-    cutoff = outbox.sweep_cutoff(get_settings().sweep_interval_seconds)
-    return int(_run(outbox.sweep(older_than_seconds=cutoff)))
+    return int(_run(outbox.relay()))
 
 
 def _job(name: str) -> None:

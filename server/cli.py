@@ -193,10 +193,8 @@ def relay_sweep() -> None:
 
     async def drain() -> int:
         total = 0
-        while count := await outbox.sweep():
+        while count := await outbox.relay():
             total += count
-            if count < 500:
-                break
         return total
 
     count = _with_runtime(drain)

@@ -1,13 +1,16 @@
-"""The spine: services write rows and outbox events in one transaction; the relay hands
+"""The spine: services write rows and outbox events in one transaction; a relay hands
 committed events to handlers at least once; handlers are idempotent by event id.
 
     async with unit_of_work():
         ...write rows...
         await emit(PostCreated(...))
-    # committed: the runner is asked to dispatch the new events
+    # committed: the runner is asked to relay the new events
 
-If the process dies after the commit and before the dispatch, the event row is still there
-with no dispatched_at, and the periodic sweep hands it over.
+A relay claims a batch of pending events (oldest first; claimed rows are skipped by other
+relays until the claim expires), runs each handler once over the whole batch in one
+transaction with one receipt per (event, handler), then marks the batch dispatched. If the
+process dies after the commit and before the relay, the event row is still pending and the
+periodic sweep, which is the same relay, hands it over.
 """
 
 from __future__ import annotations
@@ -26,16 +29,29 @@ from server.tables import HandlerReceipt, OutboxEvent
 
 log = logging.getLogger("hearth.outbox")
 
+# An event that failed this often is left for an operator (it stays in the table).
 MAX_ATTEMPTS = 25
+BATCH_SIZE = 500
+# Long enough for a batch to finish; after it, a crashed relay's batch is taken again.
+CLAIM_SECONDS = 120
 
-HandlerFn = Callable[[int, events.Event], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Delivery:
+    event_id: int
+    event_type: str
+    event: events.Event
+
+
+EventFn = Callable[[int, events.Event], Awaitable[None]]
+BatchFn = Callable[[list[Delivery]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Handler:
     name: str
     event_types: frozenset[str]
-    fn: HandlerFn
+    fn: BatchFn
 
 
 _handlers: dict[str, Handler] = {}
@@ -45,12 +61,30 @@ _pending: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
 _after_commit: list[Callable[[list[int]], Awaitable[None]]] = []
 
 
-def handler(name: str, *types: type[events.Event]) -> Callable[[HandlerFn], HandlerFn]:
-    """Register fn to receive committed events of the given types, once per event in effect."""
+def _tags(types: tuple[type[events.Event], ...]) -> frozenset[str]:
+    return frozenset(str(t.__struct_config__.tag) for t in types)
 
-    def register(fn: HandlerFn) -> HandlerFn:
-        tags = frozenset(str(t.__struct_config__.tag) for t in types)
-        _handlers[name] = Handler(name, tags, fn)
+
+def batch_handler(name: str, *types: type[events.Event]) -> Callable[[BatchFn], BatchFn]:
+    """Register fn to receive committed events of the given types, a batch at a time, in
+    event order, inside one transaction; each event reaches it once in effect."""
+
+    def register(fn: BatchFn) -> BatchFn:
+        _handlers[name] = Handler(name, _tags(types), fn)
+        return fn
+
+    return register
+
+
+def handler(name: str, *types: type[events.Event]) -> Callable[[EventFn], EventFn]:
+    """Like batch_handler, for handlers that take one event at a time."""
+
+    def register(fn: EventFn) -> EventFn:
+        async def each(batch: list[Delivery]) -> None:
+            for delivery in batch:
+                await fn(delivery.event_id, delivery.event)
+
+        _handlers[name] = Handler(name, _tags(types), each)
         return fn
 
     return register
@@ -112,66 +146,104 @@ async def emit(event: events.Event) -> int:
     return event_id
 
 
-async def dispatch(event_id: int) -> bool:
-    """Run every handler that has not yet handled this event. True when all have."""
-    rows = await OutboxEvent.select(
-        OutboxEvent.type, OutboxEvent.payload, OutboxEvent.dispatched_at
-    ).where(OutboxEvent.id == event_id)
-    if not rows or rows[0]["dispatched_at"] is not None:
-        return True
-    event = events.decode(rows[0]["payload"])
-    done = {
-        r["handler"]
-        for r in await HandlerReceipt.select(HandlerReceipt.handler).where(
-            HandlerReceipt.event_id == event_id
-        )
-    }
-    ok = True
-    for h in handlers_for(rows[0]["type"]):
-        if h.name in done:
-            continue
-        try:
-            async with unit_of_work():
-                claimed = await HandlerReceipt.insert(
-                    HandlerReceipt(event_id=event_id, handler=h.name)
-                ).on_conflict(action="DO NOTHING").returning(HandlerReceipt.id)
-                if claimed:
-                    await h.fn(event_id, event)
-        except Exception:
-            ok = False
-            log.exception("handler %s failed on event %s; it will be retried", h.name, event_id)
-    now = dt.datetime.now(dt.UTC)
-    if ok:
-        await OutboxEvent.update(
-            {OutboxEvent.dispatched_at: now, OutboxEvent.attempts: OutboxEvent.attempts + 1}
-        ).where(OutboxEvent.id == event_id)
-    else:
-        await OutboxEvent.update({OutboxEvent.attempts: OutboxEvent.attempts + 1}).where(
-            OutboxEvent.id == event_id
-        )
-    return ok
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
-async def dispatch_many(event_ids: list[int]) -> None:
-    for event_id in event_ids:
-        await dispatch(event_id)
-
-
-def sweep_cutoff(interval_seconds: float) -> float:
-    """How old an undispatched event must be before a sweep takes it: well past the normal
-    dispatch latency, so events merely waiting in a queue are not dispatched twice."""
-    return 6 * interval_seconds
-
-
-async def sweep(older_than_seconds: float = 0.0, limit: int = 500) -> int:
-    """Dispatch committed events nobody finished; returns how many were picked up."""
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than_seconds)
-    rows = (
-        await OutboxEvent.select(OutboxEvent.id)
-        .where(OutboxEvent.dispatched_at.is_null() & (OutboxEvent.created_at <= cutoff))
-        .order_by(OutboxEvent.id)
-        .limit(limit)
+async def _claim(limit: int) -> list[Delivery]:
+    """Take up to `limit` pending events nobody else holds, oldest first."""
+    now = _now()
+    skip_locked = "" if db.is_sqlite() else " FOR UPDATE SKIP LOCKED"
+    rows = await db.fetch(
+        "UPDATE outbox_event SET claimed_until = {} WHERE id IN ("
+        "SELECT id FROM outbox_event WHERE dispatched_at IS NULL AND attempts < {} "
+        "AND (claimed_until IS NULL OR claimed_until < {}) ORDER BY id LIMIT {}"
+        + skip_locked + ") RETURNING id, type, payload",
+        now + dt.timedelta(seconds=CLAIM_SECONDS), MAX_ATTEMPTS, now, limit,
     )
-    ids = [int(r["id"]) for r in rows]
-    await dispatch_many(ids)
-    return len(ids)
+    batch = []
+    for row in sorted(rows, key=lambda r: int(r["id"])):
+        try:
+            event = events.decode(row["payload"])
+        except Exception:
+            log.exception("outbox event %s cannot be decoded; it is skipped", row["id"])
+            await _finish([], [int(row["id"])])
+            continue
+        batch.append(Delivery(int(row["id"]), str(row["type"]), event))
+    return batch
+
+
+async def _receipted(event_ids: list[int]) -> set[tuple[int, str]]:
+    rows = await HandlerReceipt.select(HandlerReceipt.event_id, HandlerReceipt.handler).where(
+        HandlerReceipt.event_id.is_in(event_ids)
+    )
+    return {(int(r["event_id"]), str(r["handler"])) for r in rows}
+
+
+async def _run(h: Handler, batch: list[Delivery]) -> bool:
+    """One handler over a batch, in one transaction with its receipts. False if it failed
+    (and nothing of it was kept)."""
+    try:
+        async with unit_of_work():
+            values = ", ".join("({}, {}, {})" for _ in batch)
+            args: list[object] = []
+            now = _now()
+            for delivery in batch:
+                args += [delivery.event_id, h.name, now]
+            claimed = {int(r["event_id"]) for r in await db.fetch(
+                f"INSERT INTO handler_receipt (event_id, handler, handled_at) VALUES {values} "
+                "ON CONFLICT DO NOTHING RETURNING event_id", *args)}
+            todo = [d for d in batch if d.event_id in claimed]
+            if todo:
+                await h.fn(todo)
+    except Exception:
+        log.exception("handler %s failed on events %s; they will be retried", h.name,
+                      [d.event_id for d in batch])
+        return False
+    return True
+
+
+async def _finish(done: list[int], failed: list[int]) -> None:
+    now = _now()
+    if done:
+        await OutboxEvent.update({
+            OutboxEvent.dispatched_at: now, OutboxEvent.claimed_until: None,
+            OutboxEvent.attempts: OutboxEvent.attempts + 1,
+        }).where(OutboxEvent.id.is_in(done))
+    for event_id in failed:
+        # Back off: the claim is kept for a while that grows with each failure.
+        attempts = await OutboxEvent.update({OutboxEvent.attempts: OutboxEvent.attempts + 1}).where(
+            OutboxEvent.id == event_id).returning(OutboxEvent.attempts)
+        wait = min(2 ** int(attempts[0]["attempts"]) if attempts else 1, 600)
+        await OutboxEvent.update({OutboxEvent.claimed_until: now + dt.timedelta(seconds=wait)}).where(
+            OutboxEvent.id == event_id)
+
+
+async def dispatch(batch: list[Delivery]) -> None:
+    """Run every handler over the events it has not handled yet. A handler that fails on
+    the batch is retried one event at a time, so one bad event holds up only itself."""
+    if not batch:
+        return
+    done = await _receipted([d.event_id for d in batch])
+    failed: set[int] = set()
+    for h in _handlers.values():
+        todo = [d for d in batch if d.event_type in h.event_types and (d.event_id, h.name) not in done]
+        if not todo or await _run(h, todo):
+            continue
+        for delivery in todo:
+            if len(todo) == 1 or not await _run(h, [delivery]):
+                failed.add(delivery.event_id)
+    await _finish([d.event_id for d in batch if d.event_id not in failed], sorted(failed))
+
+
+async def relay(max_batches: int = 20, batch_size: int = BATCH_SIZE) -> int:
+    """Claim and dispatch pending events until none are left (or max_batches were done);
+    returns how many were dispatched. Safe to run in many processes at once."""
+    total = 0
+    for _ in range(max_batches):
+        batch = await _claim(batch_size)
+        if not batch:
+            break
+        await dispatch(batch)
+        total += len(batch)
+    return total

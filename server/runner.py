@@ -28,18 +28,20 @@ class Runner(Protocol):
 
 
 class InProcessRunner:
-    """One consumer, in commit order: SQLite serialises writers anyway, and live messages
-    then follow the order things happened."""
+    """One relay loop per process, in commit order: SQLite serialises writers anyway, and
+    live messages then follow the order things happened. A commit wakes it; so does the
+    periodic sweep, for events another process committed or a crash left behind."""
 
     def __init__(self, settings: Settings) -> None:
         self._interval = settings.sweep_interval_seconds
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._relayer: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
 
     async def dispatch(self, event_ids: list[int]) -> None:
-        for event_id in event_ids:
-            self._queue.put_nowait(event_id)
+        self._wake.set()
 
     async def submit(self, name: str, **kwargs: Any) -> None:
         job = asyncio.create_task(self._run_task(name, kwargs), name=f"hearth-{name}")
@@ -53,12 +55,13 @@ class InProcessRunner:
             log.exception("background task %s failed", name)
 
     async def start(self) -> None:
+        self._relayer = asyncio.create_task(self._relay_forever(), name="hearth-relay")
         self._tasks = [
-            asyncio.create_task(self._consume_forever(), name="hearth-dispatcher"),
             asyncio.create_task(self._sweep_forever(), name="hearth-sweeper"),
             *(asyncio.create_task(self._repeat_forever(job), name=f"hearth-{job.name}")
               for job in schedule.jobs()),
         ]
+        self._wake.set()
 
     async def _repeat_forever(self, job: schedule.Job) -> None:
         while True:
@@ -68,33 +71,37 @@ class InProcessRunner:
             except Exception:
                 log.exception("scheduled job %s failed", job.name)
 
-    async def _consume_forever(self) -> None:
+    async def _relay_forever(self) -> None:
         while True:
-            event_id = await self._queue.get()
+            await self._wake.wait()
+            self._wake.clear()
             try:
-                await outbox.dispatch(event_id)
+                while await outbox.relay():
+                    pass
             except Exception:
-                log.exception("dispatching event %s failed; the sweep will retry", event_id)
-            finally:
-                self._queue.task_done()
+                log.exception("relaying outbox events failed; the sweep will retry")
+            if self._stopping:
+                return
 
     async def _sweep_forever(self) -> None:
         while True:
-            try:
-                await outbox.sweep(older_than_seconds=outbox.sweep_cutoff(self._interval))
-            except Exception:
-                log.exception("outbox sweep failed")
             await asyncio.sleep(self._interval)
+            self._wake.set()
 
     async def stop(self) -> None:
-        if self._tasks:
-            # Finish what was committed before shutting down, within reason.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._queue.join(), timeout=10)
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._relayer is not None:
+            # Finish what was committed before shutting down, within reason.
+            self._stopping = True
+            self._wake.set()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._relayer), timeout=10)
+            self._relayer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relayer
 
 
 class CeleryRunner:
@@ -106,6 +113,8 @@ class CeleryRunner:
         self._celery = make_celery(settings)
 
     async def dispatch(self, event_ids: list[int]) -> None:
+        """Wake a worker's relay; under load many of these find their events already taken
+        by an earlier one, which is how bursts become batches."""
         # kombu's publish blocks on the socket; keep it off the event loop.
         await asyncio.to_thread(self._celery.send_task, "hearth.dispatch", args=[list(event_ids)])
 

@@ -56,6 +56,8 @@ class OutboxEvent(Table, tablename="outbox_event"):
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     dispatched_at = Timestamptz(null=True, default=None, index=True)
     attempts = Integer(default=0)
+    # A relay working on the event holds it until then; other relays skip it meanwhile.
+    claimed_until = Timestamptz(null=True, default=None)
 
 
 class HandlerReceipt(Table, tablename="handler_receipt"):
