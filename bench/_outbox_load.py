@@ -13,10 +13,8 @@ It starts the server's own runtime with role="cli" and, with the server's own co
      sweep     nothing: the server's in-process sweeper (embedded) or Celery beat's
                `hearth.sweep` (scaled) must find the events, as after a crash
      dispatch  `runtime.current().runner.dispatch([...])` per `--chunk` ids, i.e. exactly what
-               a web process does after each commit (scaled: a `hearth.dispatch` Celery task;
-               `dispatch-nobeat` is the same, the caller stopped beat)
-     drain     `outbox.sweep()` in a loop in this process (what `hearth relay-sweep` does, once
-               per 500 events, without a process start per call)
+               a web process does after each commit (scaled: a `hearth.dispatch` Celery task)
+     drain     `outbox.relay()` in a loop in this process (what `hearth relay-sweep` does)
 5. polls the database every `--poll` seconds, then the leaderboard over HTTP, until every
    event (the N inputs and the `points.posted` events they cause) has `dispatched_at`, the
    ledger holds the N awards and the all-time board shows them; bounded by `--timeout`.
@@ -115,14 +113,14 @@ async def board_total(url: str, member_ids: set[int]) -> int:
 async def trigger(kind: str, ids: list[int], chunk: int) -> None:
     from server import outbox, runtime
 
-    if kind.startswith("dispatch"):
+    if kind == "dispatch":
         runner = runtime.current().runner
         for start in range(0, len(ids), chunk):
             await runner.dispatch(ids[start:start + chunk])
     elif kind == "drain":
         idle = 0
         while idle < 400:  # bounded: gives up after ~20 s with nothing to do
-            if await outbox.sweep() == 0:
+            if await outbox.relay() == 0:
                 if await pending() == 0:
                     return
                 idle += 1
@@ -243,7 +241,7 @@ def main() -> int:
     parser.add_argument("--post", type=int, required=True)
     parser.add_argument("--rule", type=int, required=True, help="id of the rule that awards")
     parser.add_argument("--server", required=True, help="base URL for the leaderboard check")
-    parser.add_argument("--trigger", choices=["sweep", "dispatch", "dispatch-nobeat", "drain"],
+    parser.add_argument("--trigger", choices=["sweep", "dispatch", "drain"],
                         required=True)
     parser.add_argument("--chunk", type=int, default=1, help="event ids per dispatch call")
     parser.add_argument("--poll", type=float, default=0.1)

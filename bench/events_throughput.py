@@ -18,20 +18,18 @@ award -> ledger transaction, badges activity, challenges, live thread message, n
 and causes one `points.posted` event (leaderboard, tier, badges, live points).
 
 Phases (the trigger):
-    embedded sweep           the running server's in-process sweeper finds the events (every
-                             HEARTH_SWEEP_INTERVAL_SECONDS = 1 s here, as in the test harness;
-                             at most 500 per sweep, only events older than one interval)
-    embedded drain           what `hearth relay-sweep` does (outbox.sweep(), 500 per call),
-                             looped in the helper process until the outbox is empty; the server
-                             is restarted with a one-hour sweep interval first so that it does
-                             not work on the same events
-    scaled sweep             Celery beat's `hearth.sweep` (every 1 s: 500 events older than 1 s,
-                             dispatched one after another inside that one task)
+    embedded sweep           the running server's relay, woken by its sweeper (every
+                             HEARTH_SWEEP_INTERVAL_SECONDS = 1 s here, as in the test harness),
+                             claims batches of 500 until the outbox is empty
+    embedded drain           what `hearth relay-sweep` does (outbox.relay()), looped in the
+                             helper process; the server is restarted with a one-hour sweep
+                             interval first so that only the helper relays
+    scaled sweep             Celery beat's `hearth.sweep` (every 1 s) relays in a worker
     scaled dispatch          one `hearth.dispatch` task per committed event (--chunk ids per
                              task, default 1), sent with the runtime's runner exactly as a web
-                             process sends them after each commit; beat keeps running, as in
-                             production, so its sweep also picks up events still queued
-    scaled dispatch-nobeat   the same with beat stopped: the pipeline's own capacity
+                             process sends them after each commit; each task relays whatever is
+                             pending, so the first tasks take batches and later ones find
+                             little left; beat keeps running, as in production
 
 For each phase it prints the time to the first and to the last input event dispatched, to the
 ledger holding every award, to an empty outbox, to the leaderboard showing every point; how
@@ -81,13 +79,12 @@ from tests.harness import Server
 
 TARGET_SCALED = 2000.0
 LOADER = Path(__file__).resolve().parent / "_outbox_load.py"
-PHASES = {"embedded": ("sweep", "drain"), "scaled": ("sweep", "dispatch", "dispatch-nobeat")}
+PHASES = {"embedded": ("sweep", "drain"), "scaled": ("sweep", "dispatch")}
 DESCRIPTIONS = {
     ("embedded", "sweep"): "server's in-process sweeper (1 s interval, 500 per sweep)",
-    ("embedded", "drain"): "outbox.sweep() looped in one process (= hearth relay-sweep, repeated)",
-    ("scaled", "sweep"): "Celery beat hearth.sweep (1 s interval, 500 per sweep)",
+    ("embedded", "drain"): "outbox.relay() looped in one process (= hearth relay-sweep)",
+    ("scaled", "sweep"): "Celery beat hearth.sweep (1 s interval) relays in a worker",
     ("scaled", "dispatch"): "hearth.dispatch Celery tasks sent per commit, beat running",
-    ("scaled", "dispatch-nobeat"): "hearth.dispatch Celery tasks sent per commit, beat stopped",
 }
 
 
@@ -308,12 +305,6 @@ def bench_mode(mode: str, args: argparse.Namespace) -> list[PhaseResult]:
                 log(f"[{mode}] restarting the server with a one-hour sweep interval")
                 server.process.stop()
                 server = dep.stack.start_server(env={"HEARTH_SWEEP_INTERVAL_SECONDS": "3600"})
-            if phase == "dispatch-nobeat":
-                # Without beat's sweep re-dispatching events that are still queued.
-                for process in dep.stack.processes:
-                    if process.name == "beat":
-                        log(f"[{mode}] stopping beat")
-                        process.stop()
             count = args.events or (args.embedded_events if mode == "embedded"
                                     else args.scaled_events)
             log(f"[{mode}/{phase}] {DESCRIPTIONS[(mode, phase)]}: {count} events")
@@ -380,8 +371,8 @@ def report_phase(r: PhaseResult) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=[*MODES, "both"], default="both")
-    parser.add_argument("--phase", choices=["sweep", "drain", "dispatch", "dispatch-nobeat", "all"],
-                        default="all", help="drain is embedded only, dispatch* scaled only")
+    parser.add_argument("--phase", choices=["sweep", "drain", "dispatch", "all"],
+                        default="all", help="drain is embedded only, dispatch scaled only")
     parser.add_argument("--events", type=int, default=0,
                         help="events per phase (default: --embedded-events / --scaled-events)")
     parser.add_argument("--embedded-events", type=int, default=600)

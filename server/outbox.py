@@ -146,6 +146,25 @@ async def emit(event: events.Event) -> int:
     return event_id
 
 
+async def emit_many(batch: list[events.Event]) -> list[int]:
+    """emit() for many events in one statement; ids in the order given."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("emit_many() must run inside unit_of_work()")
+    if not batch:
+        return []
+    now = dt.datetime.now(dt.UTC)
+    args: list[object] = []
+    for event in batch:
+        args += [events.event_type(event), events.encode(event), now]
+    rows = await db.fetch(
+        "INSERT INTO outbox_event (type, payload, created_at, attempts) VALUES "
+        + ", ".join("({}, {}, {}, 0)" for _ in batch) + " RETURNING id", *args)
+    ids = sorted(int(r["id"]) for r in rows)
+    pending.extend(ids)
+    return ids
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

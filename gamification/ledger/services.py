@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -26,6 +28,8 @@ from gamification.ledger.schemas import (
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
 from server import db, events, outbox
 from server.errors import Conflict, Invalid, NotFound
+
+log = logging.getLogger("hearth.ledger")
 
 ISSUANCE = "issuance"
 MAX_AMOUNT = 10**12
@@ -64,6 +68,29 @@ async def _account_id(code: str) -> int:
     return int(rows[0]["id"])
 
 
+async def _account_ids(codes: set[str]) -> dict[str, int]:
+    """Ids of many accounts, opening the missing ones (race-safe: the code is unique)."""
+    wanted = sorted(codes)
+    rows = await LedgerAccount.select(LedgerAccount.id, LedgerAccount.code).where(
+        LedgerAccount.code.is_in(wanted))
+    ids = {str(r["code"]): int(r["id"]) for r in rows}
+    missing = [code for code in wanted if code not in ids]
+    if missing:
+        await LedgerAccount.insert(
+            *[LedgerAccount(code=code, **_account_spec(code)) for code in missing]
+        ).on_conflict(action="DO NOTHING")
+        rows = await LedgerAccount.select(LedgerAccount.id, LedgerAccount.code).where(
+            LedgerAccount.code.is_in(missing))
+        ids.update({str(r["code"]): int(r["id"]) for r in rows})
+    return ids
+
+
+def _lock_order(code: str, account_id: int) -> tuple[bool, int]:
+    """Every transaction takes account locks in this order (members first, then budgets
+    and issuance, each by id), so concurrent writers cannot deadlock on PostgreSQL."""
+    return (not code.startswith("member:"), account_id)
+
+
 def _hash(inputs: Any) -> str:
     return hashlib.sha256(msgspec.json.encode(inputs, order="sorted")).hexdigest()
 
@@ -91,12 +118,39 @@ async def find(key: str) -> TransactionOut | None:
     return await _transaction_out(int(rows[0]["id"])) if rows else None
 
 
+async def recorded_keys(keys: list[str]) -> set[str]:
+    """Which of these idempotency keys already have a transaction."""
+    rows = await LedgerTransaction.select(LedgerTransaction.idempotency_key).where(
+        LedgerTransaction.idempotency_key.is_in(keys))
+    return {str(r["idempotency_key"]) for r in rows}
+
+
 async def lock_account(code: str) -> None:
     """Serialise read-check-write sequences on one account (caps, cooldowns). SQLite's
     write transactions are already serial; PostgreSQL needs the row lock."""
     account_id = await _account_id(code)
     if not db.is_sqlite():
         await db.fetch("SELECT id FROM ledger_account WHERE id = {} FOR UPDATE", account_id)
+
+
+async def _lock_accounts(codes: set[str]) -> dict[str, dict[str, Any]]:
+    """Lock many accounts in the global order; returns id, balance and floor per code."""
+    ids = await _account_ids(codes)
+    ordered = sorted(ids.items(), key=lambda item: _lock_order(*item))
+    placeholders = ", ".join("{}" for _ in ordered)
+    rows = await db.fetch(
+        f"SELECT id, code, balance, min_balance FROM ledger_account WHERE id IN ({placeholders})"
+        + ("" if db.is_sqlite() else
+           " ORDER BY CASE WHEN kind = 'member' THEN 0 ELSE 1 END, id FOR UPDATE"),
+        *[account_id for _, account_id in ordered])
+    return {str(r["code"]): r for r in rows}
+
+
+async def lock_members(member_ids: set[int]) -> None:
+    """Take several members' locks at once, in the global order: a batch handler does this
+    first, so that it never waits for a member while holding another account."""
+    if member_ids and not db.is_sqlite():
+        await _lock_accounts({member_account(m) for m in member_ids})
 
 
 async def _existing(key: str, inputs_hash: str) -> TransactionOut | None:
@@ -110,12 +164,7 @@ async def _existing(key: str, inputs_hash: str) -> TransactionOut | None:
     return await _transaction_out(int(rows[0]["id"]))
 
 
-async def post(
-    *, key: str, kind: str, reason: str, source: str, postings: list[tuple[str, int]],
-    created_by: int | None = None, reverses: int | None = None,
-    category_id: int | None = None, hash_inputs: Any = None,
-) -> TransactionOut:
-    """Record one transaction, or return the one already recorded under `key`."""
+def _check(postings: list[tuple[str, int]]) -> None:
     if len(postings) < 2:
         raise Invalid("a transaction needs at least two postings")
     if sum(amount for _, amount in postings) != 0:
@@ -124,6 +173,15 @@ async def post(
         raise Invalid(f"each posting must be a non-zero whole number up to {MAX_AMOUNT}")
     if len({code for code, _ in postings}) != len(postings):
         raise Invalid("an account may appear once per transaction")
+
+
+async def post(
+    *, key: str, kind: str, reason: str, source: str, postings: list[tuple[str, int]],
+    created_by: int | None = None, reverses: int | None = None,
+    category_id: int | None = None, hash_inputs: Any = None,
+) -> TransactionOut:
+    """Record one transaction, or return the one already recorded under `key`."""
+    _check(postings)
     inputs_hash = _hash(hash_inputs if hash_inputs is not None else {
         "kind": kind, "reason": reason, "source": source, "reverses": reverses,
         "postings": sorted(postings),
@@ -141,8 +199,7 @@ async def post(
             )).returning(LedgerTransaction.id)
             transaction_id = int(rows[0]["id"])
             ids = {code: await _account_id(code) for code, _ in postings}
-            # A fixed lock order keeps concurrent transactions from deadlocking on PostgreSQL.
-            for code, amount in sorted(postings, key=lambda p: ids[p[0]]):
+            for code, amount in sorted(postings, key=lambda p: _lock_order(p[0], ids[p[0]])):
                 moved = await db.fetch(
                     "UPDATE ledger_account SET balance = balance + {} WHERE id = {} "
                     "AND (min_balance IS NULL OR balance + {} >= min_balance) RETURNING balance",
@@ -168,6 +225,99 @@ async def post(
                 return found
         raise
     return await _transaction_out(transaction_id)
+
+
+@dataclass(frozen=True)
+class NewTransaction:
+    key: str
+    kind: str
+    reason: str
+    source: str
+    postings: list[tuple[str, int]]
+    category_id: int | None = None
+
+
+async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
+    """post() for many transactions at once, in order, with a few statements for the whole
+    batch (the award pipeline's hot path). Returns the ids of those newly recorded by key;
+    replays are skipped, and so is a transaction that would take an account below its floor
+    or reuse a key with other inputs (each logged)."""
+    for item in batch:
+        _check(item.postings)
+    hashes = {item.key: _hash({"kind": item.kind, "reason": item.reason, "source": item.source,
+                               "reverses": None, "postings": sorted(item.postings)})
+              for item in batch}
+    seen = {
+        str(r["idempotency_key"]): str(r["inputs_hash"])
+        for r in await LedgerTransaction.select(
+            LedgerTransaction.idempotency_key, LedgerTransaction.inputs_hash
+        ).where(LedgerTransaction.idempotency_key.is_in(list(hashes)))
+    }
+    todo: list[NewTransaction] = []
+    for item in batch:
+        if item.key in seen:
+            if seen[item.key] != hashes[item.key]:
+                log.warning("idempotency key %r was already used with different inputs", item.key)
+            continue
+        seen[item.key] = hashes[item.key]
+        todo.append(item)
+    if not todo:
+        return {}
+    async with outbox.unit_of_work():
+        accounts = await _lock_accounts({code for item in todo for code, _ in item.postings})
+        balances = {code: int(a["balance"]) for code, a in accounts.items()}
+        accepted: list[tuple[NewTransaction, dict[str, int]]] = []
+        for item in todo:
+            after = {code: balances[code] + amount for code, amount in item.postings}
+            floor = [c for c, b in after.items() if accounts[c]["min_balance"] is not None
+                     and b < int(accounts[c]["min_balance"])]
+            if floor:
+                log.info("transaction %r refused: %s cannot go below its minimum balance",
+                         item.key, floor[0])
+                continue
+            balances.update(after)
+            accepted.append((item, after))
+        if not accepted:
+            return {}
+        posted_at = dt.datetime.now(dt.UTC)
+        args: list[Any] = []
+        for item, _ in accepted:
+            args += [item.key, hashes[item.key], item.kind, item.reason, item.source,
+                     item.category_id, posted_at]
+        rows = await db.fetch(
+            "INSERT INTO ledger_transaction (idempotency_key, inputs_hash, kind, reason, source, "
+            "category_id, created_at) VALUES "
+            + ", ".join("({}, {}, {}, {}, {}, {}, {})" for _ in accepted)
+            + " RETURNING id, idempotency_key", *args)
+        recorded = {str(r["idempotency_key"]): int(r["id"]) for r in rows}
+        postings: list[Any] = []
+        moved: dict[str, int] = {}
+        news: list[events.Event] = []
+        for item, after in accepted:
+            transaction_id = recorded[item.key]
+            for code, amount in item.postings:
+                postings += [transaction_id, int(accounts[code]["id"]), amount, posted_at]
+                moved[code] = moved.get(code, 0) + amount
+                spec = _account_spec(code)
+                if spec["kind"] == "member":
+                    news.append(events.PointsPosted(
+                        transaction_id=transaction_id, member_id=spec["member"], amount=amount,
+                        balance=after[code], kind=item.kind, reason=item.reason,
+                        posted_at=posted_at.isoformat(), category_id=item.category_id,
+                    ))
+        await db.fetch(
+            "INSERT INTO ledger_posting (ledger_transaction, account, amount, created_at) VALUES "
+            + ", ".join("({}, {}, {}, {})" for _ in range(len(postings) // 4)), *postings)
+        deltas = sorted(((int(accounts[c]["id"]), d) for c, d in moved.items() if d),
+                        key=lambda p: p[0])
+        if deltas:
+            await db.fetch(
+                "UPDATE ledger_account SET balance = balance + v.column2 FROM (VALUES "
+                + ", ".join("(CAST({} AS BIGINT), CAST({} AS BIGINT))" for _ in deltas)
+                + ") AS v WHERE ledger_account.id = v.column1",
+                *[x for pair in deltas for x in pair])
+        await outbox.emit_many(news)
+    return recorded
 
 
 async def reverse(transaction_id: int, reason: str, created_by: int | None = None) -> TransactionOut:

@@ -6,13 +6,13 @@ from gamification.rules import services
 from server import events, outbox
 
 
-@outbox.handler(
+@outbox.batch_handler(
     "rules.award",
     events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
     events.ReactionAdded, events.PostMarkedHelpful,
 )
-async def award(event_id: int, event: events.Event) -> None:
-    await services.apply(event_id, event)
+async def award(batch: list[outbox.Delivery]) -> None:
+    await services.apply(batch)
 
 
 @outbox.handler("rules.revoke", events.PostDeleted, events.ReactionRemoved,

@@ -6,8 +6,10 @@ nothing. Removing the source (a post deleted, a reaction withdrawn) reverses its
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -17,10 +19,10 @@ from gamification.rules import expressions
 from gamification.rules.schemas import RuleIn, RuleOut, RulePatch
 from gamification.rules.scorables import SCORABLES, credit, names
 from gamification.rules.tables import Rule, RuleAward
-from server import events, outbox
+from server import db, events, outbox
 from server.accounts.services import get_brand
 from server.auth import Actor
-from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.errors import Forbidden, Invalid, NotFound
 
 log = logging.getLogger("hearth.rules")
 
@@ -139,30 +141,62 @@ def _period_starts(now: dt.datetime) -> dict[str, dt.datetime]:
     }
 
 
-async def _awarded_since(rule_id: int, member_id: int, since: dt.datetime) -> int:
-    rows = await RuleAward.select(RuleAward.points).where(
-        (RuleAward.rule == rule_id) & (RuleAward.member == member_id)
+@dataclass
+class _Candidate:
+    key: str
+    rule: dict[str, Any]
+    member_id: int
+    points: int
+    source: str
+    category_id: int | None
+
+
+@dataclass
+class _Usage:
+    """What a member was already awarded under one rule: per cap period, and the latest."""
+
+    used: dict[str, int] = dataclasses.field(default_factory=dict)
+    last: dt.datetime | None = None
+
+
+async def _usage(rules: list[dict[str, Any]], member_ids: set[int],
+                 now: dt.datetime) -> dict[tuple[int, int], _Usage]:
+    """Awards that count against caps and cooldowns, per (rule, member), in one query."""
+    starts = _period_starts(now)
+    limited = {r["id"]: r for r in rules
+               if r["cooldown_seconds"] or any(r[f] is not None for f in starts)}
+    usage: dict[tuple[int, int], _Usage] = {}
+    if not limited:
+        return usage
+    since = min([starts[f] for r in limited.values() for f in starts if r[f] is not None]
+                + [now - dt.timedelta(seconds=r["cooldown_seconds"]) for r in limited.values()])
+    rows = await RuleAward.select(
+        RuleAward.rule, RuleAward.member, RuleAward.points, RuleAward.awarded_at
+    ).where(
+        RuleAward.rule.is_in(list(limited)) & RuleAward.member.is_in(sorted(member_ids))
         & RuleAward.reversed_at.is_null() & (RuleAward.awarded_at >= since)
     )
-    return sum(int(r["points"]) for r in rows)
+    for row in rows:
+        entry = usage.setdefault((int(row["rule"]), int(row["member"])), _Usage())
+        for period, start in starts.items():
+            if row["awarded_at"] >= start:
+                entry.used[period] = entry.used.get(period, 0) + int(row["points"])
+        if entry.last is None or row["awarded_at"] > entry.last:
+            entry.last = row["awarded_at"]
+    return usage
 
 
-async def _capped(rule: dict[str, Any], member_id: int, points: int, now: dt.datetime) -> int:
-    for field, since in _period_starts(now).items():
-        cap = rule[field]
-        if cap is not None:
-            points = min(points, cap - await _awarded_since(rule["id"], member_id, since))
+def _within_limits(candidate: _Candidate, usage: _Usage, now: dt.datetime) -> int:
+    """Points the candidate may still get under its rule's caps and cooldown (0: none)."""
+    rule = candidate.rule
+    if rule["cooldown_seconds"] and usage.last is not None and \
+            usage.last > now - dt.timedelta(seconds=rule["cooldown_seconds"]):
+        return 0
+    points = candidate.points
+    for period in _period_starts(now):
+        if rule[period] is not None:
+            points = min(points, rule[period] - usage.used.get(period, 0))
     return points
-
-
-async def _cooling_down(rule: dict[str, Any], member_id: int, now: dt.datetime) -> bool:
-    if not rule["cooldown_seconds"]:
-        return False
-    since = now - dt.timedelta(seconds=rule["cooldown_seconds"])
-    return bool(await RuleAward.exists().where(
-        (RuleAward.rule == rule["id"]) & (RuleAward.member == member_id)
-        & RuleAward.reversed_at.is_null() & (RuleAward.awarded_at > since)
-    ))
 
 
 def award_key(event_id: int, event: events.Event, rule_id: int) -> str:
@@ -182,46 +216,82 @@ def _applies(rule: dict[str, Any], event_type: str, fields: dict[str, Any], now:
     return rule["category_id"] is None or fields.get("category_id") == rule["category_id"]
 
 
-async def apply(event_id: int, event: events.Event) -> None:
-    """Award points for one committed event, under every rule that matches it."""
-    earned = credit(event)
-    if earned is None:
-        return
-    event_type, member_id, fields = earned.event_type, earned.member_id, earned.fields
-    now = _now()
-    for rule in await Rule.select().where(Rule.enabled == True):  # noqa: E712
-        if not _applies(rule, event_type, fields, now):
+def _candidates(batch: list[outbox.Delivery], rules: list[dict[str, Any]],
+                now: dt.datetime) -> list[_Candidate]:
+    """Every (event, rule) pair that would award, before caps and cooldowns."""
+    found: dict[str, _Candidate] = {}
+    for delivery in batch:
+        earned = credit(delivery.event)
+        if earned is None:
             continue
-        key = award_key(event_id, event, rule["id"])
-        try:
-            if not expressions.matches(rule["condition"], fields):
+        for rule in rules:
+            if not _applies(rule, earned.event_type, earned.fields, now):
                 continue
-            points = expressions.points(rule["points"], fields)
-        except Exception as exc:
-            log.warning("rule %s cannot be evaluated on event %s: %s", rule["id"], event_id, exc)
-            continue
-        try:
-            async with outbox.unit_of_work():
-                if await ledger.find(key) is not None:
+            key = award_key(delivery.event_id, delivery.event, rule["id"])
+            if key in found:
+                continue
+            try:
+                if not expressions.matches(rule["condition"], earned.fields):
                     continue
-                account = ledger.member_account(member_id)
-                await ledger.lock_account(account)
-                points = await _capped(rule, member_id, points, now)
-                if points <= 0 or await _cooling_down(rule, member_id, now):
-                    continue
-                counterpart = (ledger.brand_budget_account(rule["brand"]) if rule["brand"]
-                               else ledger.ISSUANCE)
-                transaction = await ledger.post(
-                    key=key, kind="award", reason=rule["name"], source=earned.scorable.source(event),
-                    postings=[(account, points), (counterpart, -points)],
-                    category_id=fields.get("category_id"),
-                )
-                await RuleAward.insert(RuleAward(
-                    rule=rule["id"], member=member_id, ledger_transaction=transaction.id,
-                    points=points, awarded_at=now,
-                )).on_conflict(action="DO NOTHING")
-        except Conflict as exc:
-            log.info("rule %s could not award event %s: %s", rule["id"], event_id, exc.message)
+                points = expressions.points(rule["points"], earned.fields)
+            except Exception as exc:
+                log.warning("rule %s cannot be evaluated on event %s: %s", rule["id"],
+                            delivery.event_id, exc)
+                continue
+            if points > 0:
+                found[key] = _Candidate(key, rule, earned.member_id, points,
+                                        earned.scorable.source(delivery.event),
+                                        earned.fields.get("category_id"))
+    return list(found.values())
+
+
+async def apply(batch: list[outbox.Delivery]) -> None:
+    """Award points for committed events, in order, under every rule that matches each:
+    a few statements for the whole batch."""
+    now = _now()
+    rules = await Rule.select().where(Rule.enabled == True)  # noqa: E712
+    candidates = _candidates(batch, rules, now)
+    if not candidates:
+        return
+    recorded = await ledger.recorded_keys([c.key for c in candidates])
+    candidates = [c for c in candidates if c.key not in recorded]
+    if not candidates:
+        return
+    async with outbox.unit_of_work():
+        # Caps and cooldowns are read under the members' locks: concurrent batches for the
+        # same member count each other's awards.
+        members = {c.member_id for c in candidates}
+        await ledger.lock_members(members)
+        usage = await _usage([c.rule for c in candidates], members, now)
+        accepted: list[_Candidate] = []
+        for candidate in candidates:
+            tally = usage.setdefault((candidate.rule["id"], candidate.member_id), _Usage())
+            points = _within_limits(candidate, tally, now)
+            if points <= 0:
+                continue
+            for period in _period_starts(now):
+                tally.used[period] = tally.used.get(period, 0) + points
+            tally.last = now
+            candidate.points = points
+            accepted.append(candidate)
+        posted = await ledger.post_many([
+            ledger.NewTransaction(
+                key=c.key, kind="award", reason=c.rule["name"], source=c.source,
+                postings=[(ledger.member_account(c.member_id), c.points),
+                          (ledger.brand_budget_account(c.rule["brand"]) if c.rule["brand"]
+                           else ledger.ISSUANCE, -c.points)],
+                category_id=c.category_id,
+            ) for c in accepted
+        ])
+        awards = [c for c in accepted if c.key in posted]
+        if awards:
+            args: list[Any] = []
+            for c in awards:
+                args += [c.rule["id"], c.member_id, posted[c.key], c.points, now]
+            await db.fetch(
+                "INSERT INTO gamification_rule_award (rule, member, ledger_transaction, points, "
+                "awarded_at) VALUES " + ", ".join("({}, {}, {}, {}, {})" for _ in awards)
+                + " ON CONFLICT DO NOTHING", *args)
 
 
 async def revoke(source: str, reason: str) -> None:
