@@ -78,10 +78,21 @@ class Hub:
             listener(channel, seq, frame)
 
 
+class Message(msgspec.Struct, frozen=True):
+    channel: str
+    event: str
+    data: Any
+    id: str
+
+
 class Broker(Protocol):
     hub: Hub
 
     async def publish(self, channel: str, event: str, data: Any, message_id: str) -> int: ...
+    async def publish_many(self, messages: list[Message]) -> None:
+        """publish() for many messages, in order, in one round trip."""
+        ...
+
     async def history(self, channel: str, since: int) -> History: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -119,6 +130,10 @@ class MemoryBroker:
         self.hub.deliver(channel, seq, raw)
         return seq
 
+    async def publish_many(self, messages: list[Message]) -> None:
+        for m in messages:
+            await self.publish(m.channel, m.event, m.data, m.id)
+
     async def history(self, channel: str, since: int) -> History:
         items = list(self._history.get(channel, ()))
         return _history(channel, since, self._seq.get(channel, 0), items)
@@ -152,11 +167,24 @@ class RedisBroker:
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
+    def _keys(self, channel: str) -> list[str]:
+        return [f"{self._prefix}seq:{channel}", f"{self._prefix}hist:{channel}",
+                f"{self._prefix}msg:{channel}"]
+
     async def publish(self, channel: str, event: str, data: Any, message_id: str) -> int:
         raw = _encoder.encode(Envelope(message_id, event, data))
-        keys = [f"{self._prefix}seq:{channel}", f"{self._prefix}hist:{channel}",
-                f"{self._prefix}msg:{channel}"]
-        return int(await self._script(keys=keys, args=[raw, self._size, HISTORY_TTL_SECONDS]))
+        return int(await self._script(keys=self._keys(channel),
+                                      args=[raw, self._size, HISTORY_TTL_SECONDS]))
+
+    async def publish_many(self, messages: list[Message]) -> None:
+        if not messages:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for m in messages:
+                raw = _encoder.encode(Envelope(m.id, m.event, m.data))
+                await self._script(keys=self._keys(m.channel),
+                                   args=[raw, self._size, HISTORY_TTL_SECONDS], client=pipe)
+            await pipe.execute()
 
     async def history(self, channel: str, since: int) -> History:
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -12,7 +12,7 @@ from server.accounts.services import members_by_id
 from server.auth import Actor
 from server.errors import DomainError
 from server.notifications import notify
-from server.pubsub import Delivered
+from server.pubsub import Delivered, Message
 from server.realtime import channel_rule, history_filter
 
 
@@ -37,38 +37,43 @@ async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delive
             if m.event not in ("post.created", "post.edited") or m.data.get("id") in live]
 
 
-@outbox.handler(
+@outbox.batch_handler(
     "forums.live",
     events.PostCreated, events.PostEdited, events.PostDeleted,
     events.ReactionAdded, events.ReactionRemoved, events.ThreadUpdated,
     events.PostMarkedHelpful, events.PostUnmarkedHelpful,
 )
-async def publish_thread_activity(event_id: int, event: events.Event) -> None:
-    data: Any
-    if isinstance(event, events.PostCreated | events.PostEdited):
-        post = await services.post_out(event.post_id)
-        if post is None:
-            return
-        data = msgspec.to_builtins(post)
-    elif isinstance(event, events.PostDeleted):
-        data = {"post_id": event.post_id}
-    elif isinstance(event, events.ReactionAdded | events.ReactionRemoved):
-        summary = await services.reaction_summary(event.post_id)
-        data = {"post_id": event.post_id, "kind": event.kind, "member_id": event.member_id,
-                "reactions": summary.reactions}
-    elif isinstance(event, events.PostMarkedHelpful | events.PostUnmarkedHelpful):
-        data = {"post_id": event.post_id,
-                "helpful": isinstance(event, events.PostMarkedHelpful)}
-    elif isinstance(event, events.ThreadUpdated):
-        thread = await services.thread_out(event.thread_id)
-        if thread is None:
-            return
-        data = msgspec.to_builtins(thread)
-    else:
-        return
-    await runtime.current().broker.publish(
-        f"thread:{event.thread_id}", events.event_type(event), data, message_id=str(event_id)
-    )
+async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
+    posts = await services.posts_out({d.event.post_id for d in batch
+                                      if isinstance(d.event, events.PostCreated | events.PostEdited)})
+    messages = []
+    for delivery in batch:
+        event = delivery.event
+        data: Any
+        if isinstance(event, events.PostCreated | events.PostEdited):
+            post = posts.get(event.post_id)
+            if post is None:
+                continue
+            data = msgspec.to_builtins(post)
+        elif isinstance(event, events.PostDeleted):
+            data = {"post_id": event.post_id}
+        elif isinstance(event, events.ReactionAdded | events.ReactionRemoved):
+            summary = await services.reaction_summary(event.post_id)
+            data = {"post_id": event.post_id, "kind": event.kind, "member_id": event.member_id,
+                    "reactions": summary.reactions}
+        elif isinstance(event, events.PostMarkedHelpful | events.PostUnmarkedHelpful):
+            data = {"post_id": event.post_id,
+                    "helpful": isinstance(event, events.PostMarkedHelpful)}
+        elif isinstance(event, events.ThreadUpdated):
+            thread = await services.thread_out(event.thread_id)
+            if thread is None:
+                continue
+            data = msgspec.to_builtins(thread)
+        else:
+            continue
+        messages.append(Message(f"thread:{event.thread_id}", events.event_type(event), data,
+                                str(delivery.event_id)))
+    await runtime.current().broker.publish_many(messages)
 
 
 @outbox.handler("forums.notify", events.PostCreated, events.ReactionAdded)

@@ -184,6 +184,14 @@ async def post_out(post_id: int, member_id: int | None = None) -> PostOut | None
     return (await _posts_out(rows, member_id))[0] if rows else None
 
 
+async def posts_out(post_ids: set[int]) -> dict[int, PostOut]:
+    """post_out() for many posts at once; deleted ones are left out."""
+    if not post_ids:
+        return {}
+    rows = await Post.select().where(Post.id.is_in(sorted(post_ids)) & Post.deleted_at.is_null())
+    return {p.id: p for p in await _posts_out(rows, None)}
+
+
 async def live_post_ids(post_ids: set[int]) -> set[int]:
     if not post_ids:
         return set()

@@ -8,43 +8,44 @@ from server import events, outbox
 from server.notifications import notify
 
 
-@outbox.handler(
+@outbox.batch_handler(
     "badges.activity",
     events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
     events.ReactionAdded, events.PostMarkedHelpful,
 )
-async def record(event_id: int, event: events.Event) -> None:
-    member_id = await services.record_activity(event_id, event)
-    if member_id is not None:
-        await services.sync_member(member_id, events.event_type(event))
+async def record(batch: list[outbox.Delivery]) -> None:
+    touched = await services.record_activity(batch)
+    await services.sync_members(dict(touched))
 
 
-@outbox.handler("badges.removal", events.PostDeleted, events.ReactionRemoved,
-                events.PostUnmarkedHelpful)
-async def removed(event_id: int, event: events.Event) -> None:
-    if isinstance(event, events.PostDeleted):
-        members = await services.remove_activity(f"post:{event.post_id}")
-    elif isinstance(event, events.PostUnmarkedHelpful):
-        members = await services.remove_activity(f"post:{event.post_id}:helpful")
-    elif isinstance(event, events.ReactionRemoved):
-        members = await services.remove_activity(
-            f"post:{event.post_id}:reaction:{event.member_id}:{event.kind}")
-    else:
-        return
-    for member_id in members:
-        await services.sync_member(member_id, None)
+@outbox.batch_handler("badges.removal", events.PostDeleted, events.ReactionRemoved,
+                      events.PostUnmarkedHelpful)
+async def removed(batch: list[outbox.Delivery]) -> None:
+    members: set[int] = set()
+    for delivery in batch:
+        event = delivery.event
+        if isinstance(event, events.PostDeleted):
+            members |= await services.remove_activity(f"post:{event.post_id}")
+        elif isinstance(event, events.PostUnmarkedHelpful):
+            members |= await services.remove_activity(f"post:{event.post_id}:helpful")
+        elif isinstance(event, events.ReactionRemoved):
+            members |= await services.remove_activity(
+                f"post:{event.post_id}:reaction:{event.member_id}:{event.kind}")
+    await services.sync_members(dict.fromkeys(members))
 
 
-@outbox.handler("badges.points", events.PointsPosted)
-async def points(event_id: int, event: events.Event) -> None:
-    if isinstance(event, events.PointsPosted) and event.kind in EARNING_KINDS:
-        await services.sync_member(event.member_id, "points.posted")
+@outbox.batch_handler("badges.points", events.PointsPosted)
+async def points(batch: list[outbox.Delivery]) -> None:
+    await services.sync_members({
+        d.event.member_id: {"points.posted"} for d in batch
+        if isinstance(d.event, events.PointsPosted) and d.event.kind in EARNING_KINDS
+    })
 
 
-@outbox.handler("badges.challenges", events.ChallengeCompleted)
-async def challenge_completed(event_id: int, event: events.Event) -> None:
-    if isinstance(event, events.ChallengeCompleted):
-        await services.sync_member(event.member_id, "challenge.completed")
+@outbox.batch_handler("badges.challenges", events.ChallengeCompleted)
+async def challenge_completed(batch: list[outbox.Delivery]) -> None:
+    await services.sync_members({d.event.member_id: {"challenge.completed"} for d in batch
+                                 if isinstance(d.event, events.ChallengeCompleted)})
 
 
 @outbox.handler("badges.notify", events.BadgeGranted)

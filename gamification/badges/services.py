@@ -142,17 +142,26 @@ async def update_badge(actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOu
 # --- activity ------------------------------------------------------------------------------
 
 
-async def record_activity(event_id: int, event: events.Event) -> int | None:
-    """Log a scorable event for its beneficiary; returns that member, or None."""
-    earned = credit(event)
-    if earned is None:
-        return None
-    await Activity.insert(Activity(
-        member=earned.member_id, event_id=event_id, event_type=earned.event_type,
-        source=earned.scorable.source(event), fields=msgspec.json.encode(earned.fields).decode(),
-        occurred_at=_now(),
-    )).on_conflict(action="DO NOTHING")
-    return earned.member_id
+async def record_activity(batch: list[outbox.Delivery]) -> dict[int, set[str]]:
+    """Log scorable events for their beneficiaries; returns each member's event types."""
+    now = _now()
+    rows: list[Any] = []
+    touched: dict[int, set[str]] = {}
+    for delivery in batch:
+        earned = credit(delivery.event)
+        if earned is None:
+            continue
+        rows += [earned.member_id, delivery.event_id, earned.event_type,
+                 earned.scorable.source(delivery.event),
+                 msgspec.json.encode(earned.fields).decode(), now]
+        touched.setdefault(earned.member_id, set()).add(earned.event_type)
+    if rows:
+        await db.fetch(
+            "INSERT INTO gamification_activity (member, event_id, event_type, source, fields, "
+            "occurred_at) VALUES " + ", ".join("({}, {}, {}, {}, {}, {})"
+                                               for _ in range(len(rows) // 6))
+            + " ON CONFLICT DO NOTHING", *rows)
+    return touched
 
 
 async def remove_activity(source: str) -> set[int]:
@@ -297,19 +306,32 @@ async def sync(member_id: int, badge: dict[str, Any]) -> int:
     return made
 
 
-async def sync_member(member_id: int, event_type: str | None) -> None:
-    """Re-check the member's automatic badges an event may have moved. Under the member's
-    lock, so concurrent events each count what the other committed."""
-    await ledger.lock_account(ledger.member_account(member_id))
-    for badge in await Badge.select().where(Badge.enabled == True):  # noqa: E712
-        criteria = _criteria.decode(badge["criteria"])
-        if isinstance(criteria, ManualCriteria):
-            continue
-        reads_events = getattr(criteria, "event_types", None)
-        if event_type is None or (reads_events and event_type in reads_events) or (
-                isinstance(criteria, PointsCriteria) and event_type == "points.posted") or (
-                isinstance(criteria, ChallengeCriteria) and event_type == "challenge.completed"):
-            await sync(member_id, badge)
+def _moved_by(criteria: Criteria, event_types: set[str] | None) -> bool:
+    """Whether events of these types (None: anything, e.g. a removal) may move a badge."""
+    if isinstance(criteria, ManualCriteria):
+        return False
+    if event_types is None:
+        return True
+    reads_events = getattr(criteria, "event_types", None) or []
+    return bool(event_types & set(reads_events)) or (
+        isinstance(criteria, PointsCriteria) and "points.posted" in event_types) or (
+        isinstance(criteria, ChallengeCriteria) and "challenge.completed" in event_types)
+
+
+async def sync_members(moved: dict[int, set[str] | None]) -> None:
+    """Re-check the automatic badges that these members' events may have moved. Under the
+    members' locks, so concurrent events each count what the other committed."""
+    if not moved:
+        return
+    badges = [(b, _criteria.decode(b["criteria"]))
+              for b in await Badge.select().where(Badge.enabled == True)]  # noqa: E712
+    if not any(_moved_by(c, t) for _, c in badges for t in moved.values()):
+        return
+    await ledger.lock_members(set(moved))
+    for member_id in sorted(moved):
+        for badge, criteria in badges:
+            if _moved_by(criteria, moved[member_id]):
+                await sync(member_id, badge)
 
 
 async def grant_manually(actor: Actor, badge_id: int, member_id: int, reason: str) -> GrantOut:

@@ -20,10 +20,10 @@ async def may_watch(actor: Actor, key: str) -> bool:
     return True
 
 
-@outbox.handler(
+@outbox.batch_handler(
     "challenges.progress",
     events.MemberVisited, events.ThreadCreated, events.PostCreated, events.ReactionAdded,
     events.PostMarkedHelpful,
 )
-async def advance(event_id: int, event: events.Event) -> None:
-    await services.on_event(event_id, event)
+async def advance(batch: list[outbox.Delivery]) -> None:
+    await services.on_events(batch)

@@ -246,15 +246,20 @@ async def standings(actor: Actor, challenge_id: int, limit: int) -> list[Standin
 # --- progress ------------------------------------------------------------------------------
 
 
-async def on_event(event_id: int, event: events.Event) -> None:
-    """Advance every active challenge this event counts for."""
-    earned = credit(event)
-    if earned is None:
+async def on_events(batch: list[outbox.Delivery]) -> None:
+    """Advance every active challenge each event counts for, in event order."""
+    credited = [earned for d in batch if (earned := credit(d.event)) is not None]
+    if not credited:
         return
-    for challenge in await Challenge.select().where(Challenge.status == "active"):
-        tasks = await _tasks(challenge["id"])
-        if any(earned.event_type in t["event_types"].split() for t in tasks):
-            await _advance_entry(challenge, earned.member_id, earned.fields, earned.event_type)
+    active = [(c, await _tasks(c["id"]))
+              for c in await Challenge.select().where(Challenge.status == "active")]
+    moves = [(challenge, earned) for earned in credited for challenge, tasks in active
+             if any(earned.event_type in t["event_types"].split() for t in tasks)]
+    if not moves:
+        return
+    await ledger.lock_members({earned.member_id for _, earned in moves})
+    for challenge, earned in moves:
+        await _advance_entry(challenge, earned.member_id, earned.fields, earned.event_type)
 
 
 async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict[str, Any],

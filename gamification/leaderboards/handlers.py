@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from gamification.leaderboards import services
 from gamification.ledger.services import EARNING_KINDS
 from server import events, outbox
@@ -16,14 +14,12 @@ async def anyone_may_watch(actor: Actor, key: str) -> bool:
     return bool(key)
 
 
-@outbox.handler("leaderboards.record", events.PointsPosted)
-async def record(event_id: int, event: events.Event) -> None:
-    if not isinstance(event, events.PointsPosted) or event.kind not in EARNING_KINDS:
-        return
-    changed = await services.record(
-        event.member_id, event.amount, dt.datetime.fromisoformat(event.posted_at),
-        event.category_id, event.transaction_id,
-    )
+@outbox.batch_handler("leaderboards.record", events.PointsPosted)
+async def record(batch: list[outbox.Delivery]) -> None:
+    changed = await services.record([
+        d.event for d in batch
+        if isinstance(d.event, events.PointsPosted) and d.event.kind in EARNING_KINDS
+    ])
     await services.publish_changes(changed)
 
 

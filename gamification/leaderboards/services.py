@@ -10,13 +10,20 @@ from typing import Annotated, Any
 import msgspec
 
 from gamification.leaderboards import boards
-from gamification.leaderboards.store import LeaderboardStore, RedisStore, SqlStore, Standing
+from gamification.leaderboards.store import (
+    BoardPosting,
+    LeaderboardStore,
+    RedisStore,
+    SqlStore,
+    Standing,
+)
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
-from server import runtime, schedule
+from server import events, runtime, schedule
 from server.accounts.services import get_member, members_by_id, staff_member_ids
 from server.auth import Actor
-from server.errors import Forbidden, Invalid, NotFound
+from server.errors import Forbidden, Invalid
+from server.tables import Member
 
 RANKING = "competition: equal scores share a rank and the next rank skips (1, 2, 2, 4)"
 LIVE_THROTTLE_SECONDS = 1
@@ -64,16 +71,6 @@ async def _rows(standings: list[Standing]) -> list[BoardRow]:
     ]
 
 
-async def _eligible(member_id: int) -> bool:
-    try:
-        member = await get_member(member_id)
-    except NotFound:
-        return False
-    if member["role"] != "member":
-        return False
-    return not await LeaderboardExclusion.exists().where(LeaderboardExclusion.member == member_id)
-
-
 async def _seasons() -> list[boards.SeasonSpan]:
     rows = await Season.select(Season.id, Season.starts_at, Season.ends_at)
     return [(int(r["id"]), r["starts_at"], r["ends_at"]) for r in rows]
@@ -113,14 +110,30 @@ async def create_season(actor: Actor, data: SeasonIn) -> SeasonOut:
     return next(s for s in await list_seasons() if s.id == int(rows[0]["id"]))
 
 
-async def record(member_id: int, amount: int, posted_at: dt.datetime, category_id: int | None,
-                 transaction_id: int) -> list[str]:
-    """Apply one earning posting; returns the boards that changed."""
-    if not await _eligible(member_id):
-        return []
-    names = boards.boards_for(posted_at, category_id, await _seasons())
-    applied = await store().add(names, member_id, amount, transaction_id)
-    return names if applied else []
+async def _eligible_among(member_ids: set[int]) -> set[int]:
+    """Which of these are plain members not excluded from the boards."""
+    rows = await Member.select(Member.id).where(
+        Member.id.is_in(sorted(member_ids)) & (Member.role == "member"))
+    plain = {int(r["id"]) for r in rows}
+    if not plain:
+        return plain
+    excluded = await LeaderboardExclusion.select(LeaderboardExclusion.member).where(
+        LeaderboardExclusion.member.is_in(sorted(plain)))
+    return plain - {int(r["member"]) for r in excluded}
+
+
+async def record(postings: list[events.PointsPosted]) -> set[str]:
+    """Apply earning postings to their boards; returns the boards that changed."""
+    if not postings:
+        return set()
+    eligible = await _eligible_among({p.member_id for p in postings})
+    seasons = await _seasons()
+    return await store().add([
+        BoardPosting(boards.boards_for(dt.datetime.fromisoformat(p.posted_at), p.category_id,
+                                       seasons),
+                     p.member_id, p.amount, p.transaction_id)
+        for p in postings if p.member_id in eligible
+    ])
 
 
 async def top(board: str, limit: int, offset: int) -> BoardPage:
@@ -168,7 +181,7 @@ async def rebuild() -> int:
 
 async def refresh_member(member_id: int) -> None:
     """Recompute one member's boards (after a role change or exclusion ends)."""
-    if not await _eligible(member_id):
+    if member_id not in await _eligible_among({member_id}):
         await store().remove_member(member_id)
         return
     entries = await ledger.earnings(member_id)
@@ -191,10 +204,10 @@ async def set_excluded(actor: Actor, member_id: int, excluded: bool) -> None:
     await refresh_member(member_id)
 
 
-async def publish_changes(changed: list[str]) -> None:
+async def publish_changes(changed: set[str]) -> None:
     """Push each changed board's top ten, at most once a second per board."""
     rt = runtime.current()
-    for name in changed:
+    for name in sorted(changed):
         if await rt.kv.add(f"lb-live:{name}", b"1", LIVE_THROTTLE_SECONDS):
             page = await top(name, 10, 0)
             stamp = dt.datetime.now(dt.UTC).timestamp()

@@ -20,9 +20,19 @@ class Standing(msgspec.Struct):
     rank: int
 
 
+class BoardPosting(msgspec.Struct, frozen=True):
+    """One ledger transaction's change of a member's score on some boards."""
+
+    boards: list[str]
+    member_id: int
+    delta: int
+    transaction_id: int
+
+
 class LeaderboardStore(Protocol):
-    async def add(self, boards: list[str], member_id: int, delta: int, transaction_id: int) -> bool:
-        """Apply one transaction's delta; False when it was applied or rebuilt already."""
+    async def add(self, postings: list[BoardPosting]) -> set[str]:
+        """Apply each transaction's delta once (skipping those applied or rebuilt already);
+        returns the boards that changed."""
         ...
 
     async def top(self, board: str, limit: int, offset: int) -> list[Standing]: ...
@@ -67,18 +77,32 @@ class SqlStore:
             name, value,
         )
 
-    async def add(self, boards: list[str], member_id: int, delta: int, transaction_id: int) -> bool:
-        # Runs inside the handler's transaction, next to its receipt: applied exactly once.
-        if transaction_id <= await self._watermark(WATERMARK, f"member:{member_id}"):
-            return False
-        for board in boards:
-            await db.fetch(
-                "INSERT INTO leaderboard_entry (board, member, score) VALUES ({}, {}, {}) "
-                "ON CONFLICT (board, member) DO UPDATE "
-                "SET score = leaderboard_entry.score + excluded.score",
-                board, member_id, delta,
-            )
-        return True
+    async def add(self, postings: list[BoardPosting]) -> set[str]:
+        # Runs inside the handler's transaction, next to its receipts: applied exactly once.
+        if not postings:
+            return set()
+        members = {p.member_id for p in postings}
+        rows = await LeaderboardState.select(LeaderboardState.name, LeaderboardState.value).where(
+            LeaderboardState.name.is_in([WATERMARK, *(f"member:{m}" for m in members)]))
+        marks = {str(r["name"]): int(r["value"]) for r in rows}
+        overall = marks.get(WATERMARK, 0)
+        deltas: dict[tuple[str, int], int] = {}
+        for p in postings:
+            if p.transaction_id <= max(overall, marks.get(f"member:{p.member_id}", 0)):
+                continue
+            for board in p.boards:
+                deltas[(board, p.member_id)] = deltas.get((board, p.member_id), 0) + p.delta
+        if not deltas:
+            return set()
+        ordered = sorted(deltas.items())
+        await db.fetch(
+            "INSERT INTO leaderboard_entry (board, member, score) VALUES "
+            + ", ".join("({}, {}, {})" for _ in ordered)
+            + " ON CONFLICT (board, member) DO UPDATE "
+            "SET score = leaderboard_entry.score + excluded.score",
+            *[x for (board, member), delta in ordered for x in (board, member, delta)],
+        )
+        return {board for board, _ in deltas}
 
     async def top(self, board: str, limit: int, offset: int) -> list[Standing]:
         rows = await db.fetch(
@@ -171,12 +195,17 @@ class RedisStore:
     def _member_watermark(self, member_id: int) -> str:
         return f"{self._prefix}:lbmw:{member_id}"
 
-    async def add(self, boards: list[str], member_id: int, delta: int, transaction_id: int) -> bool:
-        keys = [f"{self._prefix}:lbtx:{transaction_id}", f"{self._prefix}:lb:{WATERMARK}",
-                self._member_watermark(member_id), *[self._board(b) for b in boards]]
-        applied = await self._add(keys=keys, args=[transaction_id, _member_key(member_id), delta,
-                                                    APPLIED_TTL_SECONDS])
-        return bool(applied)
+    async def add(self, postings: list[BoardPosting]) -> set[str]:
+        if not postings:
+            return set()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for p in postings:
+                keys = [f"{self._prefix}:lbtx:{p.transaction_id}", f"{self._prefix}:lb:{WATERMARK}",
+                        self._member_watermark(p.member_id), *[self._board(b) for b in p.boards]]
+                await self._add(keys=keys, args=[p.transaction_id, _member_key(p.member_id),
+                                                 p.delta, APPLIED_TTL_SECONDS], client=pipe)
+            applied = await pipe.execute()
+        return {board for p, done in zip(postings, applied, strict=True) if done for board in p.boards}
 
     async def _rank_of_score(self, board: str, score: int) -> int:
         return int(await self._redis.zcount(self._board(board), f"({score}", "+inf")) + 1

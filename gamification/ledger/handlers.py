@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from server import events, outbox, runtime
+from server.pubsub import Message
 
 
-@outbox.handler("ledger.live", events.PointsPosted)
-async def push_points(event_id: int, event: events.Event) -> None:
-    if not isinstance(event, events.PointsPosted):
-        return
-    await runtime.current().broker.publish(
-        f"user:{event.member_id}", "points.posted",
-        {"transaction_id": event.transaction_id, "amount": event.amount,
-         "balance": event.balance, "kind": event.kind, "reason": event.reason},
-        message_id=f"p{event_id}",
-    )
+@outbox.batch_handler("ledger.live", events.PointsPosted)
+async def push_points(batch: list[outbox.Delivery]) -> None:
+    await runtime.current().broker.publish_many([
+        Message(f"user:{d.event.member_id}", "points.posted",
+                {"transaction_id": d.event.transaction_id, "amount": d.event.amount,
+                 "balance": d.event.balance, "kind": d.event.kind, "reason": d.event.reason},
+                f"p{d.event_id}")
+        for d in batch if isinstance(d.event, events.PointsPosted)
+    ])

@@ -457,6 +457,23 @@ async def earned_since(member_id: int, since: dt.datetime) -> int:
     return int(rows[0]["earned"])
 
 
+async def earned_since_many(member_ids: set[int], since: dt.datetime) -> dict[int, int]:
+    """earned_since() for many members in one query (members who earned nothing are absent)."""
+    if not member_ids:
+        return {}
+    ordered = sorted(member_ids)
+    rows = await db.fetch(
+        "SELECT a.member AS member, COALESCE(SUM(p.amount), 0) AS earned FROM ledger_posting p "
+        "JOIN ledger_account a ON a.id = p.account "
+        "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
+        f"WHERE a.kind = 'member' AND a.member IN ({', '.join('{}' for _ in ordered)}) "
+        "AND t.kind IN ('award', 'reversal', 'adjustment') AND t.created_at >= {} "
+        "GROUP BY a.member",
+        *ordered, since,
+    )
+    return {int(r["member"]): int(r["earned"]) for r in rows}
+
+
 async def check_invariants() -> Invariants:
     """What must always hold; the concurrency tests assert it after hammering the ledger."""
     total = await db.fetch("SELECT COALESCE(SUM(amount), 0) AS total FROM ledger_posting")

@@ -8,10 +8,11 @@ from server import events, outbox
 from server.notifications import notify
 
 
-@outbox.handler("tiers.evaluate", events.PointsPosted)
-async def evaluate(event_id: int, event: events.Event) -> None:
-    if isinstance(event, events.PointsPosted) and event.kind in EARNING_KINDS:
-        await services.evaluate(event.member_id)
+@outbox.batch_handler("tiers.evaluate", events.PointsPosted)
+async def evaluate(batch: list[outbox.Delivery]) -> None:
+    await services.evaluate({d.event.member_id for d in batch
+                             if isinstance(d.event, events.PointsPosted)
+                             and d.event.kind in EARNING_KINDS})
 
 
 @outbox.handler("tiers.notify", events.TierChanged)

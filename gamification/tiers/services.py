@@ -53,38 +53,51 @@ def _position(tiers: list[TierOut], name: str | None) -> int:
     return next((i for i, t in enumerate(tiers) if t.name == name), -1)
 
 
-async def _state(member_id: int) -> dict[str, Any]:
-    await MemberTier.insert(MemberTier(member=member_id)).on_conflict(action="DO NOTHING")
-    return (await MemberTier.select().where(MemberTier.member == member_id))[0]
+async def _states(member_ids: list[int]) -> dict[int, dict[str, Any]]:
+    await MemberTier.insert(*[MemberTier(member=m) for m in member_ids]).on_conflict(
+        action="DO NOTHING")
+    rows = await MemberTier.select().where(MemberTier.member.is_in(member_ids))
+    return {int(r["member"]): r for r in rows}
 
 
-async def evaluate(member_id: int) -> None:
-    """Place the member on the ladder; runs after each earning and on the periodic review."""
+async def evaluate(member_ids: set[int]) -> None:
+    """Place members on the ladder; runs after earnings and on the periodic review."""
+    if not member_ids:
+        return
     current = await ladder()
     now = _now()
     grace = dt.timedelta(days=current.grace_days)
+    ordered = sorted(member_ids)
     async with outbox.unit_of_work():
-        # Under the account lock, so concurrent earnings are all counted before deciding.
-        await ledger.lock_account(ledger.member_account(member_id))
-        earned = await ledger.earned_since(member_id, now - dt.timedelta(days=current.window_days))
-        qualifying = max((i for i, t in enumerate(current.tiers) if t.threshold <= earned),
-                         default=-1)
-        state = await _state(member_id)
-        held = _position(current.tiers, state["tier_name"])
-        below_since = state["below_since"]
-        falling = qualifying < held
-        grace_over = below_since is not None and now - below_since >= grace
-        this_member = MemberTier.member == member_id
-        if qualifying > held or (falling and (not grace or grace_over)):
-            target = current.tiers[qualifying].name if qualifying >= 0 else None
-            await MemberTier.update({MemberTier.tier_name: target, MemberTier.since: now,
-                                     MemberTier.below_since: None}).where(this_member)
-            await outbox.emit(events.TierChanged(member_id=member_id, from_tier=state["tier_name"],
-                                                 to_tier=target, promoted=qualifying > held))
-        elif falling and below_since is None:
-            await MemberTier.update({MemberTier.below_since: now}).where(this_member)
-        elif not falling and below_since is not None:
-            await MemberTier.update({MemberTier.below_since: None}).where(this_member)
+        # Under the members' locks, so concurrent earnings are all counted before deciding.
+        await ledger.lock_members(member_ids)
+        earned = await ledger.earned_since_many(
+            member_ids, now - dt.timedelta(days=current.window_days))
+        states = await _states(ordered)
+        for member_id in ordered:
+            await _place(member_id, earned.get(member_id, 0), states[member_id], current, now,
+                         grace)
+
+
+async def _place(member_id: int, earned: int, state: dict[str, Any], current: LadderOut,
+                 now: dt.datetime, grace: dt.timedelta) -> None:
+    qualifying = max((i for i, t in enumerate(current.tiers) if t.threshold <= earned),
+                     default=-1)
+    held = _position(current.tiers, state["tier_name"])
+    below_since = state["below_since"]
+    falling = qualifying < held
+    grace_over = below_since is not None and now - below_since >= grace
+    this_member = MemberTier.member == member_id
+    if qualifying > held or (falling and (not grace or grace_over)):
+        target = current.tiers[qualifying].name if qualifying >= 0 else None
+        await MemberTier.update({MemberTier.tier_name: target, MemberTier.since: now,
+                                 MemberTier.below_since: None}).where(this_member)
+        await outbox.emit(events.TierChanged(member_id=member_id, from_tier=state["tier_name"],
+                                             to_tier=target, promoted=qualifying > held))
+    elif falling and below_since is None:
+        await MemberTier.update({MemberTier.below_since: now}).where(this_member)
+    elif not falling and below_since is not None:
+        await MemberTier.update({MemberTier.below_since: None}).where(this_member)
 
 
 async def mine(member_id: int) -> MyTier:
@@ -110,6 +123,7 @@ async def mine(member_id: int) -> MyTier:
 async def review_all() -> int:
     """Points age out of the window without any new event: re-place everyone on a tier."""
     rows = await MemberTier.select(MemberTier.member).where(MemberTier.tier_name.is_not_null())
-    for row in rows:
-        await evaluate(int(row["member"]))
-    return len(rows)
+    members = [int(row["member"]) for row in rows]
+    for start in range(0, len(members), 200):
+        await evaluate(set(members[start:start + 200]))
+    return len(members)
