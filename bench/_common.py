@@ -54,9 +54,11 @@ class Deployment:
 
 @contextlib.contextmanager
 def deployment(mode: str, servers: int = 1, keep: bool = False,
-               server_env: dict[str, str] | None = None) -> Iterator[Deployment]:
+               server_env: dict[str, str] | None = None,
+               worker_concurrency: int = 2) -> Iterator[Deployment]:
     """A fresh database (SQLite file or a new PostgreSQL database + Redis prefix), migrated;
-    in scaled mode a Celery worker (concurrency 2) and beat, as the test fixtures run them;
+    in scaled mode a Celery worker (concurrency 2 unless told, as the test fixtures run it)
+    and beat;
     then `servers` server processes (one uvicorn worker each), with `server_env` added to their
     environment. Torn down on exit."""
     if mode == "scaled":
@@ -68,7 +70,7 @@ def deployment(mode: str, servers: int = 1, keep: bool = False,
     try:
         stack.run("migrate")
         if mode == "scaled":
-            stack.spawn("worker", "worker", "--concurrency", "2")
+            stack.spawn("worker", "worker", "--concurrency", str(worker_concurrency))
             stack.spawn("beat", "beat")
         dep = Deployment(mode, stack)
         for _ in range(servers):

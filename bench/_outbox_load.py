@@ -8,8 +8,9 @@ It starts the server's own runtime with role="cli" and, with the server's own co
 2. waits until nothing is left in the outbox (the set-up made over the API emitted events),
 3. inserts `--count` committed `post.created` events with `server.outbox.unit_of_work()` +
    `server.outbox.emit()`, `--batch` per transaction, authors taken round-robin from the pool.
-   The commit hook is replaced by a no-op while doing so: nothing is dispatched at commit,
-4. starts the clock and triggers dispatch:
+   The commit hook is replaced by a no-op while doing so, and the events are committed with a
+   claim that lasts a day, so no relay (the server's sweeper, beat) takes them early,
+4. starts the clock, releases the claim and triggers dispatch:
      sweep     nothing: the server's in-process sweeper (embedded) or Celery beat's
                `hearth.sweep` (scaled) must find the events, as after a crash
      dispatch  `runtime.current().runner.dispatch([...])` per `--chunk` ids, i.e. exactly what
@@ -83,21 +84,37 @@ async def settle(timeout: float) -> int:
 
 
 async def insert_events(args: argparse.Namespace, authors: list[int]) -> tuple[int, int]:
-    from server import events, outbox
+    """Commit the events held by a claim far in the future, so that no relay (the server's
+    sweeper, beat) starts on them before the clock does."""
+    import datetime as dt
 
+    from server import db, events, outbox
+
+    held_until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     first = last = 0
     n = 0
     while n < args.count:
         async with outbox.unit_of_work():
+            start = 0
             for _ in range(min(args.batch, args.count - n)):
                 event_id = await outbox.emit(events.PostCreated(
                     post_id=args.post, thread_id=args.thread, category_id=args.category,
                     author_id=authors[n % len(authors)], post_number=2 + n,
                 ))
+                start = start or event_id
                 first = first or event_id
                 last = event_id
                 n += 1
+            await db.fetch("UPDATE outbox_event SET claimed_until = {} WHERE id >= {} AND id <= {}",
+                           held_until, start, last)
     return first, last
+
+
+async def release(first: int, last: int) -> None:
+    from server import db
+
+    await db.fetch("UPDATE outbox_event SET claimed_until = NULL WHERE id >= {} AND id <= {}",
+                   first, last)
 
 
 async def board_total(url: str, member_ids: set[int]) -> int:
@@ -157,6 +174,7 @@ async def run(args: argparse.Namespace) -> None:
         own_before = QUERIES[0]
         t0 = time.perf_counter()
         emit_line(event="started")
+        await release(first, last)
         job = asyncio.create_task(trigger(args.trigger, list(range(first, last + 1)), args.chunk))
         expected = awards_before + args.count
         marks: dict[str, float] = {}

@@ -292,7 +292,8 @@ def run_phase(dep: Deployment, server: Server, ids: dict[str, Any], phase: str, 
 def bench_mode(mode: str, args: argparse.Namespace) -> list[PhaseResult]:
     log(f"[{mode}] starting a fresh stack and one server process")
     results = []
-    with deployment(mode, servers=1, keep=args.keep) as dep:
+    with deployment(mode, servers=1, keep=args.keep,
+                    worker_concurrency=args.worker_concurrency) as dep:
         server = dep.servers[0]
         ids = setup(dep, server)
         print(f"\n== {mode} mode: rule 'bench' (post.created, 1 point, no cap); seeded default "
@@ -380,11 +381,14 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=1,
                         help="event ids per hearth.dispatch task in the scaled dispatch phase")
     parser.add_argument("--timeout", type=float, default=75.0, help="per phase, seconds")
+    parser.add_argument("--worker-concurrency", type=int, default=2,
+                        help="Celery worker processes in scaled mode")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     args = parser.parse_args()
     for name in ("events", "embedded_events", "scaled_events"):
         setattr(args, name, min(max(getattr(args, name), 0), 200_000))
     args.chunk = min(max(args.chunk, 1), 10_000)
+    args.worker_concurrency = min(max(args.worker_concurrency, 1), 16)
     args.timeout = min(max(args.timeout, 5.0), 600.0)
     print("events_throughput: post.created events/s, outbox -> rules -> ledger -> leaderboard")
     print(machine_note())

@@ -35,7 +35,9 @@ def matches(condition: str, names: dict[str, Any]) -> bool:
 
 
 def points(formula: str, names: dict[str, Any]) -> int:
-    value = _evaluator(names).eval(formula)
+    # Most rules pay a fixed amount: no need to build an evaluator for every event.
+    literal = formula.strip()
+    value: Any = int(literal) if literal.isdigit() else _evaluator(names).eval(formula)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(f"points must come out as a number, got {value!r}")
     return max(0, min(MAX_POINTS, int(value)))

@@ -5,6 +5,7 @@ server.events, never through the package that emitted them."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -67,8 +68,11 @@ class Credit:
     scorable: Scorable
 
 
+@functools.lru_cache(maxsize=4096)
 def credit(event: events.Event) -> Credit | None:
-    """None when the event cannot earn, or when it is an act on one's own content."""
+    """None when the event cannot earn, or when it is an act on one's own content. Cached:
+    rules, badges and challenges each ask about the same events of a batch (callers must
+    not change the fields)."""
     event_type = events.event_type(event)
     scorable = SCORABLES.get(event_type)
     if scorable is None:
