@@ -40,8 +40,16 @@ def make_celery(settings: Settings) -> Celery:
             },
         },
     )
-    app.task(name="hearth.dispatch")(_dispatch)
-    app.task(name="hearth.sweep")(_sweep)
+
+    def dispatch(event_ids: list[int]) -> int:
+        """The ids say there is work; the relay takes whatever is pending, oldest first."""
+        return _relay(app)
+
+    def sweep() -> int:
+        return _relay(app)
+
+    app.task(name="hearth.dispatch")(dispatch)
+    app.task(name="hearth.sweep")(sweep)
     app.task(name="hearth.job")(_job)
     app.task(name="hearth.task")(_task)
     return app
@@ -55,17 +63,13 @@ def _run(coro: Any) -> Any:
     return _loop.run_until_complete(coro)
 
 
-def _dispatch(event_ids: list[int]) -> int:
-    """The ids say there is work; the relay takes whatever is pending, oldest first."""
+def _relay(app: Celery) -> int:
     from server import outbox
 
-    return int(_run(outbox.relay()))
+    async def ask_for_help() -> None:
+        app.send_task("hearth.dispatch", args=[[]])
 
-
-def _sweep() -> int:
-    from server import outbox
-
-    return int(_run(outbox.relay()))
+    return int(_run(outbox.relay(backlog=ask_for_help)))
 
 
 def _job(name: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -132,6 +132,34 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
         return await db._run_in_existing_connection(  # type: ignore[no-any-return]
             current.connection, query, list(args))
     return await db._run_in_new_connection(query, list(args))  # type: ignore[no-any-return]
+
+
+def values_in(values: Sequence[Any], pg_type: str) -> tuple[str, list[Any]]:
+    """`column <fragment>` matching any of many values: one array parameter on PostgreSQL,
+    so the statement text (and its prepared plan) is the same whatever the count; a list of
+    parameters on SQLite. `values` must not be empty."""
+    if is_sqlite():
+        return "IN (" + ", ".join("{}" for _ in values) + ")", list(values)
+    # Not `= ANY(array)`: in a cached generic plan that can become a sequential scan testing
+    # every row against every value; a semi-join on the unnested array stays linear.
+    return f"IN (SELECT unnest({{}}::{pg_type}[]))", [list(values)]
+
+
+async def insert_rows(table: str, columns: Sequence[str], pg_types: Sequence[str],
+                      rows: Sequence[Sequence[Any]], suffix: str = "") -> list[dict[str, Any]]:
+    """A multi-row INSERT (with an ON CONFLICT / RETURNING suffix): column arrays unnested on
+    PostgreSQL, one VALUES list on SQLite."""
+    if not rows:
+        return []
+    names = ", ".join(columns)
+    if is_sqlite():
+        row = "(" + ", ".join("{}" for _ in columns) + ")"
+        return await fetch(f"INSERT INTO {table} ({names}) VALUES "
+                           + ", ".join(row for _ in rows) + " " + suffix,
+                           *[value for r in rows for value in r])
+    arrays = ", ".join(f"{{}}::{t}[]" for t in pg_types)
+    return await fetch(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {suffix}",
+                       *[list(column) for column in zip(*rows, strict=True)])
 
 
 async def _keep_session(connection: Any) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from server import db, events
 from server.settings import get_settings
-from server.tables import HandlerReceipt, OutboxEvent
+from server.tables import OutboxEvent
 
 log = logging.getLogger("hearth.outbox")
 
@@ -154,12 +154,11 @@ async def emit_many(batch: list[events.Event]) -> list[int]:
     if not batch:
         return []
     now = dt.datetime.now(dt.UTC)
-    args: list[object] = []
-    for event in batch:
-        args += [events.event_type(event), events.encode(event), now]
-    rows = await db.fetch(
-        "INSERT INTO outbox_event (type, payload, created_at, attempts) VALUES "
-        + ", ".join("({}, {}, {}, 0)" for _ in batch) + " RETURNING id", *args)
+    rows = await db.insert_rows(
+        "outbox_event", ["type", "payload", "created_at", "attempts"],
+        ["text", "text", "timestamptz", "int"],
+        [(events.event_type(event), events.encode(event), now, 0) for event in batch],
+        "RETURNING id")
     ids = sorted(int(r["id"]) for r in rows)
     pending.extend(ids)
     return ids
@@ -193,9 +192,9 @@ async def _claim(limit: int) -> list[Delivery]:
 
 
 async def _receipted(event_ids: list[int]) -> set[tuple[int, str]]:
-    rows = await HandlerReceipt.select(HandlerReceipt.event_id, HandlerReceipt.handler).where(
-        HandlerReceipt.event_id.is_in(event_ids)
-    )
+    match, args = db.values_in(event_ids, "bigint")
+    rows = await db.fetch("SELECT event_id, handler FROM handler_receipt WHERE event_id " + match,
+                          *args)
     return {(int(r["event_id"]), str(r["handler"])) for r in rows}
 
 
@@ -204,14 +203,12 @@ async def _run(h: Handler, batch: list[Delivery]) -> bool:
     (and nothing of it was kept)."""
     try:
         async with unit_of_work():
-            values = ", ".join("({}, {}, {})" for _ in batch)
-            args: list[object] = []
             now = _now()
-            for delivery in batch:
-                args += [delivery.event_id, h.name, now]
-            claimed = {int(r["event_id"]) for r in await db.fetch(
-                f"INSERT INTO handler_receipt (event_id, handler, handled_at) VALUES {values} "
-                "ON CONFLICT DO NOTHING RETURNING event_id", *args)}
+            claimed = {int(r["event_id"]) for r in await db.insert_rows(
+                "handler_receipt", ["event_id", "handler", "handled_at"],
+                ["bigint", "text", "timestamptz"],
+                [(d.event_id, h.name, now) for d in batch],
+                "ON CONFLICT DO NOTHING RETURNING event_id")}
             todo = [d for d in batch if d.event_id in claimed]
             if todo:
                 await h.fn(todo)
@@ -225,10 +222,9 @@ async def _run(h: Handler, batch: list[Delivery]) -> bool:
 async def _finish(done: list[int], failed: list[int]) -> None:
     now = _now()
     if done:
-        await OutboxEvent.update({
-            OutboxEvent.dispatched_at: now, OutboxEvent.claimed_until: None,
-            OutboxEvent.attempts: OutboxEvent.attempts + 1,
-        }).where(OutboxEvent.id.is_in(done))
+        match, args = db.values_in(done, "bigint")
+        await db.fetch("UPDATE outbox_event SET dispatched_at = {}, claimed_until = NULL, "
+                       "attempts = attempts + 1 WHERE id " + match, now, *args)
     for event_id in failed:
         # Back off: the claim is kept for a while that grows with each failure.
         attempts = await OutboxEvent.update({OutboxEvent.attempts: OutboxEvent.attempts + 1}).where(
@@ -255,14 +251,20 @@ async def dispatch(batch: list[Delivery]) -> None:
     await _finish([d.event_id for d in batch if d.event_id not in failed], sorted(failed))
 
 
-async def relay(max_batches: int = 20, batch_size: int = BATCH_SIZE) -> int:
+async def relay(max_batches: int = 20, batch_size: int = BATCH_SIZE,
+                backlog: Callable[[], Awaitable[None]] | None = None) -> int:
     """Claim and dispatch pending events until none are left (or max_batches were done);
-    returns how many were dispatched. Safe to run in many processes at once."""
+    returns how many were dispatched. Safe to run in many processes at once: `backlog` is
+    called once when a full batch shows that more is waiting, so that another process can
+    start on the next batch meanwhile."""
     total = 0
     for _ in range(max_batches):
         batch = await _claim(batch_size)
         if not batch:
             break
+        if backlog is not None and len(batch) == batch_size:
+            await backlog()
+            backlog = None
         await dispatch(batch)
         total += len(batch)
     return total

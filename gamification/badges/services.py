@@ -145,22 +145,21 @@ async def update_badge(actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOu
 async def record_activity(batch: list[outbox.Delivery]) -> dict[int, set[str]]:
     """Log scorable events for their beneficiaries; returns each member's event types."""
     now = _now()
-    rows: list[Any] = []
+    rows: list[tuple[Any, ...]] = []
     touched: dict[int, set[str]] = {}
     for delivery in batch:
         earned = credit(delivery.event)
         if earned is None:
             continue
-        rows += [earned.member_id, delivery.event_id, earned.event_type,
-                 earned.scorable.source(delivery.event),
-                 msgspec.json.encode(earned.fields).decode(), now]
+        rows.append((earned.member_id, delivery.event_id, earned.event_type,
+                     earned.scorable.source(delivery.event),
+                     msgspec.json.encode(earned.fields).decode(), now))
         touched.setdefault(earned.member_id, set()).add(earned.event_type)
-    if rows:
-        await db.fetch(
-            "INSERT INTO gamification_activity (member, event_id, event_type, source, fields, "
-            "occurred_at) VALUES " + ", ".join("({}, {}, {}, {}, {}, {})"
-                                               for _ in range(len(rows) // 6))
-            + " ON CONFLICT DO NOTHING", *rows)
+    await db.insert_rows(
+        "gamification_activity",
+        ["member", "event_id", "event_type", "source", "fields", "occurred_at"],
+        ["bigint", "bigint", "text", "text", "text", "timestamptz"], rows,
+        "ON CONFLICT DO NOTHING")
     return touched
 
 

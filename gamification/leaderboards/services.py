@@ -19,11 +19,10 @@ from gamification.leaderboards.store import (
 )
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
-from server import events, runtime, schedule
+from server import db, events, runtime, schedule
 from server.accounts.services import get_member, members_by_id, staff_member_ids
 from server.auth import Actor
 from server.errors import Forbidden, Invalid
-from server.tables import Member
 
 RANKING = "competition: equal scores share a rank and the next rank skips (1, 2, 2, 4)"
 LIVE_THROTTLE_SECONDS = 1
@@ -112,14 +111,12 @@ async def create_season(actor: Actor, data: SeasonIn) -> SeasonOut:
 
 async def _eligible_among(member_ids: set[int]) -> set[int]:
     """Which of these are plain members not excluded from the boards."""
-    rows = await Member.select(Member.id).where(
-        Member.id.is_in(sorted(member_ids)) & (Member.role == "member"))
-    plain = {int(r["id"]) for r in rows}
-    if not plain:
-        return plain
-    excluded = await LeaderboardExclusion.select(LeaderboardExclusion.member).where(
-        LeaderboardExclusion.member.is_in(sorted(plain)))
-    return plain - {int(r["member"]) for r in excluded}
+    match, args = db.values_in(sorted(member_ids), "bigint")
+    rows = await db.fetch(
+        "SELECT id FROM member WHERE role = 'member' AND id " + match
+        + " AND NOT EXISTS (SELECT 1 FROM leaderboard_exclusion x WHERE x.member = member.id)",
+        *args)
+    return {int(r["id"]) for r in rows}
 
 
 async def record(postings: list[events.PointsPosted]) -> set[str]:

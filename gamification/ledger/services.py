@@ -71,8 +71,8 @@ async def _account_id(code: str) -> int:
 async def _account_ids(codes: set[str]) -> dict[str, int]:
     """Ids of many accounts, opening the missing ones (race-safe: the code is unique)."""
     wanted = sorted(codes)
-    rows = await LedgerAccount.select(LedgerAccount.id, LedgerAccount.code).where(
-        LedgerAccount.code.is_in(wanted))
+    match, args = db.values_in(wanted, "text")
+    rows = await db.fetch("SELECT id, code FROM ledger_account WHERE code " + match, *args)
     ids = {str(r["code"]): int(r["id"]) for r in rows}
     missing = [code for code in wanted if code not in ids]
     if missing:
@@ -120,8 +120,9 @@ async def find(key: str) -> TransactionOut | None:
 
 async def recorded_keys(keys: list[str]) -> set[str]:
     """Which of these idempotency keys already have a transaction."""
-    rows = await LedgerTransaction.select(LedgerTransaction.idempotency_key).where(
-        LedgerTransaction.idempotency_key.is_in(keys))
+    match, args = db.values_in(keys, "text")
+    rows = await db.fetch(
+        "SELECT idempotency_key FROM ledger_transaction WHERE idempotency_key " + match, *args)
     return {str(r["idempotency_key"]) for r in rows}
 
 
@@ -136,13 +137,11 @@ async def lock_account(code: str) -> None:
 async def _lock_accounts(codes: set[str]) -> dict[str, dict[str, Any]]:
     """Lock many accounts in the global order; returns id, balance and floor per code."""
     ids = await _account_ids(codes)
-    ordered = sorted(ids.items(), key=lambda item: _lock_order(*item))
-    placeholders = ", ".join("{}" for _ in ordered)
+    match, args = db.values_in(sorted(ids.values()), "bigint")
     rows = await db.fetch(
-        f"SELECT id, code, balance, min_balance FROM ledger_account WHERE id IN ({placeholders})"
+        "SELECT id, code, balance, min_balance FROM ledger_account WHERE id " + match
         + ("" if db.is_sqlite() else
-           " ORDER BY CASE WHEN kind = 'member' THEN 0 ELSE 1 END, id FOR UPDATE"),
-        *[account_id for _, account_id in ordered])
+           " ORDER BY CASE WHEN kind = 'member' THEN 0 ELSE 1 END, id FOR UPDATE"), *args)
     return {str(r["code"]): r for r in rows}
 
 
@@ -227,6 +226,22 @@ async def post(
     return await _transaction_out(transaction_id)
 
 
+async def _move_balances(deltas: list[tuple[int, int]]) -> None:
+    """Add each (account id, delta) to its balance, in one statement."""
+    if not deltas:
+        return
+    if db.is_sqlite():
+        await db.fetch(
+            "UPDATE ledger_account SET balance = balance + v.column2 FROM (VALUES "
+            + ", ".join("({}, {})" for _ in deltas) + ") AS v WHERE ledger_account.id = v.column1",
+            *[x for pair in deltas for x in pair])
+        return
+    await db.fetch(
+        "UPDATE ledger_account SET balance = balance + v.delta "
+        "FROM unnest({}::bigint[], {}::bigint[]) AS v(id, delta) WHERE ledger_account.id = v.id",
+        [a for a, _ in deltas], [d for _, d in deltas])
+
+
 @dataclass(frozen=True)
 class NewTransaction:
     key: str
@@ -247,11 +262,11 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
     hashes = {item.key: _hash({"kind": item.kind, "reason": item.reason, "source": item.source,
                                "reverses": None, "postings": sorted(item.postings)})
               for item in batch}
+    match, args = db.values_in(list(hashes), "text")
     seen = {
         str(r["idempotency_key"]): str(r["inputs_hash"])
-        for r in await LedgerTransaction.select(
-            LedgerTransaction.idempotency_key, LedgerTransaction.inputs_hash
-        ).where(LedgerTransaction.idempotency_key.is_in(list(hashes)))
+        for r in await db.fetch("SELECT idempotency_key, inputs_hash FROM ledger_transaction "
+                                "WHERE idempotency_key " + match, *args)
     }
     todo: list[NewTransaction] = []
     for item in batch:
@@ -280,23 +295,22 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
         if not accepted:
             return {}
         posted_at = dt.datetime.now(dt.UTC)
-        args: list[Any] = []
-        for item, _ in accepted:
-            args += [item.key, hashes[item.key], item.kind, item.reason, item.source,
-                     item.category_id, posted_at]
-        rows = await db.fetch(
-            "INSERT INTO ledger_transaction (idempotency_key, inputs_hash, kind, reason, source, "
-            "category_id, created_at) VALUES "
-            + ", ".join("({}, {}, {}, {}, {}, {}, {})" for _ in accepted)
-            + " RETURNING id, idempotency_key", *args)
+        rows = await db.insert_rows(
+            "ledger_transaction",
+            ["idempotency_key", "inputs_hash", "kind", "reason", "source", "category_id",
+             "created_at"],
+            ["text", "text", "text", "text", "text", "int", "timestamptz"],
+            [(item.key, hashes[item.key], item.kind, item.reason, item.source, item.category_id,
+              posted_at) for item, _ in accepted],
+            "RETURNING id, idempotency_key")
         recorded = {str(r["idempotency_key"]): int(r["id"]) for r in rows}
-        postings: list[Any] = []
+        postings: list[tuple[int, int, int, dt.datetime]] = []
         moved: dict[str, int] = {}
         news: list[events.Event] = []
         for item, after in accepted:
             transaction_id = recorded[item.key]
             for code, amount in item.postings:
-                postings += [transaction_id, int(accounts[code]["id"]), amount, posted_at]
+                postings.append((transaction_id, int(accounts[code]["id"]), amount, posted_at))
                 moved[code] = moved.get(code, 0) + amount
                 spec = _account_spec(code)
                 if spec["kind"] == "member":
@@ -305,17 +319,10 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
                         balance=after[code], kind=item.kind, reason=item.reason,
                         posted_at=posted_at.isoformat(), category_id=item.category_id,
                     ))
-        await db.fetch(
-            "INSERT INTO ledger_posting (ledger_transaction, account, amount, created_at) VALUES "
-            + ", ".join("({}, {}, {}, {})" for _ in range(len(postings) // 4)), *postings)
-        deltas = sorted(((int(accounts[c]["id"]), d) for c, d in moved.items() if d),
-                        key=lambda p: p[0])
-        if deltas:
-            await db.fetch(
-                "UPDATE ledger_account SET balance = balance + v.column2 FROM (VALUES "
-                + ", ".join("(CAST({} AS BIGINT), CAST({} AS BIGINT))" for _ in deltas)
-                + ") AS v WHERE ledger_account.id = v.column1",
-                *[x for pair in deltas for x in pair])
+        await db.insert_rows(
+            "ledger_posting", ["ledger_transaction", "account", "amount", "created_at"],
+            ["bigint", "bigint", "bigint", "timestamptz"], postings)
+        await _move_balances(sorted((int(accounts[c]["id"]), d) for c, d in moved.items() if d))
         await outbox.emit_many(news)
     return recorded
 
@@ -461,15 +468,14 @@ async def earned_since_many(member_ids: set[int], since: dt.datetime) -> dict[in
     """earned_since() for many members in one query (members who earned nothing are absent)."""
     if not member_ids:
         return {}
-    ordered = sorted(member_ids)
+    match, args = db.values_in(sorted(member_ids), "bigint")
     rows = await db.fetch(
         "SELECT a.member AS member, COALESCE(SUM(p.amount), 0) AS earned FROM ledger_posting p "
         "JOIN ledger_account a ON a.id = p.account "
         "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
-        f"WHERE a.kind = 'member' AND a.member IN ({', '.join('{}' for _ in ordered)}) "
-        "AND t.kind IN ('award', 'reversal', 'adjustment') AND t.created_at >= {} "
-        "GROUP BY a.member",
-        *ordered, since,
+        "WHERE a.kind = 'member' AND t.kind IN ('award', 'reversal', 'adjustment') "
+        "AND t.created_at >= {} AND a.member " + match + " GROUP BY a.member",
+        since, *args,
     )
     return {int(r["member"]): int(r["earned"]) for r in rows}
 

@@ -284,14 +284,12 @@ async def apply(batch: list[outbox.Delivery]) -> None:
             ) for c in accepted
         ])
         awards = [c for c in accepted if c.key in posted]
-        if awards:
-            args: list[Any] = []
-            for c in awards:
-                args += [c.rule["id"], c.member_id, posted[c.key], c.points, now]
-            await db.fetch(
-                "INSERT INTO gamification_rule_award (rule, member, ledger_transaction, points, "
-                "awarded_at) VALUES " + ", ".join("({}, {}, {}, {}, {})" for _ in awards)
-                + " ON CONFLICT DO NOTHING", *args)
+        await db.insert_rows(
+            "gamification_rule_award",
+            ["rule", "member", "ledger_transaction", "points", "awarded_at"],
+            ["bigint", "bigint", "bigint", "bigint", "timestamptz"],
+            [(c.rule["id"], c.member_id, posted[c.key], c.points, now) for c in awards],
+            "ON CONFLICT DO NOTHING")
 
 
 async def revoke(source: str, reason: str) -> None:

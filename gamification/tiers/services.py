@@ -54,10 +54,13 @@ def _position(tiers: list[TierOut], name: str | None) -> int:
 
 
 async def _states(member_ids: list[int]) -> dict[int, dict[str, Any]]:
-    await MemberTier.insert(*[MemberTier(member=m) for m in member_ids]).on_conflict(
-        action="DO NOTHING")
-    rows = await MemberTier.select().where(MemberTier.member.is_in(member_ids))
-    return {int(r["member"]): r for r in rows}
+    now = _now()
+    await db.insert_rows("gamification_member_tier", ["member", "since"], ["bigint", "timestamptz"],
+                         [(m, now) for m in member_ids], "ON CONFLICT DO NOTHING")
+    match, args = db.values_in(member_ids, "bigint")
+    rows = await db.fetch("SELECT member, tier_name, since, below_since "
+                          "FROM gamification_member_tier WHERE member " + match, *args)
+    return {int(r["member"]): dict(r) for r in rows}
 
 
 async def evaluate(member_ids: set[int]) -> None:
