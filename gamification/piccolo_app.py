@@ -17,7 +17,7 @@ from gamification.leaderboards.tables import (
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
 from gamification.rules.tables import Rule, RuleAward
-from gamification.tiers.tables import MemberTier, Tier, TierSettings
+from gamification.tiers.tables import EarningDay, MemberTier, Tier, TierSettings
 
 APP_CONFIG = AppConfig(
     app_name="gamification",
@@ -26,7 +26,7 @@ APP_CONFIG = AppConfig(
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
-        Season,
+        Season, EarningDay,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

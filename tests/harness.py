@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -93,6 +94,16 @@ class Stack:
         if check and result.returncode != 0:
             raise AssertionError(f"hearth {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
+
+    def sql(self, statement: str) -> list[tuple[Any, ...]]:
+        """Run SQL straight on the stack's database (to stage what the API cannot, e.g. the
+        passing of time); returns the rows, as text on PostgreSQL."""
+        if self.mode == "scaled":
+            out = subprocess.run(["psql", self.env["HEARTH_DATABASE_URL"], "-qAt", "-c", statement],
+                                 capture_output=True, text=True, check=True).stdout
+            return [tuple(line.split("|")) for line in out.splitlines()]
+        with sqlite3.connect(self.workdir / "data" / "hearth.db", timeout=30) as db:
+            return db.execute(statement).fetchall()
 
     def spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> Process:
         log_path = self.workdir / f"{name}-{uuid.uuid4().hex[:6]}.log"

@@ -207,7 +207,8 @@ async def post(
                 if not moved:
                     raise Conflict(f"not enough points: {code} cannot go below its minimum balance")
                 await LedgerPosting.insert(
-                    LedgerPosting(ledger_transaction=transaction_id, account=ids[code], amount=amount)
+                    LedgerPosting(ledger_transaction=transaction_id, account=ids[code], amount=amount,
+                              created_at=posted_at)
                 )
                 spec = _account_spec(code)
                 if spec["kind"] == "member":
@@ -451,33 +452,29 @@ async def member_ids() -> set[int]:
     return {int(r["member"]) for r in rows}
 
 
-async def earned_since(member_id: int, since: dt.datetime) -> int:
-    """Points earned (awards net of reversals, plus adjustments) since a moment."""
-    rows = await db.fetch(
-        "SELECT COALESCE(SUM(p.amount), 0) AS earned FROM ledger_posting p "
-        "JOIN ledger_account a ON a.id = p.account "
-        "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
-        "WHERE a.code = {} AND t.kind IN ('award', 'reversal', 'adjustment') "
-        "AND t.created_at >= {}",
-        member_account(member_id), since,
-    )
-    return int(rows[0]["earned"])
-
-
-async def earned_since_many(member_ids: set[int], since: dt.datetime) -> dict[int, int]:
-    """earned_since() for many members in one query (members who earned nothing are absent)."""
-    if not member_ids:
+async def day_earnings(member_days: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], int]:
+    """What each member earned on each UTC day asked about (awards net of reversals, plus
+    adjustments), read from those days' postings only."""
+    if not member_days:
         return {}
-    match, args = db.values_in(sorted(member_ids), "bigint")
+    accounts = await _account_ids({member_account(m) for m, _ in member_days})
+    first = min(day for _, day in member_days)
+    last = max(day for _, day in member_days)
+    match, args = db.values_in(sorted(accounts.values()), "bigint")
     rows = await db.fetch(
-        "SELECT a.member AS member, COALESCE(SUM(p.amount), 0) AS earned FROM ledger_posting p "
-        "JOIN ledger_account a ON a.id = p.account "
+        "SELECT a.member AS member, p.created_at AS created_at, p.amount AS amount "
+        "FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
         "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
-        "WHERE a.kind = 'member' AND t.kind IN ('award', 'reversal', 'adjustment') "
-        "AND t.created_at >= {} AND a.member " + match + " GROUP BY a.member",
-        since, *args,
-    )
-    return {int(r["member"]): int(r["earned"]) for r in rows}
+        "WHERE p.created_at >= {} AND p.created_at < {} "
+        "AND t.kind IN ('award', 'reversal', 'adjustment') AND p.account " + match,
+        dt.datetime.combine(first, dt.time(), dt.UTC),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC), *args)
+    totals = dict.fromkeys(member_days, 0)
+    for row in rows:
+        key = (int(row["member"]), row["created_at"].astimezone(dt.UTC).date())
+        if key in totals:
+            totals[key] += int(row["amount"])
+    return totals
 
 
 async def check_invariants() -> Invariants:

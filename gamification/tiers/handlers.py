@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from gamification.ledger.services import EARNING_KINDS
 from gamification.tiers import services
 from server import events, outbox
@@ -10,9 +12,10 @@ from server.notifications import notify
 
 @outbox.batch_handler("tiers.evaluate", events.PointsPosted)
 async def evaluate(batch: list[outbox.Delivery]) -> None:
-    await services.evaluate({d.event.member_id for d in batch
-                             if isinstance(d.event, events.PointsPosted)
-                             and d.event.kind in EARNING_KINDS})
+    earned_on = {(d.event.member_id, dt.datetime.fromisoformat(d.event.posted_at).date())
+                 for d in batch
+                 if isinstance(d.event, events.PointsPosted) and d.event.kind in EARNING_KINDS}
+    await services.evaluate({member for member, _ in earned_on}, earned_on)
 
 
 @outbox.handler("tiers.notify", events.TierChanged)

@@ -63,8 +63,32 @@ async def _states(member_ids: list[int]) -> dict[int, dict[str, Any]]:
     return {int(r["member"]): dict(r) for r in rows}
 
 
-async def evaluate(member_ids: set[int]) -> None:
-    """Place members on the ladder; runs after earnings and on the periodic review."""
+def _window_start(window_days: int, now: dt.datetime) -> dt.date:
+    """The window is whole UTC days: today and the window_days - 1 before it."""
+    return now.date() - dt.timedelta(days=window_days - 1)
+
+
+async def _recount(member_days: set[tuple[int, dt.date]]) -> None:
+    """Recount these members' days from the ledger: idempotent, so a replayed event (or
+    two relays on the same one) cannot count an earning twice."""
+    totals = await ledger.day_earnings(member_days)
+    await db.insert_rows(
+        "gamification_earning_day", ["member", "day", "points"], ["bigint", "date", "bigint"],
+        sorted((m, day, points) for (m, day), points in totals.items()),
+        "ON CONFLICT (member, day) DO UPDATE SET points = excluded.points")
+
+
+async def _earned(member_ids: list[int], since: dt.date) -> dict[int, int]:
+    match, args = db.values_in(member_ids, "bigint")
+    rows = await db.fetch(
+        "SELECT member, SUM(points) AS earned FROM gamification_earning_day "
+        "WHERE day >= {} AND member " + match + " GROUP BY member", since, *args)
+    return {int(r["member"]): int(r["earned"]) for r in rows}
+
+
+async def evaluate(member_ids: set[int], earned_on: set[tuple[int, dt.date]] | None = None) -> None:
+    """Place members on the ladder, after recounting the days they earned on (if any);
+    runs after earnings and on the periodic review."""
     if not member_ids:
         return
     current = await ladder()
@@ -74,8 +98,9 @@ async def evaluate(member_ids: set[int]) -> None:
     async with outbox.unit_of_work():
         # Under the members' locks, so concurrent earnings are all counted before deciding.
         await ledger.lock_members(member_ids)
-        earned = await ledger.earned_since_many(
-            member_ids, now - dt.timedelta(days=current.window_days))
+        if earned_on:
+            await _recount(earned_on)
+        earned = await _earned(ordered, _window_start(current.window_days, now))
         states = await _states(ordered)
         for member_id in ordered:
             await _place(member_id, earned.get(member_id, 0), states[member_id], current, now,
@@ -106,7 +131,7 @@ async def _place(member_id: int, earned: int, state: dict[str, Any], current: La
 async def mine(member_id: int) -> MyTier:
     current = await ladder()
     now = _now()
-    earned = await ledger.earned_since(member_id, now - dt.timedelta(days=current.window_days))
+    earned = (await _earned([member_id], _window_start(current.window_days, now))).get(member_id, 0)
     rows = await MemberTier.select().where(MemberTier.member == member_id)
     state = rows[0] if rows else None
     held = _position(current.tiers, state["tier_name"] if state else None)

@@ -1,6 +1,6 @@
 """The ladder, its settings, and where each member stands on it."""
 
-from piccolo.columns import BigInt, ForeignKey, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import BigInt, Date, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -27,3 +27,14 @@ class MemberTier(Table, tablename="gamification_member_tier"):
     since = Timestamptz(default=TimestamptzNow())
     # When the member first fell below their tier; demotion waits out the grace period.
     below_since = Timestamptz(null=True, default=None)
+
+
+class EarningDay(Table, tablename="gamification_earning_day"):
+    """What a member earned on one UTC day (awards net of reversals, plus adjustments),
+    recounted from the ledger: the tier window adds up at most window_days of these rather
+    than every posting of the member's history."""
+
+    id = Serial(primary_key=True)
+    member = ForeignKey(references=Member, index=True)
+    day = Date()
+    points = BigInt(default=0)

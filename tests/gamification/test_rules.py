@@ -2,8 +2,6 @@
 self-actions, budgets, reversals, replays."""
 
 import datetime as dt
-import sqlite3
-import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -162,11 +160,7 @@ def test_replaying_events_awards_nothing_more(stack: Stack, admin, member, other
     other.post(f"/api/posts/{post['id']}/reactions", {"kind": "thanks"})
     settles_at(member, 6)
     for statement in ("DELETE FROM handler_receipt", "UPDATE outbox_event SET dispatched_at = NULL"):
-        if stack.mode == "scaled":
-            subprocess.run(["psql", stack.env["HEARTH_DATABASE_URL"], "-qc", statement], check=True)
-        else:
-            with sqlite3.connect(stack.workdir / "data" / "hearth.db", timeout=30) as db:
-                db.execute(statement)
+        stack.sql(statement)
     stack.run("relay-sweep")
     assert balance(member) == 6
     check = admin.get("/api/gamification/ledger/check").json()

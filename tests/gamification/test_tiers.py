@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness import Client, eventually
+from tests.harness import Client, Stack, eventually
 
 LADDER = [{"name": "Newcomer", "threshold": 0}, {"name": "Regular", "threshold": 50},
           {"name": "Insider", "threshold": 100}]
@@ -77,6 +77,23 @@ def test_demotion_waits_for_the_grace_period(admin: Client, member: Client, ladd
     credit(admin, member, 55)
     eventually(lambda: member.get("/api/me/tier").json()["demotes_at"] is None)
     assert tier_of(member) == "Regular"
+
+
+def test_points_older_than_the_window_stop_counting(stack: Stack, admin: Client, member: Client,
+                                                    ladder) -> None:
+    credit(admin, member, 60)
+    eventually(lambda: tier_of(member) == "Regular")
+    # Forty days pass (the window is thirty): the 60 points were earned long ago.
+    account = f"(SELECT id FROM ledger_account WHERE code = 'member:{int(member.member['id'])}')"
+    stack.sql(f"UPDATE ledger_posting SET created_at = '2020-01-01 12:00:00+00:00' "
+              f"WHERE account = {account}")
+    stack.sql(f"UPDATE gamification_earning_day SET day = '2020-01-01' "
+              f"WHERE member = {int(member.member['id'])}")
+    credit(admin, member, 5)
+    eventually(lambda: tier_of(member) == "Newcomer")
+    mine = member.get("/api/me/tier").json()
+    assert mine["earned_in_window"] == 5
+    assert member.get("/api/me/points").json()["lifetime_earned"] == 65
 
 
 @pytest.mark.parametrize(("tiers", "message"), [

@@ -28,19 +28,7 @@ def test_session_cookie_is_httponly_and_csrf_cookie_is_readable(anon: Client) ->
 
 def test_passwords_are_stored_as_argon2_hashes(stack: Stack, anon: Client) -> None:
     anon.register(password="my secret phrase 42")
-    if stack.mode == "scaled":
-        import subprocess
-
-        out = subprocess.run(
-            ["psql", stack.env["HEARTH_DATABASE_URL"], "-At", "-c",
-             f"SELECT password_hash FROM member WHERE id = {anon.member['id']}"],
-            capture_output=True, text=True, check=True).stdout.strip()
-    else:
-        import sqlite3
-
-        db = sqlite3.connect(stack.workdir / "data" / "hearth.db")
-        out = db.execute("SELECT password_hash FROM member WHERE id = ?",
-                         (anon.member["id"],)).fetchone()[0]
+    out = stack.sql(f"SELECT password_hash FROM member WHERE id = {int(anon.member['id'])}")[0][0]
     assert out.startswith("$argon2id$")
     assert "my secret phrase 42" not in out
 

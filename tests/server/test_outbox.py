@@ -1,22 +1,11 @@
 """The spine survives a crash between commit and dispatch, and handles each event once."""
 
-import sqlite3
-import subprocess
 import uuid
 
 import httpx
 import pytest
 
 from tests.harness import Client, Stack, eventually
-
-
-def _sql(stack: Stack, statement: str) -> None:
-    if stack.mode == "scaled":
-        subprocess.run(["psql", stack.env["HEARTH_DATABASE_URL"], "-q", "-c", statement], check=True,
-                       capture_output=True)
-    else:
-        with sqlite3.connect(stack.workdir / "data" / "hearth.db", timeout=30) as db:
-            db.execute(statement)
 
 
 def test_event_committed_before_a_crash_is_still_handled_once(
@@ -49,9 +38,9 @@ def test_event_committed_before_a_crash_is_still_handled_once(
     assert len(eventually(replies)) == 1
 
     # Replay everything, as a confused relay might: effects must not repeat.
-    _sql(stack, "UPDATE outbox_event SET dispatched_at = NULL")
+    stack.sql("UPDATE outbox_event SET dispatched_at = NULL")
     assert "dispatched" in stack.run("relay-sweep").stdout
-    _sql(stack, "DELETE FROM handler_receipt")
-    _sql(stack, "UPDATE outbox_event SET dispatched_at = NULL")
+    stack.sql("DELETE FROM handler_receipt")
+    stack.sql("UPDATE outbox_event SET dispatched_at = NULL")
     stack.run("relay-sweep")
     assert len(replies()) == 1
