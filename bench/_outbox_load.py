@@ -120,11 +120,17 @@ async def release(first: int, last: int) -> None:
 async def board_total(url: str, member_ids: set[int]) -> int:
     import httpx
 
+    total = 0
     async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
-        response = await client.get(url + "/api/leaderboards/all-time", params={"limit": 100})
-        response.raise_for_status()
-        return sum(int(row["score"]) for row in response.json()["items"]
-                   if int(row["member"]["id"]) in member_ids)
+        for offset in range(0, len(member_ids) + 100, 100):  # + the thread's author, say
+            response = await client.get(url + "/api/leaderboards/all-time",
+                                        params={"limit": 100, "offset": offset})
+            response.raise_for_status()
+            items = response.json()["items"]
+            total += sum(int(row["score"]) for row in items if int(row["member"]["id"]) in member_ids)
+            if len(items) < 100:
+                break
+    return total
 
 
 async def trigger(kind: str, ids: list[int], chunk: int) -> None:
@@ -267,7 +273,7 @@ def main() -> int:
     args = parser.parse_args()
     args.count = min(max(args.count, 1), 200_000)
     args.batch = min(max(args.batch, 1), 5_000)
-    args.members = min(max(args.members, 1), 100)  # the board check reads one page of 100
+    args.members = min(max(args.members, 1), 10_000)
     args.chunk = min(max(args.chunk, 1), 10_000)
     args.timeout = min(max(args.timeout, 1.0), 600.0)
     try:
