@@ -27,6 +27,7 @@ from gamification.challenges.tables import (
     ChallengeProgress,
     ChallengeTask,
 )
+from gamification.leaderboards import services as leaderboards
 from gamification.ledger import services as ledger
 from gamification.rules import expressions
 from gamification.rules.scorables import SCORABLES, credit, names
@@ -228,19 +229,17 @@ async def mine(member_id: int, challenge_id: int) -> MyChallenge:
 async def standings(actor: Actor, challenge_id: int, limit: int) -> list[StandingOut]:
     """The challenge's leaderboard: progress made, competition ranking; staff left out."""
     await get(actor, challenge_id)
-    rows = await ChallengeEntry.select().where(
-        (ChallengeEntry.challenge == challenge_id) & (ChallengeEntry.score > 0)
-    ).order_by(ChallengeEntry.score, ascending=False).order_by(ChallengeEntry.id)
-    members = await members_by_id({int(r["member"]) for r in rows})
-    ranked: list[StandingOut] = []
-    for r in rows:
-        member = members.get(int(r["member"]))
-        if member is None or member.role != "member":
-            continue
-        rank = ranked[-1].rank if ranked and ranked[-1].score == r["score"] else len(ranked) + 1
-        ranked.append(StandingOut(rank=rank, member_id=member.id, handle=member.handle,
-                                  score=r["score"], completed=r["completed_at"] is not None))
-    return ranked[:limit]
+    top = await leaderboards.challenge_top(challenge_id, limit)
+    if not top:
+        return []
+    ids = {s.member_id for s in top}
+    members = await members_by_id(ids)
+    completed = {int(r["member"]) for r in await ChallengeEntry.select(ChallengeEntry.member).where(
+        (ChallengeEntry.challenge == challenge_id) & ChallengeEntry.member.is_in(sorted(ids))
+        & ChallengeEntry.completed_at.is_not_null())}
+    return [StandingOut(rank=s.rank, member_id=s.member_id, handle=members[s.member_id].handle,
+                        score=s.score, completed=s.member_id in completed)
+            for s in top if s.member_id in members]
 
 
 # --- progress ------------------------------------------------------------------------------
@@ -294,8 +293,11 @@ async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict
                 break
         if not gained:
             return
-        await ChallengeEntry.update({ChallengeEntry.score: ChallengeEntry.score + gained}).where(
-            ChallengeEntry.id == entry["id"])
+        scored = await ChallengeEntry.update(
+            {ChallengeEntry.score: ChallengeEntry.score + gained}
+        ).where(ChallengeEntry.id == entry["id"]).returning(ChallengeEntry.score)
+        await leaderboards.set_challenge_scores(challenge["id"],
+                                                {member_id: int(scored[0]["score"])})
         complete = all(counts.get(t["id"], 0) >= t["target"] for t in tasks)
         if complete:
             await _complete(challenge, entry, member_id)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from gamification.challenges.tables import ChallengeEntry
 from gamification.leaderboards import boards
 from gamification.leaderboards.store import (
     BoardPosting,
@@ -167,13 +168,41 @@ async def _excluded() -> set[int]:
     return await staff_member_ids() | {int(r["member"]) for r in rows}
 
 
+async def _challenge_scores(member_id: int | None = None) -> dict[str, dict[int, int]]:
+    """Challenge boards, from the entries' progress (they are not kept in the ledger)."""
+    query = ChallengeEntry.select(ChallengeEntry.challenge, ChallengeEntry.member,
+                                  ChallengeEntry.score).where(ChallengeEntry.score > 0)
+    if member_id is not None:
+        query = query.where(ChallengeEntry.member == member_id)
+    scores: dict[str, dict[int, int]] = defaultdict(dict)
+    for row in await query:
+        scores[f"challenge:{row['challenge']}"][int(row["member"])] = int(row["score"])
+    return scores
+
+
 @schedule.task("leaderboards.rebuild")
 async def rebuild() -> int:
-    """Recompute every board from the ledger; returns how many postings were read."""
+    """Recompute every board from the ledger (and challenge boards from their entries);
+    returns how many postings were read."""
     entries = await ledger.earnings()
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
-    await store().replace(_aggregate(entries, await _excluded(), await _seasons()), watermark)
+    excluded = await _excluded()
+    scores = _aggregate(entries, excluded, await _seasons())
+    for name, members in (await _challenge_scores()).items():
+        scores[name] = {m: s for m, s in members.items() if m not in excluded}
+    await store().replace(scores, watermark)
     return len(entries)
+
+
+async def set_challenge_scores(challenge_id: int, scores: dict[int, int]) -> None:
+    """Members' progress on a challenge's board; staff and excluded members stay off it."""
+    eligible = await _eligible_among(set(scores)) if scores else set()
+    await store().set_scores(f"challenge:{challenge_id}",
+                             {m: s for m, s in scores.items() if m in eligible})
+
+
+async def challenge_top(challenge_id: int, limit: int) -> list[Standing]:
+    return await store().top(f"challenge:{challenge_id}", limit, 0)
 
 
 async def refresh_member(member_id: int) -> None:
@@ -183,6 +212,7 @@ async def refresh_member(member_id: int) -> None:
         return
     entries = await ledger.earnings(member_id)
     scores = _aggregate(entries, set(), await _seasons())
+    scores.update(await _challenge_scores(member_id))
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
     await store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},
                              watermark)

@@ -35,6 +35,11 @@ class LeaderboardStore(Protocol):
         returns the boards that changed."""
         ...
 
+    async def set_scores(self, board: str, scores: dict[int, int]) -> None:
+        """Set members' scores on a board kept outside the ledger (a challenge's progress);
+        a score of zero or less takes the member off."""
+        ...
+
     async def top(self, board: str, limit: int, offset: int) -> list[Standing]: ...
     async def standing(self, board: str, member_id: int) -> Standing | None: ...
     async def around(self, board: str, member_id: int, n: int) -> list[Standing]: ...
@@ -103,6 +108,15 @@ class SqlStore:
             *[x for (board, member), delta in ordered for x in (board, member, delta)],
         )
         return {board for board, _ in deltas}
+
+    async def set_scores(self, board: str, scores: dict[int, int]) -> None:
+        if not scores:
+            return
+        ordered = sorted(scores.items())
+        await db.insert_rows(
+            "leaderboard_entry", ["board", "member", "score"], ["text", "bigint", "bigint"],
+            [(board, member, score) for member, score in ordered],
+            "ON CONFLICT (board, member) DO UPDATE SET score = excluded.score")
 
     async def top(self, board: str, limit: int, offset: int) -> list[Standing]:
         rows = await db.fetch(
@@ -206,6 +220,18 @@ class RedisStore:
                                                  p.delta, APPLIED_TTL_SECONDS], client=pipe)
             applied = await pipe.execute()
         return {board for p, done in zip(postings, applied, strict=True) if done for board in p.boards}
+
+    async def set_scores(self, board: str, scores: dict[int, int]) -> None:
+        if not scores:
+            return
+        async with self._redis.pipeline(transaction=True) as pipe:
+            positive = {_member_key(m): s for m, s in scores.items() if s > 0}
+            if positive:
+                pipe.zadd(self._board(board), positive)
+            gone = [_member_key(m) for m, s in scores.items() if s <= 0]
+            if gone:
+                pipe.zrem(self._board(board), *gone)
+            await pipe.execute()
 
     async def _rank_of_score(self, board: str, score: int) -> int:
         return int(await self._redis.zcount(self._board(board), f"({score}", "+inf")) + 1

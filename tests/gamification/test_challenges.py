@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from tests.harness import Client, Server, eventually
+from tests.gamification.boards import wipe_boards
+from tests.harness import Client, Server, Stack, eventually
 
 
 def iso(delta_seconds: float) -> str:
@@ -48,7 +49,7 @@ def progress(client: Client, challenge_id: int) -> list[int]:
 
 
 def test_a_member_completes_ordered_tasks_once_and_is_rewarded(
-        admin: Client, member: Client, other: Client, brand: dict) -> None:
+        stack: Stack, admin: Client, member: Client, other: Client, brand: dict) -> None:
     prize = admin.post("/api/gamification/badges", {
         "slug": "winter-" + uuid.uuid4().hex[:6], "name": "Winter champion",
         "criteria": {"type": "manual"}}).json()
@@ -89,6 +90,11 @@ def test_a_member_completes_ordered_tasks_once_and_is_rewarded(
     board = other.get(f"/api/challenges/{made['id']}/leaderboard").json()
     assert board[0] == {"rank": 1, "member_id": member.member["id"], "handle": member.member["handle"],
                         "score": 3, "completed": True}
+    # The board lives in the leaderboard store (Redis when scaled) and survives losing it.
+    wipe_boards(stack)
+    assert other.get(f"/api/challenges/{made['id']}/leaderboard").json() == []
+    assert "rebuilt" in stack.run("leaderboards-rebuild").stdout
+    assert other.get(f"/api/challenges/{made['id']}/leaderboard").json() == board
 
 
 def test_the_scheduler_starts_and_ends_challenges(member: Client, brand: dict) -> None:

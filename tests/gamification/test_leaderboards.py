@@ -1,12 +1,11 @@
 """Leaderboards: competition ranking, around-me, staff left out, rebuilt from the ledger."""
 
-import sqlite3
 import uuid
 
 import pytest
-import redis
 
-from tests.harness import REDIS_URL, Client, Server, Stack, eventually
+from tests.gamification.boards import wipe_boards
+from tests.harness import Client, Server, Stack, eventually
 
 
 @pytest.fixture
@@ -97,14 +96,7 @@ def test_boards_rebuild_from_the_ledger_to_the_same_result(stack: Stack, server:
     eventually(lambda: [score for _, _, score in ranking(admin, name)] == [30, 20, 10])
     before = {n: ranking(admin, n) for n in (name, "all-time", "week", "month")}
 
-    if stack.mode == "scaled":
-        client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(f"{stack.env['HEARTH_REDIS_PREFIX']}:lbz:*"))
-        assert keys
-        client.delete(*keys)
-    else:
-        with sqlite3.connect(stack.workdir / "data" / "hearth.db", timeout=30) as db:
-            db.execute("DELETE FROM leaderboard_entry")
+    wipe_boards(stack)
     assert ranking(admin, name) == []
 
     assert "rebuilt" in stack.run("leaderboards-rebuild").stdout
