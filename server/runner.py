@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from typing import Any, Protocol
 
@@ -19,8 +20,8 @@ log = logging.getLogger("hearth.runner")
 
 class Runner(Protocol):
     async def dispatch(self, event_ids: list[int]) -> None: ...
-    async def submit(self, name: str, **kwargs: Any) -> None:
-        """Run a registered one-off task (schedule.task) in the background."""
+    async def submit(self, name: str, delay_seconds: float = 0, **kwargs: Any) -> None:
+        """Run a registered one-off task (schedule.task) in the background, after a delay."""
         ...
 
     async def start(self) -> None: ...
@@ -43,13 +44,17 @@ class InProcessRunner:
     async def dispatch(self, event_ids: list[int]) -> None:
         self._wake.set()
 
-    async def submit(self, name: str, **kwargs: Any) -> None:
-        job = asyncio.create_task(self._run_task(name, kwargs), name=f"hearth-{name}")
+    async def submit(self, name: str, delay_seconds: float = 0, **kwargs: Any) -> None:
+        # A fresh context: the task must not inherit the caller's open transaction.
+        job = asyncio.create_task(self._run_task(name, kwargs, delay_seconds),
+                                  name=f"hearth-{name}", context=contextvars.Context())
         self._background.add(job)
         job.add_done_callback(self._background.discard)
 
-    async def _run_task(self, name: str, kwargs: dict[str, Any]) -> None:
+    async def _run_task(self, name: str, kwargs: dict[str, Any], delay_seconds: float) -> None:
         try:
+            if delay_seconds > 0:
+                await asyncio.sleep(delay_seconds)
             await schedule.task_fn(name)(**kwargs)
         except Exception:
             log.exception("background task %s failed", name)
@@ -118,8 +123,9 @@ class CeleryRunner:
         # kombu's publish blocks on the socket; keep it off the event loop.
         await asyncio.to_thread(self._celery.send_task, "hearth.dispatch", args=[list(event_ids)])
 
-    async def submit(self, name: str, **kwargs: Any) -> None:
-        await asyncio.to_thread(self._celery.send_task, "hearth.task", args=[name, kwargs])
+    async def submit(self, name: str, delay_seconds: float = 0, **kwargs: Any) -> None:
+        await asyncio.to_thread(self._celery.send_task, "hearth.task", args=[name, kwargs],
+                                countdown=delay_seconds or None)
 
     async def start(self) -> None:
         return None

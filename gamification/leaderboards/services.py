@@ -232,11 +232,20 @@ async def set_excluded(actor: Actor, member_id: int, excluded: bool) -> None:
 
 
 async def publish_changes(changed: set[str]) -> None:
-    """Push each changed board's top ten, at most once a second per board."""
+    """Push each changed board's top ten at once, then at most once a second: changes that
+    fall inside that second are pushed together when it ends."""
     rt = runtime.current()
     for name in sorted(changed):
         if await rt.kv.add(f"lb-live:{name}", b"1", LIVE_THROTTLE_SECONDS):
-            page = await top(name, 10, 0)
-            stamp = dt.datetime.now(dt.UTC).timestamp()
-            await rt.broker.publish(f"leaderboard:{name}", "leaderboard.changed",
-                                    msgspec.to_builtins(page), message_id=f"lb:{name}:{stamp}")
+            await push_board(name)
+        elif await rt.kv.add(f"lb-later:{name}", b"1", LIVE_THROTTLE_SECONDS):
+            await rt.runner.submit("leaderboards.push", delay_seconds=LIVE_THROTTLE_SECONDS,
+                                   board=name)
+
+
+@schedule.task("leaderboards.push")
+async def push_board(board: str) -> None:
+    page = await top(board, 10, 0)
+    stamp = dt.datetime.now(dt.UTC).timestamp()
+    await runtime.current().broker.publish(f"leaderboard:{board}", "leaderboard.changed",
+                                           msgspec.to_builtins(page), message_id=f"lb:{board}:{stamp}")

@@ -114,6 +114,12 @@ def test_rank_changes_are_pushed_live(server: Server, admin: Client, board) -> N
         threads(player, category, 1)
         frame = socket.wait_for(lambda f: f.get("event") == "leaderboard.changed")
         assert frame["data"]["items"][0]["member"]["id"] == player.member["id"]
+        # A change inside the throttle's second is not lost: it is pushed when the second ends.
+        rival = server.client().register()
+        threads(rival, category, 2)
+        frame = socket.wait_for(lambda f: f.get("event") == "leaderboard.changed"
+                                and f["data"]["items"][0]["member"]["id"] == rival.member["id"])
+        assert [i["score"] for i in frame["data"]["items"][:2]] == [20, 10]
     finally:
         socket.close()
 
