@@ -95,6 +95,13 @@ export const api = {
   deletePost: (postId) => del(`/api/posts/${postId}`),
   react: (postId, kind) => post(`/api/posts/${postId}/reactions`, { kind }),
   unreact: (postId, kind) => del(`/api/posts/${postId}/reactions/${encodeURIComponent(kind)}`),
+  // rewards
+  myPoints: () => get("/api/me/points"),
+  myTier: () => get("/api/me/tier"),
+  myBadges: () => get("/api/me/badges"),
+  myHistory: () => get("/api/me/points/history", { limit: 10 }),
+  leaderboard: (board, limit) => get(`/api/leaderboards/${encodeURIComponent(board)}`, { limit }),
+  aroundMe: (board) => get(`/api/leaderboards/${encodeURIComponent(board)}/around-me`, { n: 2 }),
   // notifications
   notifications: (before) => get("/api/notifications", { before }),
   markNotificationsRead: () => post("/api/notifications/read"),

@@ -4,11 +4,14 @@
 // Routes: #/            categories
 //         #/c/<id>      threads of a category
 //         #/t/<id>      a thread
+//         #/rewards     my points, tier and badges (rewards.js)
+//         #/leaderboards[/all-time|week|month]
 //         #/signin, #/register
 
 import { api, ApiError } from "./api.js";
 import { LiveClient } from "./live.js";
 import { append, clear, h, icon, plural, replaceChildren, sleep, timeAgo } from "./dom.js";
+import { leaderboardView, rewardsView } from "./rewards.js";
 
 const REACTIONS = [
   ["like", "Like"],
@@ -28,8 +31,12 @@ const SUBSCRIBE_WAIT_MS = 1500;
 
 const state = {
   me: null, // MemberOut of the signed-in member, or null
+  points: null, // the signed-in member's spendable balance, kept live
   categories: null,
 };
+// Views that want the signed-in member's own channel (points, notifications) listen here: the
+// channel has one subscription, owned by the notifications.
+const meListeners = new Set();
 const live = new LiveClient();
 const handles = new Map(); // member id → Promise<handle>
 
@@ -116,6 +123,10 @@ function renderAccount() {
       icon("bell"),
       h("span", { class: "visually-hidden" }, "Notifications"),
       h("span", { class: "badge", testid: "notif-badge", hidden: true }, "0")),
+      h("a", { href: "#/leaderboards", testid: "nav-leaderboards" }, "Leaderboard"),
+      h("a", { href: "#/rewards", class: "points-link", testid: "nav-points", title: "Your rewards" },
+        h("span", { testid: "nav-points-balance" }, state.points === null ? "…" : state.points.toLocaleString("en-US")),
+        " pts"),
       h("span", { class: "me", testid: "current-user", title: state.me.display_name },
         `@${state.me.handle}`),
       h("button", { type: "button", class: "link-button", testid: "signout", onclick: signOut },
@@ -124,6 +135,7 @@ function renderAccount() {
     setUnread(notif.unread);
   } else {
     append(nav, [
+      h("a", { href: "#/leaderboards", testid: "nav-leaderboards" }, "Leaderboard"),
       h("a", { href: "#/signin", testid: "signin-link", onclick: returnHere }, "Sign in"),
       h("a", { href: "#/register", class: "button small", testid: "register-link",
         onclick: returnHere }, "Register"),
@@ -193,19 +205,53 @@ function setUnread(count) {
   document.title = notif.unread ? `(${notif.unread}) Hearth` : "Hearth";
 }
 
+function tellMeListeners(frame) {
+  for (const listener of meListeners) {
+    try { listener(frame); } catch (err) { console.error(err); }
+  }
+}
+
+function setPoints(balance) {
+  state.points = balance;
+  const shown = document.querySelector("[data-testid=nav-points-balance]");
+  if (shown) shown.textContent = balance === null ? "…" : balance.toLocaleString("en-US");
+}
+
+async function refreshPoints() {
+  const me = state.me;
+  if (!me) return;
+  try {
+    const points = await api.myPoints();
+    if (state.me === me) setPoints(points.balance);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) console.warn("points", err);
+  }
+}
+
 function followNotifications() {
   notif.sub?.close();
   notif.sub = null;
   notif.items = null;
   notif.known.clear();
   setUnread(0);
+  setPoints(null);
   if (!state.me) return;
+  const refetch = () => {
+    refreshNotifications();
+    refreshPoints();
+    tellMeListeners({ event: "refetch" });
+  };
   notif.sub = live.subscribe(`user:${state.me.id}`, {
-    onReady: ({ fresh }) => { if (fresh) refreshNotifications(); },
-    onRefetch: () => refreshNotifications(),
-    onMessage: (frame) => { if (frame.event === "notification") addNotification(frame.data); },
+    onReady: ({ fresh }) => { if (fresh) refetch(); },
+    onRefetch: refetch,
+    onMessage: (frame) => {
+      if (frame.event === "notification") addNotification(frame.data);
+      if (frame.event === "points.posted") setPoints(frame.data.balance);
+      tellMeListeners(frame);
+    },
   });
   refreshNotifications();
+  refreshPoints();
 }
 
 function addNotification(item) {
@@ -346,6 +392,13 @@ async function route() {
   const ctx = {
     alive: () => token === routeToken,
     onCleanup: (fn) => { if (token === routeToken) cleanups.push(fn); else fn(); },
+    me: state.me,
+    live,
+    signInPrompt,
+    followMe: (listener) => {
+      meListeners.add(listener);
+      return () => meListeners.delete(listener);
+    },
   };
   let render;
   let params = {};
@@ -356,6 +409,11 @@ async function route() {
   } else if (parts[0] === "t" && /^\d+$/.test(parts[1] || "")) {
     render = threadView;
     params = { id: Number(parts[1]) };
+  } else if (parts[0] === "rewards" && parts.length === 1) render = rewardsView;
+  else if (parts[0] === "leaderboards" && /^(all-time|week|month)?$/.test(parts[1] || "")
+           && parts.length <= 2) {
+    render = leaderboardView;
+    params = { board: parts[1] || "all-time" };
   } else if (parts[0] === "signin") render = signInView;
   else if (parts[0] === "register") render = registerView;
   else render = notFoundView;

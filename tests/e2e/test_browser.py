@@ -376,3 +376,58 @@ def test_a_dropped_connection_reconnects_and_catches_up(
     assert resubscribes, f"no catch-up subscription was sent: {sent}"
     expect(tab.page.get_by_test_id("post")).to_have_count(2)
     expect(tab.page.get_by_test_id("thread-post-total")).to_have_text("2 posts")
+
+
+def adjust(admin: Client, member: Client, amount: int, reason: str) -> None:
+    response = admin.post("/api/gamification/adjustments", {
+        "member_id": member.member["id"], "amount": amount, "reason": reason,
+        "idempotency_key": "e2e-" + uuid.uuid4().hex})
+    assert response.status_code == 201, response.text
+
+
+def test_points_tier_badges_and_the_leaderboard_move_live(
+    open_tab: Callable[..., Tab], admin: Client, member: Client, other: Client, tmp_path: Path,
+) -> None:
+    handle, rival = member.member["handle"], other.member["handle"]
+    a = open_tab()
+    sign_in(a, handle, handle)
+    expect(a.page.get_by_test_id("nav-points-balance")).to_have_text("0")
+    a.page.get_by_test_id("nav-points").click()
+    expect(a.page.get_by_test_id("points-balance")).to_have_text("0")
+    expect(a.page.get_by_test_id("history-card")).to_contain_text("Nothing yet")
+
+    # Staff give goodwill points: the top bar and the page follow without a reload.
+    adjust(admin, member, 50_000, "Thanks for the meetup photos")
+    expect(a.page.get_by_test_id("nav-points-balance")).to_have_text("50,000")
+    expect(a.page.get_by_test_id("points-balance")).to_have_text("50,000")
+    expect(a.page.get_by_test_id("points-lifetime")).to_have_text("50,000")
+    expect(a.page.get_by_test_id("tier-name")).to_have_text("VIP")
+    expect(a.page.get_by_test_id("tier-next")).to_have_text("Top of the ladder")
+    first = a.page.get_by_test_id("history-item").first
+    expect(first).to_contain_text("+50,000")
+    expect(first).to_contain_text("Thanks for the meetup photos")
+
+    # A badge granted by staff appears among the earned ones, live.
+    badge = admin.post("/api/gamification/badges", {
+        "slug": "e2e-" + uuid.uuid4().hex[:8], "name": "Meetup host", "level": "gold",
+        "criteria": {"type": "manual"}}).json()
+    granted = admin.post(f"/api/gamification/badges/{badge['id']}/grants",
+                         {"member_id": member.member["id"], "reason": "Hosted the spring meetup"})
+    assert granted.status_code == 201, granted.text
+    expect(a.page.get_by_test_id("badge-earned").filter(has_text="Meetup host")).to_have_count(1)
+    a.page.screenshot(path=str(tmp_path / "rewards-view.png"), full_page=True)
+
+    # The leaderboard shows both members and reorders live when the rival overtakes.
+    goto(a, "/leaderboards")
+    expect(a.page.locator("[data-testid=leaderboard-view][data-live=subscribed]")).to_be_attached()
+    rows = a.page.get_by_test_id("board-row")
+    mine = rows.filter(has_text=f"@{handle}")
+    expect(mine.get_by_test_id("board-score")).to_have_text("50,000")
+    expect(a.page.get_by_test_id("board-me")).to_contain_text("with 50,000 points")
+    adjust(admin, other, 90_000, "Community award")
+    theirs = rows.filter(has_text=f"@{rival}")
+    expect(theirs.get_by_test_id("board-score")).to_have_text("90,000")
+    rank = lambda row: int(row.get_by_test_id("board-rank").inner_text().lstrip("#"))  # noqa: E731
+    assert rank(theirs) < rank(mine)
+    a.page.get_by_role("link", name="This week").click()
+    expect(a.page.get_by_test_id("board-row").filter(has_text=f"@{handle}")).to_have_count(1)
