@@ -219,6 +219,12 @@ async def _run(h: Handler, batch: list[Delivery]) -> bool:
     return True
 
 
+async def _extend_claim(event_ids: list[int]) -> None:
+    match, args = db.values_in(event_ids, "bigint")
+    await db.fetch("UPDATE outbox_event SET claimed_until = {} WHERE id " + match,
+                   _now() + dt.timedelta(seconds=CLAIM_SECONDS), *args)
+
+
 async def _finish(done: list[int], failed: list[int]) -> None:
     now = _now()
     if done:
@@ -245,6 +251,8 @@ async def dispatch(batch: list[Delivery]) -> None:
         todo = [d for d in batch if d.event_type in h.event_types and (d.event_id, h.name) not in done]
         if not todo or await _run(h, todo):
             continue
+        # One at a time takes longer than the batch would: keep the claim meanwhile.
+        await _extend_claim([d.event_id for d in todo])
         for delivery in todo:
             if len(todo) == 1 or not await _run(h, [delivery]):
                 failed.add(delivery.event_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gamification.badges import services
 from gamification.ledger.services import EARNING_KINDS
+from gamification.rules.scorables import REMOVALS, removal
 from server import events, outbox
 from server.notifications import notify
 
@@ -11,27 +12,30 @@ from server.notifications import notify
 @outbox.batch_handler(
     "badges.activity",
     events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
-    events.ReactionAdded, events.PostMarkedHelpful,
+    events.ReactionAdded, events.PostMarkedHelpful, *REMOVALS,
 )
 async def record(batch: list[outbox.Delivery]) -> None:
-    touched = await services.record_activity(batch)
-    await services.sync_members(dict(touched))
+    # Activity and its removal in one handler, in event order (see rules.award).
+    moved: dict[int, set[str] | None] = {}
 
+    def note(member_id: int, event_types: set[str] | None) -> None:
+        known = moved.get(member_id, set())
+        moved[member_id] = None if known is None or event_types is None else known | event_types
 
-@outbox.batch_handler("badges.removal", events.PostDeleted, events.ReactionRemoved,
-                      events.PostUnmarkedHelpful)
-async def removed(batch: list[outbox.Delivery]) -> None:
-    members: set[int] = set()
+    run: list[outbox.Delivery] = []
     for delivery in batch:
-        event = delivery.event
-        if isinstance(event, events.PostDeleted):
-            members |= await services.remove_activity(f"post:{event.post_id}")
-        elif isinstance(event, events.PostUnmarkedHelpful):
-            members |= await services.remove_activity(f"post:{event.post_id}:helpful")
-        elif isinstance(event, events.ReactionRemoved):
-            members |= await services.remove_activity(
-                f"post:{event.post_id}:reaction:{event.member_id}:{event.kind}")
-    await services.sync_members(dict.fromkeys(members))
+        taken_back = removal(delivery.event)
+        if taken_back is None:
+            run.append(delivery)
+            continue
+        for member_id, types in (await services.record_activity(run)).items():
+            note(member_id, types)
+        run = []
+        for member_id in await services.remove_activity(taken_back.source, delivery.event_id):
+            note(member_id, None)
+    for member_id, types in (await services.record_activity(run)).items():
+        note(member_id, types)
+    await services.sync_members(moved)
 
 
 @outbox.batch_handler("badges.points", events.PointsPosted)

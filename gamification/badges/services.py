@@ -163,9 +163,11 @@ async def record_activity(batch: list[outbox.Delivery]) -> dict[int, set[str]]:
     return touched
 
 
-async def remove_activity(source: str) -> set[int]:
-    """Mark activity tied to a removed source (and anything under it); returns its members."""
-    match = (Activity.source == source) | Activity.source.like(source + ":%")
+async def remove_activity(source: str, removal_event_id: int) -> set[int]:
+    """Mark activity tied to a removed source (and anything under it), logged before the
+    removal, as removed; returns its members."""
+    match = ((Activity.source == source) | Activity.source.like(source + ":%")) \
+        & (Activity.event_id < removal_event_id)
     rows = await Activity.select(Activity.member).where(match & Activity.removed_at.is_null())
     await Activity.update({Activity.removed_at: _now()}).where(match & Activity.removed_at.is_null())
     return {int(r["member"]) for r in rows}
@@ -256,6 +258,8 @@ async def _active_grants(member_id: int, badge_id: int) -> list[dict[str, Any]]:
 async def _grant(member_id: int, badge: dict[str, Any], number: int, reason: str,
                  granted_by: int | None) -> int | None:
     async with outbox.unit_of_work():
+        # The member's lock before the grant row, as the relay takes them (no lock cycle).
+        await ledger.lock_members({member_id})
         rows = await BadgeGrant.insert(BadgeGrant(
             badge=badge["id"], member=member_id, number=number, reason=reason,
             granted_by=granted_by, granted_at=_now(),
@@ -277,6 +281,7 @@ async def _grant(member_id: int, badge: dict[str, Any], number: int, reason: str
 
 async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str) -> None:
     async with outbox.unit_of_work():
+        await ledger.lock_members({int(grant["member"])})
         revoked = await BadgeGrant.update({BadgeGrant.revoked_at: _now()}).where(
             (BadgeGrant.id == grant["id"]) & BadgeGrant.revoked_at.is_null()
         ).returning(BadgeGrant.id)

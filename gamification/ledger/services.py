@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -365,13 +366,17 @@ async def reverse(transaction_id: int, reason: str, created_by: int | None = Non
                       category_id=original.category_id, hash_inputs=hash_inputs)
 
 
-async def reverse_source(source: str, reason: str) -> list[TransactionOut]:
-    """Reverse every live award caused by `source` or anything under it (`source:...`)."""
-    awards = await LedgerTransaction.select(LedgerTransaction.id).where(
+async def reverse_source(source: str, reason: str,
+                         only: Callable[[str], bool] | None = None) -> list[TransactionOut]:
+    """Reverse every live award caused by `source` or anything under it (`source:...`);
+    with `only`, just the awards whose idempotency key it accepts."""
+    awards = await LedgerTransaction.select(
+        LedgerTransaction.id, LedgerTransaction.idempotency_key
+    ).where(
         (LedgerTransaction.kind == "award")
         & ((LedgerTransaction.source == source) | LedgerTransaction.source.like(source + ":%"))
     )
-    award_ids = [int(r["id"]) for r in awards]
+    award_ids = [int(r["id"]) for r in awards if only is None or only(str(r["idempotency_key"]))]
     if not award_ids:
         return []
     done = {
@@ -380,7 +385,16 @@ async def reverse_source(source: str, reason: str) -> list[TransactionOut]:
             LedgerTransaction.reverses.is_in(award_ids)
         )
     }
-    return [await reverse(i, reason) for i in award_ids if i not in done]
+    reversals = []
+    for award_id in award_ids:
+        if award_id in done:
+            continue
+        try:
+            reversals.append(await reverse(award_id, reason))
+        except Conflict as exc:
+            # Spent to the last point: nothing can be recovered, and retrying will not help.
+            log.info("award %s not reversed: %s", award_id, exc.message)
+    return reversals
 
 
 async def account_balance(code: str) -> int:

@@ -81,3 +81,30 @@ def credit(event: events.Event) -> Credit | None:
     if scorable.target_owner and fields.get(scorable.target_owner) == fields[scorable.actor]:
         return None
     return Credit(event_type, int(fields[scorable.beneficiary]), fields, scorable)
+
+
+# Events that take back what earlier events earned (awards are reversed, activity removed).
+REMOVALS: tuple[type[events.Event], ...] = (
+    events.PostDeleted, events.ReactionRemoved, events.PostUnmarkedHelpful)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What a removal takes back: everything tied to `source` (or under it), all of it
+    earned by `member_id`."""
+
+    source: str
+    member_id: int
+    reason: str
+
+
+def removal(event: events.Event) -> Removal | None:
+    if isinstance(event, events.PostDeleted):
+        return Removal(f"post:{event.post_id}", event.author_id, "post removed")
+    if isinstance(event, events.PostUnmarkedHelpful):
+        return Removal(f"post:{event.post_id}:helpful", event.post_author_id,
+                       "helpful mark taken back")
+    if isinstance(event, events.ReactionRemoved):
+        return Removal(f"post:{event.post_id}:reaction:{event.member_id}:{event.kind}",
+                       event.post_author_id, "reaction withdrawn")
+    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ import msgspec
 from gamification.ledger import services as ledger
 from gamification.rules import expressions
 from gamification.rules.schemas import RuleIn, RuleOut, RulePatch
-from gamification.rules.scorables import SCORABLES, credit, names
+from gamification.rules.scorables import SCORABLES, credit, names, removal
 from gamification.rules.tables import Rule, RuleAward
 from server import db, events, outbox
 from server.accounts.services import get_brand
@@ -292,9 +293,43 @@ async def apply(batch: list[outbox.Delivery]) -> None:
             "ON CONFLICT DO NOTHING")
 
 
-async def revoke(source: str, reason: str) -> None:
-    """Reverse every award tied to a removed source; caps free up again."""
-    reversals = await ledger.reverse_source(source, reason)
+async def apply_in_order(batch: list[outbox.Delivery]) -> None:
+    """Awards and reversals in event order: runs of awarding events are applied together,
+    each removal between them on its own. Every member involved is locked first, so that no
+    member lock is taken after the issuance account's (the global lock order)."""
+    members = {r.member_id for d in batch if (r := removal(d.event)) is not None}
+    members |= {c.member_id for d in batch if (c := credit(d.event)) is not None}
+    await ledger.lock_members(members)
+    run: list[outbox.Delivery] = []
+    for delivery in batch:
+        taken_back = removal(delivery.event)
+        if taken_back is None:
+            run.append(delivery)
+            continue
+        if run:
+            await apply(run)
+            run = []
+        await revoke(taken_back.source, taken_back.reason, delivery.event_id)
+    if run:
+        await apply(run)
+
+
+def _earlier_than(event_id: int) -> Callable[[str], bool]:
+    """Accepts the keys of awards for events before this one: a removal takes back what came
+    before it, never a later act (replays, or batches handled out of order)."""
+    def accepts(key: str) -> bool:
+        parts = key.split(":")
+        if len(parts) >= 3 and parts[:2] == ["award", "event"] and parts[2].isdigit():
+            return int(parts[2]) < event_id
+        return True
+
+    return accepts
+
+
+async def revoke(source: str, reason: str, removal_event_id: int) -> None:
+    """Reverse the awards tied to a removed source, earned before the removal; caps free
+    up again."""
+    reversals = await ledger.reverse_source(source, reason, only=_earlier_than(removal_event_id))
     reversed_ids = [r.reverses for r in reversals if r.reverses is not None]
     if reversed_ids:
         await RuleAward.update({RuleAward.reversed_at: _now()}).where(

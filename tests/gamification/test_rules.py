@@ -32,6 +32,13 @@ def settles_at(client: Client, expected: int) -> None:
     eventually(lambda: balance(client) == expected)
 
 
+def replay_everything(stack: Stack) -> None:
+    """As a confused relay might: every event handled again, receipts forgotten."""
+    for statement in ("DELETE FROM handler_receipt", "UPDATE outbox_event SET dispatched_at = NULL"):
+        stack.sql(statement)
+    stack.run("relay-sweep")
+
+
 def thread_in(client: Client, category: dict, title: str = "Points thread") -> dict:
     response = client.post(f"/api/categories/{category['id']}/threads", {"title": title, "body": "hi"})
     assert response.status_code == 201, response.text
@@ -159,9 +166,7 @@ def test_replaying_events_awards_nothing_more(stack: Stack, admin, member, other
     post = thread_in(member, scoped)["post"]
     other.post(f"/api/posts/{post['id']}/reactions", {"kind": "thanks"})
     settles_at(member, 6)
-    for statement in ("DELETE FROM handler_receipt", "UPDATE outbox_event SET dispatched_at = NULL"):
-        stack.sql(statement)
-    stack.run("relay-sweep")
+    replay_everything(stack)
     assert balance(member) == 6
     check = admin.get("/api/gamification/ledger/check").json()
     assert check["postings_sum"] == 0 and check["balances_not_matching_postings"] == []
@@ -200,3 +205,19 @@ def test_a_reply_marked_helpful_earns_and_unmarking_takes_it_back(admin, member,
     assert moderator.put(f"/api/posts/{answer['id']}/helpful").json()["helpful_post_id"] == answer["id"]
     settles_at(member, 15)
     assert balance(other) == 0
+
+
+def test_a_reaction_withdrawn_and_given_again_counts_once_even_replayed(
+        stack: Stack, admin: Client, member: Client, other: Client, scoped: dict) -> None:
+    rule(admin, scoped, name="Thanks received", event_types=["reaction.added"], points=2)
+    post = thread_in(member, scoped)["post"]
+    other.post(f"/api/posts/{post['id']}/reactions", {"kind": "thanks"})
+    settles_at(member, 2)
+    other.delete(f"/api/posts/{post['id']}/reactions/thanks")
+    settles_at(member, 0)
+    other.post(f"/api/posts/{post['id']}/reactions", {"kind": "thanks"})
+    settles_at(member, 2)
+    # Replayed together, in one batch: the withdrawal takes back only the reaction before it.
+    replay_everything(stack)
+    assert balance(member) == 2
+    assert admin.get("/api/gamification/ledger/check").json()["unbalanced_transactions"] == []
