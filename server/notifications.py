@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from server import runtime
+from server import outbox, runtime
 from server.auth import Actor
 from server.tables import Notification
 from server.types import MAX_ID
@@ -47,8 +47,12 @@ async def notify(member_id: int, kind: str, event_id: int, data: dict[str, Any])
         return
     row = (await Notification.select().where(Notification.id == rows[0]["id"]))[0]
     out = msgspec.to_builtins(_out(row))
-    await runtime.current().broker.publish(f"user:{member_id}", "notification", out,
-                                           message_id=f"n{row['id']}")
+
+    async def push() -> None:
+        await runtime.current().broker.publish(f"user:{member_id}", "notification", out,
+                                               message_id=f"n{row['id']}")
+
+    await outbox.after_commit(push)
 
 
 async def page(member_id: int, before: int | None = None, limit: int = 20) -> NotificationPage:

@@ -59,6 +59,10 @@ _pending: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "hearth_outbox_pending", default=None
 )
 _after_commit: list[Callable[[list[int]], Awaitable[None]]] = []
+Push = Callable[[], Awaitable[None]]
+_pushes: contextvars.ContextVar[list[Push] | None] = contextvars.ContextVar(
+    "hearth_outbox_pushes", default=None
+)
 
 
 def _tags(types: tuple[type[events.Event], ...]) -> frozenset[str]:
@@ -112,17 +116,31 @@ def failpoint(name: str) -> None:
 async def unit_of_work() -> AsyncIterator[None]:
     """A write transaction whose emitted events are dispatched after it commits.
     Nested units join the outermost one."""
-    if _pending.get() is not None:
-        async with db.transaction():
-            yield
+    pushes = _pushes.get()
+    if _pending.get() is not None and pushes is not None:
+        mark = len(pushes)
+        try:
+            async with db.transaction():
+                yield
+        except BaseException:
+            del pushes[mark:]  # the savepoint was rolled back, and so is what it would push
+            raise
         return
     pending: list[int] = []
+    pushes = []
     token = _pending.set(pending)
+    pushes_token = _pushes.set(pushes)
     try:
         async with db.transaction():
             yield
     finally:
         _pending.reset(token)
+        _pushes.reset(pushes_token)
+    for push in pushes:
+        try:
+            await push()
+        except Exception:
+            log.exception("a live push after commit failed")
     if pending:
         failpoint("after-commit")
         for callback in _after_commit:
@@ -132,6 +150,16 @@ async def unit_of_work() -> AsyncIterator[None]:
                 # The write is committed; the sweep will deliver. The caller must not see a
                 # failure and retry a write that succeeded.
                 log.exception("handing events %s to the runner failed; the sweep will", pending)
+
+
+async def after_commit(push: Push) -> None:
+    """Run push once the current unit of work has committed, never if it rolls back (at once
+    outside one): live messages must not announce what did not happen."""
+    pushes = _pushes.get()
+    if pushes is None:
+        await push()
+    else:
+        pushes.append(push)
 
 
 async def emit(event: events.Event) -> int:

@@ -73,7 +73,7 @@ async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
             continue
         messages.append(Message(f"thread:{event.thread_id}", events.event_type(event), data,
                                 str(delivery.event_id)))
-    await runtime.current().broker.publish_many(messages)
+    await outbox.after_commit(lambda: runtime.current().broker.publish_many(messages))
 
 
 @outbox.handler("forums.notify", events.PostCreated, events.ReactionAdded)

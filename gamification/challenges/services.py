@@ -302,11 +302,15 @@ async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict
         if complete:
             await _complete(challenge, entry, member_id)
     progress = await mine(member_id, challenge["id"])
-    await runtime.current().broker.publish(
-        f"challenge:{challenge['id']}", "challenge.progress",
-        {"member_id": member_id, "completed": progress.completed_at is not None,
-         "tasks": msgspec.to_builtins(progress.tasks)},
-        message_id=f"cp:{challenge['id']}:{member_id}:{sum(t.count for t in progress.tasks)}")
+
+    async def push() -> None:
+        await runtime.current().broker.publish(
+            f"challenge:{challenge['id']}", "challenge.progress",
+            {"member_id": member_id, "completed": progress.completed_at is not None,
+             "tasks": msgspec.to_builtins(progress.tasks)},
+            message_id=f"cp:{challenge['id']}:{member_id}:{sum(t.count for t in progress.tasks)}")
+
+    await outbox.after_commit(push)
 
 
 def _matches(condition: str, fields: dict[str, Any]) -> bool:

@@ -20,7 +20,8 @@ async def record(batch: list[outbox.Delivery]) -> None:
         d.event for d in batch
         if isinstance(d.event, events.PointsPosted) and d.event.kind in EARNING_KINDS
     ])
-    await services.publish_changes(changed)
+    # After commit: the pushed top ten must show what was just recorded.
+    await outbox.after_commit(lambda: services.publish_changes(changed))
 
 
 @outbox.handler("leaderboards.roles", events.MemberRoleChanged)

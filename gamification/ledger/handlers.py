@@ -8,10 +8,11 @@ from server.pubsub import Message
 
 @outbox.batch_handler("ledger.live", events.PointsPosted)
 async def push_points(batch: list[outbox.Delivery]) -> None:
-    await runtime.current().broker.publish_many([
+    messages = [
         Message(f"user:{d.event.member_id}", "points.posted",
                 {"transaction_id": d.event.transaction_id, "amount": d.event.amount,
                  "balance": d.event.balance, "kind": d.event.kind, "reason": d.event.reason},
                 f"p{d.event_id}")
         for d in batch if isinstance(d.event, events.PointsPosted)
-    ])
+    ]
+    await outbox.after_commit(lambda: runtime.current().broker.publish_many(messages))
