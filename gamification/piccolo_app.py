@@ -16,7 +16,7 @@ from gamification.leaderboards.tables import (
     Season,
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
-from gamification.rules.tables import Rule, RuleAward
+from gamification.rules.tables import Removal, Rule, RuleAward
 from gamification.tiers.tables import EarningDay, MemberTier, Tier, TierSettings
 
 APP_CONFIG = AppConfig(
@@ -26,7 +26,7 @@ APP_CONFIG = AppConfig(
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
-        Season, EarningDay,
+        Season, EarningDay, Removal,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

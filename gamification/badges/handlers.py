@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from gamification.badges import services
+from gamification.ledger import services as ledger
 from gamification.ledger.services import EARNING_KINDS
-from gamification.rules.scorables import REMOVALS, removal
+from gamification.rules import removals
+from gamification.rules.scorables import REMOVALS, credit, removal
 from server import events, outbox
 from server.notifications import notify
 
@@ -22,6 +24,11 @@ async def record(batch: list[outbox.Delivery]) -> None:
         known = moved.get(member_id, set())
         moved[member_id] = None if known is None or event_types is None else known | event_types
 
+    # Every member's lock first: a removal handled by another relay is then either seen here
+    # (remembered) or sees this activity.
+    await ledger.lock_members(
+        {r.member_id for d in batch if (r := removal(d.event)) is not None}
+        | {c.member_id for d in batch if (c := credit(d.event)) is not None})
     run: list[outbox.Delivery] = []
     for delivery in batch:
         taken_back = removal(delivery.event)
@@ -31,6 +38,7 @@ async def record(batch: list[outbox.Delivery]) -> None:
         for member_id, types in (await services.record_activity(run)).items():
             note(member_id, types)
         run = []
+        await removals.remember(taken_back.source, delivery.event_id)
         for member_id in await services.remove_activity(taken_back.source, delivery.event_id):
             note(member_id, None)
     for member_id, types in (await services.record_activity(run)).items():

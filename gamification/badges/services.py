@@ -31,7 +31,7 @@ from gamification.badges.schemas import (
 )
 from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant
 from gamification.ledger import services as ledger
-from gamification.rules import expressions
+from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, credit, names
 from server import db, events, outbox, runtime, schedule
 from server.accounts.services import get_member
@@ -147,9 +147,10 @@ async def record_activity(batch: list[outbox.Delivery]) -> dict[int, set[str]]:
     now = _now()
     rows: list[tuple[Any, ...]] = []
     touched: dict[int, set[str]] = {}
-    for delivery in batch:
-        earned = credit(delivery.event)
-        if earned is None:
+    credited = [(d, c) for d in batch if (c := credit(d.event)) is not None]
+    gone = await removals.taken_back([(c.scorable.source(d.event), d.event_id) for d, c in credited])
+    for delivery, earned in credited:
+        if (earned.scorable.source(delivery.event), delivery.event_id) in gone:
             continue
         rows.append((earned.member_id, delivery.event_id, earned.event_type,
                      earned.scorable.source(delivery.event),

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from gamification.ledger import services as ledger
-from gamification.rules import expressions
+from gamification.rules import expressions, removals
 from gamification.rules.schemas import RuleIn, RuleOut, RulePatch
 from gamification.rules.scorables import SCORABLES, credit, names, removal
 from gamification.rules.tables import Rule, RuleAward
@@ -144,6 +144,7 @@ def _period_starts(now: dt.datetime) -> dict[str, dt.datetime]:
 
 @dataclass
 class _Candidate:
+    event_id: int
     key: str
     rule: dict[str, Any]
     member_id: int
@@ -240,7 +241,7 @@ def _candidates(batch: list[outbox.Delivery], rules: list[dict[str, Any]],
                             delivery.event_id, exc)
                 continue
             if points > 0:
-                found[key] = _Candidate(key, rule, earned.member_id, points,
+                found[key] = _Candidate(delivery.event_id, key, rule, earned.member_id, points,
                                         earned.scorable.source(delivery.event),
                                         earned.fields.get("category_id"))
     return list(found.values())
@@ -263,6 +264,8 @@ async def apply(batch: list[outbox.Delivery]) -> None:
         # same member count each other's awards.
         members = {c.member_id for c in candidates}
         await ledger.lock_members(members)
+        gone = await removals.taken_back([(c.source, c.event_id) for c in candidates])
+        candidates = [c for c in candidates if (c.source, c.event_id) not in gone]
         usage = await _usage([c.rule for c in candidates], members, now)
         accepted: list[_Candidate] = []
         for candidate in candidates:
@@ -329,6 +332,7 @@ def _earlier_than(event_id: int) -> Callable[[str], bool]:
 async def revoke(source: str, reason: str, removal_event_id: int) -> None:
     """Reverse the awards tied to a removed source, earned before the removal; caps free
     up again."""
+    await removals.remember(source, removal_event_id)
     reversals = await ledger.reverse_source(source, reason, only=_earlier_than(removal_event_id))
     reversed_ids = [r.reverses for r in reversals if r.reverses is not None]
     if reversed_ids:

@@ -48,3 +48,14 @@ class RuleAward(Table, tablename="gamification_rule_award"):
     points = BigInt()
     awarded_at = Timestamptz(default=TimestamptzNow())
     reversed_at = Timestamptz(null=True, default=None)
+
+
+class Removal(Table, tablename="gamification_removal"):
+    """A source taken back (a post deleted, a reaction withdrawn) and the event that did it:
+    an act handled after its own removal (relays running batches side by side) is then not
+    credited."""
+
+    id = Serial(primary_key=True)
+    source = Varchar(length=200, index=True)
+    event_id = BigInt()
+    removed_at = Timestamptz(default=TimestamptzNow())

@@ -221,3 +221,33 @@ def test_a_reaction_withdrawn_and_given_again_counts_once_even_replayed(
     replay_everything(stack)
     assert balance(member) == 2
     assert admin.get("/api/gamification/ledger/check").json()["unbalanced_transactions"] == []
+
+
+def test_a_withdrawal_handled_before_its_reaction_leaves_no_award(
+        stack: Stack, admin: Client, member: Client, other: Client, scoped: dict) -> None:
+    rule(admin, scoped, name="Liked", event_types=["reaction.added"], points=4)
+    made = thread_in(member, scoped)
+    post, thread = made["post"], made["thread"]
+    fields = (f'"post_id":{post["id"]},"thread_id":{thread["id"]},"category_id":{scoped["id"]},'
+              f'"post_author_id":{member.member["id"]},"member_id":{other.member["id"]},'
+              '"kind":"like"')
+    # What two relays side by side can do: the reaction's event is held (claimed by a relay
+    # that has not got to it) while the withdrawal committed after it is handled.
+    added = stack.sql(
+        "INSERT INTO outbox_event (type, payload, created_at, attempts, claimed_until) VALUES "
+        f"('reaction.added', '{{\"type\":\"reaction.added\",{fields}}}', "
+        "'2026-01-01 00:00:00+00:00', 0, '2099-01-01 00:00:00+00:00') RETURNING id")[0][0]
+    removed = stack.sql(
+        "INSERT INTO outbox_event (type, payload, created_at, attempts) VALUES "
+        f"('reaction.removed', '{{\"type\":\"reaction.removed\",{fields}}}', "
+        "'2026-01-01 00:00:00+00:00', 0) RETURNING id")[0][0]
+
+    def handled(event_id: object) -> bool:
+        return stack.sql(f"SELECT dispatched_at FROM outbox_event WHERE id = {int(str(event_id))}"
+                         )[0][0] not in (None, "")
+
+    eventually(lambda: handled(removed))
+    stack.sql(f"UPDATE outbox_event SET claimed_until = NULL WHERE id = {int(str(added))}")
+    eventually(lambda: handled(added))
+    assert balance(member) == 0
+    assert member.get("/api/me/points/history").json()["items"] == []
