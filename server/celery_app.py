@@ -57,10 +57,19 @@ def make_celery(settings: Settings) -> Celery:
 
 def _run(coro: Any) -> Any:
     global _loop
+    from server import runtime
+
     if _loop is None:
         _start_runtime()
     assert _loop is not None
-    return _loop.run_until_complete(coro)
+
+    async def then_settle() -> Any:
+        result = await coro
+        # The loop only runs during a task: let this task's wake-ups leave before it ends.
+        await runtime.current().runner.settle()
+        return result
+
+    return _loop.run_until_complete(then_settle())
 
 
 def _relay(app: Celery) -> int:

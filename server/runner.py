@@ -24,6 +24,11 @@ class Runner(Protocol):
         """Run a registered one-off task (schedule.task) in the background, after a delay."""
         ...
 
+    async def settle(self) -> None:
+        """Wait until the wake-ups asked for so far have left (a Celery task's loop stops
+        between tasks)."""
+        ...
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
@@ -58,6 +63,9 @@ class InProcessRunner:
             await schedule.task_fn(name)(**kwargs)
         except Exception:
             log.exception("background task %s failed", name)
+
+    async def settle(self) -> None:
+        return None
 
     async def start(self) -> None:
         self._relayer = asyncio.create_task(self._relay_forever(), name="hearth-relay")
@@ -116,19 +124,42 @@ class CeleryRunner:
         from server.celery_app import make_celery
 
         self._celery = make_celery(settings)
+        self._waker: asyncio.Task[None] | None = None
+        self._again = False
 
     async def dispatch(self, event_ids: list[int]) -> None:
-        """Wake a worker's relay; under load many of these find their events already taken
-        by an earlier one, which is how bursts become batches."""
-        # kombu's publish blocks on the socket; keep it off the event loop.
-        await asyncio.to_thread(self._celery.send_task, "hearth.dispatch", args=[list(event_ids)])
+        """Wake a worker's relay, which takes whatever is pending. One wake-up is sent at a
+        time: commits made while it is on its way are covered by one more after it, so a
+        burst of commits costs a couple of messages, not one each. The committing request
+        does not wait for the broker; if the message is lost, the sweep finds the events."""
+        if self._waker is not None and not self._waker.done():
+            self._again = True
+            return
+        self._waker = asyncio.create_task(self._wake(), name="hearth-wake-relay",
+                                          context=contextvars.Context())
+
+    async def _wake(self) -> None:
+        while True:
+            self._again = False
+            try:
+                # kombu's publish blocks on the socket; keep it off the event loop.
+                await asyncio.to_thread(self._celery.send_task, "hearth.dispatch", args=[[]])
+            except Exception:
+                log.exception("waking a relay failed; the sweep will find the events")
+            if not self._again:
+                return
 
     async def submit(self, name: str, delay_seconds: float = 0, **kwargs: Any) -> None:
         await asyncio.to_thread(self._celery.send_task, "hearth.task", args=[name, kwargs],
                                 countdown=delay_seconds or None)
 
+    async def settle(self) -> None:
+        if self._waker is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._waker), timeout=5)
+
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
-        return None
+        await self.settle()
