@@ -1,9 +1,10 @@
 import uuid
+from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.harness import Client, Server, Stack, eventually
+from tests.harness import Client, Server, Stack, build_stack, drop_stack, eventually
 
 
 def test_new_posts_edits_reactions_and_deletions_arrive_live(member: Client, other: Client,
@@ -132,14 +133,23 @@ def test_reconnect_catches_up_from_last_seq(member: Client, other: Client, threa
     eventually(caught_up, timeout=10)
 
 
-def test_reconnect_too_far_behind_is_told_to_refetch(stack: Stack, category: dict) -> None:
-    # A short history, kept by whoever publishes: in scaled mode that is a Celery worker, so
-    # this server gets its own Redis namespace and worker.
-    env = {"HEARTH_REALTIME_HISTORY": "3", "HEARTH_REDIS_PREFIX": "t" + uuid.uuid4().hex[:10]}
-    worker = stack.start_worker(env, concurrency=1) if stack.mode == "scaled" else None
-    small = stack.start_server(env=env)
+def test_reconnect_too_far_behind_is_told_to_refetch(tmp_path: Path) -> None:
+    # A short history is a setting of whoever publishes (a Celery worker when scaled), so this
+    # runs a small deployment of its own: database, Redis namespace, worker and server. (A
+    # relay of the main deployment would otherwise take these events from a shared database
+    # and publish them with the default history.)
+    deployment = build_stack(tmp_path)
+    deployment.env["HEARTH_REALTIME_HISTORY"] = "3"
     try:
-        # Embedded sessions live in each process's memory: sign up on this server.
+        deployment.run("migrate")
+        if deployment.mode == "scaled":
+            deployment.start_worker(concurrency=1)
+        small = deployment.start_server()
+        deployment.run("create-admin", "--handle", "smalladmin", "--email",
+                       "small@example.test", "--password", "small admin password")
+        admin = small.client()
+        assert admin.login("smalladmin", "small admin password").status_code == 200
+        category = admin.post("/api/categories", {"name": "Small", "slug": "small"}).json()
         client = small.client().register()
         thread_id = client.post(f"/api/categories/{category['id']}/threads",
                                 {"title": "Busy thread", "body": "start"}).json()["thread"]["id"]
@@ -163,9 +173,7 @@ def test_reconnect_too_far_behind_is_told_to_refetch(stack: Stack, category: dic
 
         assert eventually(told_to_refetch, timeout=10)
     finally:
-        small.process.stop()
-        if worker is not None:
-            worker.stop()
+        drop_stack(deployment)
 
 
 def test_api_token_websocket_needs_realtime_scope(admin: Client, server: Server, thread: dict) -> None:
