@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from gamification.badges import services
-from gamification.ledger import services as ledger
 from gamification.ledger.services import EARNING_KINDS
 from gamification.rules import removals
-from gamification.rules.scorables import REMOVALS, credit, removal
+from gamification.rules.scorables import REMOVALS, Removal
 from server import events, outbox
 from server.notifications import notify
 
@@ -24,25 +23,15 @@ async def record(batch: list[outbox.Delivery]) -> None:
         known = moved.get(member_id, set())
         moved[member_id] = None if known is None or event_types is None else known | event_types
 
-    # Every member's lock first: a removal handled by another relay is then either seen here
-    # (remembered) or sees this activity.
-    await ledger.lock_members(
-        {r.member_id for d in batch if (r := removal(d.event)) is not None}
-        | {c.member_id for d in batch if (c := credit(d.event)) is not None})
-    run: list[outbox.Delivery] = []
-    for delivery in batch:
-        taken_back = removal(delivery.event)
-        if taken_back is None:
-            run.append(delivery)
-            continue
+    async def acts(run: list[outbox.Delivery]) -> None:
         for member_id, types in (await services.record_activity(run)).items():
             note(member_id, types)
-        run = []
-        await removals.remember(taken_back.source, delivery.event_id)
-        for member_id in await services.remove_activity(taken_back.source, delivery.event_id):
+
+    async def taken_back(delivery: outbox.Delivery, gone: Removal) -> None:
+        for member_id in await services.remove_activity(gone.source, delivery.event_id):
             note(member_id, None)
-    for member_id, types in (await services.record_activity(run)).items():
-        note(member_id, types)
+
+    await removals.in_order(batch, acts, taken_back)
     await services.sync_members(moved)
 
 

@@ -6,8 +6,11 @@ removal earns nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
-from server import db
+from gamification.ledger import services as ledger
+from gamification.rules.scorables import Removal, credit, removal
+from server import db, outbox
 
 
 async def remember(source: str, event_id: int) -> None:
@@ -35,3 +38,27 @@ async def taken_back(acts: list[tuple[str, int]]) -> set[tuple[str, int]]:
         return set()
     return {(source, event_id) for source, event_id in acts
             if any(last.get(a, 0) > event_id for a in _ancestors(source))}
+
+
+async def in_order(batch: list[outbox.Delivery],
+                   acts: Callable[[list[outbox.Delivery]], Awaitable[None]],
+                   taken_back: Callable[[outbox.Delivery, Removal], Awaitable[None]]) -> None:
+    """Walk a batch in event order, as one event at a time would: runs of acts together, each
+    removal on its own (remembered first). Every member involved is locked up front, so no
+    member lock is taken after the issuance account's (the global lock order)."""
+    await ledger.lock_members(
+        {r.member_id for d in batch if (r := removal(d.event)) is not None}
+        | {c.member_id for d in batch if (c := credit(d.event)) is not None})
+    run: list[outbox.Delivery] = []
+    for delivery in batch:
+        gone = removal(delivery.event)
+        if gone is None:
+            run.append(delivery)
+            continue
+        if run:
+            await acts(run)
+            run = []
+        await remember(gone.source, delivery.event_id)
+        await taken_back(delivery, gone)
+    if run:
+        await acts(run)

@@ -18,7 +18,7 @@ import msgspec
 from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.schemas import RuleIn, RuleOut, RulePatch
-from gamification.rules.scorables import SCORABLES, credit, names, removal
+from gamification.rules.scorables import SCORABLES, Removal, credit, names
 from gamification.rules.tables import Rule, RuleAward
 from server import db, events, outbox
 from server.accounts.services import get_brand
@@ -297,24 +297,11 @@ async def apply(batch: list[outbox.Delivery]) -> None:
 
 
 async def apply_in_order(batch: list[outbox.Delivery]) -> None:
-    """Awards and reversals in event order: runs of awarding events are applied together,
-    each removal between them on its own. Every member involved is locked first, so that no
-    member lock is taken after the issuance account's (the global lock order)."""
-    members = {r.member_id for d in batch if (r := removal(d.event)) is not None}
-    members |= {c.member_id for d in batch if (c := credit(d.event)) is not None}
-    await ledger.lock_members(members)
-    run: list[outbox.Delivery] = []
-    for delivery in batch:
-        taken_back = removal(delivery.event)
-        if taken_back is None:
-            run.append(delivery)
-            continue
-        if run:
-            await apply(run)
-            run = []
-        await revoke(taken_back.source, taken_back.reason, delivery.event_id)
-    if run:
-        await apply(run)
+    """Awards and their reversals, in event order."""
+    async def reverse(delivery: outbox.Delivery, gone: Removal) -> None:
+        await revoke(gone.source, gone.reason, delivery.event_id)
+
+    await removals.in_order(batch, apply, reverse)
 
 
 def _earlier_than(event_id: int) -> Callable[[str], bool]:
@@ -332,7 +319,6 @@ def _earlier_than(event_id: int) -> Callable[[str], bool]:
 async def revoke(source: str, reason: str, removal_event_id: int) -> None:
     """Reverse the awards tied to a removed source, earned before the removal; caps free
     up again."""
-    await removals.remember(source, removal_event_id)
     reversals = await ledger.reverse_source(source, reason, only=_earlier_than(removal_event_id))
     reversed_ids = [r.reverses for r in reversals if r.reverses is not None]
     if reversed_ids:
