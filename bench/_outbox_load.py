@@ -13,7 +13,7 @@ It starts the server's own runtime with role="cli" and, with the server's own co
 4. starts the clock, releases the claim and triggers dispatch:
      sweep     nothing: the server's in-process sweeper (embedded) or Celery beat's
                `hearth.sweep` (scaled) must find the events, as after a crash
-     dispatch  `runtime.current().runner.dispatch([...])` per `--chunk` ids, i.e. exactly what
+     dispatch  `runtime.current().runner.wake()` per `--chunk` events, i.e. exactly what
                a web process does after each commit (scaled: a `hearth.dispatch` Celery task)
      drain     `outbox.relay()` in a loop in this process (what `hearth relay-sweep` does)
 5. polls the database every `--poll` seconds, then the leaderboard over HTTP, until every
@@ -138,8 +138,8 @@ async def trigger(kind: str, ids: list[int], chunk: int) -> None:
 
     if kind == "dispatch":
         runner = runtime.current().runner
-        for start in range(0, len(ids), chunk):
-            await runner.dispatch(ids[start:start + chunk])
+        for _ in range(0, len(ids), chunk):
+            await runner.wake()
     elif kind == "drain":
         idle = 0
         while idle < 400:  # bounded: gives up after ~20 s with nothing to do
@@ -156,7 +156,7 @@ async def run(args: argparse.Namespace) -> None:
 
     await runtime.start(get_settings(), role="cli")
 
-    async def hold(event_ids: list[int]) -> None:
+    async def hold() -> None:
         return None
 
     outbox.on_commit(hold)
@@ -267,7 +267,7 @@ def main() -> int:
     parser.add_argument("--server", required=True, help="base URL for the leaderboard check")
     parser.add_argument("--trigger", choices=["sweep", "dispatch", "drain"],
                         required=True)
-    parser.add_argument("--chunk", type=int, default=1, help="event ids per dispatch call")
+    parser.add_argument("--chunk", type=int, default=1, help="events per wake-up (one commit's worth)")
     parser.add_argument("--poll", type=float, default=0.1)
     parser.add_argument("--timeout", type=float, default=90.0)
     args = parser.parse_args()

@@ -25,11 +25,11 @@ Phases (the trigger):
                              helper process; the server is restarted with a one-hour sweep
                              interval first so that only the helper relays
     scaled sweep             Celery beat's `hearth.sweep` (every 1 s) relays in a worker
-    scaled dispatch          one `hearth.dispatch` task per committed event (--chunk ids per
-                             task, default 1), sent with the runtime's runner exactly as a web
-                             process sends them after each commit; each task relays whatever is
-                             pending, so the first tasks take batches and later ones find
-                             little left; beat keeps running, as in production
+    scaled dispatch          one relay wake-up per committed event (--chunk events per
+                             wake-up, default 1) through the runtime's runner, exactly as a web
+                             process wakes it after each commit (one `hearth.dispatch` message
+                             in flight at a time); each task relays whatever is pending, so
+                             bursts become batches; beat keeps running, as in production
 
 For each phase it prints the time to the first and to the last input event dispatched, to the
 ledger holding every award, to an empty outbox, to the leaderboard showing every point; how

@@ -58,7 +58,7 @@ _handlers: dict[str, Handler] = {}
 _pending: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "hearth_outbox_pending", default=None
 )
-_after_commit: list[Callable[[list[int]], Awaitable[None]]] = []
+_after_commit: list[Callable[[], Awaitable[None]]] = []
 Push = Callable[[], Awaitable[None]]
 _pushes: contextvars.ContextVar[list[Push] | None] = contextvars.ContextVar(
     "hearth_outbox_pushes", default=None
@@ -94,12 +94,8 @@ def handler(name: str, *types: type[events.Event]) -> Callable[[EventFn], EventF
     return register
 
 
-def handlers_for(event_type: str) -> list[Handler]:
-    return [h for h in _handlers.values() if event_type in h.event_types]
-
-
-def on_commit(callback: Callable[[list[int]], Awaitable[None]]) -> None:
-    """The runner registers here to be told of newly committed events."""
+def on_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """The runner registers here to be told when events were committed."""
     _after_commit.clear()
     _after_commit.append(callback)
 
@@ -145,7 +141,7 @@ async def unit_of_work() -> AsyncIterator[None]:
         failpoint("after-commit")
         for callback in _after_commit:
             try:
-                await callback(pending)
+                await callback()
             except Exception:
                 # The write is committed; the sweep will deliver. The caller must not see a
                 # failure and retry a write that succeeded.
@@ -288,7 +284,7 @@ async def dispatch(batch: list[Delivery]) -> None:
 
 
 async def relay(max_batches: int = 20, batch_size: int = BATCH_SIZE,
-                backlog: Callable[[], Awaitable[None]] | None = None) -> int:
+                backlog: Push | None = None) -> int:
     """Claim and dispatch pending events until none are left (or max_batches were done);
     returns how many were dispatched. Safe to run in many processes at once: `backlog` is
     called once when a full batch shows that more is waiting, so that another process can

@@ -1,7 +1,7 @@
 """Background work: in-process (embedded) or Celery on Redis (scaled).
 
-The runner is told about newly committed outbox events and makes sure they get dispatched;
-it also owns the periodic sweep that catches events whose dispatch was lost.
+The runner is told when outbox events were committed and wakes a relay to handle them; it
+also owns the periodic sweep that catches events whose relay was lost.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ log = logging.getLogger("hearth.runner")
 
 
 class Runner(Protocol):
-    async def dispatch(self, event_ids: list[int]) -> None: ...
+    async def wake(self) -> None:
+        """Events were committed: have a relay take them."""
+        ...
     async def submit(self, name: str, delay_seconds: float = 0, **kwargs: Any) -> None:
         """Run a registered one-off task (schedule.task) in the background, after a delay."""
         ...
@@ -46,7 +48,7 @@ class InProcessRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
 
-    async def dispatch(self, event_ids: list[int]) -> None:
+    async def wake(self) -> None:
         self._wake.set()
 
     async def submit(self, name: str, delay_seconds: float = 0, **kwargs: Any) -> None:
@@ -127,7 +129,7 @@ class CeleryRunner:
         self._waker: asyncio.Task[None] | None = None
         self._again = False
 
-    async def dispatch(self, event_ids: list[int]) -> None:
+    async def wake(self) -> None:
         """Wake a worker's relay, which takes whatever is pending. One wake-up is sent at a
         time: commits made while it is on its way are covered by one more after it, so a
         burst of commits costs a couple of messages, not one each. The committing request

@@ -100,7 +100,7 @@ async def start(settings: Settings, role: str) -> Runtime:
         )
     if role == "web":
         await rt.broker.start()
-    outbox.on_commit(rt.runner.dispatch)
+    outbox.on_commit(rt.runner.wake)
     if role == "web":
         await rt.runner.start()
     _current = rt
