@@ -21,6 +21,7 @@ from server import auth, db, runtime
 from server.accounts.controllers import BrandController, MemberController, SessionController
 from server.errors import EXCEPTION_HANDLERS
 from server.notifications import NotificationController
+from server.outbox_admin import OutboxController
 from server.realtime import realtime_socket
 from server.settings import Settings, get_settings, redact_url
 
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [
         health, ping, realtime_socket, SessionController, MemberController, BrandController,
-        NotificationController,
+        NotificationController, OutboxController,
     ]
     for plugin in plugins:
         route_handlers.extend(plugin.ROUTE_HANDLERS)

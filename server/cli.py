@@ -1,4 +1,5 @@
-"""The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, relay-sweep."""
+"""The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, relay-sweep,
+outbox-prune, leaderboards-rebuild."""
 
 from __future__ import annotations
 
@@ -199,6 +200,15 @@ def relay_sweep() -> None:
 
     count = _with_runtime(drain)
     click.echo(f"dispatched {count} pending events")
+
+
+@main.command("outbox-prune")
+def outbox_prune() -> None:
+    """Delete dispatched outbox events older than HEARTH_OUTBOX_RETENTION_DAYS (hourly anyway)."""
+    from server import outbox
+
+    count = _with_runtime(outbox.prune)
+    click.echo(f"pruned {count} dispatched events")
 
 
 @main.command("leaderboards-rebuild")

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from server import db, events
+from server import db, events, schedule
 from server.settings import get_settings
 from server.tables import OutboxEvent
 
@@ -34,6 +34,7 @@ MAX_ATTEMPTS = 25
 BATCH_SIZE = 500
 # Long enough for a batch to finish; after it, a crashed relay's batch is taken again.
 CLAIM_SECONDS = 120
+ERROR_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -207,9 +208,9 @@ async def _claim(limit: int) -> list[Delivery]:
     for row in sorted(rows, key=lambda r: int(r["id"])):
         try:
             event = events.decode(row["payload"])
-        except Exception:
+        except Exception as exc:
             log.exception("outbox event %s cannot be decoded; it is skipped", row["id"])
-            await _finish([], [int(row["id"])])
+            await _finish([], {int(row["id"]): f"cannot be decoded: {exc}"[:ERROR_CHARS]})
             continue
         batch.append(Delivery(int(row["id"]), str(row["type"]), event))
     return batch
@@ -222,9 +223,9 @@ async def _receipted(event_ids: list[int]) -> set[tuple[int, str]]:
     return {(int(r["event_id"]), str(r["handler"])) for r in rows}
 
 
-async def _run(h: Handler, batch: list[Delivery]) -> bool:
-    """One handler over a batch, in one transaction with its receipts. False if it failed
-    (and nothing of it was kept)."""
+async def _run(h: Handler, batch: list[Delivery]) -> str | None:
+    """One handler over a batch, in one transaction with its receipts. On failure (when
+    nothing of it was kept) returns what went wrong, for the operator."""
     try:
         async with unit_of_work():
             now = _now()
@@ -236,11 +237,11 @@ async def _run(h: Handler, batch: list[Delivery]) -> bool:
             todo = [d for d in batch if d.event_id in claimed]
             if todo:
                 await h.fn(todo)
-    except Exception:
+    except Exception as exc:
         log.exception("handler %s failed on events %s; they will be retried", h.name,
                       [d.event_id for d in batch])
-        return False
-    return True
+        return f"{h.name}: {type(exc).__name__}: {exc}"[:ERROR_CHARS]
+    return None
 
 
 async def _extend_claim(event_ids: list[int]) -> None:
@@ -249,16 +250,17 @@ async def _extend_claim(event_ids: list[int]) -> None:
                    _now() + dt.timedelta(seconds=CLAIM_SECONDS), *args)
 
 
-async def _finish(done: list[int], failed: list[int]) -> None:
+async def _finish(done: list[int], failed: dict[int, str]) -> None:
     now = _now()
     if done:
         match, args = db.values_in(done, "bigint")
         await db.fetch("UPDATE outbox_event SET dispatched_at = {}, claimed_until = NULL, "
                        "attempts = attempts + 1 WHERE id " + match, now, *args)
-    for event_id in failed:
+    for event_id, error in sorted(failed.items()):
         # Back off: the claim is kept for a while that grows with each failure.
-        attempts = await OutboxEvent.update({OutboxEvent.attempts: OutboxEvent.attempts + 1}).where(
-            OutboxEvent.id == event_id).returning(OutboxEvent.attempts)
+        attempts = await OutboxEvent.update({
+            OutboxEvent.attempts: OutboxEvent.attempts + 1, OutboxEvent.last_error: error,
+        }).where(OutboxEvent.id == event_id).returning(OutboxEvent.attempts)
         wait = min(2 ** int(attempts[0]["attempts"]) if attempts else 1, 600)
         await OutboxEvent.update({OutboxEvent.claimed_until: now + dt.timedelta(seconds=wait)}).where(
             OutboxEvent.id == event_id)
@@ -270,17 +272,19 @@ async def dispatch(batch: list[Delivery]) -> None:
     if not batch:
         return
     done = await _receipted([d.event_id for d in batch])
-    failed: set[int] = set()
+    failed: dict[int, str] = {}
     for h in _handlers.values():
         todo = [d for d in batch if d.event_type in h.event_types and (d.event_id, h.name) not in done]
-        if not todo or await _run(h, todo):
+        if not todo or (error := await _run(h, todo)) is None:
             continue
         # One at a time takes longer than the batch would: keep the claim meanwhile.
         await _extend_claim([d.event_id for d in todo])
         for delivery in todo:
-            if len(todo) == 1 or not await _run(h, [delivery]):
-                failed.add(delivery.event_id)
-    await _finish([d.event_id for d in batch if d.event_id not in failed], sorted(failed))
+            if len(todo) > 1:
+                error = await _run(h, [delivery])
+            if error is not None:
+                failed.setdefault(delivery.event_id, error)
+    await _finish([d.event_id for d in batch if d.event_id not in failed], failed)
 
 
 async def relay(max_batches: int = 20, batch_size: int = BATCH_SIZE,
@@ -300,3 +304,24 @@ async def relay(max_batches: int = 20, batch_size: int = BATCH_SIZE,
         await dispatch(batch)
         total += len(batch)
     return total
+
+
+PRUNE_CHUNK = 5000
+
+
+@schedule.every(3600, "outbox.prune")
+async def prune() -> int:
+    """Delete dispatched events older than the retention, with their receipts; returns how
+    many. Events not yet dispatched (pending or failing) are kept whatever their age."""
+    cutoff = _now() - dt.timedelta(days=get_settings().outbox_retention_days)
+    total = 0
+    while True:
+        async with db.transaction():
+            rows = await db.fetch("SELECT id FROM outbox_event WHERE dispatched_at < {} "
+                                  "ORDER BY id LIMIT {}", cutoff, PRUNE_CHUNK)
+            if not rows:
+                return total
+            match, args = db.values_in([int(r["id"]) for r in rows], "bigint")
+            await db.fetch("DELETE FROM handler_receipt WHERE event_id " + match, *args)
+            await db.fetch("DELETE FROM outbox_event WHERE id " + match, *args)
+        total += len(rows)

@@ -42,6 +42,8 @@ class Settings(msgspec.Struct, frozen=True):
     # How often open websockets re-check their session and each subscription's access.
     realtime_reauth_seconds: float = 30.0
     sweep_interval_seconds: float = 5.0
+    # Dispatched outbox events (and their receipts) older than this are pruned.
+    outbox_retention_days: int = 7
     log_level: str = "info"
     # Testing only: crash at the named point (see server.outbox.failpoint).
     failpoint: str = ""
@@ -170,6 +172,8 @@ def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Setti
         values["realtime_reauth_seconds"] = _positive_float("HEARTH_REALTIME_REAUTH_SECONDS", raw)
     if (raw := get("SWEEP_INTERVAL_SECONDS")) is not None:
         values["sweep_interval_seconds"] = _positive_float("HEARTH_SWEEP_INTERVAL_SECONDS", raw)
+    if (raw := get("OUTBOX_RETENTION_DAYS")) is not None:
+        values["outbox_retention_days"] = _int("HEARTH_OUTBOX_RETENTION_DAYS", raw, 1)
     if (raw := get("LOG_LEVEL")) is not None:
         values["log_level"] = raw.lower()
     if (raw := get("FAILPOINT")) is not None:

@@ -58,6 +58,8 @@ class OutboxEvent(Table, tablename="outbox_event"):
     attempts = Integer(default=0)
     # A relay working on the event holds it until then; other relays skip it meanwhile.
     claimed_until = Timestamptz(null=True, default=None)
+    # What the last failed attempt raised, for the operator's view of failing events.
+    last_error = Text(null=True, default=None)
 
 
 class HandlerReceipt(Table, tablename="handler_receipt"):
