@@ -145,6 +145,9 @@ def values_in(values: Sequence[Any], pg_type: str) -> tuple[str, list[Any]]:
     return f"IN (SELECT unnest({{}}::{pg_type}[]))", [list(values)]
 
 
+SQLITE_MAX_VARIABLES = 32766
+
+
 async def insert_rows(table: str, columns: Sequence[str], pg_types: Sequence[str],
                       rows: Sequence[Sequence[Any]], suffix: str = "") -> list[dict[str, Any]]:
     """A multi-row INSERT (with an ON CONFLICT / RETURNING suffix): column arrays unnested on
@@ -154,9 +157,15 @@ async def insert_rows(table: str, columns: Sequence[str], pg_types: Sequence[str
     names = ", ".join(columns)
     if is_sqlite():
         row = "(" + ", ".join("{}" for _ in columns) + ")"
-        return await fetch(f"INSERT INTO {table} ({names}) VALUES "
-                           + ", ".join(row for _ in rows) + " " + suffix,
-                           *[value for r in rows for value in r])
+        # SQLite takes at most 32,766 parameters per statement: wide batches go in chunks.
+        per_statement = max(1, SQLITE_MAX_VARIABLES // len(columns))
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            out += await fetch(f"INSERT INTO {table} ({names}) VALUES "
+                               + ", ".join(row for _ in chunk) + " " + suffix,
+                               *[value for r in chunk for value in r])
+        return out
     arrays = ", ".join(f"{{}}::{t}[]" for t in pg_types)
     return await fetch(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {suffix}",
                        *[list(column) for column in zip(*rows, strict=True)])

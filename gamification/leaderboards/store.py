@@ -99,14 +99,10 @@ class SqlStore:
                 deltas[(board, p.member_id)] = deltas.get((board, p.member_id), 0) + p.delta
         if not deltas:
             return set()
-        ordered = sorted(deltas.items())
-        await db.fetch(
-            "INSERT INTO leaderboard_entry (board, member, score) VALUES "
-            + ", ".join("({}, {}, {})" for _ in ordered)
-            + " ON CONFLICT (board, member) DO UPDATE "
-            "SET score = leaderboard_entry.score + excluded.score",
-            *[x for (board, member), delta in ordered for x in (board, member, delta)],
-        )
+        await db.insert_rows(
+            "leaderboard_entry", ["board", "member", "score"], ["text", "bigint", "bigint"],
+            [(board, member, delta) for (board, member), delta in sorted(deltas.items())],
+            "ON CONFLICT (board, member) DO UPDATE SET score = leaderboard_entry.score + excluded.score")
         return {board for board, _ in deltas}
 
     async def set_scores(self, board: str, scores: dict[int, int]) -> None:
