@@ -343,6 +343,9 @@ async def grant_manually(actor: Actor, badge_id: int, member_id: int, reason: st
     if not (actor.is_admin or actor.is_moderator or actor.role == "brand_staff"):
         raise Forbidden("only staff grant badges")
     badge = await _badge_row(badge_id)
+    may_grant(actor, badge)
+    if not badge["enabled"]:
+        raise Conflict("this badge is disabled; enable it before granting it")
     await get_member(member_id)
     active = await _active_grants(member_id, badge_id)
     if active and not badge["repeatable"]:
@@ -363,6 +366,22 @@ async def revoke_manually(actor: Actor, badge_id: int, grant_id: int, reason: st
         raise NotFound(f"grant {grant_id} of badge {badge_id} does not exist")
     await _revoke(rows[0], badge, reason)
     return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
+
+
+def may_grant(actor: Actor, badge: dict[str, Any]) -> None:
+    """Moderators and brand staff recognise members with manual badges that pay no points:
+    a badge's points are new points from issuance, which only admins may create."""
+    if actor.is_admin:
+        return
+    if not isinstance(_criteria.decode(badge["criteria"]), ManualCriteria):
+        raise Forbidden("only admins grant a badge that members earn by its criteria")
+    if badge["points"]:
+        raise Forbidden("only admins grant a badge that pays points")
+
+
+async def check_reward(actor: Actor, badge_id: int) -> None:
+    """A challenge may reward only a badge its author could grant by hand."""
+    may_grant(actor, await _badge_row(badge_id))
 
 
 async def grant_for_challenge(member_id: int, badge_id: int, title: str) -> None:

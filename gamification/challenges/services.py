@@ -83,7 +83,7 @@ def _visible(actor: Actor, row: dict[str, Any]) -> bool:
     return row["status"] != "draft" or _staff_of(actor, row["brand"])
 
 
-async def _validate(data: ChallengeIn) -> None:
+async def _validate(actor: Actor, data: ChallengeIn) -> None:
     for when in (data.starts_at, data.ends_at):
         if when.tzinfo is None:
             raise Invalid("starts_at and ends_at need a time zone offset")
@@ -110,14 +110,14 @@ async def _validate(data: ChallengeIn) -> None:
             raise Invalid("eligibility_value must be a badge id")
         await badges.get_badge(int(data.eligibility_value))
     if data.reward_badge_id is not None:
-        await badges.get_badge(data.reward_badge_id)
+        await badges.check_reward(actor, data.reward_badge_id)
 
 
 async def create(actor: Actor, data: ChallengeIn) -> ChallengeOut:
     await get_brand(data.brand_id)
     if not _staff_of(actor, data.brand_id):
         raise Forbidden("only this brand's staff or an admin run its challenges")
-    await _validate(data)
+    await _validate(actor, data)
     async with outbox.unit_of_work():
         rows = await Challenge.insert(Challenge(
             brand=data.brand_id, title=data.title, description=data.description,

@@ -135,6 +135,36 @@ def test_manual_grants_need_staff_and_a_reason(admin, member, other, moderator, 
     assert earned(member, helper["id"]) == 0
 
 
+def test_only_admins_grant_badges_that_pay_points_or_follow_criteria(
+        admin, member, moderator, server: Server) -> None:
+    brand = admin.post("/api/brands", {"name": "Mint", "slug": "m-" + uuid.uuid4().hex[:6]}).json()
+    staff = server.client().register()
+    admin.put(f"/api/members/{staff.member['id']}/role", {"role": "brand_staff", "brand_id": brand["id"]})
+    paid = badge(admin, {"type": "manual"}, name="Golden handshake", points=500, repeatable=True)
+    earnable = badge(admin, {"type": "count", "event_types": ["thread.created"], "count": 1_000_000},
+                     name="A million threads")
+    thanks = badge(admin, {"type": "manual"}, name="Thanks from the team")
+    grant = {"member_id": member.member["id"], "reason": "for everything"}
+    # New points come from issuance: staff below admin could otherwise mint them at will.
+    for who in (staff, moderator):
+        refused = who.post(f"/api/gamification/badges/{paid['id']}/grants", grant)
+        assert refused.status_code == 403 and "pays points" in refused.json()["error"]["message"]
+        assert who.post(f"/api/gamification/badges/{earnable['id']}/grants", grant).status_code == 403
+    assert member.get("/api/me/points").json()["balance"] == 0
+    assert staff.post(f"/api/gamification/badges/{thanks['id']}/grants", grant).status_code == 201
+    assert admin.post(f"/api/gamification/badges/{paid['id']}/grants", grant).status_code == 201
+    eventually(lambda: member.get("/api/me/points").json()["balance"] == 500)
+    # Nor can a challenge's reward be a way round it.
+    reward = staff.post("/api/challenges", {
+        "brand_id": brand["id"], "title": "Prize", "starts_at": "2030-01-01T00:00:00Z",
+        "ends_at": "2030-02-01T00:00:00Z", "reward_badge_id": paid["id"],
+        "tasks": [{"name": "x", "event_types": ["post.created"], "target": 1}]})
+    assert reward.status_code == 403, reward.text
+    disabled = badge(admin, {"type": "manual"}, name="Retired", enabled=False)
+    off = admin.post(f"/api/gamification/badges/{disabled['id']}/grants", grant)
+    assert off.status_code == 409 and "disabled" in off.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(("criteria", "status", "message"), [
     ({"type": "count", "event_types": ["post.vanished"], "count": 1}, 422, "cannot count"),
     ({"type": "count", "event_types": ["post.created"], "count": 1, "condition": "nope =="}, 422,
