@@ -27,6 +27,8 @@ class ThreadCreated(msgspec.Struct, tag="thread.created", frozen=True):
     category_id: int
     author_id: int
     post_id: int
+    # The category's brand, if it has one: a brand's rules pay only for its own categories.
+    brand_id: int | None = None
 
 
 class ThreadUpdated(msgspec.Struct, tag="thread.updated", frozen=True):
@@ -43,6 +45,8 @@ class PostCreated(msgspec.Struct, tag="post.created", frozen=True):
     post_number: int
     reply_to_post_id: int | None = None
     reply_to_author_id: int | None = None
+    # The category's brand, if it has one: a brand's rules pay only for its own categories.
+    brand_id: int | None = None
 
 
 class PostEdited(msgspec.Struct, tag="post.edited", frozen=True):
@@ -70,6 +74,8 @@ class PostMarkedHelpful(msgspec.Struct, tag="post.marked_helpful", frozen=True):
     category_id: int
     post_author_id: int
     marked_by_id: int
+    # The category's brand, if it has one: a brand's rules pay only for its own categories.
+    brand_id: int | None = None
 
 
 class PostUnmarkedHelpful(msgspec.Struct, tag="post.unmarked_helpful", frozen=True):
@@ -87,6 +93,8 @@ class ReactionAdded(msgspec.Struct, tag="reaction.added", frozen=True):
     post_author_id: int
     member_id: int
     kind: str
+    # The category's brand, if it has one: a brand's rules pay only for its own categories.
+    brand_id: int | None = None
 
 
 class ReactionRemoved(msgspec.Struct, tag="reaction.removed", frozen=True):

@@ -89,6 +89,11 @@ async def _changed(thread_id: int | None) -> None:
 # --- reading rules -----------------------------------------------------------------------
 
 
+async def _brand_of(category_id: int) -> int | None:
+    rows = await Category.select(Category.brand).where(Category.id == category_id)
+    return rows[0]["brand"] if rows else None
+
+
 async def _category_row(category_id: int) -> dict[str, Any]:
     rows = await Category.select().where(Category.id == category_id)
     if not rows:
@@ -387,6 +392,7 @@ async def _insert_post(thread: dict[str, Any], author_id: int, body: str,
         author_id=author_id, post_number=post_number,
         reply_to_post_id=reply_to["id"] if reply_to else None,
         reply_to_author_id=reply_to["author"] if reply_to else None,
+        brand_id=await _brand_of(thread["category"]),
     ))
     return post_id, post_number
 
@@ -405,6 +411,7 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
         post_id, _ = await _insert_post(thread, member_id, data.body, None, may_bypass_lock=True)
         await outbox.emit(events.ThreadCreated(
             thread_id=thread["id"], category_id=category_id, author_id=member_id, post_id=post_id,
+            brand_id=await _brand_of(category_id),
         ))
     thread_row, _ = await readable_thread(actor, thread["id"])
     authors = await _authors({member_id})
@@ -592,6 +599,7 @@ async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
             await outbox.emit(events.ReactionAdded(
                 post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
                 post_author_id=post["author"], member_id=member_id, kind=kind,
+                brand_id=await _brand_of(thread["category"]),
             ))
     except Exception as exc:
         if db.is_unique_violation(exc):
@@ -644,7 +652,8 @@ async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
         if helpful:
             await outbox.emit(events.PostMarkedHelpful(
                 post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
-                post_author_id=post["author"], marked_by_id=member_id))
+                post_author_id=post["author"], marked_by_id=member_id,
+                brand_id=await _brand_of(thread["category"])))
     await _changed(thread["id"])
     return await _thread_now(thread["id"])
 

@@ -215,6 +215,8 @@ def _applies(rule: dict[str, Any], event_type: str, fields: dict[str, Any], now:
         return False
     if rule["active_until"] is not None and now >= rule["active_until"]:
         return False
+    if rule["brand"] is not None and fields.get("brand_id") != rule["brand"]:
+        return False
     return rule["category_id"] is None or fields.get("category_id") == rule["category_id"]
 
 

@@ -141,22 +141,31 @@ def test_rules_only_apply_in_their_active_window(admin, member, scoped) -> None:
     settles_at(member, 7)
 
 
-def test_brand_rules_draw_on_the_brand_budget(admin, member, other, scoped, server) -> None:
+def test_brand_rules_pay_from_the_brand_budget_for_its_own_categories(admin, member, other,
+                                                                     scoped, server) -> None:
     brand = admin.post("/api/brands", {"name": "Funded", "slug": "f-" + uuid.uuid4().hex[:6]}).json()
+    slug = "bc-" + uuid.uuid4().hex[:6]
+    own = admin.post("/api/categories", {"name": "Brand " + slug, "slug": slug,
+                                         "brand_id": brand["id"]}).json()
     staff = server.client().register()
     admin.put(f"/api/members/{staff.member['id']}/role", {"role": "brand_staff", "brand_id": brand["id"]})
-    assert rule(staff, scoped, name="Brand bonus", event_types=["thread.created"], points=20,
-                brand_id=brand["id"])["brand_id"] == brand["id"]
+    made = staff.post("/api/gamification/rules", {"name": "Brand bonus", "event_types": ["thread.created"],
+                                                  "points": 20, "brand_id": brand["id"]})
+    assert made.status_code == 201 and made.json()["brand_id"] == brand["id"]
     assert staff.post("/api/gamification/rules", {"name": "Global", "event_types": ["post.created"],
                                                   "points": 1}).status_code == 403
     assert admin.post(f"/api/gamification/brands/{brand['id']}/budget",
                       {"amount": 30, "reason": "launch", "idempotency_key": "fund-" + uuid.uuid4().hex}
                       ).status_code == 201
     # Paid from issuance: its point shows the event has been through the rules.
-    rule(admin, scoped, name="Marker", event_types=["thread.created"], points=1)
-    thread_in(member, scoped, "Funded thread")
-    settles_at(member, 21)
-    thread_in(other, scoped, "Thread after the budget ran low")
+    for category in (own, scoped):
+        rule(admin, category, name="Marker", event_types=["thread.created"], points=1)
+    # A thread outside the brand's categories earns nothing from its budget.
+    thread_in(member, scoped, "Elsewhere in the community")
+    settles_at(member, 1)
+    thread_in(member, own, "Funded thread")
+    settles_at(member, 22)
+    thread_in(other, own, "Thread after the budget ran low")
     settles_at(other, 1)
     assert staff.get(f"/api/gamification/brands/{brand['id']}/budget").json()["balance"] == 10
 
