@@ -14,6 +14,7 @@ from gamification.ledger.schemas import (
     BudgetIn,
     HistoryPage,
     Invariants,
+    RedemptionIn,
     ReversalIn,
     TransactionOut,
 )
@@ -87,6 +88,31 @@ class LedgerAdminController(Controller):
             source=f"staff:{staff_id}", created_by=staff_id,
             postings=[(services.member_account(data.member_id), data.amount),
                       (counterpart, -data.amount)],
+        )
+
+    @post("/redemptions", status_code=201)
+    async def redeem(self, actor: Actor, data: RedemptionIn) -> TransactionOut:
+        """Spend a member's points (a brand's checkout or rewards catalogue calls this). The
+        balance falls; lifetime points, tiers and leaderboards do not. 409 when the member
+        has too few points."""
+        staff_id = actor.member()
+        await get_member(data.member_id)
+        brand_id = data.brand_id if data.brand_id is not None else (
+            actor.brand_id if actor.role == "brand_staff" else None)
+        if brand_id is None:
+            if not actor.is_admin:
+                raise Forbidden("only admins and brand staff redeem points")
+        else:
+            await get_brand(brand_id)
+            if not actor.manages_brand(brand_id):
+                raise Forbidden("only this brand's staff or an admin may redeem points at it")
+        # Redeemed points leave circulation: they go back to the issuance account.
+        return await services.post(
+            key=f"redeem:{data.idempotency_key}", kind="redemption", reason=data.reason,
+            source=f"brand:{brand_id}:redemption" if brand_id else f"staff:{staff_id}",
+            created_by=staff_id,
+            postings=[(services.member_account(data.member_id), -data.amount),
+                      (services.ISSUANCE, data.amount)],
         )
 
     @post("/brands/{brand_id:int}/budget", status_code=201)

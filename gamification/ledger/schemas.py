@@ -64,6 +64,17 @@ class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
     brand_id: Id | None = None
 
 
+class RedemptionIn(msgspec.Struct, forbid_unknown_fields=True):
+    member_id: Id
+    # Points taken from the member's balance: a reward, a discount, an order.
+    amount: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
+    reason: Reason
+    # Retrying with the same key never redeems twice (an order id makes a good key).
+    idempotency_key: IdempotencyKey
+    # Where they were redeemed; brand staff and brand API tokens redeem at their own brand.
+    brand_id: Id | None = None
+
+
 class BudgetIn(msgspec.Struct, forbid_unknown_fields=True):
     amount: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
     reason: Reason

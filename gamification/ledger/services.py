@@ -34,7 +34,7 @@ log = logging.getLogger("hearth.ledger")
 
 ISSUANCE = "issuance"
 MAX_AMOUNT = 10**12
-# Kinds that count toward what a member has earned (spending, later, does not).
+# Kinds that count toward what a member has earned; spending ("redemption") does not.
 EARNING_KINDS = ("award", "reversal", "adjustment")
 
 
@@ -333,7 +333,7 @@ async def reverse(transaction_id: int, reason: str, created_by: int | None = Non
     """Undo a transaction with a new one. A member's account is never taken below zero: if
     the points were already spent, the reversal recovers what is there."""
     original = await _transaction_out(transaction_id)
-    if original.kind == "reversal":
+    if original.kind in ("reversal", "refund"):
         raise Invalid("a reversal cannot itself be reversed; post a new transaction instead")
     key = f"reverse:{transaction_id}"
     hash_inputs = {"reverses": transaction_id}
@@ -361,7 +361,9 @@ async def reverse(transaction_id: int, reason: str, created_by: int | None = Non
     clamped = [(c, a) for c, a in clamped if a != 0]
     if len(clamped) < 2:
         raise Conflict("nothing left to reverse: the points were already spent")
-    return await post(key=key, kind="reversal", reason=reason, source=original.source,
+    # Undoing a redemption gives spent points back: a refund, not new earnings.
+    kind = "refund" if original.kind == "redemption" else "reversal"
+    return await post(key=key, kind=kind, reason=reason, source=original.source,
                       postings=clamped, created_by=created_by, reverses=transaction_id,
                       category_id=original.category_id, hash_inputs=hash_inputs)
 

@@ -3,7 +3,9 @@
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.harness import Client
+import httpx
+
+from tests.harness import Client, eventually
 
 
 def key() -> str:
@@ -152,4 +154,59 @@ def test_concurrent_debits_replays_and_reversals_keep_the_invariants(admin: Clie
             credits * 3))
     assert len(set(reversals)) == len(credits)
     assert points(member)["balance"] == 25
+    assert_ledger_consistent(admin)
+
+
+def test_redeeming_spends_the_balance_but_not_what_was_earned(admin: Client, member: Client,
+                                                             server) -> None:
+    brand = admin.post("/api/brands", {"name": "Shop", "slug": "shop-" + uuid.uuid4().hex[:6]}).json()
+    staff = server.client().register()
+    admin.put(f"/api/members/{staff.member['id']}/role", {"role": "brand_staff", "brand_id": brand["id"]})
+    secret = staff.post(f"/api/brands/{brand['id']}/tokens",
+                        {"name": "checkout", "scopes": ["read", "write"]}).json()["secret"]
+    adjust(admin, member, 65)
+    eventually(lambda: member.get("/api/me/tier").json()["earned_in_window"] == 65)
+    before_tier = 65
+
+    def redeem(amount: int, idem: str, via: Client | None = None):
+        body = {"member_id": member.member["id"], "amount": amount, "reason": "10% off order 991",
+                "idempotency_key": idem}
+        if via is not None:
+            return via.post("/api/gamification/redemptions", body)
+        return httpx.post(f"{server.url}/api/gamification/redemptions", json=body,
+                          headers={"Authorization": f"Bearer {secret}"}, timeout=30)
+
+    order = key()
+    spent = redeem(40, order)
+    assert spent.status_code == 201, spent.text
+    assert redeem(40, order).json()["id"] == spent.json()["id"], "a retried checkout redeems once"
+    assert redeem(41, order).status_code == 409
+    assert points(member) == {"member_id": member.member["id"], "balance": 25, "lifetime_earned": 65}
+    # A point earned after the redemption: once it shows, the redemption was handled too.
+    adjust(admin, member, 1)
+
+    def board_score() -> int:
+        me = member.get("/api/leaderboards/all-time/around-me", params={"n": 0}).json()["me"]
+        return int(me["score"]) if me else 0
+
+    eventually(lambda: board_score() == 66)
+    eventually(lambda: member.get("/api/me/tier").json()["earned_in_window"] == before_tier + 1)
+    history = member.get("/api/me/points/history").json()["items"]
+    assert (history[1]["amount"], history[1]["kind"], history[1]["reason"]) == (
+        -40, "redemption", "10% off order 991")
+
+    too_much = redeem(27, key(), via=staff)
+    assert too_much.status_code == 409 and "not enough points" in too_much.json()["error"]["message"]
+    assert points(member)["balance"] == 26
+    assert redeem(5, key(), via=member).status_code == 403
+    rival = admin.post("/api/brands", {"name": "Rival", "slug": "rv-" + uuid.uuid4().hex[:6]}).json()
+    elsewhere = staff.post("/api/gamification/redemptions", {
+        "member_id": member.member["id"], "amount": 5, "reason": "gift card", "idempotency_key": key(),
+        "brand_id": rival["id"]})
+    assert elsewhere.status_code == 403
+
+    refund = admin.post(f"/api/gamification/transactions/{spent.json()['id']}/reverse",
+                        {"reason": "order 991 cancelled"})
+    assert refund.status_code == 201 and refund.json()["kind"] == "refund"
+    assert points(member) == {"member_id": member.member["id"], "balance": 66, "lifetime_earned": 66}
     assert_ledger_consistent(admin)
