@@ -121,7 +121,6 @@ async def retry(actor: Actor, event_id: int) -> EventOutcome:
     """Clear the attempts and the back-off, and wake a relay: handlers that already handled
     the event keep their receipts, so only the failing ones run again."""
     _require_admin(actor)
-    actor.require("write")
     await _undispatched(event_id)
     await OutboxEvent.update({OutboxEvent.attempts: 0, OutboxEvent.claimed_until: None}).where(
         (OutboxEvent.id == event_id) & OutboxEvent.dispatched_at.is_null())
@@ -133,7 +132,6 @@ async def retry(actor: Actor, event_id: int) -> EventOutcome:
 async def discard(actor: Actor, event_id: int) -> EventOutcome:
     """Give the event up: marked dispatched with who did it, then pruned like the rest."""
     _require_admin(actor)
-    actor.require("write")
     await _undispatched(event_id)
     row = (await OutboxEvent.select(OutboxEvent.last_error).where(OutboxEvent.id == event_id))[0]
     note = f"discarded by @{actor.handle}; last error: {row['last_error'] or 'none'}"
