@@ -44,7 +44,7 @@ class PointsController(Controller):
     async def my_history(self, actor: Actor, before: Cursor | None = None,
                          limit: PageSize = 20) -> HistoryPage:
         """Newest first, each with its reason; pass next_cursor back as `before`."""
-        return await services.history(actor.member(), before, limit)
+        return await services.history(services.member_account(actor.member()), before, limit)
 
     @get("/api/members/{member_id:int}/points")
     async def member_points(self, actor: Actor, member_id: int) -> Balance:
@@ -57,7 +57,7 @@ class PointsController(Controller):
                              limit: PageSize = 20) -> HistoryPage:
         _may_see_points(actor, member_id)
         await get_member(member_id)
-        return await services.history(member_id, before, limit)
+        return await services.history(services.member_account(member_id), before, limit)
 
 
 class LedgerAdminController(Controller):
@@ -135,6 +135,16 @@ class LedgerAdminController(Controller):
             raise Forbidden("only this brand's staff or an admin may see its budget")
         return {"brand_id": brand_id, "balance": await services.account_balance(
             services.brand_budget_account(brand_id))}
+
+    @get("/brands/{brand_id:int}/budget/history")
+    async def budget_history(self, actor: Actor, brand_id: int, before: Cursor | None = None,
+                             limit: PageSize = 20) -> HistoryPage:
+        """Where the budget went: funding, the brand's rule awards, challenge rewards and
+        adjustments, newest first."""
+        await get_brand(brand_id)
+        if not actor.manages_brand(brand_id):
+            raise Forbidden("only this brand's staff or an admin may see its budget")
+        return await services.history(services.brand_budget_account(brand_id), before, limit)
 
     @post("/transactions/{transaction_id:int}/reverse", status_code=201)
     async def reverse(self, actor: Actor, transaction_id: int, data: ReversalIn) -> TransactionOut:

@@ -421,11 +421,9 @@ async def balance(member_id: int) -> Balance:
                    lifetime_earned=int(earned[0]["earned"]))
 
 
-async def history(member_id: int, before: int | None, limit: int) -> HistoryPage:
-    """The member's postings, newest first, with the reason for each."""
-    rows = await LedgerAccount.select(LedgerAccount.id).where(
-        LedgerAccount.code == member_account(member_id)
-    )
+async def history(code: str, before: int | None, limit: int) -> HistoryPage:
+    """An account's postings, newest first, with the reason for each."""
+    rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code)
     if not rows:
         return HistoryPage(items=[], next_cursor=None)
     query = LedgerPosting.select(

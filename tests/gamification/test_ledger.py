@@ -81,6 +81,10 @@ def test_brand_staff_spend_their_own_budget_only(admin: Client, member: Client, 
     assert adjust(other, member, 5).status_code == 403
     assert adjust(staff, member, 71).status_code == 409
     assert points(member)["balance"] == 30
+    spent = staff.get(f"/api/gamification/brands/{brand['id']}/budget/history").json()["items"]
+    assert [(h["amount"], h["kind"], h["reason"]) for h in spent] == [
+        (-30, "adjustment", "service recovery"), (100, "funding", "Q4 budget")]
+    assert staff.get(f"/api/gamification/brands/{rival['id']}/budget/history").status_code == 403
     assert_ledger_consistent(admin)
 
 
