@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from gamification.challenges import services
@@ -29,6 +29,22 @@ class ChallengeController(Controller):
     @get("/{challenge_id:int}")
     async def get_challenge(self, actor: Actor, challenge_id: int) -> ChallengeOut:
         return await services.get(actor, challenge_id)
+
+    @put("/{challenge_id:int}")
+    async def update(self, actor: Actor, challenge_id: int, data: ChallengeIn) -> ChallengeOut:
+        """Rewrite a draft or scheduled challenge (its tasks too); 409 once it has started."""
+        return await services.update(actor, challenge_id, data)
+
+    @delete("/{challenge_id:int}", status_code=204)
+    async def delete_draft(self, actor: Actor, challenge_id: int) -> Response[None]:
+        """Drafts only: a published challenge is cancelled instead, so members' entries stay."""
+        await services.delete_draft(actor, challenge_id)
+        return Response(None, status_code=204)
+
+    @post("/{challenge_id:int}/cancel", status_code=200)
+    async def cancel(self, actor: Actor, challenge_id: int) -> ChallengeOut:
+        """Stop it for good: members can no longer join or progress; completions stand."""
+        return await services.cancel(actor, challenge_id)
 
     @post("/{challenge_id:int}/publish", status_code=200)
     async def publish(self, actor: Actor, challenge_id: int) -> ChallengeOut:

@@ -128,13 +128,77 @@ async def create(actor: Actor, data: ChallengeIn) -> ChallengeOut:
             reward_badge=data.reward_badge_id, created_by=actor.member(),
         )).returning(Challenge.id)
         challenge_id = int(rows[0]["id"])
-        await ChallengeTask.insert(*[
-            ChallengeTask(challenge=challenge_id, position=i, name=t.name,
+        await ChallengeTask.insert(*_task_rows(challenge_id, data))
+    return await _out(await _row(challenge_id))
+
+
+def _task_rows(challenge_id: int, data: ChallengeIn) -> list[ChallengeTask]:
+    return [ChallengeTask(challenge=challenge_id, position=i, name=t.name,
                           event_types=" ".join(dict.fromkeys(t.event_types)),
                           condition=t.condition, target=t.target)
-            for i, t in enumerate(data.tasks)
-        ])
+            for i, t in enumerate(data.tasks)]
+
+
+async def update(actor: Actor, challenge_id: int, data: ChallengeIn) -> ChallengeOut:
+    """Rewrite a draft or scheduled challenge; once it runs, members' progress depends on it."""
+    row = await _row(challenge_id)
+    if not _staff_of(actor, row["brand"]):
+        raise Forbidden("only this brand's staff or an admin run its challenges")
+    if data.brand_id != row["brand"]:
+        raise Invalid("a challenge stays with its brand: brand_id cannot change")
+    if row["status"] not in ("draft", "scheduled"):
+        raise Conflict(f"the challenge is {row['status']}; only drafts and scheduled "
+                       "challenges can be changed (cancel it instead)")
+    await _validate(actor, data)
+    async with outbox.unit_of_work():
+        changed = await Challenge.update({
+            Challenge.title: data.title, Challenge.description: data.description,
+            Challenge.image_url: data.image_url, Challenge.starts_at: data.starts_at,
+            Challenge.ends_at: data.ends_at, Challenge.time_zone: data.time_zone,
+            Challenge.eligibility: data.eligibility,
+            Challenge.eligibility_value: data.eligibility_value,
+            Challenge.auto_enroll: data.auto_enroll, Challenge.ordered: data.ordered,
+            Challenge.reward_points: data.reward_points, Challenge.reward_badge: data.reward_badge_id,
+        }).where((Challenge.id == challenge_id)
+                 & Challenge.status.is_in(["draft", "scheduled"])).returning(Challenge.id)
+        if not changed:
+            raise Conflict("the challenge started meanwhile; it can no longer be changed")
+        await ChallengeTask.delete().where(ChallengeTask.challenge == challenge_id)
+        await ChallengeTask.insert(*_task_rows(challenge_id, data))
+    if row["status"] == "scheduled":
+        await advance()
     return await _out(await _row(challenge_id))
+
+
+async def cancel(actor: Actor, challenge_id: int) -> ChallengeOut:
+    """Stop a challenge for good: no more progress or joining; completions made stand."""
+    row = await _row(challenge_id)
+    if not _staff_of(actor, row["brand"]):
+        raise Forbidden("only this brand's staff or an admin run its challenges")
+    cancelled = await Challenge.update({Challenge.status: "cancelled"}).where(
+        (Challenge.id == challenge_id) & Challenge.status.is_in(["scheduled", "active"])
+    ).returning(Challenge.id)
+    if not cancelled:
+        hint = " (delete a draft instead)" if row["status"] == "draft" else ""
+        raise Conflict(f"the challenge is {row['status']}; it cannot be cancelled{hint}")
+    await runtime.current().broker.publish(
+        f"challenge:{challenge_id}", "challenge.status", {"status": "cancelled"},
+        message_id=f"challenge:{challenge_id}:cancelled")
+    return await _out(await _row(challenge_id))
+
+
+async def delete_draft(actor: Actor, challenge_id: int) -> None:
+    row = await _row(challenge_id)
+    if not _staff_of(actor, row["brand"]):
+        raise Forbidden("only this brand's staff or an admin run its challenges")
+    async with outbox.unit_of_work():
+        # Undone with the rest if the challenge turns out not to be a draft.
+        await ChallengeTask.delete().where(ChallengeTask.challenge == challenge_id)
+        gone = await Challenge.delete().where(
+            (Challenge.id == challenge_id) & (Challenge.status == "draft")).returning(Challenge.id)
+        if not gone:
+            raise Conflict(f"the challenge is {row['status']}; only drafts are deleted "
+                           "(cancel a published one)")
 
 
 async def publish(actor: Actor, challenge_id: int) -> ChallengeOut:

@@ -26,7 +26,7 @@ class Challenge(Table, tablename="gamification_challenge"):
     ends_at = Timestamptz()
     # The IANA zone the brand wrote the dates in, kept for display.
     time_zone = Varchar(length=64, default="UTC")
-    # draft -> scheduled -> active -> ended
+    # draft -> scheduled -> active -> ended; any but ended may become cancelled
     status = Varchar(length=12, default="draft", index=True)
     # everyone | tier | badge
     eligibility = Varchar(length=10, default="everyone")

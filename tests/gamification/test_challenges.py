@@ -107,6 +107,70 @@ def test_the_scheduler_starts_and_ends_challenges(member: Client, brand: dict) -
     assert late.status_code == 409 and "ended" in late.json()["error"]["message"]
 
 
+def definition(made: dict, brand: dict, **fields) -> dict:
+    body = {k: made[k] for k in ("title", "description", "starts_at", "ends_at", "time_zone",
+                                 "eligibility", "eligibility_value", "auto_enroll", "ordered",
+                                 "reward_points", "reward_badge_id")}
+    body["tasks"] = [{k: t[k] for k in ("name", "event_types", "target", "condition")}
+                     for t in made["tasks"]]
+    return {**body, "brand_id": brand["brand"]["id"], **fields}
+
+
+def test_staff_edit_until_it_starts_then_cancel_it(admin: Client, member: Client, brand: dict,
+                                                   server: Server) -> None:
+    staff = brand["staff"]
+    draft = challenge(staff, brand, starts_at=iso(3600), ends_at=iso(7200))
+    one_task = [{"name": "Say hello", "event_types": ["post.created"], "target": 1}]
+    edited = staff.put(f"/api/challenges/{draft['id']}",
+                       definition(draft, brand, title="Spring warm-up", tasks=one_task))
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["title"] == "Spring warm-up"
+    assert [t["name"] for t in edited.json()["tasks"]] == ["Say hello"]
+    rival_brand = admin.post("/api/brands", {"name": "Other", "slug": "o-" + uuid.uuid4().hex[:6]}).json()
+    rival = server.client().register()
+    admin.put(f"/api/members/{rival.member['id']}/role",
+              {"role": "brand_staff", "brand_id": rival_brand["id"]})
+    assert rival.put(f"/api/challenges/{draft['id']}", definition(draft, brand)).status_code == 403
+    moved = staff.put(f"/api/challenges/{draft['id']}",
+                      definition(draft, brand, brand_id=rival_brand["id"]))
+    assert moved.status_code == 422 and "brand_id" in moved.json()["error"]["message"]
+
+    # Scheduled: still editable, and an edit that makes it due starts it.
+    staff.post(f"/api/challenges/{draft['id']}/publish")
+    started = staff.put(f"/api/challenges/{draft['id']}",
+                        definition(edited.json(), brand, starts_at=iso(-5)))
+    assert started.json()["status"] == "active"
+    assert member.post(f"/api/challenges/{draft['id']}/join").status_code == 200
+    late = staff.put(f"/api/challenges/{draft['id']}", definition(edited.json(), brand, title="Too late"))
+    assert late.status_code == 409 and "active" in late.json()["error"]["message"]
+
+    socket = member.websocket()
+    try:
+        socket.subscribe(f"challenge:{draft['id']}")
+        cancelled = staff.post(f"/api/challenges/{draft['id']}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        socket.wait_for(lambda f: f.get("event") == "challenge.status"
+                        and f["data"]["status"] == "cancelled")
+    finally:
+        socket.close()
+    # A cancelled challenge counts nothing more (a running one shows when the reply was
+    # handled), and nobody joins it.
+    witness = challenge(staff, brand, tasks=one_task)
+    staff.post(f"/api/challenges/{witness['id']}/publish")
+    member.post(f"/api/challenges/{witness['id']}/join")
+    member.post(f"/api/categories/{brand['category']['id']}/threads", {"title": "After", "body": "x"})
+    eventually(lambda: progress(member, witness["id"]) == [1])
+    assert progress(member, draft["id"]) == [0]
+    assert member.post(f"/api/challenges/{draft['id']}/join").status_code == 409
+    assert staff.post(f"/api/challenges/{draft['id']}/cancel").status_code == 409
+    assert staff.delete(f"/api/challenges/{draft['id']}").status_code == 409
+
+    unwanted = challenge(staff, brand)
+    assert staff.post(f"/api/challenges/{unwanted['id']}/cancel").status_code == 409
+    assert staff.delete(f"/api/challenges/{unwanted['id']}").status_code == 204
+    assert staff.get(f"/api/challenges/{unwanted['id']}").status_code == 404
+
+
 def test_auto_enrolment_and_tier_eligibility(member: Client, brand: dict) -> None:
     auto = challenge(brand["staff"], brand, auto_enroll=True, ordered=False)
     brand["staff"].post(f"/api/challenges/{auto['id']}/publish")
