@@ -1,5 +1,5 @@
 """The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, relay-sweep,
-outbox-prune, leaderboards-rebuild."""
+outbox-prune, leaderboards-rebuild, run-job."""
 
 from __future__ import annotations
 
@@ -218,6 +218,23 @@ def leaderboards_rebuild() -> None:
 
     count = _with_runtime(rebuild)
     click.echo(f"leaderboards rebuilt from {count} ledger postings")
+
+
+@main.command("run-job")
+@click.argument("name")
+def run_job(name: str) -> None:
+    """Run a scheduled job once, now (e.g. tiers.review); it still runs on its schedule."""
+    from server import schedule
+
+    async def run() -> object:
+        # Jobs register as their plugins load, which the runtime's start does.
+        known = {job.name for job in schedule.jobs()}
+        if name not in known:
+            raise click.ClickException(f"no job {name!r}; jobs: {', '.join(sorted(known))}")
+        return await schedule.job(name).fn()
+
+    result = _with_runtime(run)
+    click.echo(f"{name} done: {result}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Where board scores live: SQL rows ranked with window functions (embedded) or Redis sorted
 sets (scaled). Both rank by competition ranking (1, 2, 2, 4) and break display ties by member
 id, newest first. Both apply each ledger transaction once, and skip transactions a rebuild
-already counted (the watermark)."""
+already counted (the watermark). Both keep a member's true score, zero or below too (a
+negative adjustment can take a week's board below zero), so later earnings add to it as a
+rebuild would; only members above zero are shown."""
 
 from __future__ import annotations
 
@@ -180,8 +182,7 @@ local watermark = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'),
 if tonumber(ARGV[1]) <= watermark then return 0 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[4]) then return 0 end
 for i = 4, #KEYS do
-  local score = tonumber(redis.call('ZINCRBY', KEYS[i], ARGV[3], ARGV[2]))
-  if score <= 0 then redis.call('ZREM', KEYS[i], ARGV[2]) end
+  redis.call('ZINCRBY', KEYS[i], ARGV[3], ARGV[2])
 end
 return 1
 """
@@ -232,30 +233,31 @@ class RedisStore:
     async def _rank_of_score(self, board: str, score: int) -> int:
         return int(await self._redis.zcount(self._board(board), f"({score}", "+inf")) + 1
 
-    async def _page(self, board: str, start: int, stop: int) -> list[Standing]:
-        rows: list[tuple[bytes, float]] = await self._redis.zrevrange(  # type: ignore[assignment]
-            self._board(board), start, stop, withscores=True)
+    async def top(self, board: str, limit: int, offset: int) -> list[Standing]:
+        # By score, not by index: members at zero or below stay in the set but are not shown.
+        rows: list[tuple[bytes, float]] = await self._redis.zrevrangebyscore(  # type: ignore[assignment]
+            self._board(board), "+inf", "(0", start=offset, num=limit, withscores=True)
         pairs = [(int(m), int(s)) for m, s in rows]
         if not pairs:
             return []
-        return _ranked(pairs, await self._rank_of_score(board, pairs[0][1]), start)
-
-    async def top(self, board: str, limit: int, offset: int) -> list[Standing]:
-        return await self._page(board, offset, offset + limit - 1)
+        return _ranked(pairs, await self._rank_of_score(board, pairs[0][1]), offset)
 
     async def standing(self, board: str, member_id: int) -> Standing | None:
         score = await self._redis.zscore(self._board(board), _member_key(member_id))
-        if score is None:
+        if score is None or score <= 0:
             return None
         return Standing(member_id=member_id, score=int(score),
                         rank=await self._rank_of_score(board, int(score)))
 
     async def around(self, board: str, member_id: int, n: int) -> list[Standing]:
-        position: int | None = await self._redis.zrevrank(  # type: ignore[assignment]
-            self._board(board), _member_key(member_id))
-        if position is None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zscore(self._board(board), _member_key(member_id))
+            pipe.zrevrank(self._board(board), _member_key(member_id))
+            score, position = await pipe.execute()
+        if score is None or score <= 0:
             return []
-        return await self._page(board, max(0, position - n), position + n)
+        # Members at zero or below all sort after those shown, so the position is the same.
+        return await self.top(board, 2 * n + 1, max(0, int(position) - n))
 
     async def _boards(self) -> list[bytes]:
         return [key async for key in self._redis.scan_iter(f"{self._prefix}:lbz:*", count=500)]
@@ -270,8 +272,7 @@ class RedisStore:
         await self.remove_member(member_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             for board, score in scores.items():
-                if score > 0:
-                    pipe.zadd(self._board(board), {_member_key(member_id): score})
+                pipe.zadd(self._board(board), {_member_key(member_id): score})
             pipe.set(self._member_watermark(member_id), watermark, ex=APPLIED_TTL_SECONDS)
             await pipe.execute()
 
@@ -280,8 +281,7 @@ class RedisStore:
             for key in await self._boards():
                 pipe.delete(key)
             for board, members in scores.items():
-                positive = {_member_key(m): s for m, s in members.items() if s > 0}
-                if positive:
-                    pipe.zadd(self._board(board), positive)
+                if members:
+                    pipe.zadd(self._board(board), {_member_key(m): s for m, s in members.items()})
             pipe.set(f"{self._prefix}:lb:{WATERMARK}", watermark)
             await pipe.execute()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -458,6 +458,25 @@ async def earnings(member_id: int | None = None) -> list[dict[str, Any]]:
         sql += " AND a.member = {}"
         args.append(member_id)
     return await db.fetch(sql + " ORDER BY t.id", *args)
+
+
+async def reversed_award_dates(*, reversals: Collection[int] | None = None,
+                       member_id: int | None = None) -> dict[int, dt.datetime]:
+    """When the transaction each reversal undoes was made, by reversal id (for the reversals
+    named, else those on the member's account, else all). A reversal comes off the period
+    boards its award went on: deleting last week's post must not lower this week's board."""
+    sql = ("SELECT r.id AS id, o.created_at AS created_at FROM ledger_transaction r "
+           "JOIN ledger_transaction o ON o.id = r.reverses WHERE r.kind = 'reversal'")
+    args: list[Any] = []
+    if reversals is not None:
+        match, args = db.values_in(sorted(reversals), "bigint")
+        sql += " AND r.id " + match
+    elif member_id is not None:
+        sql += (" AND r.id IN (SELECT p.ledger_transaction FROM ledger_posting p "
+                "JOIN ledger_account a ON a.id = p.account WHERE a.member = {})")
+        args = [member_id]
+    return {int(r["id"]): r["created_at"] if isinstance(r["created_at"], dt.datetime)
+            else dt.datetime.fromisoformat(r["created_at"]) for r in await db.fetch(sql, *args)}
 
 
 async def member_ids() -> set[int]:

@@ -1,6 +1,8 @@
 """Leaderboards: competition ranking, around-me, staff left out, rebuilt from the ledger."""
 
+import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 
@@ -155,3 +157,91 @@ def test_season_boards_count_points_earned_inside_the_season(server: Server, adm
     backwards = admin.post("/api/leaderboards/seasons", {"name": "Backwards", "starts_at": now.isoformat(),
                                                          "ends_at": (now - dt.timedelta(days=1)).isoformat()})
     assert backwards.status_code == 422
+
+
+def adjust(admin: Client, member: Client, amount: int) -> dict:
+    response = admin.post("/api/gamification/adjustments", {
+        "member_id": member.member["id"], "amount": amount, "reason": "board test",
+        "idempotency_key": "lb-" + uuid.uuid4().hex})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def score_on(client: Client, name: str, member: Client) -> int | None:
+    me = client.get(f"/api/leaderboards/{name}/members/{member.member['id']}").json()["me"]
+    return me["score"] if me else None
+
+
+def earned_last_week(stack: Stack, admin: Client, member: Client,
+                     amount: int) -> tuple[dict, list[str]]:
+    """Points staged as earned eight days ago, with the boards rebuilt to match; returns the
+    transaction and the names of that week's and month's boards."""
+    earned = adjust(admin, member, amount)
+    eventually(lambda: score_on(admin, "all-time", member) == amount)
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
+    stack.sql(f"UPDATE ledger_transaction SET created_at = '{when}' WHERE id = {int(earned['id'])}")
+    stack.sql(f"UPDATE ledger_posting SET created_at = '{when}' "
+              f"WHERE ledger_transaction = {int(earned['id'])}")
+    stack.run("leaderboards-rebuild")
+    year, week, _ = when.isocalendar()
+    return earned, [f"week:{year}-W{week:02d}", f"month:{when.year}-{when.month:02d}"]
+
+
+def shown(client: Client, names: list[str], members: list[Client]) -> dict[str, Any]:
+    """What members see of these boards: the top, and each member's place with neighbours."""
+    return {name: (client.get(f"/api/leaderboards/{name}?limit=100").json()["items"],
+                   [client.get(f"/api/leaderboards/{name}/members/{m.member['id']}?n=3").json()
+                    for m in members])
+            for name in names}
+
+
+def test_a_reversal_comes_off_the_boards_its_award_was_on(stack: Stack, admin: Client,
+                                                          member: Client) -> None:
+    earned, then = earned_last_week(stack, admin, member, 10)
+    last_week = then[0]
+    assert score_on(admin, last_week, member) == 10 and score_on(admin, "week", member) is None
+    adjust(admin, member, 5)
+    eventually(lambda: score_on(admin, "all-time", member) == 15)
+
+    # Last week's post is deleted today: last week's board loses it, this week's keeps its 5.
+    response = admin.post(f"/api/gamification/transactions/{earned['id']}/reverse",
+                          {"reason": "post deleted"})
+    assert response.status_code == 201, response.text
+    eventually(lambda: score_on(admin, "all-time", member) == 5)
+    assert score_on(admin, "week", member) == 5
+    assert score_on(admin, last_week, member) is None
+    adjust(admin, member, 2)
+    eventually(lambda: score_on(admin, "all-time", member) == 7)
+    assert score_on(admin, "week", member) == 7
+
+    names = ["all-time", "week", "month", *then]
+    before = shown(admin, names, [member])
+    assert "rebuilt" in stack.run("leaderboards-rebuild").stdout
+    assert shown(admin, names, [member]) == before
+
+
+def test_a_board_below_zero_keeps_its_true_score(stack: Stack, admin: Client, member: Client,
+                                                other: Client) -> None:
+    _, then = earned_last_week(stack, admin, member, 10)
+    adjust(admin, other, 1)
+    eventually(lambda: score_on(admin, "week", other) == 1)
+    # An admin takes the ten back this week: this week's board stands at -10 for the member.
+    adjust(admin, member, -10)
+    eventually(lambda: score_on(admin, "all-time", member) is None)
+    adjust(admin, member, 4)
+    eventually(lambda: score_on(admin, "all-time", member) == 4)
+
+    # At -6 the member is on no page of this week's board, not even next to the lowest.
+    assert score_on(admin, "week", member) is None
+    week = admin.get("/api/leaderboards/week?limit=100").json()["items"]
+    near = admin.get(f"/api/leaderboards/week/members/{other.member['id']}?n=50").json()["items"]
+    assert member.member["id"] not in [i["member"]["id"] for i in week + near]
+    assert other.member["id"] in [i["member"]["id"] for i in near]
+    adjust(admin, member, 10)
+    eventually(lambda: score_on(admin, "all-time", member) == 14)
+    assert score_on(admin, "week", member) == 4
+
+    names = ["all-time", "week", "month", *then]
+    before = shown(admin, names, [member, other])
+    assert "rebuilt" in stack.run("leaderboards-rebuild").stdout
+    assert shown(admin, names, [member, other]) == before

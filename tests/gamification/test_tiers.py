@@ -60,7 +60,8 @@ def test_earning_promotes_at_once_and_is_pushed_live(admin: Client, member: Clie
     assert member.get("/api/me/tier").json()["next"] is None
 
 
-def test_demotion_waits_for_the_grace_period(admin: Client, member: Client, ladder) -> None:
+def test_demotion_waits_for_the_grace_period(stack: Stack, admin: Client, member: Client,
+                                            ladder) -> None:
     first = credit(admin, member, 60)
     top_up = credit(admin, member, 50)
     eventually(lambda: tier_of(member) == "Insider")
@@ -74,9 +75,34 @@ def test_demotion_waits_for_the_grace_period(admin: Client, member: Client, ladd
     assert mine["tier"]["name"] == "Regular" and mine["earned_in_window"] == 0
     demotes_at = dt.datetime.fromisoformat(mine["demotes_at"].replace("Z", "+00:00"))
     assert dt.timedelta(days=29) < demotes_at - dt.datetime.now(dt.UTC) <= dt.timedelta(days=30)
-    credit(admin, member, 55)
+    again = credit(admin, member, 55)
     eventually(lambda: member.get("/api/me/tier").json()["demotes_at"] is None)
     assert tier_of(member) == "Regular"
+
+    # Below again: the hourly review keeps the tier while the grace period lasts...
+    admin.post(f"/api/gamification/transactions/{again['id']}/reverse", {"reason": "in grace"})
+    eventually(lambda: member.get("/api/me/tier").json()["demotes_at"] is not None)
+    stack.run("run-job", "tiers.review")
+    assert tier_of(member) == "Regular"
+    # ...and steps the member down once it has passed, with no earning of theirs to prompt it.
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+    stack.sql(f"UPDATE gamification_member_tier SET below_since = '{past}' "
+              f"WHERE member = {int(member.member['id'])}")
+    due = member.get("/api/me/tier").json()["demotes_at"]
+    assert dt.datetime.fromisoformat(due.replace("Z", "+00:00")) < dt.datetime.now(dt.UTC)
+    socket = member.websocket()
+    try:
+        socket.subscribe(f"user:{member.member['id']}")
+        stack.run("run-job", "tiers.review")
+        mine = member.get("/api/me/tier").json()
+        assert mine["tier"]["name"] == "Newcomer" and mine["demotes_at"] is None
+        change = {"from_tier": "Regular", "to_tier": "Newcomer", "promoted": False}
+        socket.wait_for(lambda f: f.get("event") == "notification"
+                        and f["data"]["kind"] == "tier" and f["data"]["data"] == change)
+    finally:
+        socket.close()
+    notes = member.get("/api/notifications").json()["items"]
+    assert next(n["data"] for n in notes if n["kind"] == "tier") == change
 
 
 def test_points_older_than_the_window_stop_counting(stack: Stack, admin: Client, member: Client,
