@@ -77,6 +77,8 @@ class MyChallenge(msgspec.Struct):
     joined: bool
     joined_at: dt.datetime | None
     completed_at: dt.datetime | None
+    # Completed, but the reward points wait for the brand to top up its budget.
+    reward_pending: bool
     tasks: list[TaskProgress]
 
 

@@ -32,7 +32,7 @@ from gamification.ledger import services as ledger
 from gamification.rules import expressions
 from gamification.rules.scorables import SCORABLES, credit, names
 from gamification.tiers import services as tiers
-from server import events, outbox, runtime, schedule
+from server import db, events, outbox, runtime, schedule
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -284,6 +284,9 @@ async def mine(member_id: int, challenge_id: int) -> MyChallenge:
         challenge_id=challenge_id, joined=entry is not None,
         joined_at=entry["joined_at"] if entry else None,
         completed_at=entry["completed_at"] if entry else None,
+        reward_pending=bool(entry and entry["completed_at"] is not None
+                            and entry["reward_paid_at"] is None
+                            and (await _row(challenge_id))["reward_points"]),
         tasks=[TaskProgress(task_id=t["id"], name=t["name"], count=counts.get(t["id"], 0),
                             target=t["target"], done=counts.get(t["id"], 0) >= t["target"])
                for t in tasks],
@@ -392,6 +395,28 @@ async def _save_progress(entry_id: int, task_id: int, count: int) -> None:
         await ChallengeProgress.insert(ChallengeProgress(entry=entry_id, task=task_id, amount=count))
 
 
+async def _pay_reward(challenge: dict[str, Any], entry_id: int, member_id: int) -> bool:
+    """Pay the reward points from the brand's budget, once (the key makes a retry a replay);
+    False, and the entry stays unpaid, while the budget cannot cover them."""
+    try:
+        async with outbox.unit_of_work():
+            await ledger.post(
+                key=f"challenge:{challenge['id']}:member:{member_id}", kind="award",
+                reason=f"Challenge completed: {challenge['title']}",
+                source=f"challenge:{challenge['id']}",
+                postings=[(ledger.member_account(member_id), challenge["reward_points"]),
+                          (ledger.brand_budget_account(challenge["brand"]),
+                           -challenge["reward_points"])],
+            )
+            await ChallengeEntry.update({ChallengeEntry.reward_paid_at: _now()}).where(
+                ChallengeEntry.id == entry_id)
+    except Conflict as exc:
+        log.warning("challenge %s reward not paid to %s yet: %s", challenge["id"], member_id,
+                    exc.message)
+        return False
+    return True
+
+
 async def _complete(challenge: dict[str, Any], entry: dict[str, Any], member_id: int) -> None:
     finished = await ChallengeEntry.update({ChallengeEntry.completed_at: _now()}).where(
         (ChallengeEntry.id == entry["id"]) & ChallengeEntry.completed_at.is_null()
@@ -399,23 +424,34 @@ async def _complete(challenge: dict[str, Any], entry: dict[str, Any], member_id:
     if not finished:
         return
     await outbox.emit(events.ChallengeCompleted(member_id=member_id, challenge_id=challenge["id"]))
-    if challenge["reward_points"]:
-        try:
-            async with outbox.unit_of_work():
-                await ledger.post(
-                    key=f"challenge:{challenge['id']}:member:{member_id}", kind="award",
-                    reason=f"Challenge completed: {challenge['title']}",
-                    source=f"challenge:{challenge['id']}",
-                    postings=[(ledger.member_account(member_id), challenge["reward_points"]),
-                              (ledger.brand_budget_account(challenge["brand"]),
-                               -challenge["reward_points"])],
-                )
-        except Conflict as exc:
-            log.warning("challenge %s reward not paid to %s: %s", challenge["id"], member_id,
-                        exc.message)
+    paid = not challenge["reward_points"] or await _pay_reward(challenge, entry["id"], member_id)
     if challenge["reward_badge"] is not None:
         await badges.grant_for_challenge(member_id, challenge["reward_badge"], challenge["title"])
     await notify(member_id, "challenge", entry["id"], {
         "challenge_id": challenge["id"], "title": challenge["title"],
-        "reward_points": int(challenge["reward_points"]),
+        "reward_points": int(challenge["reward_points"]), "reward_pending": not paid,
     })
+
+
+@schedule.every(get_settings().sweep_interval_seconds, "challenges.rewards")
+async def pay_pending_rewards(limit: int = 200) -> int:
+    """Rewards owed to members who completed while the brand's budget was short, paid once
+    it has been topped up; returns how many were paid."""
+    rows = await db.fetch(
+        "SELECT e.id AS entry, e.member AS member, e.challenge AS challenge "
+        "FROM gamification_challenge_entry e JOIN gamification_challenge c ON c.id = e.challenge "
+        "WHERE e.completed_at IS NOT NULL AND e.reward_paid_at IS NULL AND c.reward_points > 0 "
+        "ORDER BY e.completed_at LIMIT {}", limit)
+    paid = 0
+    for row in rows:
+        challenge = await _row(int(row["challenge"]))
+        member_id = int(row["member"])
+        async with outbox.unit_of_work():
+            await ledger.lock_members({member_id})
+            if not await _pay_reward(challenge, int(row["entry"]), member_id):
+                continue
+            await notify(member_id, "challenge_reward", int(row["entry"]), {
+                "challenge_id": challenge["id"], "title": challenge["title"],
+                "reward_points": int(challenge["reward_points"])})
+        paid += 1
+    return paid

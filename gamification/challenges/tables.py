@@ -55,6 +55,8 @@ class ChallengeEntry(Table, tablename="gamification_challenge_entry"):
     member = ForeignKey(references=Member, index=True)
     joined_at = Timestamptz(default=TimestamptzNow())
     completed_at = Timestamptz(null=True, default=None)
+    # Null while reward points are owed (the brand's budget was short at completion).
+    reward_paid_at = Timestamptz(null=True, default=None)
     # Sum of task progress: what the challenge's leaderboard ranks by.
     score = Integer(default=0)
 

@@ -210,3 +210,36 @@ def test_bad_challenges_are_refused(brand: dict, fields: dict, message: str) -> 
     response = brand["staff"].post("/api/challenges", body)
     assert response.status_code == 422, response.text
     assert message in response.json()["error"]["message"]
+
+
+def test_a_reward_the_budget_cannot_cover_is_paid_once_it_is_topped_up(
+        admin: Client, member: Client, server: Server) -> None:
+    made = admin.post("/api/brands", {"name": "Thrifty", "slug": "t-" + uuid.uuid4().hex[:6]}).json()
+    staff = server.client().register()
+    admin.put(f"/api/members/{staff.member['id']}/role", {"role": "brand_staff", "brand_id": made["id"]})
+    slug = "th-" + uuid.uuid4().hex[:6]
+    category = admin.post("/api/categories", {"name": "Thrift " + slug, "slug": slug}).json()
+    brand = {"brand": made, "staff": staff, "category": category}
+    quick = challenge(staff, brand, reward_points=25, tasks=[
+        {"name": "Start a thread", "event_types": ["thread.created"], "target": 1,
+         "condition": f"category_id == {category['id']}"}])
+    staff.post(f"/api/challenges/{quick['id']}/publish")
+    member.post(f"/api/challenges/{quick['id']}/join")
+    member.post(f"/api/categories/{category['id']}/threads", {"title": "Done already", "body": "x"})
+
+    mine = eventually(lambda: (m := member.get(f"/api/challenges/{quick['id']}/me").json())
+                      ["completed_at"] and m)
+    assert mine["reward_pending"] is True
+    assert member.get("/api/me/points").json()["balance"] == 0
+    note = eventually(lambda: [n for n in member.get("/api/notifications").json()["items"]
+                               if n["kind"] == "challenge"])[0]
+    assert note["data"]["reward_pending"] is True
+
+    admin.post(f"/api/gamification/brands/{made['id']}/budget",
+               {"amount": 100, "reason": "top-up", "idempotency_key": "top-" + uuid.uuid4().hex})
+    eventually(lambda: member.get("/api/me/points").json()["balance"] == 25)
+    assert member.get(f"/api/challenges/{quick['id']}/me").json()["reward_pending"] is False
+    assert staff.get(f"/api/gamification/brands/{made['id']}/budget").json()["balance"] == 75
+    paid = eventually(lambda: [n for n in member.get("/api/notifications").json()["items"]
+                               if n["kind"] == "challenge_reward"])
+    assert paid[0]["data"]["reward_points"] == 25
