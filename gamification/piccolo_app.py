@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant
 from gamification.challenges.tables import (
     Challenge,
+    ChallengeAct,
     ChallengeEntry,
     ChallengeProgress,
     ChallengeTask,
@@ -26,7 +27,7 @@ APP_CONFIG = AppConfig(
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
-        Season, EarningDay, Removal,
+        ChallengeAct, Season, EarningDay, Removal,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -1,8 +1,10 @@
-"""Committed events advance challenges; who may watch a challenge live."""
+"""Committed events advance challenges (removals take back what they counted); who may watch
+a challenge live."""
 
 from __future__ import annotations
 
 from gamification.challenges import services
+from gamification.rules.scorables import REMOVALS
 from server import events, outbox
 from server.auth import Actor
 from server.errors import DomainError
@@ -23,7 +25,7 @@ async def may_watch(actor: Actor, key: str) -> bool:
 @outbox.batch_handler(
     "challenges.progress",
     events.MemberVisited, events.ThreadCreated, events.PostCreated, events.ReactionAdded,
-    events.PostMarkedHelpful,
+    events.PostMarkedHelpful, *REMOVALS,
 )
 async def advance(batch: list[outbox.Delivery]) -> None:
     await services.on_events(batch)

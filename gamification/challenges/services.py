@@ -29,8 +29,8 @@ from gamification.challenges.tables import (
 )
 from gamification.leaderboards import services as leaderboards
 from gamification.ledger import services as ledger
-from gamification.rules import expressions
-from gamification.rules.scorables import SCORABLES, credit, names
+from gamification.rules import expressions, removals
+from gamification.rules.scorables import SCORABLES, Removal, credit, names, removal
 from gamification.tiers import services as tiers
 from server import db, events, outbox, runtime, schedule
 from server.accounts.services import get_brand, members_by_id
@@ -312,36 +312,63 @@ async def standings(actor: Actor, challenge_id: int, limit: int) -> list[Standin
 # --- progress ------------------------------------------------------------------------------
 
 
+Active = list[tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
 async def on_events(batch: list[outbox.Delivery]) -> None:
-    """Advance every active challenge each event counts for, in event order."""
-    credited = [earned for d in batch if (earned := credit(d.event)) is not None]
-    if not credited:
+    """Advance every active challenge each event counts for, and take back what removed acts
+    counted (while the entry is not complete), in event order."""
+    if not any(credit(d.event) is not None or removal(d.event) is not None for d in batch):
         return
-    active = [(c, await _tasks(c["id"]))
-              for c in await Challenge.select().where(Challenge.status == "active")]
-    moves = [(challenge, earned) for earned in credited for challenge, tasks in active
-             if any(earned.event_type in t["event_types"].split() for t in tasks)]
-    if not moves:
+    active: Active = [(c, await _tasks(c["id"]))
+                      for c in await Challenge.select().where(Challenge.status == "active")]
+    counted = {t for _, tasks in active for task in tasks for t in task["event_types"].split()}
+    relevant = [d for d in batch if removal(d.event) is not None
+                or ((earned := credit(d.event)) is not None and earned.event_type in counted)]
+    if not relevant:
         return
-    await ledger.lock_members({earned.member_id for _, earned in moves})
-    for challenge, earned in moves:
-        await _advance_entry(challenge, earned.member_id, earned.fields, earned.event_type)
+
+    async def acts(run: list[outbox.Delivery]) -> None:
+        await _count_acts(run, active)
+
+    async def take_back(delivery: outbox.Delivery, gone: Removal) -> None:
+        for challenge, _ in active:
+            await _take_back(challenge, gone)
+
+    await removals.in_order(relevant, acts, take_back)
+
+
+async def _count_acts(run: list[outbox.Delivery], active: Active) -> None:
+    acts = [(d, earned, earned.scorable.source(d.event))
+            for d in run if (earned := credit(d.event)) is not None]
+    removed = await removals.taken_back([(source, d.event_id) for d, _, source in acts])
+    for delivery, earned, source in acts:
+        if (source, delivery.event_id) in removed:
+            continue
+        for challenge, tasks in active:
+            if any(earned.event_type in t["event_types"].split() for t in tasks):
+                await _advance_entry(challenge, earned.member_id, earned.fields,
+                                     earned.event_type, source, delivery.event_id)
+
+
+async def _entry_of(challenge: dict[str, Any], member_id: int) -> dict[str, Any] | None:
+    entries = await ChallengeEntry.select().where(
+        (ChallengeEntry.challenge == challenge["id"]) & (ChallengeEntry.member == member_id))
+    return entries[0] if entries else None
 
 
 async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict[str, Any],
-                         event_type: str) -> None:
+                         event_type: str, source: str, event_id: int) -> None:
     async with outbox.unit_of_work():
         # One member's progress moves one event at a time.
         await ledger.lock_account(ledger.member_account(member_id))
-        entries = await ChallengeEntry.select().where(
-            (ChallengeEntry.challenge == challenge["id"]) & (ChallengeEntry.member == member_id))
-        if not entries:
+        entry = await _entry_of(challenge, member_id)
+        if entry is None:
             if not challenge["auto_enroll"] or not await _eligible(member_id, challenge):
                 return
             await ChallengeEntry.insert(ChallengeEntry(challenge=challenge["id"], member=member_id))
-            entries = await ChallengeEntry.select().where(
-                (ChallengeEntry.challenge == challenge["id"]) & (ChallengeEntry.member == member_id))
-        entry = entries[0]
+            entry = await _entry_of(challenge, member_id)
+            assert entry is not None
         if entry["completed_at"] is not None:
             return
         tasks = await _tasks(challenge["id"])
@@ -352,7 +379,8 @@ async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict
             done = counts.get(task["id"], 0) >= task["target"]
             if done:
                 continue
-            if event_type in task["event_types"].split() and _matches(task["condition"], fields):
+            if event_type in task["event_types"].split() and _matches(task["condition"], fields) \
+                    and await _record_act(entry["id"], task["id"], source, event_id):
                 counts[task["id"]] = counts.get(task["id"], 0) + 1
                 gained += 1
                 await _save_progress(entry["id"], task["id"], counts[task["id"]])
@@ -360,14 +388,57 @@ async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict
                 break
         if not gained:
             return
-        scored = await ChallengeEntry.update(
-            {ChallengeEntry.score: ChallengeEntry.score + gained}
-        ).where(ChallengeEntry.id == entry["id"]).returning(ChallengeEntry.score)
-        await leaderboards.set_challenge_scores(challenge["id"],
-                                                {member_id: int(scored[0]["score"])})
+        await _add_score(challenge, entry["id"], member_id, gained)
         complete = all(counts.get(t["id"], 0) >= t["target"] for t in tasks)
         if complete:
             await _complete(challenge, entry, member_id)
+    await _push_progress(challenge, member_id)
+
+
+async def _record_act(entry_id: int, task_id: int, source: str, event_id: int) -> bool:
+    """One act counts once per task: a replayed event, or a second event about the same act
+    (a thread's first post is also a post), adds nothing."""
+    rows = await db.insert_rows(
+        "gamification_challenge_act", ["entry", "task", "source", "event_id", "counted_at"],
+        ["bigint", "bigint", "text", "bigint", "timestamptz"],
+        [(entry_id, task_id, source, event_id, _now())], "ON CONFLICT DO NOTHING RETURNING id")
+    return bool(rows)
+
+
+async def _add_score(challenge: dict[str, Any], entry_id: int, member_id: int, delta: int) -> None:
+    scored = await ChallengeEntry.update(
+        {ChallengeEntry.score: ChallengeEntry.score + delta}
+    ).where(ChallengeEntry.id == entry_id).returning(ChallengeEntry.score)
+    await leaderboards.set_challenge_scores(challenge["id"], {member_id: int(scored[0]["score"])})
+
+
+async def _take_back(challenge: dict[str, Any], gone: Removal) -> None:
+    """A removed post, reaction or helpful mark stops counting, unless the entry is complete
+    (completion, and its reward, stand)."""
+    async with outbox.unit_of_work():
+        await ledger.lock_account(ledger.member_account(gone.member_id))
+        entry = await _entry_of(challenge, gone.member_id)
+        if entry is None or entry["completed_at"] is not None:
+            return
+        under = gone.source + ":"
+        acts = await db.fetch(
+            "DELETE FROM gamification_challenge_act WHERE entry = {} "
+            "AND (source = {} OR substr(source, 1, {}) = {}) RETURNING task",
+            entry["id"], gone.source, len(under), under)
+        if not acts:
+            return
+        lost: dict[int, int] = {}
+        for act in acts:
+            lost[int(act["task"])] = lost.get(int(act["task"]), 0) + 1
+        for task_id, count in lost.items():
+            await ChallengeProgress.update({
+                ChallengeProgress.amount: ChallengeProgress.amount - count,
+            }).where((ChallengeProgress.entry == entry["id"]) & (ChallengeProgress.task == task_id))
+        await _add_score(challenge, entry["id"], gone.member_id, -sum(lost.values()))
+    await _push_progress(challenge, gone.member_id)
+
+
+async def _push_progress(challenge: dict[str, Any], member_id: int) -> None:
     progress = await mine(member_id, challenge["id"])
 
     async def push() -> None:

@@ -66,3 +66,15 @@ class ChallengeProgress(Table, tablename="gamification_challenge_progress"):
     entry = ForeignKey(references=ChallengeEntry, index=True)
     task = ForeignKey(references=ChallengeTask)
     amount = Integer(default=0)
+
+
+class ChallengeAct(Table, tablename="gamification_challenge_act"):
+    """Each act (by its source, e.g. "post:12") a task counted for an entry: a replayed
+    event counts once, and removing the act takes its count back."""
+
+    id = Serial(primary_key=True)
+    entry = ForeignKey(references=ChallengeEntry, index=True)
+    task = ForeignKey(references=ChallengeTask)
+    source = Varchar(length=200)
+    event_id = BigInt()
+    counted_at = Timestamptz(default=TimestamptzNow())

@@ -243,3 +243,39 @@ def test_a_reward_the_budget_cannot_cover_is_paid_once_it_is_topped_up(
     paid = eventually(lambda: [n for n in member.get("/api/notifications").json()["items"]
                                if n["kind"] == "challenge_reward"])
     assert paid[0]["data"]["reward_points"] == 25
+
+
+def test_removed_posts_stop_counting_and_replays_count_nothing_twice(
+        stack: Stack, member: Client, brand: dict) -> None:
+    category_id = brand["category"]["id"]
+    chatty = challenge(brand["staff"], brand, ordered=False, tasks=[
+        {"name": "Reply three times", "event_types": ["post.created"], "target": 3,
+         "condition": f"category_id == {category_id} and post_number > 1"}])
+    brand["staff"].post(f"/api/challenges/{chatty['id']}/publish")
+    member.post(f"/api/challenges/{chatty['id']}/join")
+    thread = member.post(f"/api/categories/{category_id}/threads",
+                         {"title": "Chatter", "body": "x"}).json()["thread"]
+    replies = [member.post(f"/api/threads/{thread['id']}/posts", {"body": f"reply {i}"}).json()
+               for i in range(2)]
+    eventually(lambda: progress(member, chatty["id"]) == [2])
+
+    assert member.delete(f"/api/posts/{replies[1]['id']}").status_code in (200, 204)
+    eventually(lambda: progress(member, chatty["id"]) == [1])
+    board = member.get(f"/api/challenges/{chatty['id']}/leaderboard").json()
+    assert [(s["member_id"], s["score"]) for s in board] == [(member.member["id"], 1)]
+
+    # Every event handled again, receipts forgotten: the count stays where it was.
+    stack.sql("DELETE FROM handler_receipt")
+    stack.sql("UPDATE outbox_event SET dispatched_at = NULL")
+    stack.run("relay-sweep")
+    assert progress(member, chatty["id"]) == [1]
+
+    for i in range(2):
+        member.post(f"/api/threads/{thread['id']}/posts", {"body": f"more {i}"})
+    eventually(lambda: member.get(f"/api/challenges/{chatty['id']}/me").json()["completed_at"])
+    # Complete is complete: a later deletion does not undo it.
+    member.delete(f"/api/posts/{replies[0]['id']}")
+    eventually(lambda: stack.sql("SELECT COUNT(*) FROM outbox_event WHERE dispatched_at IS NULL "
+                                 "AND type = 'post.deleted'")[0][0] in (0, "0"))
+    mine = member.get(f"/api/challenges/{chatty['id']}/me").json()
+    assert mine["completed_at"] and [t["count"] for t in mine["tasks"]] == [3]
