@@ -63,4 +63,5 @@ class ChallengeController(Controller):
     @get("/{challenge_id:int}/leaderboard")
     async def leaderboard(self, actor: Actor, challenge_id: int,
                           limit: Annotated[int, Parameter(ge=1, le=100)] = 20) -> list[StandingOut]:
+        """Ranked by task progress with competition ranking (1, 2, 2, 4); staff left out."""
         return await services.standings(actor, challenge_id, limit)
