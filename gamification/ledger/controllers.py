@@ -60,6 +60,21 @@ class PointsController(Controller):
         return await services.history(services.member_account(member_id), before, limit)
 
 
+async def _acting_for(actor: Actor, brand_id: int | None, what: str) -> int | None:
+    """The brand whose budget a staff act uses: the one named, else a brand staff member's
+    own; None (issuance) for an admin naming none."""
+    brand_id = brand_id if brand_id is not None else (
+        actor.brand_id if actor.role == "brand_staff" else None)
+    if brand_id is None:
+        if not actor.is_admin:
+            raise Forbidden(f"only admins and brand staff {what}")
+        return None
+    await get_brand(brand_id)
+    if not actor.manages_brand(brand_id):
+        raise Forbidden(f"only this brand's staff or an admin may {what} for it")
+    return brand_id
+
+
 class LedgerAdminController(Controller):
     path = "/api/gamification"
     tags = ["points"]
@@ -70,17 +85,9 @@ class LedgerAdminController(Controller):
         named brand's budget); brand staff against their brand's budget."""
         staff_id = actor.member()
         await get_member(data.member_id)
-        brand_id = data.brand_id if data.brand_id is not None else (
-            actor.brand_id if actor.role == "brand_staff" else None)
-        if brand_id is None:
-            if not actor.is_admin:
-                raise Forbidden("only admins and brand staff adjust points")
-            counterpart = services.ISSUANCE
-        else:
-            await get_brand(brand_id)
-            if not actor.manages_brand(brand_id):
-                raise Forbidden("only this brand's staff or an admin may spend its budget")
-            counterpart = services.brand_budget_account(brand_id)
+        brand_id = await _acting_for(actor, data.brand_id, "adjust points")
+        counterpart = services.ISSUANCE if brand_id is None else \
+            services.brand_budget_account(brand_id)
         if data.amount == 0:
             raise Invalid("an adjustment of 0 points changes nothing")
         return await services.post(
@@ -97,15 +104,7 @@ class LedgerAdminController(Controller):
         has too few points."""
         staff_id = actor.member()
         await get_member(data.member_id)
-        brand_id = data.brand_id if data.brand_id is not None else (
-            actor.brand_id if actor.role == "brand_staff" else None)
-        if brand_id is None:
-            if not actor.is_admin:
-                raise Forbidden("only admins and brand staff redeem points")
-        else:
-            await get_brand(brand_id)
-            if not actor.manages_brand(brand_id):
-                raise Forbidden("only this brand's staff or an admin may redeem points at it")
+        brand_id = await _acting_for(actor, data.brand_id, "redeem points")
         # Redeemed points leave circulation: they go back to the issuance account.
         return await services.post(
             key=f"redeem:{data.idempotency_key}", kind="redemption", reason=data.reason,
