@@ -102,6 +102,13 @@ export const api = {
   myHistory: () => get("/api/me/points/history", { limit: 10 }),
   leaderboard: (board, limit) => get(`/api/leaderboards/${encodeURIComponent(board)}`, { limit }),
   aroundMe: (board) => get(`/api/leaderboards/${encodeURIComponent(board)}/around-me`, { n: 2 }),
+  badges: () => get("/api/gamification/badges"),
+  // challenges
+  challenges: () => get("/api/challenges"),
+  challenge: (id) => get(`/api/challenges/${id}`),
+  joinChallenge: (id) => post(`/api/challenges/${id}/join`),
+  myChallenge: (id) => get(`/api/challenges/${id}/me`),
+  challengeBoard: (id, limit) => get(`/api/challenges/${id}/leaderboard`, { limit }),
   // notifications
   notifications: (before) => get("/api/notifications", { before }),
   markNotificationsRead: () => post("/api/notifications/read"),

@@ -6,11 +6,14 @@
 //         #/t/<id>      a thread
 //         #/rewards     my points, tier and badges (rewards.js)
 //         #/leaderboards[/all-time|week|month]
+//         #/challenges  brands' seasonal challenges (challenges.js)
+//         #/challenges/<id>  a challenge: its tasks, my progress, its leaderboard, live
 //         #/signin, #/register
 
 import { api, ApiError } from "./api.js";
 import { LiveClient } from "./live.js";
 import { append, clear, h, icon, plural, replaceChildren, sleep, timeAgo } from "./dom.js";
+import { challengesView, challengeView } from "./challenges.js";
 import { leaderboardView, rewardsView } from "./rewards.js";
 
 const REACTIONS = [
@@ -123,6 +126,7 @@ function renderAccount() {
       icon("bell"),
       h("span", { class: "visually-hidden" }, "Notifications"),
       h("span", { class: "badge", testid: "notif-badge", hidden: true }, "0")),
+      h("a", { href: "#/challenges", testid: "nav-challenges" }, "Challenges"),
       h("a", { href: "#/leaderboards", testid: "nav-leaderboards" }, "Leaderboard"),
       h("a", { href: "#/rewards", class: "points-link", testid: "nav-points", title: "Your rewards" },
         h("span", { testid: "nav-points-balance" }, state.points === null ? "…" : state.points.toLocaleString("en-US")),
@@ -135,6 +139,7 @@ function renderAccount() {
     setUnread(notif.unread);
   } else {
     append(nav, [
+      h("a", { href: "#/challenges", testid: "nav-challenges" }, "Challenges"),
       h("a", { href: "#/leaderboards", testid: "nav-leaderboards" }, "Leaderboard"),
       h("a", { href: "#/signin", testid: "signin-link", onclick: returnHere }, "Sign in"),
       h("a", { href: "#/register", class: "button small", testid: "register-link",
@@ -295,6 +300,15 @@ function notificationText(item, handle) {
     return `${who} ${REACTED[item.data.kind] || `reacted “${item.data.kind}” to your post`}`;
   }
   if (item.kind === "mention") return `${who} mentioned you`;
+  const data = item.data || {};
+  const points = data.reward_points ? `${Number(data.reward_points).toLocaleString("en-US")} points` : "";
+  if (item.kind === "challenge") {
+    const reward = !points ? "" : data.reward_pending ? ` (${points} pending)` : ` (+${points})`;
+    return `You completed the challenge “${data.title}”${reward}`;
+  }
+  if (item.kind === "challenge_reward") {
+    return `Your ${points || "reward"} for “${data.title}” arrived`;
+  }
   return `${item.kind.replace(/[_.]/g, " ")}`;
 }
 
@@ -331,7 +345,9 @@ function renderNotifications() {
     const by = item.data && item.data.by_member_id;
     if (by) memberHandle(by).then((handle) => { text.textContent = notificationText(item, handle); });
     else text.textContent = notificationText(item, "someone");
-    const href = item.data && item.data.thread_id ? `#/t/${item.data.thread_id}` : "#/";
+    let href = "#/";
+    if (item.data && item.data.thread_id) href = `#/t/${item.data.thread_id}`;
+    else if (item.data && item.data.challenge_id) href = `#/challenges/${item.data.challenge_id}`;
     append(list, h("li", {
       class: item.read ? "notif-item" : "notif-item unread", testid: "notif-item",
       dataset: { kind: item.kind, read: String(item.read) },
@@ -410,6 +426,11 @@ async function route() {
     render = threadView;
     params = { id: Number(parts[1]) };
   } else if (parts[0] === "rewards" && parts.length === 1) render = rewardsView;
+  else if (parts[0] === "challenges" && parts.length === 1) render = challengesView;
+  else if (parts[0] === "challenges" && /^\d+$/.test(parts[1] || "") && parts.length === 2) {
+    render = challengeView;
+    params = { id: Number(parts[1]) };
+  }
   else if (parts[0] === "leaderboards" && /^(all-time|week|month)?$/.test(parts[1] || "")
            && parts.length <= 2) {
     render = leaderboardView;

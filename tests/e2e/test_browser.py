@@ -2,11 +2,13 @@
 
 What is asserted is what a person at the screen would notice: replies and reactions from
 someone else appearing without a reload, the notification badge, server error messages shown
-in forms, hostile markup shown as text, and a dropped connection catching up by itself.
+in forms, hostile markup shown as text, a dropped connection catching up by itself, and a
+member's progress on a brand's challenge moving as they take part.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import uuid
@@ -14,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -431,3 +434,130 @@ def test_points_tier_badges_and_the_leaderboard_move_live(
     assert rank(theirs) < rank(mine)
     a.page.get_by_role("link", name="This week").click()
     expect(a.page.get_by_test_id("board-row").filter(has_text=f"@{handle}")).to_have_count(1)
+
+
+def brand_with_staff(admin: Client, server: Server) -> tuple[Client, dict, dict]:
+    """A brand with a funded budget, one of its staff, and a category to run challenges in."""
+    brand = admin.post("/api/brands", {"name": "Roastery", "slug": "e2e-" + uuid.uuid4().hex[:6]})
+    assert brand.status_code == 201, brand.text
+    staff = server.client().register()
+    promoted = admin.put(f"/api/members/{staff.member['id']}/role",
+                         {"role": "brand_staff", "brand_id": brand.json()["id"]})
+    assert promoted.status_code == 200, promoted.text
+    funded = admin.post(f"/api/gamification/brands/{brand.json()['id']}/budget", {
+        "amount": 1000, "reason": "spring season", "idempotency_key": "e2e-" + uuid.uuid4().hex})
+    assert funded.status_code in (200, 201), funded.text
+    slug = "brews-" + uuid.uuid4().hex[:6]
+    category = admin.post("/api/categories", {"name": "Spring " + slug, "slug": slug})
+    assert category.status_code == 201, category.text
+    return staff, brand.json(), category.json()
+
+
+def publish_challenge(staff: Client, brand: dict, **fields: Any) -> dict:
+    now = dt.datetime.now(dt.UTC)
+    made = staff.post("/api/challenges", {
+        "brand_id": brand["id"], "time_zone": "Europe/Paris", "reward_points": 25,
+        "starts_at": (now - dt.timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + dt.timedelta(days=7)).isoformat(), **fields})
+    assert made.status_code == 201, made.text
+    published = staff.post(f"/api/challenges/{made.json()['id']}/publish")
+    assert published.status_code == 200, published.text
+    assert published.json()["status"] == "active"
+    return published.json()
+
+
+def test_a_member_joins_a_brand_challenge_and_sees_it_complete_live(
+    open_tab: Callable[..., Tab], admin: Client, server: Server, member: Client, other: Client,
+    tmp_path: Path,
+) -> None:
+    handle = member.member["handle"]
+    staff, brand, category = brand_with_staff(admin, server)
+    top_tier = admin.get("/api/gamification/tiers").json()["tiers"][-1]["name"]
+    publish_challenge(staff, brand, title="Regulars' cupping", eligibility="tier",
+                      eligibility_value=top_tier,
+                      tasks=[{"name": "Say hello", "event_types": ["post.created"], "target": 1}])
+    made = publish_challenge(
+        staff, brand, title="Spring brew-off", description="Share your spring recipes.\nTwo replies win.",
+        tasks=[{"name": "Reply twice in Spring brews", "event_types": ["post.created"], "target": 2,
+                "condition": f"category_id == {category['id']} and post_number > 1"}])
+    starts_in_paris = dt.datetime.fromisoformat(made["starts_at"]).astimezone(ZoneInfo("Europe/Paris"))
+    thread = new_thread(other, category, "Spring recipes", "Post yours below")
+
+    # The member finds the challenge from the top bar, with its status, Paris dates and reward.
+    tab = open_tab(width=390, height=844)
+    page = tab.page
+    sign_in(tab, handle, handle)
+    page.get_by_test_id("nav-challenges").click()
+    item = page.get_by_test_id("challenge-item").filter(has_text="Spring brew-off")
+    expect(item.get_by_test_id("challenge-status")).to_have_text("Active")
+    expect(item.get_by_test_id("challenge-reward")).to_have_text("25 points")
+    expect(item.get_by_test_id("challenge-dates")).to_contain_text(f"{starts_in_paris:%H:%M}")
+    expect(item.get_by_test_id("challenge-dates")).to_contain_text("Europe/Paris")
+
+    # A challenge for a tier the member lacks: Join shows the server's reason.
+    page.get_by_test_id("challenge-item").filter(has_text="Regulars' cupping") \
+        .get_by_test_id("challenge-link").click()
+    expect(page.get_by_test_id("challenge-eligibility")).to_have_text(
+        f"Members at the {top_tier} tier or above")
+    page.get_by_test_id("challenge-join").click()
+    expect(page.get_by_test_id("challenge-join-error")).to_contain_text(f"'{top_tier}'")
+
+    # The open challenge: its page, then Join.
+    page.go_back()
+    item.get_by_test_id("challenge-link").click()
+    expect(page.get_by_test_id("challenge-title")).to_have_text("Spring brew-off")
+    expect(page.get_by_test_id("challenge-description")).to_have_text(
+        "Share your spring recipes.\nTwo replies win.")
+    expect(page.get_by_test_id("challenge-reward")).to_have_text("25 points")
+    expect(page.locator("[data-testid=challenge-view][data-live=subscribed]")).to_be_attached()
+    task = page.get_by_test_id("challenge-task").filter(has_text="Reply twice in Spring brews")
+    expect(task.get_by_test_id("task-count")).to_have_text("2 times")
+    expect(page.get_by_test_id("challenge-board-empty")).to_be_visible()
+    page.get_by_test_id("challenge-join").click()
+    expect(page.get_by_test_id("challenge-joined")).to_contain_text("You're in")
+    expect(page.get_by_test_id("challenge-join")).to_have_count(0)
+    expect(task.get_by_test_id("task-count")).to_have_text("0 of 2")
+    page.evaluate("window.__sameDocument = true")
+    # Someone not signed in follows the same page: the board, and an invitation to sign in.
+    watcher = open_tab()
+    goto(watcher, f"/challenges/{made['id']}")
+    expect(watcher.page.locator("[data-testid=challenge-view][data-live=subscribed]")).to_be_attached()
+    expect(watcher.page.get_by_test_id("challenge-participation")).to_contain_text("Sign in")
+    expect(watcher.page.get_by_test_id("challenge-join")).to_have_count(0)
+
+    # Posting (through the API) moves the progress bar and the board, live.
+    bar = task.get_by_role("progressbar", name="Reply twice in Spring brews: 1 of 2")
+    reply = member.post(f"/api/threads/{thread['id']}/posts", {"body": "Mine: 1:15, 94°C"})
+    assert reply.status_code == 201, reply.text
+    expect(task.get_by_test_id("task-count")).to_have_text("1 of 2")
+    expect(bar).to_have_attribute("value", "1")
+    expect(task.get_by_test_id("task-done")).to_have_count(0)
+    row = page.get_by_test_id("challenge-board-row").filter(has_text=f"@{handle}")
+    expect(row.get_by_test_id("challenge-board-score")).to_have_text("1 step")
+    expect(row.get_by_test_id("challenge-board-completed")).to_have_count(0)
+
+    reply = member.post(f"/api/threads/{thread['id']}/posts", {"body": "And an iced one: 1:10"})
+    assert reply.status_code == 201, reply.text
+    expect(task.get_by_test_id("task-count")).to_have_text("2 of 2")
+    expect(task.get_by_test_id("task-done")).to_be_visible()
+    expect(page.get_by_test_id("challenge-completed")).to_contain_text("You completed this challenge")
+    expect(page.get_by_test_id("challenge-rewarded")).to_have_text("You earned 25 points.")
+    expect(row.get_by_test_id("challenge-board-rank")).to_have_text("#1")
+    expect(row.get_by_test_id("challenge-board-score")).to_have_text("2 steps")
+    expect(row.get_by_test_id("challenge-board-completed")).to_be_visible()
+    expect(page.get_by_test_id("nav-points-balance")).to_have_text("25")
+    expect(watcher.page.get_by_test_id("challenge-board-row").filter(has_text=f"@{handle}")
+           .get_by_test_id("challenge-board-completed")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "challenge-view.png"), full_page=True)
+    assert page.evaluate("window.__sameDocument") is True
+
+    # The completion notification leads back to the challenge.
+    page.get_by_test_id("nav-home").click()
+    expect(page.get_by_test_id("notif-badge")).to_be_visible()
+    page.get_by_test_id("notif-button").click()
+    completed = page.get_by_test_id("notif-item").filter(
+        has_text="You completed the challenge “Spring brew-off” (+25 points)")
+    expect(completed).to_have_count(1)
+    completed.locator("a").click()
+    expect(page.get_by_test_id("challenge-title")).to_have_text("Spring brew-off")
+    expect(page.get_by_test_id("challenge-completed")).to_be_visible()
