@@ -1,9 +1,10 @@
-"""What the gamification package adds to a Hearth process: routes and event handlers."""
+"""What the gamification package adds to a Hearth process: routes, event handlers, demo data."""
 
 from gamification.badges import handlers as badge_handlers
 from gamification.badges.controllers import BadgeController
 from gamification.challenges import handlers as challenge_handlers
 from gamification.challenges.controllers import ChallengeController
+from gamification.demo import DEMO_STEPS, seed_demo
 from gamification.leaderboards import handlers as leaderboard_handlers
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.ledger import handlers as ledger_handlers
@@ -19,7 +20,7 @@ ROUTE_HANDLERS = [
 ]
 # Importing the handler modules registers their outbox handlers.
 __all__ = [
-    "ROUTE_HANDLERS", "badge_handlers", "challenge_handlers", "leaderboard_handlers",
+    "DEMO_STEPS", "ROUTE_HANDLERS", "badge_handlers", "challenge_handlers", "leaderboard_handlers",
     "ledger_handlers",
-    "rule_handlers", "tier_handlers",
+    "rule_handlers", "seed_demo", "tier_handlers",
 ]

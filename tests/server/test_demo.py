@@ -1,4 +1,4 @@
-from tests.harness import Stack
+from tests.harness import Stack, eventually
 
 
 def test_seed_demo_loads_once_and_its_logins_work(stack: Stack) -> None:
@@ -23,5 +23,16 @@ def test_seed_demo_loads_once_and_its_logins_work(stack: Stack) -> None:
         admin = server.client()
         admin.login("admin", "demo password 1")
         assert admin.get("/api/me").json()["member"]["role"] == "admin"
+
+        # The demo's challenge runs, and the demo threads and replies count toward it.
+        winter = next(c for c in alice.get("/api/challenges").json()
+                      if c["title"] == "Winter brew-off")
+        assert winter["status"] == "active" and winter["reward_points"] == 150
+        eventually(lambda: alice.get(f"/api/challenges/{winter['id']}/me").json()["completed_at"])
+        assert eventually(lambda: alice.get("/api/me/points").json()["balance"]) >= 150
+        board = alice.get(f"/api/challenges/{winter['id']}/leaderboard").json()
+        assert "alice" in [s["handle"] for s in board]
+        badges = {b["badge"]["name"] for b in alice.get("/api/me/badges").json()["earned"]}
+        assert {"Home barista", "Winter brew-off"} <= badges
     finally:
         server.process.stop()
