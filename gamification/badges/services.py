@@ -365,6 +365,9 @@ async def revoke_manually(actor: Actor, badge_id: int, grant_id: int, reason: st
     if not rows:
         raise NotFound(f"grant {grant_id} of badge {badge_id} does not exist")
     await _revoke(rows[0], badge, reason)
+    # The grant has no column for why it was taken back: the log keeps it, as for grants.
+    log.info("badge %s grant %s of member %s revoked by %s: %s", badge_id, grant_id,
+             rows[0]["member"], actor.member_id, reason)
     return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
 
 

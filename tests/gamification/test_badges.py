@@ -1,10 +1,12 @@
 """Badges: declarative criteria, grants with notifications, backfill, auto-revoke, manual."""
 
+import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 
-from tests.harness import Client, Server, eventually
+from tests.harness import Client, Server, Stack, eventually
 
 
 @pytest.fixture
@@ -183,3 +185,113 @@ def test_only_admins_define_badges(member: Client) -> None:
     response = member.post("/api/gamification/badges", {"slug": "mine", "name": "Mine",
                                                         "criteria": {"type": "manual"}})
     assert response.status_code == 403
+
+
+def reply(client: Client, thread: dict, body: str = "counting towards a badge") -> dict:
+    response = client.post(f"/api/threads/{thread['id']}/posts", {"body": body})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def replies_in(category: dict, **criteria: Any) -> dict:
+    """Count criteria over replies in one category (threads opened elsewhere do not count)."""
+    return {"type": "count", "event_types": ["post.created"],
+            "condition": f"category_id == {category['id']} and post_number > 1", **criteria}
+
+
+def progress(client: Client, badge_id: int) -> dict | None:
+    """The member's progress toward a badge they have not earned (None once earned)."""
+    mine = client.get("/api/me/badges").json()["unearned"]
+    return next((u["progress"] for u in mine if u["badge"]["id"] == badge_id), None)
+
+
+def logged(stack: Stack, post: dict) -> None:
+    """Wait until the post's activity is in the log badge criteria read."""
+    eventually(lambda: stack.sql(
+        f"SELECT id FROM gamification_activity WHERE source = 'post:{int(post['id'])}'"))
+
+
+def backdate(stack: Stack, post: dict, when: dt.datetime) -> None:
+    """Stage a post's logged activity as having happened at `when`, once it is logged."""
+    eventually(lambda: stack.sql(
+        f"UPDATE gamification_activity SET occurred_at = '{when}' "
+        f"WHERE source = 'post:{int(post['id'])}' RETURNING id"))
+
+
+@pytest.mark.parametrize(("unit", "days_per_step"), [("day", 1), ("week", 7)])
+def test_streak_badges_need_unbroken_consecutive_days_or_weeks(
+        stack: Stack, admin: Client, member: Client, other: Client, scoped: dict,
+        unit: str, days_per_step: int) -> None:
+    streak = badge(admin, {"type": "streak", "event_types": ["post.created"], "length": 3,
+                           "unit": unit,
+                           "condition": f"category_id == {scoped['id']} and post_number > 1"},
+                   name="Regular")
+    thread = new_thread(admin, scoped)["thread"]
+    now = dt.datetime.now(dt.UTC)
+    # The member replied two steps and one step ago; the other three and one (a gap).
+    for client, steps_ago in ((member, (2, 1)), (other, (3, 1))):
+        for steps in steps_ago:
+            backdate(stack, reply(client, thread), now - dt.timedelta(days=steps * days_per_step))
+    # Replying today makes it three in a row for the member, two for the other.
+    reply(member, thread)
+    reply(other, thread)
+    eventually(lambda: earned(member, streak["id"]) == 1)
+    eventually(lambda: progress(other, streak["id"]) == {"current": 2, "needed": 3})
+    assert earned(other, streak["id"]) == 0
+
+
+def test_count_badges_with_a_window_ignore_older_activity(
+        stack: Stack, admin: Client, member: Client, other: Client, scoped: dict) -> None:
+    recent = badge(admin, replies_in(scoped, count=2, window_days=7))
+    thread = new_thread(other, scoped)["thread"]
+    backdate(stack, reply(member, thread), dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
+    # Logged, and so checked against the badge (in the same transaction).
+    logged(stack, reply(member, thread))
+    # Two replies, but one is from before the window: not yet.
+    assert progress(member, recent["id"]) == {"current": 1, "needed": 2}
+    assert earned(member, recent["id"]) == 0
+    reply(member, thread)
+    eventually(lambda: earned(member, recent["id"]) == 1)
+
+
+def test_changing_a_badges_criteria_grants_and_auto_revokes_for_everyone(
+        stack: Stack, admin: Client, member: Client, other: Client, scoped: dict,
+        category: dict) -> None:
+    auto = badge(admin, replies_in(scoped, count=1), auto_revoke=True)
+    kept = badge(admin, replies_in(scoped, count=1))
+    reply(member, new_thread(admin, scoped)["thread"])
+    eventually(lambda: earned(member, auto["id"]) == 1 and earned(member, kept["id"]) == 1)
+    # Logged before the change, so only the backfill can grant for it afterwards.
+    logged(stack, reply(other, new_thread(admin, category)["thread"]))
+    assert earned(other, auto["id"]) == 0
+
+    for changed in (auto, kept):
+        response = admin.patch(f"/api/gamification/badges/{changed['id']}",
+                               {"criteria": replies_in(category, count=1)})
+        assert response.status_code == 200, response.text
+        assert str(category["id"]) in response.json()["criteria"]["condition"]
+    # The other now qualifies for both; the member lost the auto-revoking one only.
+    eventually(lambda: earned(other, auto["id"]) == 1 and earned(other, kept["id"]) == 1)
+    eventually(lambda: earned(member, auto["id"]) == 0)
+    # The run that granted the other has been through everyone: the member's grant stays.
+    eventually(lambda: admin.get(f"/api/gamification/badges/{kept['id']}/backfill").json()
+               ["finished"])
+    assert earned(member, kept["id"]) == 1
+
+
+def test_a_revoked_badges_points_are_taken_back_with_the_reason(admin: Client,
+                                                              member: Client) -> None:
+    paid = badge(admin, {"type": "manual"}, name="Launch helper", points=5)
+    granted = admin.post(f"/api/gamification/badges/{paid['id']}/grants",
+                         {"member_id": member.member["id"], "reason": "helped at launch"}).json()
+    eventually(lambda: member.get("/api/me/points").json()["balance"] == 5)
+    revoked = admin.post(f"/api/gamification/badges/{paid['id']}/grants/{granted['id']}/revoke",
+                         {"reason": "granted to the wrong member"})
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoked_at"] is not None
+    assert revoked.json()["reason"] == "helped at launch"
+    assert earned(member, paid["id"]) == 0
+    eventually(lambda: member.get("/api/me/points").json()["balance"] == 0)
+    history = member.get("/api/me/points/history").json()["items"]
+    assert [(h["kind"], h["amount"], h["reason"]) for h in history] == [
+        ("reversal", -5, "granted to the wrong member"), ("award", 5, "Badge: Launch helper")]

@@ -260,3 +260,91 @@ def test_a_withdrawal_handled_before_its_reaction_leaves_no_award(
     eventually(lambda: handled(added))
     assert balance(member) == 0
     assert member.get("/api/me/points/history").json()["items"] == []
+
+
+def period_start(period: str, now: dt.datetime) -> dt.datetime:
+    """When the rule engine's week (ISO, from Monday) or calendar month began, in UTC."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - dt.timedelta(days=day.weekday()) if period == "cap_week" else day.replace(day=1)
+
+
+@pytest.mark.parametrize("period", ["cap_week", "cap_month"])
+def test_weekly_and_monthly_caps_count_awards_since_the_period_began(
+        stack: Stack, admin: Client, member: Client, other: Client, scoped: dict,
+        period: str) -> None:
+    thread = thread_in(other, scoped)["thread"]
+    capped = rule(admin, scoped, name="Capped per period", event_types=["post.created"],
+                  condition=f"thread_id == {thread['id']}", points=5, **{period: 12})
+    # Uncapped, so the total shows every reply has been through the rules.
+    rule(admin, scoped, name="Marker", event_types=["post.created"], condition="post_number > 1",
+         points=100)
+    start = period_start(period, dt.datetime.now(dt.UTC))
+
+    def reply(total: int) -> None:
+        member.post(f"/api/threads/{thread['id']}/posts", {"body": f"reply for {total}"})
+        settles_at(member, total)
+
+    def move_latest_award_to(when: dt.datetime) -> None:
+        stack.sql(f"UPDATE gamification_rule_award SET awarded_at = '{when}' WHERE id = "
+                  f"(SELECT MAX(id) FROM gamification_rule_award WHERE rule = {capped['id']})")
+
+    # Earned just before the period began: it does not count against this period's cap...
+    reply(105)
+    move_latest_award_to(start - dt.timedelta(seconds=1))
+    # ...while one from the period's first moment (an earlier day, unless today is the first
+    # of the period) does, with today's.
+    reply(210)
+    move_latest_award_to(start)
+    reply(315)
+    reply(417)
+    history = member.get("/api/me/points/history?limit=100").json()["items"]
+    assert sorted(h["amount"] for h in history if h["reason"] == "Capped per period") == [2, 5, 5, 5]
+
+
+def emit(stack: Stack, payload: str) -> int:
+    """An event committed straight to the outbox, as a server would emit it."""
+    kind = payload.split('"type":"', 1)[1].split('"', 1)[0]
+    rows = stack.sql("INSERT INTO outbox_event (type, payload, created_at, attempts) VALUES "
+                     f"('{kind}', '{payload}', '{dt.datetime.now(dt.UTC)}', 0) RETURNING id")
+    return int(str(rows[0][0]))
+
+
+def handled(stack: Stack, event_id: int) -> bool:
+    return stack.sql(f"SELECT dispatched_at FROM outbox_event WHERE id = {event_id}"
+                     )[0][0] not in (None, "")
+
+
+# The seeded rule's shape (a point, capped at one a day), and the same without the cap: the
+# once a day then comes from the visit itself.
+@pytest.mark.parametrize("cap_day", [1, None])
+def test_the_first_visit_of_each_day_earns_once(stack: Stack, admin: Client, member: Client,
+                                               cap_day: int | None) -> None:
+    member_id = int(member.member["id"])
+    made = admin.post("/api/gamification/rules", {
+        "name": "Daily visit", "event_types": ["member.visited"], "points": 1,
+        "cap_day": cap_day, "condition": f"member_id == {member_id}"})
+    assert made.status_code == 201, made.text
+
+    def points() -> int:
+        # Read by the admin: every signed-in request of the member's own is a visit.
+        return admin.get(f"/api/members/{member_id}/points").json()["balance"]
+
+    # Yesterday's visit, as the server emitted it then, its award moved back to yesterday.
+    now = dt.datetime.now(dt.UTC)
+    yesterday, today = (now - dt.timedelta(days=1)).date().isoformat(), now.date().isoformat()
+    emit(stack, f'{{"type":"member.visited","member_id":{member_id},"day":"{yesterday}"}}')
+    eventually(lambda: points() == 1)
+    stack.sql(f"UPDATE gamification_rule_award SET awarded_at = '{now - dt.timedelta(days=1)}' "
+              f"WHERE rule = {int(made.json()['id'])}")
+    # Today's first signed-in request is a visit, the ones after it are not.
+    for path in ("/api/me/points", "/api/me/badges", "/api/me/points/history", "/api/me/points"):
+        assert member.get(path).status_code == 200
+    eventually(lambda: points() == 2)
+    # The visit emitted again for a day already credited (say, its dedupe key lost) earns
+    # nothing more.
+    again = emit(stack, f'{{"type":"member.visited","member_id":{member_id},"day":"{today}"}}')
+    eventually(lambda: handled(stack, again))
+    assert points() == 2
+    history = admin.get(f"/api/members/{member_id}/points/history").json()["items"]
+    assert sorted((h["source"], h["amount"], h["reason"]) for h in history) == [
+        (f"visit:{member_id}:{day}", 1, "Daily visit") for day in (yesterday, today)]
