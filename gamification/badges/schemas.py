@@ -146,6 +146,8 @@ class GrantOut(msgspec.Struct):
     granted_by: int | None
     granted_at: dt.datetime
     revoked_at: dt.datetime | None
+    revoked_reason: str
+    revoked_by: int | None
 
 
 class BackfillOut(msgspec.Struct):

@@ -280,10 +280,14 @@ async def _grant(member_id: int, badge: dict[str, Any], number: int, reason: str
     return grant_id
 
 
-async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str) -> None:
+async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str,
+                  revoked_by: int | None = None) -> None:
     async with outbox.unit_of_work():
         await ledger.lock_members({int(grant["member"])})
-        revoked = await BadgeGrant.update({BadgeGrant.revoked_at: _now()}).where(
+        revoked = await BadgeGrant.update({
+            BadgeGrant.revoked_at: _now(), BadgeGrant.revoked_reason: reason,
+            BadgeGrant.revoked_by: revoked_by,
+        }).where(
             (BadgeGrant.id == grant["id"]) & BadgeGrant.revoked_at.is_null()
         ).returning(BadgeGrant.id)
         if not revoked:
@@ -364,8 +368,7 @@ async def revoke_manually(actor: Actor, badge_id: int, grant_id: int, reason: st
     rows = await BadgeGrant.select().where((BadgeGrant.id == grant_id) & (BadgeGrant.badge == badge_id))
     if not rows:
         raise NotFound(f"grant {grant_id} of badge {badge_id} does not exist")
-    await _revoke(rows[0], badge, reason)
-    # The grant has no column for why it was taken back: the log keeps it, as for grants.
+    await _revoke(rows[0], badge, reason, actor.member())
     log.info("badge %s grant %s of member %s revoked by %s: %s", badge_id, grant_id,
              rows[0]["member"], actor.member_id, reason)
     return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
@@ -397,7 +400,8 @@ async def grant_for_challenge(member_id: int, badge_id: int, title: str) -> None
 def _grant_out(row: dict[str, Any]) -> GrantOut:
     return GrantOut(id=row["id"], badge_id=row["badge"], member_id=row["member"],
                     number=row["number"], reason=row["reason"], granted_by=row["granted_by"],
-                    granted_at=row["granted_at"], revoked_at=row["revoked_at"])
+                    granted_at=row["granted_at"], revoked_at=row["revoked_at"],
+                    revoked_reason=row["revoked_reason"], revoked_by=row["revoked_by"])
 
 
 # --- reading -------------------------------------------------------------------------------

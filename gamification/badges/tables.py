@@ -60,6 +60,9 @@ class BadgeGrant(Table, tablename="gamification_badge_grant"):
     granted_by = ForeignKey(references=Member, null=True)
     granted_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+    revoked_reason = Text(default="")
+    # Null when the criteria stopped holding (auto-revoke) rather than staff taking it back.
+    revoked_by = ForeignKey(references=Member, null=True)
 
 
 class BadgeBackfill(Table, tablename="gamification_badge_backfill"):

@@ -134,6 +134,8 @@ def test_manual_grants_need_staff_and_a_reason(admin, member, other, moderator, 
     revoked = admin.post(f"/api/gamification/badges/{helper['id']}/grants/{granted.json()['id']}/revoke",
                          {"reason": "granted by mistake"})
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert revoked.json()["revoked_reason"] == "granted by mistake"
+    assert revoked.json()["revoked_by"] == admin.member["id"]
     assert earned(member, helper["id"]) == 0
 
 
