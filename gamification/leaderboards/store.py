@@ -234,10 +234,11 @@ class RedisStore:
         return int(await self._redis.zcount(self._board(board), f"({score}", "+inf")) + 1
 
     async def top(self, board: str, limit: int, offset: int) -> list[Standing]:
-        # By score, not by index: members at zero or below stay in the set but are not shown.
-        rows: list[tuple[bytes, float]] = await self._redis.zrevrangebyscore(  # type: ignore[assignment]
-            self._board(board), "+inf", "(0", start=offset, num=limit, withscores=True)
-        pairs = [(int(m), int(s)) for m, s in rows]
+        # By index, which costs O(log N) at any depth (a score range with an offset walks
+        # the offset). Members at zero or below sort after everyone shown: drop them.
+        rows: list[tuple[bytes, float]] = await self._redis.zrevrange(  # type: ignore[assignment]
+            self._board(board), offset, offset + limit - 1, withscores=True)
+        pairs = [(int(m), int(s)) for m, s in rows if s > 0]
         if not pairs:
             return []
         return _ranked(pairs, await self._rank_of_score(board, pairs[0][1]), offset)
