@@ -3,9 +3,8 @@
 // `challenge:{id}` live, so progress, completion and the ranking move without a reload.
 
 import { api, ApiError } from "./api.js";
-import { append, h, plural, replaceChildren } from "./dom.js";
+import { REDRAW_DELAY_MS, append, debounced, h, plural, replaceChildren } from "./dom.js";
 
-const REDRAW_DELAY_MS = 250; // several frames of one act arrive together: redraw once
 const BOARD_SIZE = 20;
 const LIST_WATCHED = 25; // the list follows at most this many challenges' status live
 const STATUS = {
@@ -131,19 +130,6 @@ export async function challengesView(view, _params, ctx) {
     });
     ctx.onCleanup(() => sub.close());
   }
-}
-
-/** Calls redraw at most once per REDRAW_DELAY_MS however many times it is poked. */
-function debounced(redraw, ctx) {
-  let timer = null;
-  ctx.onCleanup(() => clearTimeout(timer));
-  return () => {
-    if (timer !== null) return;
-    timer = setTimeout(() => {
-      timer = null;
-      if (ctx.alive()) redraw().catch((err) => console.warn("redraw", err));
-    }, REDRAW_DELAY_MS);
-  };
 }
 
 // --- one challenge ---------------------------------------------------------------------------

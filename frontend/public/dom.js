@@ -102,3 +102,20 @@ export function icon(name, extraClass = "") {
   }
   return svg;
 }
+
+// Several frames of one act arrive together: a view redraws once for them.
+export const REDRAW_DELAY_MS = 250;
+
+/** Calls redraw at most once per REDRAW_DELAY_MS however many times it is poked, and only
+ *  while the view is still shown. */
+export function debounced(redraw, ctx) {
+  let timer = null;
+  ctx.onCleanup(() => clearTimeout(timer));
+  return () => {
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      if (ctx.alive()) redraw().catch((err) => console.warn("redraw", err));
+    }, REDRAW_DELAY_MS);
+  };
+}

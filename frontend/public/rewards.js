@@ -3,29 +3,15 @@
 // sees recognition land without reloading.
 
 import { api } from "./api.js";
-import { append, h, replaceChildren } from "./dom.js";
+import { append, debounced, h, replaceChildren } from "./dom.js";
 
 const BOARDS = [["all-time", "All time"], ["week", "This week"], ["month", "This month"]];
-const REDRAW_DELAY_MS = 250; // several events of one act arrive together: redraw once
 const BOARD_SIZE = 25;
 
 const number = (n) => Number(n).toLocaleString("en-US");
 const signed = (n) => (n > 0 ? `+${number(n)}` : number(n));
 const day = (iso) => new Date(iso).toLocaleDateString("en-GB",
   { day: "numeric", month: "short", year: "numeric" });
-
-/** Calls redraw at most once per REDRAW_DELAY_MS however many times it is poked. */
-function debounced(redraw, ctx) {
-  let timer = null;
-  ctx.onCleanup(() => clearTimeout(timer));
-  return () => {
-    if (timer !== null) return;
-    timer = setTimeout(() => {
-      timer = null;
-      if (ctx.alive()) redraw().catch((err) => console.warn("redraw", err));
-    }, REDRAW_DELAY_MS);
-  };
-}
 
 // --- my rewards ------------------------------------------------------------------------------
 
