@@ -317,7 +317,10 @@ async def prune() -> int:
     total = 0
     while True:
         async with db.transaction():
+            # The newest row always stays: SQLite would otherwise hand out its id again, and
+            # awards, notifications and removals are keyed by event id.
             rows = await db.fetch("SELECT id FROM outbox_event WHERE dispatched_at < {} "
+                                  "AND id < (SELECT MAX(id) FROM outbox_event) "
                                   "ORDER BY id LIMIT {}", cutoff, PRUNE_CHUNK)
             if not rows:
                 return total

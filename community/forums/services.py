@@ -89,11 +89,6 @@ async def _changed(thread_id: int | None) -> None:
 # --- reading rules -----------------------------------------------------------------------
 
 
-async def _brand_of(category_id: int) -> int | None:
-    rows = await Category.select(Category.brand).where(Category.id == category_id)
-    return rows[0]["brand"] if rows else None
-
-
 async def _category_row(category_id: int) -> dict[str, Any]:
     rows = await Category.select().where(Category.id == category_id)
     if not rows:
@@ -115,12 +110,14 @@ async def readable_thread(actor: Actor, thread_id: int) -> tuple[dict[str, Any],
     return rows[0], category
 
 
-async def _readable_post(actor: Actor, post_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _readable_post(
+        actor: Actor, post_id: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The post, its thread and its category."""
     rows = await Post.select().where((Post.id == post_id) & Post.deleted_at.is_null())
     if not rows:
         raise NotFound(f"post {post_id} does not exist")
-    thread, _ = await readable_thread(actor, rows[0]["thread"])
-    return rows[0], thread
+    thread, category = await readable_thread(actor, rows[0]["thread"])
+    return rows[0], thread, category
 
 
 def _may_write(actor: Actor, thread: dict[str, Any]) -> int:
@@ -356,7 +353,7 @@ async def _mark_read(member_id: int, thread_id: int, post_number: int) -> None:
     )
 
 
-async def _insert_post(thread: dict[str, Any], author_id: int, body: str,
+async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: int, body: str,
                        reply_to: dict[str, Any] | None, may_bypass_lock: bool) -> tuple[int, int]:
     """Inside a unit of work: take the next post number atomically and write the post. The
     numbering UPDATE itself refuses a locked or deleted thread, so a lock that commits
@@ -392,14 +389,15 @@ async def _insert_post(thread: dict[str, Any], author_id: int, body: str,
         author_id=author_id, post_number=post_number,
         reply_to_post_id=reply_to["id"] if reply_to else None,
         reply_to_author_id=reply_to["author"] if reply_to else None,
-        brand_id=await _brand_of(thread["category"]),
+        brand_id=brand_id,
     ))
     return post_id, post_number
 
 
 async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple[ThreadOut, PostOut]:
     member_id = actor.member()
-    _check_readable(actor, await _category_row(category_id))
+    category = await _category_row(category_id)
+    _check_readable(actor, category)
     title = data.title.strip()
     if len(title) < 3:
         raise Invalid("the title needs at least 3 visible characters")
@@ -408,10 +406,11 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
             Thread(category=category_id, author=member_id, title=title)
         ).returning(Thread.id)
         thread = (await Thread.select().where(Thread.id == rows[0]["id"]))[0]
-        post_id, _ = await _insert_post(thread, member_id, data.body, None, may_bypass_lock=True)
+        post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, None,
+                                        may_bypass_lock=True)
         await outbox.emit(events.ThreadCreated(
             thread_id=thread["id"], category_id=category_id, author_id=member_id, post_id=post_id,
-            brand_id=await _brand_of(category_id),
+            brand_id=category["brand"],
         ))
     thread_row, _ = await readable_thread(actor, thread["id"])
     authors = await _authors({member_id})
@@ -497,7 +496,7 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
 
 
 async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
-    thread, _ = await readable_thread(actor, thread_id)
+    thread, category = await readable_thread(actor, thread_id)
     member_id = _may_write(actor, thread)
     reply_to = None
     if data.reply_to_post_id is not None:
@@ -508,7 +507,7 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
             raise Invalid(f"post {data.reply_to_post_id} is not a live post in thread {thread_id}")
         reply_to = rows[0]
     async with outbox.unit_of_work():
-        post_id, _ = await _insert_post(thread, member_id, data.body, reply_to,
+        post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, reply_to,
                                         may_bypass_lock=actor.is_moderator)
     await _changed(thread_id)
     post = await post_out(post_id, member_id)
@@ -525,7 +524,7 @@ async def get_post(actor: Actor, post_id: int) -> PostOut:
 
 
 async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
-    post, thread = await _readable_post(actor, post_id)
+    post, thread, _ = await _readable_post(actor, post_id)
     member_id = _may_write(actor, thread)
     if post["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the author or a moderator can edit this post")
@@ -555,7 +554,7 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
 
 async def delete_post(actor: Actor, post_id: int) -> None:
     """Soft delete; deleting the first post deletes the thread."""
-    post, thread = await _readable_post(actor, post_id)
+    post, thread, _ = await _readable_post(actor, post_id)
     member_id = actor.member()
     if post["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the author or a moderator can delete this post")
@@ -592,14 +591,14 @@ async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
 
 async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
     member_id = actor.member()
-    post, thread = await _readable_post(actor, post_id)
+    post, thread, category = await _readable_post(actor, post_id)
     try:
         async with outbox.unit_of_work():
             await Reaction.insert(Reaction(post=post_id, member=member_id, kind=kind))
             await outbox.emit(events.ReactionAdded(
                 post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
                 post_author_id=post["author"], member_id=member_id, kind=kind,
-                brand_id=await _brand_of(thread["category"]),
+                brand_id=category["brand"],
             ))
     except Exception as exc:
         if db.is_unique_violation(exc):
@@ -611,7 +610,7 @@ async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
 
 async def remove_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
     member_id = actor.member()
-    post, thread = await _readable_post(actor, post_id)
+    post, thread, _ = await _readable_post(actor, post_id)
     async with outbox.unit_of_work():
         removed = await Reaction.delete().where(
             (Reaction.post == post_id) & (Reaction.member == member_id) & (Reaction.kind == kind)
@@ -632,7 +631,7 @@ async def remove_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut
 async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
     """The thread's author or a moderator marks one reply as the helpful answer (marking
     another moves the mark); unmarking takes it away."""
-    post, thread = await _readable_post(actor, post_id)
+    post, thread, category = await _readable_post(actor, post_id)
     member_id = actor.member()
     if thread["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the thread's author or a moderator marks the helpful reply")
@@ -653,7 +652,7 @@ async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
             await outbox.emit(events.PostMarkedHelpful(
                 post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
                 post_author_id=post["author"], marked_by_id=member_id,
-                brand_id=await _brand_of(thread["category"])))
+                brand_id=category["brand"]))
     await _changed(thread["id"])
     return await _thread_now(thread["id"])
 

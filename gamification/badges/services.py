@@ -387,13 +387,17 @@ def may_grant(actor: Actor, badge: dict[str, Any]) -> None:
 
 async def check_reward(actor: Actor, badge_id: int) -> None:
     """A challenge may reward only a badge its author could grant by hand."""
-    may_grant(actor, await _badge_row(badge_id))
+    badge = await _badge_row(badge_id)
+    may_grant(actor, badge)
+    if not badge["enabled"]:
+        raise Conflict("this badge is disabled; enable it before offering it as a reward")
 
 
 async def grant_for_challenge(member_id: int, badge_id: int, title: str) -> None:
-    """A challenge's reward badge: granted once, whatever its own criteria say."""
+    """A challenge's reward badge: granted once, whatever its own criteria say (unless an
+    admin has disabled it since)."""
     badge = await _badge_row(badge_id)
-    if not await holds(member_id, badge_id):
+    if badge["enabled"] and not await holds(member_id, badge_id):
         await _grant(member_id, badge, 1, f"completed the challenge {title!r}", None)
 
 

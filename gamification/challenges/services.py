@@ -322,6 +322,8 @@ async def on_events(batch: list[outbox.Delivery]) -> None:
         return
     active: Active = [(c, await _tasks(c["id"]))
                       for c in await Challenge.select().where(Challenge.status == "active")]
+    if not active:
+        return
     counted = {t for _, tasks in active for task in tasks for t in task["event_types"].split()}
     relevant = [d for d in batch if removal(d.event) is not None
                 or ((earned := credit(d.event)) is not None and earned.event_type in counted)]
@@ -332,8 +334,7 @@ async def on_events(batch: list[outbox.Delivery]) -> None:
         await _count_acts(run, active)
 
     async def take_back(delivery: outbox.Delivery, gone: Removal) -> None:
-        for challenge, _ in active:
-            await _take_back(challenge, gone)
+        await _take_back({c["id"]: c for c, _ in active}, gone, delivery.event_id)
 
     await removals.in_order(relevant, acts, take_back)
 
@@ -392,7 +393,7 @@ async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict
         complete = all(counts.get(t["id"], 0) >= t["target"] for t in tasks)
         if complete:
             await _complete(challenge, entry, member_id)
-    await _push_progress(challenge, member_id)
+    await _push_progress(challenge, member_id, event_id)
 
 
 async def _record_act(entry_id: int, task_id: int, source: str, event_id: int) -> bool:
@@ -412,33 +413,39 @@ async def _add_score(challenge: dict[str, Any], entry_id: int, member_id: int, d
     await leaderboards.set_challenge_scores(challenge["id"], {member_id: int(scored[0]["score"])})
 
 
-async def _take_back(challenge: dict[str, Any], gone: Removal) -> None:
-    """A removed post, reaction or helpful mark stops counting, unless the entry is complete
-    (completion, and its reward, stand)."""
+async def _take_back(challenges: dict[int, dict[str, Any]], gone: Removal,
+                     event_id: int) -> None:
+    """A removed post, reaction or helpful mark stops counting in the member's open entries
+    (a completed entry, and its reward, stand)."""
+    under = gone.source + ":"
+    match, args = db.values_in(sorted(challenges), "bigint")
     async with outbox.unit_of_work():
-        await ledger.lock_account(ledger.member_account(gone.member_id))
-        entry = await _entry_of(challenge, gone.member_id)
-        if entry is None or entry["completed_at"] is not None:
-            return
-        under = gone.source + ":"
         acts = await db.fetch(
-            "DELETE FROM gamification_challenge_act WHERE entry = {} "
-            "AND (source = {} OR substr(source, 1, {}) = {}) RETURNING task",
-            entry["id"], gone.source, len(under), under)
-        if not acts:
-            return
-        lost: dict[int, int] = {}
+            "DELETE FROM gamification_challenge_act WHERE entry IN ("
+            "SELECT id FROM gamification_challenge_entry WHERE member = {} "
+            "AND completed_at IS NULL AND challenge " + match + ") "
+            "AND (source = {} OR substr(source, 1, {}) = {}) RETURNING entry, task",
+            gone.member_id, *args, gone.source, len(under), under)
+        lost: dict[tuple[int, int], int] = {}
         for act in acts:
-            lost[int(act["task"])] = lost.get(int(act["task"]), 0) + 1
-        for task_id, count in lost.items():
+            key = (int(act["entry"]), int(act["task"]))
+            lost[key] = lost.get(key, 0) + 1
+        for (entry_id, task_id), count in lost.items():
             await ChallengeProgress.update({
                 ChallengeProgress.amount: ChallengeProgress.amount - count,
-            }).where((ChallengeProgress.entry == entry["id"]) & (ChallengeProgress.task == task_id))
-        await _add_score(challenge, entry["id"], gone.member_id, -sum(lost.values()))
-    await _push_progress(challenge, gone.member_id)
+            }).where((ChallengeProgress.entry == entry_id) & (ChallengeProgress.task == task_id))
+        entries = {entry_id for entry_id, _ in lost}
+        owners = {int(r["id"]): int(r["challenge"]) for r in await ChallengeEntry.select(
+            ChallengeEntry.id, ChallengeEntry.challenge).where(
+                ChallengeEntry.id.is_in(sorted(entries)))} if entries else {}
+        for entry_id, challenge_id in owners.items():
+            taken = sum(n for (e, _), n in lost.items() if e == entry_id)
+            await _add_score(challenges[challenge_id], entry_id, gone.member_id, -taken)
+    for challenge_id in sorted(set(owners.values())):
+        await _push_progress(challenges[challenge_id], gone.member_id, event_id)
 
 
-async def _push_progress(challenge: dict[str, Any], member_id: int) -> None:
+async def _push_progress(challenge: dict[str, Any], member_id: int, event_id: int) -> None:
     progress = await mine(member_id, challenge["id"])
 
     async def push() -> None:
@@ -446,7 +453,8 @@ async def _push_progress(challenge: dict[str, Any], member_id: int) -> None:
             f"challenge:{challenge['id']}", "challenge.progress",
             {"member_id": member_id, "completed": progress.completed_at is not None,
              "tasks": msgspec.to_builtins(progress.tasks)},
-            message_id=f"cp:{challenge['id']}:{member_id}:{sum(t.count for t in progress.tasks)}")
+            # The event that moved it: counts can go back down, so they cannot name a message.
+            message_id=f"cp:{challenge['id']}:{member_id}:{event_id}")
 
     await outbox.after_commit(push)
 
@@ -508,10 +516,14 @@ async def _complete(challenge: dict[str, Any], entry: dict[str, Any], member_id:
 async def pay_pending_rewards(limit: int = 200) -> int:
     """Rewards owed to members who completed while the brand's budget was short, paid once
     it has been topped up; returns how many were paid."""
+    # Only what the brand's budget covers now: a brand that never tops up must not keep
+    # the job busy, nor hold up what other brands owe.
     rows = await db.fetch(
         "SELECT e.id AS entry, e.member AS member, e.challenge AS challenge "
         "FROM gamification_challenge_entry e JOIN gamification_challenge c ON c.id = e.challenge "
-        "WHERE e.completed_at IS NOT NULL AND e.reward_paid_at IS NULL AND c.reward_points > 0 "
+        "JOIN ledger_account a ON a.code = 'brand:' || CAST(c.brand AS TEXT) || ':budget' "
+        "WHERE e.reward_paid_at IS NULL AND e.completed_at IS NOT NULL "
+        "AND c.reward_points > 0 AND a.balance >= c.reward_points "
         "ORDER BY e.completed_at LIMIT {}", limit)
     paid = 0
     for row in rows:

@@ -107,7 +107,9 @@ class LedgerAdminController(Controller):
         brand_id = await _acting_for(actor, data.brand_id, "redeem points")
         # Redeemed points leave circulation: they go back to the issuance account.
         return await services.post(
-            key=f"redeem:{data.idempotency_key}", kind="redemption", reason=data.reason,
+            # Per brand: two shops' order numbers may be the same.
+            key=f"redeem:{brand_id or 'issuance'}:{data.idempotency_key}", kind="redemption",
+            reason=data.reason,
             source=f"brand:{brand_id}:redemption" if brand_id else f"staff:{staff_id}",
             created_by=staff_id,
             postings=[(services.member_account(data.member_id), -data.amount),

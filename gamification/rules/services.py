@@ -62,11 +62,18 @@ def _may_manage(actor: Actor, brand_id: int | None) -> None:
 
 
 def _validate(event_types: list[str], condition: str, formula: str,
-              active_from: dt.datetime | None, active_until: dt.datetime | None) -> None:
+              active_from: dt.datetime | None, active_until: dt.datetime | None,
+              brand_id: int | None) -> None:
     unknown = [t for t in event_types if t not in SCORABLES]
     if unknown:
         raise Invalid(f"these events cannot earn points: {', '.join(unknown)}; "
                       f"use {', '.join(SCORABLES)}")
+    if brand_id is not None:
+        # A brand rule pays for acts in the brand's categories: these happen in none.
+        unplaced = [t for t in event_types if "brand_id" not in names(SCORABLES[t].sample)]
+        if unplaced:
+            raise Invalid(f"a brand's rule cannot pay for {', '.join(unplaced)}: it pays only "
+                          "for acts in the brand's categories")
     for when in (active_from, active_until):
         if when is not None and when.tzinfo is None:
             raise Invalid("active_from and active_until need a time zone")
@@ -92,7 +99,8 @@ async def create_rule(actor: Actor, data: RuleIn) -> RuleOut:
     if data.brand_id is not None:
         await get_brand(data.brand_id)
     formula = str(data.points)
-    _validate(data.event_types, data.condition, formula, data.active_from, data.active_until)
+    _validate(data.event_types, data.condition, formula, data.active_from, data.active_until,
+              data.brand_id)
     rows = await Rule.insert(Rule(
         name=data.name, event_types=" ".join(dict.fromkeys(data.event_types)),
         condition=data.condition, points=formula, cap_day=data.cap_day, cap_week=data.cap_week,
@@ -122,7 +130,7 @@ async def update_rule(actor: Actor, rule_id: int, data: RulePatch) -> RuleOut:
     event_types = after["event_types"] if isinstance(after["event_types"], list) \
         else after["event_types"].split()
     _validate(event_types, after["condition"], after["points"], after["active_from"],
-              after["active_until"])
+              after["active_until"], after["brand"])
     if "event_types" in changes:
         changes["event_types"] = " ".join(dict.fromkeys(event_types))
     if changes:

@@ -167,6 +167,11 @@ def test_only_admins_grant_badges_that_pay_points_or_follow_criteria(
     disabled = badge(admin, {"type": "manual"}, name="Retired", enabled=False)
     off = admin.post(f"/api/gamification/badges/{disabled['id']}/grants", grant)
     assert off.status_code == 409 and "disabled" in off.json()["error"]["message"]
+    offered = staff.post("/api/challenges", {
+        "brand_id": brand["id"], "title": "Retired prize", "starts_at": "2030-01-01T00:00:00Z",
+        "ends_at": "2030-02-01T00:00:00Z", "reward_badge_id": disabled["id"],
+        "tasks": [{"name": "x", "event_types": ["post.created"], "target": 1}]})
+    assert offered.status_code == 409 and "disabled" in offered.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(("criteria", "status", "message"), [

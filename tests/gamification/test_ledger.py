@@ -213,4 +213,10 @@ def test_redeeming_spends_the_balance_but_not_what_was_earned(admin: Client, mem
                         {"reason": "order 991 cancelled"})
     assert refund.status_code == 201 and refund.json()["kind"] == "refund"
     assert points(member) == {"member_id": member.member["id"], "balance": 66, "lifetime_earned": 66}
+    # Another shop's order may carry the same number: its redemption is its own.
+    at_rival = admin.post("/api/gamification/redemptions", {
+        "member_id": member.member["id"], "amount": 6, "reason": "rival order 991",
+        "idempotency_key": order, "brand_id": rival["id"]})
+    assert at_rival.status_code == 201 and at_rival.json()["id"] != spent.json()["id"]
+    assert points(member)["balance"] == 60
     assert_ledger_consistent(admin)

@@ -154,6 +154,10 @@ def test_brand_rules_pay_from_the_brand_budget_for_its_own_categories(admin, mem
     assert made.status_code == 201 and made.json()["brand_id"] == brand["id"]
     assert staff.post("/api/gamification/rules", {"name": "Global", "event_types": ["post.created"],
                                                   "points": 1}).status_code == 403
+    # Visits happen in no category, so no brand's rule can pay for them.
+    visits = staff.post("/api/gamification/rules", {"name": "Daily", "event_types": ["member.visited"],
+                                                    "points": 1, "brand_id": brand["id"]})
+    assert visits.status_code == 422 and "member.visited" in visits.json()["error"]["message"]
     assert admin.post(f"/api/gamification/brands/{brand['id']}/budget",
                       {"amount": 30, "reason": "launch", "idempotency_key": "fund-" + uuid.uuid4().hex}
                       ).status_code == 201
