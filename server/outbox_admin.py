@@ -95,12 +95,14 @@ async def status(actor: Actor, before: int | None, limit: int) -> OutboxStatus:
         next_cursor=items[-1].id if len(rows) > limit else None)
 
 
-async def _undispatched(event_id: int) -> None:
-    rows = await OutboxEvent.select(OutboxEvent.dispatched_at).where(OutboxEvent.id == event_id)
+async def _undispatched(event_id: int) -> dict[str, Any]:
+    rows = await OutboxEvent.select(OutboxEvent.dispatched_at, OutboxEvent.last_error).where(
+        OutboxEvent.id == event_id)
     if not rows:
         raise NotFound(f"there is no outbox event {event_id}")
     if rows[0]["dispatched_at"] is not None:
         raise Conflict(f"outbox event {event_id} was already dispatched")
+    return rows[0]
 
 
 async def _outcome(event_id: int) -> EventOutcome:
@@ -132,8 +134,7 @@ async def retry(actor: Actor, event_id: int) -> EventOutcome:
 async def discard(actor: Actor, event_id: int) -> EventOutcome:
     """Give the event up: marked dispatched with who did it, then pruned like the rest."""
     _require_admin(actor)
-    await _undispatched(event_id)
-    row = (await OutboxEvent.select(OutboxEvent.last_error).where(OutboxEvent.id == event_id))[0]
+    row = await _undispatched(event_id)
     note = f"discarded by @{actor.handle}; last error: {row['last_error'] or 'none'}"
     await OutboxEvent.update({
         OutboxEvent.dispatched_at: dt.datetime.now(dt.UTC), OutboxEvent.claimed_until: None,

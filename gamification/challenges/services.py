@@ -83,6 +83,14 @@ def _visible(actor: Actor, row: dict[str, Any]) -> bool:
     return row["status"] != "draft" or _staff_of(actor, row["brand"])
 
 
+async def _managed(actor: Actor, challenge_id: int) -> dict[str, Any]:
+    """The challenge, for its brand's staff or an admin to change."""
+    row = await _row(challenge_id)
+    if not _staff_of(actor, row["brand"]):
+        raise Forbidden("only this brand's staff or an admin run its challenges")
+    return row
+
+
 async def _validate(actor: Actor, data: ChallengeIn) -> None:
     for when in (data.starts_at, data.ends_at):
         if when.tzinfo is None:
@@ -141,9 +149,7 @@ def _task_rows(challenge_id: int, data: ChallengeIn) -> list[ChallengeTask]:
 
 async def update(actor: Actor, challenge_id: int, data: ChallengeIn) -> ChallengeOut:
     """Rewrite a draft or scheduled challenge; once it runs, members' progress depends on it."""
-    row = await _row(challenge_id)
-    if not _staff_of(actor, row["brand"]):
-        raise Forbidden("only this brand's staff or an admin run its challenges")
+    row = await _managed(actor, challenge_id)
     if data.brand_id != row["brand"]:
         raise Invalid("a challenge stays with its brand: brand_id cannot change")
     if row["status"] not in ("draft", "scheduled"):
@@ -172,9 +178,7 @@ async def update(actor: Actor, challenge_id: int, data: ChallengeIn) -> Challeng
 
 async def cancel(actor: Actor, challenge_id: int) -> ChallengeOut:
     """Stop a challenge for good: no more progress or joining; completions made stand."""
-    row = await _row(challenge_id)
-    if not _staff_of(actor, row["brand"]):
-        raise Forbidden("only this brand's staff or an admin run its challenges")
+    row = await _managed(actor, challenge_id)
     cancelled = await Challenge.update({Challenge.status: "cancelled"}).where(
         (Challenge.id == challenge_id) & Challenge.status.is_in(["scheduled", "active"])
     ).returning(Challenge.id)
@@ -188,9 +192,7 @@ async def cancel(actor: Actor, challenge_id: int) -> ChallengeOut:
 
 
 async def delete_draft(actor: Actor, challenge_id: int) -> None:
-    row = await _row(challenge_id)
-    if not _staff_of(actor, row["brand"]):
-        raise Forbidden("only this brand's staff or an admin run its challenges")
+    row = await _managed(actor, challenge_id)
     async with outbox.unit_of_work():
         # Undone with the rest if the challenge turns out not to be a draft.
         await ChallengeTask.delete().where(ChallengeTask.challenge == challenge_id)
@@ -202,9 +204,7 @@ async def delete_draft(actor: Actor, challenge_id: int) -> None:
 
 
 async def publish(actor: Actor, challenge_id: int) -> ChallengeOut:
-    row = await _row(challenge_id)
-    if not _staff_of(actor, row["brand"]):
-        raise Forbidden("only this brand's staff or an admin run its challenges")
+    row = await _managed(actor, challenge_id)
     if row["status"] != "draft":
         raise Conflict(f"the challenge is {row['status']}, not a draft")
     await Challenge.update({Challenge.status: "scheduled"}).where(Challenge.id == challenge_id)
@@ -417,15 +417,20 @@ async def _take_back(challenges: dict[int, dict[str, Any]], gone: Removal,
                      event_id: int) -> None:
     """A removed post, reaction or helpful mark stops counting in the member's open entries
     (a completed entry, and its reward, stand)."""
+    entries = {int(r["id"]): int(r["challenge"]) for r in await ChallengeEntry.select(
+        ChallengeEntry.id, ChallengeEntry.challenge).where(
+            (ChallengeEntry.member == gone.member_id) & ChallengeEntry.completed_at.is_null()
+            & ChallengeEntry.challenge.is_in(sorted(challenges)))}
+    if not entries:
+        return
     under = gone.source + ":"
-    match, args = db.values_in(sorted(challenges), "bigint")
+    match, args = db.values_in(sorted(entries), "bigint")
+    moved: set[int] = set()
     async with outbox.unit_of_work():
         acts = await db.fetch(
-            "DELETE FROM gamification_challenge_act WHERE entry IN ("
-            "SELECT id FROM gamification_challenge_entry WHERE member = {} "
-            "AND completed_at IS NULL AND challenge " + match + ") "
-            "AND (source = {} OR substr(source, 1, {}) = {}) RETURNING entry, task",
-            gone.member_id, *args, gone.source, len(under), under)
+            "DELETE FROM gamification_challenge_act WHERE entry " + match
+            + " AND (source = {} OR substr(source, 1, {}) = {}) RETURNING entry, task",
+            *args, gone.source, len(under), under)
         lost: dict[tuple[int, int], int] = {}
         for act in acts:
             key = (int(act["entry"]), int(act["task"]))
@@ -434,14 +439,11 @@ async def _take_back(challenges: dict[int, dict[str, Any]], gone: Removal,
             await ChallengeProgress.update({
                 ChallengeProgress.amount: ChallengeProgress.amount - count,
             }).where((ChallengeProgress.entry == entry_id) & (ChallengeProgress.task == task_id))
-        entries = {entry_id for entry_id, _ in lost}
-        owners = {int(r["id"]): int(r["challenge"]) for r in await ChallengeEntry.select(
-            ChallengeEntry.id, ChallengeEntry.challenge).where(
-                ChallengeEntry.id.is_in(sorted(entries)))} if entries else {}
-        for entry_id, challenge_id in owners.items():
+        for entry_id in {e for e, _ in lost}:
             taken = sum(n for (e, _), n in lost.items() if e == entry_id)
-            await _add_score(challenges[challenge_id], entry_id, gone.member_id, -taken)
-    for challenge_id in sorted(set(owners.values())):
+            await _add_score(challenges[entries[entry_id]], entry_id, gone.member_id, -taken)
+            moved.add(entries[entry_id])
+    for challenge_id in sorted(moved):
         await _push_progress(challenges[challenge_id], gone.member_id, event_id)
 
 
@@ -526,8 +528,12 @@ async def pay_pending_rewards(limit: int = 200) -> int:
         "AND c.reward_points > 0 AND a.balance >= c.reward_points "
         "ORDER BY e.completed_at LIMIT {}", limit)
     paid = 0
+    loaded: dict[int, dict[str, Any]] = {}
     for row in rows:
-        challenge = await _row(int(row["challenge"]))
+        challenge_id = int(row["challenge"])
+        if challenge_id not in loaded:
+            loaded[challenge_id] = await _row(challenge_id)
+        challenge = loaded[challenge_id]
         member_id = int(row["member"])
         async with outbox.unit_of_work():
             await ledger.lock_members({member_id})

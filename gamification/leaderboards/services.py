@@ -131,7 +131,7 @@ async def record(postings: list[events.PointsPosted]) -> set[str]:
     eligible = await _eligible_among({p.member_id for p in postings})
     postings = [p for p in postings if p.member_id in eligible]
     reversals = {p.transaction_id for p in postings if p.kind == "reversal"}
-    dated = await ledger.reversed_award_dates(reversals=reversals) if reversals else {}
+    dated = await ledger.reversed_award_dates(reversals) if reversals else {}
     seasons = await _seasons()
     return await store().add([
         BoardPosting(boards.boards_for(dated.get(p.transaction_id) or _when(p.posted_at),
@@ -156,16 +156,14 @@ async def around(board: str, member_id: int, n: int) -> AroundPage:
 
 
 def _aggregate(entries: list[dict[str, Any]], excluded: set[int],
-               seasons: list[boards.SeasonSpan],
-               dated: dict[int, dt.datetime]) -> dict[str, dict[int, int]]:
+               seasons: list[boards.SeasonSpan]) -> dict[str, dict[int, int]]:
     """Board scores from ledger postings, each on the boards record() puts it on."""
     scores: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for entry in entries:
         member_id = int(entry["member_id"])
         if member_id in excluded:
             continue
-        when = dated.get(int(entry["transaction_id"])) or _when(entry["posted_at"])
-        for name in boards.boards_for(when, entry["category_id"], seasons):
+        for name in boards.boards_for(_when(entry["earned_at"]), entry["category_id"], seasons):
             scores[name][member_id] += int(entry["amount"])
     return {name: dict(members) for name, members in scores.items()}
 
@@ -194,7 +192,7 @@ async def rebuild() -> int:
     entries = await ledger.earnings()
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
     excluded = await _excluded()
-    scores = _aggregate(entries, excluded, await _seasons(), await ledger.reversed_award_dates())
+    scores = _aggregate(entries, excluded, await _seasons())
     for name, members in (await _challenge_scores()).items():
         scores[name] = {m: s for m, s in members.items() if m not in excluded}
     await store().replace(scores, watermark)
@@ -218,8 +216,7 @@ async def refresh_member(member_id: int) -> None:
         await store().remove_member(member_id)
         return
     entries = await ledger.earnings(member_id)
-    scores = _aggregate(entries, set(), await _seasons(),
-                        await ledger.reversed_award_dates(member_id=member_id))
+    scores = _aggregate(entries, set(), await _seasons())
     scores.update(await _challenge_scores(member_id))
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
     await store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},

@@ -445,12 +445,14 @@ async def history(code: str, before: int | None, limit: int) -> HistoryPage:
 
 async def earnings(member_id: int | None = None) -> list[dict[str, Any]]:
     """Every earning posting on member accounts (for rebuilding derived views), oldest first:
-    transaction id, member, amount, when, category."""
+    transaction id, member, amount, when it was earned, category. A reversal counts as
+    earned when its award was: deleting last week's post takes from last week."""
     sql = (
         "SELECT t.id AS transaction_id, a.member AS member_id, p.amount AS amount, "
-        "t.created_at AS posted_at, t.category_id AS category_id FROM ledger_posting p "
-        "JOIN ledger_account a ON a.id = p.account "
+        "COALESCE(o.created_at, t.created_at) AS earned_at, t.category_id AS category_id "
+        "FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
         "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
+        "LEFT JOIN ledger_transaction o ON o.id = t.reverses AND t.kind = 'reversal' "
         "WHERE a.kind = 'member' AND t.kind IN ('award', 'reversal', 'adjustment')"
     )
     args: list[Any] = []
@@ -460,23 +462,15 @@ async def earnings(member_id: int | None = None) -> list[dict[str, Any]]:
     return await db.fetch(sql + " ORDER BY t.id", *args)
 
 
-async def reversed_award_dates(*, reversals: Collection[int] | None = None,
-                       member_id: int | None = None) -> dict[int, dt.datetime]:
-    """When the transaction each reversal undoes was made, by reversal id (for the reversals
-    named, else those on the member's account, else all). A reversal comes off the period
-    boards its award went on: deleting last week's post must not lower this week's board."""
-    sql = ("SELECT r.id AS id, o.created_at AS created_at FROM ledger_transaction r "
-           "JOIN ledger_transaction o ON o.id = r.reverses WHERE r.kind = 'reversal'")
-    args: list[Any] = []
-    if reversals is not None:
-        match, args = db.values_in(sorted(reversals), "bigint")
-        sql += " AND r.id " + match
-    elif member_id is not None:
-        sql += (" AND r.id IN (SELECT p.ledger_transaction FROM ledger_posting p "
-                "JOIN ledger_account a ON a.id = p.account WHERE a.member = {})")
-        args = [member_id]
+async def reversed_award_dates(reversals: Collection[int]) -> dict[int, dt.datetime]:
+    """When the transaction each of these reversals undoes was made, by reversal id (the
+    date `earnings()` gives a reversal)."""
+    match, args = db.values_in(sorted(reversals), "bigint")
+    rows = await db.fetch("SELECT r.id AS id, o.created_at AS created_at FROM ledger_transaction r "
+                          "JOIN ledger_transaction o ON o.id = r.reverses "
+                          "WHERE r.kind = 'reversal' AND r.id " + match, *args)
     return {int(r["id"]): r["created_at"] if isinstance(r["created_at"], dt.datetime)
-            else dt.datetime.fromisoformat(r["created_at"]) for r in await db.fetch(sql, *args)}
+            else dt.datetime.fromisoformat(r["created_at"]) for r in rows}
 
 
 async def member_ids() -> set[int]:
