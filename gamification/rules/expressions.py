@@ -336,13 +336,14 @@ def _collection(items: list[Compiled]) -> Compiled:
 def _compiled(expression: str) -> Compiled:
     if len(expression) > MAX_EXPRESSION:
         raise Refused(f"is longer than {MAX_EXPRESSION} characters")
+    source = expression.strip()
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise Refused(f"is not a valid expression: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError):
         raise Refused("is not a valid expression") from None
-    return _Compiler(expression.strip()).compile(tree.body)
+    return _Compiler(source).compile(tree.body)
 
 
 # --- the interface --------------------------------------------------------------------------
