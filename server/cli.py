@@ -125,7 +125,7 @@ def worker(concurrency: int) -> None:
     celery = _celery_or_exit()
     settings = get_settings()
     celery.worker_main([
-        "worker", "--loglevel", settings.log_level.upper(), "--concurrency", str(concurrency),
+        "worker", "--loglevel", settings.celery_log_level, "--concurrency", str(concurrency),
         "--queues", f"{settings.redis_prefix}-tasks", "--without-gossip", "--without-mingle",
     ])
 
@@ -137,7 +137,7 @@ def beat() -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     celery.start([
-        "beat", "--loglevel", settings.log_level.upper(),
+        "beat", "--loglevel", settings.celery_log_level,
         "--schedule", str(settings.data_dir / "celerybeat-schedule"),
     ])
 
