@@ -1,5 +1,5 @@
-"""The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, relay-sweep,
-outbox-prune, leaderboards-rebuild, run-job."""
+"""The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, demo-logins,
+relay-sweep, outbox-prune, leaderboards-rebuild, run-job."""
 
 from __future__ import annotations
 
@@ -185,6 +185,27 @@ def seed_demo() -> None:
     click.echo("\nDemo logins (shown once):")
     for role, handle, password in logins:
         click.echo(f"  {role:<10} {handle:<10} {password}")
+
+
+@main.command("demo-logins")
+@click.option("--reset", is_flag=True,
+              help="Give each demo login a new password (HEARTH_DEMO_PASSWORD, or random) and print it.")
+def demo_logins(reset: bool) -> None:
+    """List the demo logins; only hashes are stored, so passwords show when they are
+    HEARTH_DEMO_PASSWORD, or after --reset."""
+    from server import demo
+
+    rows: list[tuple[str, str, str | None]] = list(
+        _with_runtime(demo.reset_passwords if reset else demo.logins))
+    if not rows:
+        raise click.ClickException("no demo logins: load them with `hearth seed-demo`")
+    click.echo("Demo logins (new passwords):" if reset else "Demo logins:")
+    for role, handle, password in rows:
+        click.echo(f"  {role:<11} {handle:<10} {password or '(password not shown)'}")
+    if not all(password for _, _, password in rows):
+        click.echo("Only password hashes are stored: a password shows here when it is "
+                   "HEARTH_DEMO_PASSWORD.\n`hearth demo-logins --reset` sets new ones "
+                   "(HEARTH_DEMO_PASSWORD when set, random otherwise) and prints them.")
 
 
 @main.command("relay-sweep")
