@@ -1,5 +1,13 @@
 # Hearth: one image for every role. The command picks it: `hearth serve` (the default),
 # `hearth migrate`, `hearth worker`, `hearth beat`. docker-compose.yml runs the scaled set-up.
+
+# The API reference pages' scripts (Scalar, Swagger UI), from the pinned package-lock.json.
+# Only the served files reach the image, not node_modules or Node itself.
+FROM node:22-slim AS apidocs
+WORKDIR /build
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --loglevel=error
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,10 +22,18 @@ RUN groupadd --system --gid 10001 hearth \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them. requirements.txt pins every
-# package (the dev tools too); playwright arrives as a Python package only, no browser.
+# Dependencies first, so a code change does not reinstall them. requirements.txt pins the
+# runtime packages only (the dev tools are in requirements-dev.txt).
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
+
+# The files server/apidocs.py serves, where it looks for them.
+COPY --from=apidocs /build/node_modules/@scalar/api-reference/dist/browser/standalone.js \
+     node_modules/@scalar/api-reference/dist/browser/
+COPY --from=apidocs /build/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+     /build/node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js \
+     /build/node_modules/swagger-ui-dist/swagger-ui.css \
+     node_modules/swagger-ui-dist/
 
 # Editable on purpose: server/app.py serves frontend/public from beside the source tree,
 # which a regular install into site-packages would leave behind.

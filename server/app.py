@@ -14,10 +14,9 @@ import msgspec
 from litestar import Litestar, Response, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
-from server import auth, db, runtime
+from server import apidocs, auth, db, runtime
 from server.accounts.controllers import BrandController, MemberController, SessionController
 from server.errors import EXCEPTION_HANDLERS
 from server.notifications import NotificationController
@@ -91,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [
         health, ping, realtime_socket, SessionController, MemberController, BrandController,
-        NotificationController, OutboxController,
+        NotificationController, OutboxController, apidocs.asset,
     ]
     for plugin in plugins:
         route_handlers.extend(plugin.ROUTE_HANDLERS)
@@ -112,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Community and gamification server. Errors share one body: "
             '{"error": {"status", "code", "message", "details"}}.',
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=apidocs.render_plugins(),
         ),
         request_max_body_size=1_048_576,
         debug=False,

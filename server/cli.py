@@ -1,5 +1,5 @@
-"""The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, relay-sweep,
-outbox-prune, leaderboards-rebuild, run-job."""
+"""The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, demo-logins,
+relay-sweep, outbox-prune, leaderboards-rebuild, run-job."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def worker(concurrency: int) -> None:
     celery = _celery_or_exit()
     settings = get_settings()
     celery.worker_main([
-        "worker", "--loglevel", settings.log_level.upper(), "--concurrency", str(concurrency),
+        "worker", "--loglevel", settings.celery_log_level, "--concurrency", str(concurrency),
         "--queues", f"{settings.redis_prefix}-tasks", "--without-gossip", "--without-mingle",
     ])
 
@@ -137,7 +137,7 @@ def beat() -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     celery.start([
-        "beat", "--loglevel", settings.log_level.upper(),
+        "beat", "--loglevel", settings.celery_log_level,
         "--schedule", str(settings.data_dir / "celerybeat-schedule"),
     ])
 
@@ -185,6 +185,27 @@ def seed_demo() -> None:
     click.echo("\nDemo logins (shown once):")
     for role, handle, password in logins:
         click.echo(f"  {role:<10} {handle:<10} {password}")
+
+
+@main.command("demo-logins")
+@click.option("--reset", is_flag=True,
+              help="Give each demo login a new password (HEARTH_DEMO_PASSWORD, or random) and print it.")
+def demo_logins(reset: bool) -> None:
+    """List the demo logins; only hashes are stored, so passwords show when they are
+    HEARTH_DEMO_PASSWORD, or after --reset."""
+    from server import demo
+
+    rows: list[tuple[str, str, str | None]] = list(
+        _with_runtime(demo.reset_passwords if reset else demo.logins))
+    if not rows:
+        raise click.ClickException("no demo logins: load them with `hearth seed-demo`")
+    click.echo("Demo logins (new passwords):" if reset else "Demo logins:")
+    for role, handle, password in rows:
+        click.echo(f"  {role:<11} {handle:<10} {password or '(password not shown)'}")
+    if not all(password for _, _, password in rows):
+        click.echo("Only password hashes are stored: a password shows here when it is "
+                   "HEARTH_DEMO_PASSWORD.\n`hearth demo-logins --reset` sets new ones "
+                   "(HEARTH_DEMO_PASSWORD when set, random otherwise) and prints them.")
 
 
 @main.command("relay-sweep")

@@ -2,16 +2,32 @@
 
 Embedded mode is the default. Scaled mode is chosen by pointing HEARTH_DATABASE_URL at
 PostgreSQL and setting HEARTH_REDIS_URL; nothing else in the code base decides the mode.
+
+One table, VARIABLES, names every variable: it drives parsing, the error messages and the
+README's configuration table (`python -m server.settings` prints that table).
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
+
+log = logging.getLogger("hearth.settings")
+
+PREFIX = "HEARTH_"
+# The test harness's own variables (HEARTH_TEST_MODE, ...) are not settings.
+IGNORED_PREFIX = "HEARTH_TEST_"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+# The points server.outbox calls failpoint() with (a unit test keeps the two in step).
+FAILPOINTS = ("after-commit",)
 
 
 class SettingsError(ValueError):
@@ -68,42 +84,152 @@ class Settings(msgspec.Struct, frozen=True):
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
+    @property
+    def celery_log_level(self) -> str:
+        # Celery has no TRACE level; uvicorn's trace is debug plus its ASGI messages.
+        return "DEBUG" if self.log_level == "trace" else self.log_level.upper()
 
-def _bool(name: str, raw: str) -> bool:
+
+# A parser turns the raw text into the field's value, or raises SettingsError with a message
+# that reads on after the variable's name ("must be a whole number, got 'x'").
+Parser = Callable[[str], object]
+
+
+def text(raw: str) -> str:
+    return raw
+
+
+def path(raw: str) -> Path:
+    return Path(raw)
+
+
+def boolean(raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
-    if lowered in {"0", "false", "no", "off", ""}:
+    if lowered in {"0", "false", "no", "off"}:
         return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    raise SettingsError(f"must be true or false, got {raw!r}")
 
 
-def _int(name: str, raw: str, minimum: int = 0) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    return value
+def integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise SettingsError(f"must be at most {maximum}, got {value}")
+        return value
+
+    return parse
 
 
-def _positive_float(name: str, raw: str) -> float:
+def positive_number(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        raise SettingsError(f"must be a number, got {raw!r}") from None
     if not value > 0:
-        raise SettingsError(f"{name} must be above 0, got {raw!r}")
+        raise SettingsError(f"must be above 0, got {raw!r}")
     return value
 
 
-def _rate(name: str, raw: str) -> RateLimit:
-    """Parse 'LIMIT/SECONDS', e.g. '10/60' for ten per minute."""
+def rate(raw: str) -> RateLimit:
+    """'LIMIT/SECONDS', e.g. '10/60' for ten per minute."""
     limit, sep, window = raw.partition("/")
     if not sep:
-        raise SettingsError(f"{name} must look like LIMIT/SECONDS (e.g. 10/60), got {raw!r}")
-    return RateLimit(_int(name, limit, 1), _int(name, window, 1))
+        raise SettingsError(f"must look like LIMIT/SECONDS (e.g. 10/60), got {raw!r}")
+    return RateLimit(integer(1)(limit), integer(1)(window))
+
+
+def choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise SettingsError(f"must be one of {', '.join(options)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def url(*starts: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if not raw.startswith(starts):
+            shown = ", ".join(starts[:-1]) + f" or {starts[-1]}"
+            raise SettingsError(f"must start with {shown}, got {redact_url(raw)!r}")
+        return raw
+
+    return parse
+
+
+def origins(raw: str) -> tuple[str, ...]:
+    return tuple(o.strip() for o in raw.split(",") if o.strip())
+
+
+def prefix(raw: str) -> str:
+    if not raw.replace("-", "").replace("_", "").isalnum():
+        raise SettingsError(f"must be letters, digits, - or _, got {raw!r}")
+    return raw
+
+
+def password(raw: str) -> str:
+    if len(raw) < 10:
+        raise SettingsError("must be at least 10 characters")
+    return raw
+
+
+@dataclass(frozen=True)
+class Variable:
+    env: str
+    field: str
+    parse: Parser
+    default: str  # as the README shows it
+    help: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("HEARTH_HOST", "host", text, "`127.0.0.1`", "interface `hearth serve` binds"),
+    Variable("HEARTH_PORT", "port", integer(1, 65535), "`8000`", "port (`make run` honours it)"),
+    Variable("HEARTH_DATA_DIR", "data_dir", path, "`var`", "SQLite file, media, beat schedule"),
+    Variable("HEARTH_DATABASE_URL", "database_url", url("postgresql://", "postgres://", "sqlite:///"),
+             "SQLite in the data dir", "`postgresql://…` for scaled mode, or `sqlite:///path`"),
+    Variable("HEARTH_REDIS_URL", "redis_url", url("redis://", "rediss://"), "unset",
+             "`redis://…`; set together with a PostgreSQL URL for scaled mode"),
+    Variable("HEARTH_REDIS_PREFIX", "redis_prefix", prefix, "`hearth`",
+             "namespace for keys, channels and the Celery queue"),
+    Variable("HEARTH_SESSION_TTL_SECONDS", "session_ttl_seconds", integer(60), "`1209600`",
+             "session lifetime (14 days)"),
+    Variable("HEARTH_COOKIE_SECURE", "cookie_secure", boolean, "`false`",
+             "mark cookies Secure (set behind HTTPS)"),
+    Variable("HEARTH_LOGIN_RATE_LIMIT", "login_rate_limit", rate, "`10/60`",
+             "sign-in attempts per window, per address and per account"),
+    Variable("HEARTH_REGISTER_RATE_LIMIT", "register_rate_limit", rate, "`5/3600`",
+             "registrations per window per address"),
+    Variable("HEARTH_WRITE_RATE_LIMIT", "write_rate_limit", rate, "`60/60`",
+             "threads, replies, edits, reactions per window per member"),
+    Variable("HEARTH_TRUST_PROXY_HEADERS", "trust_proxy_headers", boolean, "`false`",
+             "take the client address from `X-Forwarded-For` (rightmost entry)"),
+    Variable("HEARTH_ALLOWED_ORIGINS", "allowed_origins", origins, "none",
+             "extra origins (comma-separated) allowed to open the websocket with cookies"),
+    Variable("HEARTH_REALTIME_HISTORY", "realtime_history", integer(1), "`200`",
+             "messages kept per channel for reconnect catch-up"),
+    Variable("HEARTH_REALTIME_REAUTH_SECONDS", "realtime_reauth_seconds", positive_number, "`30`",
+             "how often open websockets re-check their session and each subscription"),
+    Variable("HEARTH_SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds", positive_number, "`5`",
+             "how often a relay looks for events nobody took (after a crash, say)"),
+    Variable("HEARTH_OUTBOX_RETENTION_DAYS", "outbox_retention_days", integer(1), "`7`",
+             "how long dispatched outbox events are kept before the hourly prune"),
+    Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
+             f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
+    Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",
+             "one password (10+ characters) for every demo login; `make run` then prints the "
+             "logins every time"),
+    Variable("HEARTH_FAILPOINT", "failpoint", choice(*FAILPOINTS), "unset",
+             "testing only: `after-commit` kills the process between commit and dispatch"),
+)
 
 
 def redact_url(url: str) -> str:
@@ -115,76 +241,48 @@ def redact_url(url: str) -> str:
     return url
 
 
-def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Settings:
+def _warn_unknown(env: Mapping[str, str]) -> None:
+    known = [v.env for v in VARIABLES]
+    for name in sorted(env):
+        if name.startswith(PREFIX) and not name.startswith(IGNORED_PREFIX) and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            log.warning("%s is not a Hearth setting and is ignored%s", name, hint)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Parse every variable in VARIABLES; an empty value means the default."""
     env = os.environ if env is None else env
+    _warn_unknown(env)
     values: dict[str, object] = {}
-
-    def get(key: str) -> str | None:
-        return env.get(f"HEARTH_{key}")
-
-    if (raw := get("HOST")) is not None:
-        values["host"] = raw
-    if (raw := get("PORT")) is not None:
-        port = _int("HEARTH_PORT", raw, 1)
-        if port > 65535:
-            raise SettingsError(f"HEARTH_PORT must be at most 65535, got {port}")
-        values["port"] = port
-    if (raw := get("DATA_DIR")) is not None:
-        values["data_dir"] = Path(raw)
-    database_url = get("DATABASE_URL") or ""
-    redis_url = get("REDIS_URL") or ""
-    if database_url and not database_url.startswith(("postgres://", "postgresql://", "sqlite:///")):
-        raise SettingsError(
-            "HEARTH_DATABASE_URL must start with postgresql:// or sqlite:///, "
-            f"got {redact_url(database_url)!r}"
-        )
-    if redis_url and not redis_url.startswith(("redis://", "rediss://")):
-        raise SettingsError(f"HEARTH_REDIS_URL must start with redis://, got {redact_url(redis_url)!r}")
-    is_postgres = database_url.startswith(("postgres://", "postgresql://"))
-    if is_postgres != bool(redis_url):
+    for variable in VARIABLES:
+        raw = env.get(variable.env, "")
+        if not raw:
+            continue
+        try:
+            values[variable.field] = variable.parse(raw)
+        except SettingsError as exc:
+            raise SettingsError(f"{variable.env} {exc}") from None
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.database_url.startswith(("postgres://", "postgresql://")) != settings.scaled:
         raise SettingsError(
             "scaled mode needs both HEARTH_DATABASE_URL (PostgreSQL) and HEARTH_REDIS_URL; "
             "set both, or neither for embedded mode"
         )
-    values["database_url"] = database_url
-    values["redis_url"] = redis_url
-    if (raw := get("REDIS_PREFIX")) is not None:
-        if not raw or not raw.replace("-", "").replace("_", "").isalnum():
-            raise SettingsError(f"HEARTH_REDIS_PREFIX must be letters, digits, - or _, got {raw!r}")
-        values["redis_prefix"] = raw
-    if (raw := get("SESSION_TTL_SECONDS")) is not None:
-        values["session_ttl_seconds"] = _int("HEARTH_SESSION_TTL_SECONDS", raw, 60)
-    if (raw := get("COOKIE_SECURE")) is not None:
-        values["cookie_secure"] = _bool("HEARTH_COOKIE_SECURE", raw)
-    if (raw := get("LOGIN_RATE_LIMIT")) is not None:
-        values["login_rate_limit"] = _rate("HEARTH_LOGIN_RATE_LIMIT", raw)
-    if (raw := get("REGISTER_RATE_LIMIT")) is not None:
-        values["register_rate_limit"] = _rate("HEARTH_REGISTER_RATE_LIMIT", raw)
-    if (raw := get("WRITE_RATE_LIMIT")) is not None:
-        values["write_rate_limit"] = _rate("HEARTH_WRITE_RATE_LIMIT", raw)
-    if (raw := get("ALLOWED_ORIGINS")) is not None:
-        values["allowed_origins"] = tuple(o.strip() for o in raw.split(",") if o.strip())
-    if (raw := get("TRUST_PROXY_HEADERS")) is not None:
-        values["trust_proxy_headers"] = _bool("HEARTH_TRUST_PROXY_HEADERS", raw)
-    if (raw := get("REALTIME_HISTORY")) is not None:
-        values["realtime_history"] = _int("HEARTH_REALTIME_HISTORY", raw, 1)
-    if (raw := get("REALTIME_REAUTH_SECONDS")) is not None:
-        values["realtime_reauth_seconds"] = _positive_float("HEARTH_REALTIME_REAUTH_SECONDS", raw)
-    if (raw := get("SWEEP_INTERVAL_SECONDS")) is not None:
-        values["sweep_interval_seconds"] = _positive_float("HEARTH_SWEEP_INTERVAL_SECONDS", raw)
-    if (raw := get("OUTBOX_RETENTION_DAYS")) is not None:
-        values["outbox_retention_days"] = _int("HEARTH_OUTBOX_RETENTION_DAYS", raw, 1)
-    if (raw := get("LOG_LEVEL")) is not None:
-        values["log_level"] = raw.lower()
-    if (raw := get("FAILPOINT")) is not None:
-        values["failpoint"] = raw
-    if (raw := get("DEMO_PASSWORD")) is not None:
-        if raw and len(raw) < 10:
-            raise SettingsError("HEARTH_DEMO_PASSWORD must be at least 10 characters")
-        values["demo_password"] = raw
-    return Settings(**values)  # type: ignore[arg-type]
+    return settings
+
+
+def markdown_table() -> str:
+    """The README's configuration table."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{v.env}` | {v.default} | {v.help} |" for v in VARIABLES]
+    return "\n".join(rows)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+if __name__ == "__main__":
+    print(markdown_table())

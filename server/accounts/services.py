@@ -199,3 +199,12 @@ async def revoke_token(actor: Actor, brand_id: int, token_id: int) -> TokenOut:
             ApiToken.id == token_id
         )
     return token_out((await ApiToken.select().where(ApiToken.id == token_id))[0])
+
+
+async def set_password(member_id: int, password: str) -> None:
+    """Give a member a new password (argon2id). Their open sessions stay open."""
+    if len(password) < 10:
+        raise Invalid("a password needs at least 10 characters")
+    await get_member(member_id)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    await Member.update({Member.password_hash: password_hash}).where(Member.id == member_id)

@@ -1,4 +1,4 @@
-from tests.harness import Stack, eventually
+from tests.harness import Server, Stack, eventually
 
 
 def test_seed_demo_loads_once_and_its_logins_work(stack: Stack) -> None:
@@ -36,3 +36,35 @@ def test_seed_demo_loads_once_and_its_logins_work(stack: Stack) -> None:
         assert {"Home barista", "Winter brew-off"} <= badges
     finally:
         server.process.stop()
+
+
+def _logins(output: str) -> dict[str, tuple[str, str]]:
+    """handle -> (role, password column) from `hearth demo-logins`."""
+    rows = [line.split(maxsplit=2) for line in output.splitlines() if line.startswith("  ")]
+    return {handle: (role, password) for role, handle, password in rows}
+
+
+def test_demo_logins_are_listed_and_reset(stack: Stack, server: Server) -> None:
+    fixed = {"HEARTH_DEMO_PASSWORD": "demo password 1"}
+    stack.run("seed-demo", env=fixed)
+
+    listed = _logins(stack.run("demo-logins", env=fixed).stdout)
+    assert listed["admin"] == ("admin", "demo password 1")
+    assert listed["staff"] == ("brand_staff", "demo password 1")
+    assert set(listed) == {"admin", "mod", "staff", "alice", "bob", "carol", "dave"}
+
+    hidden = stack.run("demo-logins")
+    assert "demo password 1" not in hidden.stdout
+    assert _logins(hidden.stdout)["alice"] == ("member", "(password not shown)")
+    assert "demo-logins --reset" in hidden.stdout
+
+    fresh = _logins(stack.run("demo-logins", "--reset").stdout)
+    assert len({password for _, password in fresh.values()}) == len(fresh), "one password each"
+    alice = server.client()
+    assert alice.login("alice", "demo password 1").status_code == 401
+    assert alice.login("alice", fresh["alice"][1]).status_code == 200
+    assert server.client().login("admin", fresh["admin"][1]).status_code == 200
+
+    # With HEARTH_DEMO_PASSWORD set, a reset goes back to it, as seeding would.
+    stack.run("demo-logins", "--reset", env=fixed)
+    assert server.client().login("alice", "demo password 1").status_code == 200

@@ -15,6 +15,8 @@ from tests.harness import Stack
     ({"HEARTH_REDIS_URL": "redis://127.0.0.1:6379/0"}, "scaled mode needs both"),
     ({"HEARTH_PORT": "eighty"}, "HEARTH_PORT must be a whole number"),
     ({"HEARTH_LOGIN_RATE_LIMIT": "lots"}, "HEARTH_LOGIN_RATE_LIMIT must look like LIMIT/SECONDS"),
+    ({"HEARTH_LOG_LEVEL": "loud"}, "HEARTH_LOG_LEVEL must be one of critical, error, warning"),
+    ({"HEARTH_FAILPOINT": "before-lunch"}, "HEARTH_FAILPOINT must be one of after-commit"),
 ])
 def test_serve_refuses_to_start_with_a_clear_message(stack: Stack, env: dict, expected: str) -> None:
     clean = {k: "" for k in ("HEARTH_DATABASE_URL", "HEARTH_REDIS_URL")}
@@ -22,6 +24,17 @@ def test_serve_refuses_to_start_with_a_clear_message(stack: Stack, env: dict, ex
     assert result.returncode != 0
     assert expected in result.stderr + result.stdout
     assert "hunter2" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_misspelt_variable_is_named_at_start_up(stack: Stack) -> None:
+    # The bad port stops the command right after settings load, where the warning is logged.
+    result = stack.run("serve", env={"HEARTH_REDIS_ULR": "redis://x/0", "HEARTH_PORT": "0"},
+                       check=False, timeout=60)
+    assert result.returncode != 0
+    assert "HEARTH_REDIS_ULR is not a Hearth setting" in result.stderr
+    assert "did you mean HEARTH_REDIS_URL?" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "Error: HEARTH_PORT must be at least 1, got 0"
 
 
 def test_unreachable_redis_is_named(stack: Stack) -> None:
