@@ -41,6 +41,8 @@ class Settings(msgspec.Struct, frozen=True):
     realtime_history: int = 200
     # How often open websockets re-check their session and each subscription's access.
     realtime_reauth_seconds: float = 30.0
+    # How long a websocket ticket (POST /api/realtime/ticket) may wait to be used.
+    realtime_ticket_seconds: int = 30
     sweep_interval_seconds: float = 5.0
     # Dispatched outbox events (and their receipts) older than this are pruned.
     outbox_retention_days: int = 7
@@ -170,6 +172,8 @@ def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Setti
         values["realtime_history"] = _int("HEARTH_REALTIME_HISTORY", raw, 1)
     if (raw := get("REALTIME_REAUTH_SECONDS")) is not None:
         values["realtime_reauth_seconds"] = _positive_float("HEARTH_REALTIME_REAUTH_SECONDS", raw)
+    if (raw := get("REALTIME_TICKET_SECONDS")) is not None:
+        values["realtime_ticket_seconds"] = _int("HEARTH_REALTIME_TICKET_SECONDS", raw, 1)
     if (raw := get("SWEEP_INTERVAL_SECONDS")) is not None:
         values["sweep_interval_seconds"] = _positive_float("HEARTH_SWEEP_INTERVAL_SECONDS", raw)
     if (raw := get("OUTBOX_RETENTION_DAYS")) is not None:
