@@ -2,9 +2,8 @@
 
 The web app loads only its own modules and stylesheet (no inline script or style), talks to
 its own origin (fetch and the websocket), and shows post images from anywhere over HTTPS.
-The docs pages under /schema need inline script and style: Swagger UI's page starts it
-from an inline script holding the document, and both renderers style themselves inline.
-Neither may load from a CDN: their assets are served by the app itself.
+The docs pages under /schema load their scripts from the app itself too (never a CDN), but
+Scalar and Swagger UI style themselves with inline styles.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from litestar.types import Message, Scope
 _COMMON = ("default-src 'self'; img-src 'self' data: https:; connect-src 'self'; "
            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 APP_CSP = f"{_COMMON}; script-src 'self'; style-src 'self'"
-DOCS_CSP = (f"{_COMMON}; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+DOCS_CSP = (f"{_COMMON}; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "font-src 'self' data:; worker-src 'self' blob:")
 DOCS_PATH = "/schema"
 
