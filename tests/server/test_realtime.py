@@ -266,6 +266,14 @@ def test_a_ticket_opens_one_socket_as_whoever_asked_for_it(member: Client, serve
         Client(server).websocket(ticket="made-up")
 
 
+def test_a_ticket_dies_with_the_session_it_was_issued_to(server: Server) -> None:
+    member = server.client().register()
+    ticket = member.ticket().json()["ticket"]
+    assert member.post("/api/session/logout").status_code in (200, 204)
+    with pytest.raises(InvalidStatus):
+        Client(server).websocket(ticket=ticket)
+
+
 def test_tickets_need_a_signed_in_session_with_csrf_or_a_token(member: Client, anon: Client) -> None:
     assert anon.ticket().status_code == 401
     no_csrf = member.http.post("/api/realtime/ticket")
