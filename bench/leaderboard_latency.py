@@ -219,6 +219,7 @@ async def service_part(env: dict[str, str], member_ids: list[int], me: int,
     from gamification.leaderboards import services
     from server import runtime
     from server.accounts.services import members_by_id
+    from server.auth import ANONYMOUS
     from server.settings import get_settings
 
     get_settings.cache_clear()
@@ -232,11 +233,11 @@ async def service_part(env: dict[str, str], member_ids: list[int], me: int,
             "members_by_id(the top 100's ids)  [PostgreSQL]": await timed(
                 calls, lambda i: members_by_id(top_ids)),
             "services.top('all-time', 100, 0)": await timed(
-                calls, lambda i: services.top(BOARD, 100, 0)),
+                calls, lambda i: services.top(ANONYMOUS, BOARD, 100, 0)),
             "services.around('all-time', me, 5)": await timed(
-                calls, lambda i: services.around(BOARD, me, 5)),
+                calls, lambda i: services.around(ANONYMOUS, BOARD, me, 5)),
             "services.around('all-time', random, 5)": await timed(
-                calls, lambda i: services.around(BOARD, targets[i], 5)),
+                calls, lambda i: services.around(ANONYMOUS, BOARD, targets[i], 5)),
         }
     finally:
         await runtime.stop()

@@ -19,9 +19,10 @@ from litestar.static_files import create_static_files_router
 from server import apidocs, auth, db, runtime
 from server.accounts.controllers import BrandController, MemberController, SessionController
 from server.errors import EXCEPTION_HANDLERS
+from server.headers import security_headers
 from server.notifications import NotificationController
 from server.outbox_admin import OutboxController
-from server.realtime import realtime_socket
+from server.realtime import realtime_socket, realtime_ticket
 from server.settings import Settings, get_settings, redact_url
 
 log = logging.getLogger("hearth.app")
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.stop()
 
     route_handlers: list[Any] = [
-        health, ping, realtime_socket, SessionController, MemberController, BrandController,
+        health, ping, realtime_socket, realtime_ticket, SessionController, MemberController, BrandController,
         NotificationController, OutboxController, apidocs.asset,
     ]
     for plugin in plugins:
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         lifespan=[lifespan],
         before_request=auth.authenticate,
+        before_send=[security_headers],
         dependencies={"actor": Provide(auth.provide_actor)},
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

@@ -26,11 +26,21 @@ TOKEN_PREFIX = "hth"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ROLES = ("member", "moderator", "admin", "brand_staff")
 TOKEN_SCOPES = frozenset({"read", "write", "realtime"})
+TOKEN_SCOPE_OPT = "token_scope"
+TICKET_PREFIX = "ws-ticket:"
 
 
 class SessionData(msgspec.Struct):
     member_id: int
     csrf: str
+
+
+class TicketData(msgspec.Struct):
+    """Who a websocket ticket was issued to: the session or API token it stands for."""
+
+    via: str
+    session_id: str = ""
+    token_id: int | None = None
 
 
 class Actor(msgspec.Struct, frozen=True):
@@ -42,6 +52,7 @@ class Actor(msgspec.Struct, frozen=True):
     scopes: frozenset[str] = frozenset()
     session_id: str = ""
     csrf: str = ""
+    token_id: int | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -73,6 +84,7 @@ class Actor(msgspec.Struct, frozen=True):
 
 ANONYMOUS = Actor()
 _session_codec = msgspec.json.Decoder(SessionData)
+_ticket_codec = msgspec.json.Decoder(TicketData)
 _encoder = msgspec.json.Encoder()
 
 
@@ -109,17 +121,28 @@ async def _from_session(session_id: str) -> Actor | None:
 
 
 async def _from_token(token: str) -> Actor:
-    """A token acts for its brand's integration: as brand staff of that brand only, never with
-    its creator's wider role, and only while the creator still manages that brand."""
     prefix, _, rest = token.partition("_")
     lookup, _, secret = rest.partition("_")
     if prefix != TOKEN_PREFIX or not lookup or not secret:
         raise Unauthenticated("the API token is malformed")
     rows = await ApiToken.select().where(ApiToken.lookup == lookup)
-    if not rows or rows[0]["revoked_at"] is not None or not same(rows[0]["secret_hash"],
-                                                                 sha256(secret)):
+    if not rows or not same(rows[0]["secret_hash"], sha256(secret)):
         raise Unauthenticated("the API token is unknown or revoked")
-    row = rows[0]
+    return await _token_actor(rows[0])
+
+
+async def _from_token_id(token_id: int) -> Actor:
+    rows = await ApiToken.select().where(ApiToken.id == token_id)
+    if not rows:
+        raise Unauthenticated("the API token is unknown or revoked")
+    return await _token_actor(rows[0])
+
+
+async def _token_actor(row: dict[str, Any]) -> Actor:
+    """A token acts for its brand's integration: as brand staff of that brand only, never with
+    its creator's wider role, and only while the creator still manages that brand."""
+    if row["revoked_at"] is not None:
+        raise Unauthenticated("the API token is unknown or revoked")
     creator = await _member_actor(row["created_by"])
     if creator is None or not creator.manages_brand(row["brand"]):
         raise Unauthenticated("the API token's owner no longer manages its brand")
@@ -127,7 +150,8 @@ async def _from_token(token: str) -> Actor:
         ApiToken.id == row["id"]
     )
     return Actor(member_id=creator.member_id, handle=creator.handle, role="brand_staff",
-                 brand_id=row["brand"], via="token", scopes=frozenset(row["scopes"].split()))
+                 brand_id=row["brand"], via="token", scopes=frozenset(row["scopes"].split()),
+                 token_id=row["id"])
 
 
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -137,13 +161,51 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return None
 
 
-async def resolve(connection: ASGIConnection[Any, Any, Any, Any], token: str | None = None) -> Actor:
-    token = token or _bearer(connection)
+async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    token = _bearer(connection)
     if token:
         return await _from_token(token)
     session_id = connection.cookies.get(SESSION_COOKIE)
     if session_id:
         return await _from_session(session_id) or ANONYMOUS
+    return ANONYMOUS
+
+
+async def issue_ticket(actor: Actor) -> str:
+    """A single-use ticket to open the websocket as this actor, short-lived so that the URL
+    it rides in (and so access logs) holds nothing worth stealing."""
+    actor.member()
+    if actor.via == "token":
+        data = TicketData(via="token", token_id=actor.token_id)
+    else:
+        data = TicketData(via="session", session_id=actor.session_id)
+    rt = runtime.current()
+    ticket = new_secret()
+    await rt.kv.set(TICKET_PREFIX + ticket, _encoder.encode(data), rt.settings.realtime_ticket_seconds)
+    return ticket
+
+
+async def redeem_ticket(ticket: str) -> Actor:
+    """The actor a ticket was issued to, as they are now; the ticket is used up."""
+    raw = await runtime.current().kv.take(TICKET_PREFIX + ticket) if ticket else None
+    if raw is None:
+        raise Unauthenticated("the ticket is unknown, expired or already used")
+    data = _ticket_codec.decode(raw)
+    actor = await recheck(Actor(via=data.via, session_id=data.session_id, token_id=data.token_id))
+    if not actor.signed_in:
+        raise Unauthenticated("the session or API token the ticket was issued to has ended")
+    return actor
+
+
+async def recheck(actor: Actor) -> Actor:
+    """The same credential's actor now; ANONYMOUS once the session or token has ended."""
+    if actor.via == "session":
+        return await _from_session(actor.session_id) or ANONYMOUS
+    if actor.via == "token" and actor.token_id is not None:
+        try:
+            return await _from_token_id(actor.token_id)
+        except Unauthenticated:
+            return ANONYMOUS
     return ANONYMOUS
 
 
@@ -165,7 +227,9 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
                 raise Invalid("NUL characters are not allowed")
     actor = await resolve(request)
     if actor.via == "token":
-        actor.require("write" if request.method in UNSAFE_METHODS else "read")
+        # A route may name the scope it needs instead (the websocket ticket needs 'realtime').
+        scope = request.route_handler.opt.get(TOKEN_SCOPE_OPT)
+        actor.require(scope or ("write" if request.method in UNSAFE_METHODS else "read"))
     if actor.via == "session" and request.method in UNSAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not same(sent, actor.csrf):

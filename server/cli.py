@@ -157,7 +157,7 @@ def create_admin(handle: str, email: str, password: str | None) -> None:
     password = password or getpass.getpass("Password (10+ characters): ")
     try:
         data = msgspec.convert({"handle": handle, "email": email, "password": password}, RegisterIn)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, DomainError) as exc:
         raise click.ClickException(f"invalid input: {exc}") from None
 
     async def run() -> Any:

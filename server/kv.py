@@ -16,6 +16,10 @@ class KeyValue(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def take(self, key: str) -> bytes | None:
+        """Get and delete in one step: of concurrent takers, one gets the value."""
+        ...
+
     async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
         """Set only if absent; True when this call set it."""
         ...
@@ -49,6 +53,11 @@ class MemoryKeyValue:
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
+
+    async def take(self, key: str) -> bytes | None:
+        value = await self.get(key)
+        self._data.pop(key, None)
+        return value
 
     async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
         if await self.get(key) is not None:
@@ -88,6 +97,10 @@ class RedisKeyValue:
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+    async def take(self, key: str) -> bytes | None:
+        value = await self._redis.getdel(self._prefix + key)
+        return value.encode() if isinstance(value, str) else value
 
     async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
         return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))

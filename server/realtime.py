@@ -24,12 +24,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from litestar import WebSocket, websocket
+from litestar import WebSocket, post, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from server import auth, runtime
-from server.auth import Actor
-from server.errors import DomainError
+from server.auth import TOKEN_SCOPE_OPT, Actor
+from server.errors import DomainError, Unauthenticated
 from server.pubsub import Delivered
 
 log = logging.getLogger("hearth.realtime")
@@ -175,11 +175,7 @@ class Connection:
         while True:
             await asyncio.sleep(interval)
             if self.actor.via != "anonymous":
-                try:
-                    current = await auth.resolve(self.socket,
-                                                 token=self.socket.query_params.get("token"))
-                except DomainError:
-                    current = auth.ANONYMOUS
+                current = await auth.recheck(self.actor)
                 if current.member_id != self.actor.member_id:
                     self.send(None)
                     return
@@ -225,19 +221,39 @@ def _origin_allowed(socket: WebSocket[Any, Any, Any]) -> bool:
     return origin in allowed or origin in (f"http://{host}", f"https://{host}")
 
 
+class TicketOut(msgspec.Struct):
+    ticket: str
+    expires_in: int
+
+
+@post("/api/realtime/ticket", tags=["realtime"], opt={TOKEN_SCOPE_OPT: "realtime"})
+async def realtime_ticket(actor: Actor) -> TicketOut:
+    """A single-use ticket for opening the websocket as `/ws?ticket=...`, valid for
+    `expires_in` seconds. Needs a session (with its CSRF token) or an API token with the
+    'realtime' scope; the socket then acts as that session or token."""
+    ticket = await auth.issue_ticket(actor)
+    return TicketOut(ticket=ticket, expires_in=runtime.current().settings.realtime_ticket_seconds)
+
+
 @websocket("/ws")
 async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
-    """The realtime endpoint. Authenticates with the session cookie, or an API token with the
-    'realtime' scope in `?token=` or an Authorization header."""
+    """The realtime endpoint. Authenticates with a ticket from POST /api/realtime/ticket in
+    `?ticket=`, the session cookie (same origin only), or an API token with the 'realtime'
+    scope in an Authorization header. Tokens never ride in the URL, where logs keep them."""
+    ticket = socket.query_params.get("ticket")
     try:
-        actor = await auth.resolve(socket, token=socket.query_params.get("token"))
+        if "token" in socket.query_params:
+            raise Unauthenticated("?token= is not accepted: open the socket with a ticket "
+                                  "from POST /api/realtime/ticket")
+        actor = await (auth.redeem_ticket(ticket) if ticket is not None else auth.resolve(socket))
         if actor.via == "token":
             actor.require("realtime")
     except DomainError as exc:
         await socket.close(code=4401, reason=exc.message[:120])
         return
-    if actor.via == "session" and not _origin_allowed(socket):
-        # Cookies ride along cross-site; refuse pages from origins we do not serve.
+    # Cookies ride along cross-site; a ticket cannot be had without reading a response.
+    from_cookie = ticket is None and actor.via == "session"
+    if from_cookie and not _origin_allowed(socket):
         await socket.close(code=4403, reason="origin not allowed")
         return
     await socket.accept()

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any, Generic, TypeVar, cast
 
 import redis.asyncio as aioredis
 
@@ -31,6 +33,28 @@ class StartupError(RuntimeError):
     """A backing service is unreachable or misconfigured; the message names it."""
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backend(Generic[T]):
+    """A package's own concern with one implementation per mode (a leaderboard store, say).
+    Packages register it; the runtime picks the implementation here, as it does the kernel's."""
+
+    name: str
+    embedded: Callable[[], T]
+    # Given the shared Redis client and the deployment's key prefix.
+    scaled: Callable[[aioredis.Redis, str], T]
+
+
+_backends: dict[str, Backend[Any]] = {}
+
+
+def register_backend(backend: Backend[T]) -> Backend[T]:
+    _backends[backend.name] = backend
+    return backend
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -39,6 +63,10 @@ class Runtime:
     runner: Runner
     redis: aioredis.Redis | None = None
     plugins: list[ModuleType] = field(default_factory=list)
+    backends: dict[str, Any] = field(default_factory=dict)
+
+    def backend(self, backend: Backend[T]) -> T:
+        return cast(T, self.backends[backend.name])
 
 
 _current: Runtime | None = None
@@ -89,6 +117,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             runner=CeleryRunner(settings),
             redis=client,
             plugins=plugins,
+            backends={b.name: b.scaled(client, settings.redis_prefix) for b in _backends.values()},
         )
     else:
         rt = Runtime(
@@ -97,6 +126,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             broker=MemoryBroker(settings.realtime_history),
             runner=InProcessRunner(settings),
             plugins=plugins,
+            backends={b.name: b.embedded() for b in _backends.values()},
         )
     if role == "web":
         await rt.broker.start()

@@ -57,6 +57,8 @@ class Settings(msgspec.Struct, frozen=True):
     realtime_history: int = 200
     # How often open websockets re-check their session and each subscription's access.
     realtime_reauth_seconds: float = 30.0
+    # How long a websocket ticket (POST /api/realtime/ticket) may wait to be used.
+    realtime_ticket_seconds: int = 30
     sweep_interval_seconds: float = 5.0
     # Dispatched outbox events (and their receipts) older than this are pruned.
     outbox_retention_days: int = 7
@@ -218,6 +220,8 @@ VARIABLES: tuple[Variable, ...] = (
              "messages kept per channel for reconnect catch-up"),
     Variable("HEARTH_REALTIME_REAUTH_SECONDS", "realtime_reauth_seconds", positive_number, "`30`",
              "how often open websockets re-check their session and each subscription"),
+    Variable("HEARTH_REALTIME_TICKET_SECONDS", "realtime_ticket_seconds", integer(1), "`30`",
+             "how long a websocket ticket stays usable"),
     Variable("HEARTH_SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds", positive_number, "`5`",
              "how often a relay looks for events nobody took (after a crash, say)"),
     Variable("HEARTH_OUTBOX_RETENTION_DAYS", "outbox_retention_days", integer(1), "`7`",

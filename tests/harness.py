@@ -216,11 +216,26 @@ class Client:
             self.member = response.json()["member"]
         return response
 
-    def websocket(self, token: str | None = None, origin: str | None = None) -> Socket:
-        url = self.server.ws_url + (f"?token={token}" if token else "")
+    def ticket(self, token: str | None = None) -> httpx.Response:
+        """Ask for a websocket ticket, as this client's session or as the API token given."""
+        if token:
+            # Not through self.http: its cookies would make this the session's ticket.
+            return httpx.post(self.server.url + "/api/realtime/ticket", timeout=30,
+                              headers={"Authorization": f"Bearer {token}"})
+        return self.post("/api/realtime/ticket")
+
+    def websocket(self, token: str | None = None, origin: str | None = None,
+                  ticket: str | None = None) -> Socket:
+        """Open /ws: with the given ticket, as the API token given (through a ticket it asks
+        for), or else with this client's cookies."""
+        if token:
+            response = self.ticket(token)
+            assert response.status_code == 201, response.text
+            ticket = response.json()["ticket"]
+        url = self.server.ws_url + (f"?ticket={ticket}" if ticket else "")
         headers = {}
         cookies = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
-        if cookies and not token:
+        if cookies and not ticket:
             headers["Cookie"] = cookies
         return Socket(connect(url, additional_headers=headers, origin=origin,  # type: ignore[arg-type]
                               open_timeout=10, legacy=True))

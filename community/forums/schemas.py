@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from server.text import require_plain
 from server.types import Id
 
 REACTION_KINDS = ("like", "love", "laugh", "insightful", "thanks")
@@ -28,12 +29,18 @@ class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
     visibility: Visibility = "public"
     brand_id: Id | None = None
 
+    def __post_init__(self) -> None:
+        require_plain(name=self.name)
+
 
 class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
     description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     position: Position | None = None
     visibility: Visibility | None = None
+
+    def __post_init__(self) -> None:
+        require_plain(name=self.name)
 
 
 class CategoryOut(msgspec.Struct):
@@ -58,11 +65,17 @@ class ThreadIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
     body: Body
 
+    def __post_init__(self) -> None:
+        require_plain(title=self.title)
+
 
 class ThreadPatch(msgspec.Struct, forbid_unknown_fields=True):
     title: Title | None = None
     pinned: bool | None = None
     locked: bool | None = None
+
+    def __post_init__(self) -> None:
+        require_plain(title=self.title)
 
 
 class ThreadOut(msgspec.Struct):

@@ -101,6 +101,10 @@ def _check_readable(actor: Actor, category: dict[str, Any]) -> None:
         raise Forbidden("this category is for signed-in members; sign in to read it")
 
 
+async def readable_category(actor: Actor, category_id: int) -> None:
+    _check_readable(actor, await _category_row(category_id))
+
+
 async def readable_thread(actor: Actor, thread_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
     if not rows:

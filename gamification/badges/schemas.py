@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from server.text import require_plain
 from server.types import Id
 
 EventTypes = Annotated[list[str], msgspec.Meta(min_length=1, max_length=10)]
@@ -76,6 +77,9 @@ class BadgeIn(msgspec.Struct, forbid_unknown_fields=True):
     points: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
     auto_revoke: bool = False
 
+    def __post_init__(self) -> None:
+        require_plain(name=self.name)
+
 
 class BadgePatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
@@ -89,6 +93,9 @@ class BadgePatch(msgspec.Struct, forbid_unknown_fields=True):
     secret: bool | None = None
     points: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None
     auto_revoke: bool | None = None
+
+    def __post_init__(self) -> None:
+        require_plain(name=self.name)
 
 
 class BadgeOut(msgspec.Struct):

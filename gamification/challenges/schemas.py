@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from server.text import require_plain
 from server.types import Id
 
 EventTypes = Annotated[list[str], msgspec.Meta(min_length=1, max_length=10)]
@@ -17,6 +18,9 @@ class TaskIn(msgspec.Struct, forbid_unknown_fields=True):
     event_types: EventTypes
     target: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
     condition: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+    def __post_init__(self) -> None:
+        require_plain(name=self.name)
 
 
 class ChallengeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,6 +38,9 @@ class ChallengeIn(msgspec.Struct, forbid_unknown_fields=True):
     ordered: bool = False
     reward_points: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
     reward_badge_id: Id | None = None
+
+    def __post_init__(self) -> None:
+        require_plain(title=self.title)
 
 
 class TaskOut(msgspec.Struct):

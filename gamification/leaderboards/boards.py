@@ -8,9 +8,12 @@ import re
 from collections.abc import Sequence
 
 from server.errors import Invalid
+from server.types import MAX_ID
 
-_BOARD = re.compile(
-    r"^(all-time|week|month|week:\d{4}-W\d{2}|month:\d{4}-\d{2}|(category|season):\d{1,10})$")
+# [0-9], not \d: \d also matches other scripts' digits (Arabic-Indic, fullwidth...).
+_DATED = re.compile(r"(week):([0-9]{4})-W([0-9]{2})|(month):([0-9]{4})-([0-9]{2})")
+_OWNED = re.compile(r"(category|season):([1-9][0-9]{0,18})")
+USAGE = "use all-time, week, month, week:YYYY-Www, month:YYYY-MM, category:ID or season:ID"
 
 
 def week_key(when: dt.datetime) -> str:
@@ -35,14 +38,35 @@ def boards_for(when: dt.datetime, category_id: int | None,
     return boards
 
 
+def _valid(name: str) -> bool:
+    if name in ("all-time", "week", "month"):
+        return True
+    owned = _OWNED.fullmatch(name)
+    if owned:
+        return int(owned.group(2)) <= MAX_ID
+    dated = _DATED.fullmatch(name)
+    if dated is None:
+        return False
+    if dated.group(1):
+        year, week = int(dated.group(2)), int(dated.group(3))
+        # Only years with 53 ISO weeks have a W53: 28 December is always in the last one.
+        return year >= 1 and 1 <= week <= dt.date(year, 12, 28).isocalendar().week
+    return int(dated.group(5)) >= 1 and 1 <= int(dated.group(6)) <= 12
+
+
 def resolve(name: str, now: dt.datetime | None = None) -> str:
     """'week' and 'month' mean the current ones; anything else must be a board name."""
-    if not _BOARD.match(name):
-        raise Invalid(f"{name!r} is not a leaderboard: use all-time, week, month, "
-                      "week:YYYY-Www, month:YYYY-MM, category:ID or season:ID")
+    if not _valid(name):
+        raise Invalid(f"{name!r} is not a leaderboard: {USAGE}")
     now = now or dt.datetime.now(dt.UTC)
     if name == "week":
         return week_key(now)
     if name == "month":
         return month_key(now)
     return name
+
+
+def category_of(name: str) -> int | None:
+    """The category a resolved board name belongs to, if it is a category's board."""
+    family, _, key = name.partition(":")
+    return int(key) if family == "category" else None

@@ -32,20 +32,23 @@ class LeaderboardController(Controller):
         return await services.create_season(actor, data)
 
     @get("/{board:str}")
-    async def top(self, board: str, limit: PageSize = 20, offset: Offset = 0) -> BoardPage:
+    async def top(self, actor: Actor, board: str, limit: PageSize = 20,
+                  offset: Offset = 0) -> BoardPage:
         """Boards: all-time, week, month (current), week:YYYY-Www, month:YYYY-MM,
-        category:ID. Staff and excluded members are left out."""
-        return await services.top(board, limit, offset)
+        category:ID (readable by whoever may read the category), season:ID. Staff and
+        excluded members are left out."""
+        return await services.top(actor, board, limit, offset)
 
     @get("/{board:str}/around-me")
     async def around_me(self, actor: Actor, board: str, n: Neighbours = 5) -> AroundPage:
         """Your rank with n members above and below; `me` is null when you are not ranked."""
-        return await services.around(board, actor.member(), n)
+        return await services.around(actor, board, actor.member(), n)
 
     @get("/{board:str}/members/{member_id:int}")
-    async def around_member(self, board: str, member_id: int, n: Neighbours = 5) -> AroundPage:
+    async def around_member(self, actor: Actor, board: str, member_id: int,
+                            n: Neighbours = 5) -> AroundPage:
         await get_member(member_id)
-        return await services.around(board, member_id, n)
+        return await services.around(actor, board, member_id, n)
 
     @put("/exclusions/{member_id:int}", status_code=204)
     async def exclude(self, actor: Actor, member_id: int) -> Response[None]:

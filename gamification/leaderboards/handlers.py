@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from gamification.leaderboards import services
+from gamification.leaderboards.store import STORE
 from gamification.ledger.services import EARNING_KINDS
-from server import events, outbox
+from server import events, outbox, runtime
 from server.auth import Actor
+from server.errors import DomainError
 from server.realtime import channel_rule
+
+runtime.register_backend(STORE)
 
 
 @channel_rule("leaderboard")
-async def anyone_may_watch(actor: Actor, key: str) -> bool:
-    return bool(key)
+async def may_watch(actor: Actor, key: str) -> bool:
+    """Whoever may read the board over HTTP: a category's board follows the category."""
+    try:
+        await services.readable_board(actor, key)
+    except DomainError:
+        return False
+    return True
 
 
 @outbox.batch_handler("leaderboards.record", events.PointsPosted)

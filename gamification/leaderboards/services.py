@@ -11,19 +11,14 @@ import msgspec
 
 from gamification.challenges.tables import ChallengeEntry
 from gamification.leaderboards import boards
-from gamification.leaderboards.store import (
-    BoardPosting,
-    LeaderboardStore,
-    RedisStore,
-    SqlStore,
-    Standing,
-)
+from gamification.leaderboards.store import STORE, BoardPosting, LeaderboardStore, Standing
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
-from server import db, events, runtime, schedule
+from server import db, events, runtime, schedule, visibility
 from server.accounts.services import get_member, members_by_id, staff_member_ids
 from server.auth import Actor
 from server.errors import Forbidden, Invalid
+from server.text import require_plain
 
 RANKING = "competition: equal scores share a rank and the next rank skips (1, 2, 2, 4)"
 LIVE_THROTTLE_SECONDS = 1
@@ -55,10 +50,17 @@ class AroundPage(msgspec.Struct):
 
 
 def store() -> LeaderboardStore:
-    rt = runtime.current()
-    if rt.redis is not None:
-        return RedisStore(rt.redis, rt.settings.redis_prefix)
-    return SqlStore()
+    return runtime.current().backend(STORE)
+
+
+async def readable_board(actor: Actor, board: str) -> str:
+    """The board's resolved name, when the actor may read it: a category's board is read
+    by whoever may read the category's threads (refused with the forum's own 404 or 403)."""
+    name = boards.resolve(board)
+    category_id = boards.category_of(name)
+    if category_id is not None:
+        await visibility.require_category_readable(actor, category_id)
+    return name
 
 
 async def _rows(standings: list[Standing]) -> list[BoardRow]:
@@ -80,6 +82,9 @@ class SeasonIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
     starts_at: dt.datetime
     ends_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        require_plain(name=self.name)
 
 
 class SeasonOut(msgspec.Struct):
@@ -141,14 +146,17 @@ async def record(postings: list[events.PointsPosted]) -> set[str]:
     ])
 
 
-async def top(board: str, limit: int, offset: int) -> BoardPage:
-    name = boards.resolve(board)
+async def top(actor: Actor, board: str, limit: int, offset: int) -> BoardPage:
+    return await _top(await readable_board(actor, board), limit, offset)
+
+
+async def _top(name: str, limit: int, offset: int) -> BoardPage:
     return BoardPage(board=name, ranking=RANKING,
                      items=await _rows(await store().top(name, limit, offset)))
 
 
-async def around(board: str, member_id: int, n: int) -> AroundPage:
-    name = boards.resolve(board)
+async def around(actor: Actor, board: str, member_id: int, n: int) -> AroundPage:
+    name = await readable_board(actor, board)
     me = await store().standing(name, member_id)
     rows = await _rows(await store().around(name, member_id, n))
     mine = next((r for r in rows if r.member.id == member_id), None)
@@ -250,7 +258,7 @@ async def publish_changes(changed: set[str]) -> None:
 
 @schedule.task("leaderboards.push")
 async def push_board(board: str) -> None:
-    page = await top(board, 10, 0)
+    page = await _top(board, 10, 0)
     stamp = dt.datetime.now(dt.UTC).timestamp()
     await runtime.current().broker.publish(f"leaderboard:{board}", "leaderboard.changed",
                                            msgspec.to_builtins(page), message_id=f"lb:{board}:{stamp}")

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 
 from gamification.leaderboards.tables import LeaderboardEntry, LeaderboardState
 from server import db
+from server.runtime import Backend
 
 
 class Standing(msgspec.Struct):
@@ -286,3 +287,8 @@ class RedisStore:
                     pipe.zadd(self._board(board), {_member_key(m): s for m, s in members.items()})
             pipe.set(f"{self._prefix}:lb:{WATERMARK}", watermark)
             await pipe.execute()
+
+
+# The runtime builds the one its mode calls for; handlers.py registers it.
+STORE: Backend[LeaderboardStore] = Backend("leaderboards.store", embedded=SqlStore,
+                                           scaled=RedisStore)

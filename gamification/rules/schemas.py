@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from server.text import require_plain
 from server.types import Id
 
 Cap = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
@@ -29,6 +30,9 @@ class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
     category_id: Id | None = None
     enabled: bool = True
 
+    def __post_init__(self) -> None:
+        require_plain(name=self.name)
+
 
 class RulePatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=3, max_length=100)] | None = None
@@ -43,6 +47,9 @@ class RulePatch(msgspec.Struct, forbid_unknown_fields=True):
     active_until: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
     category_id: Id | msgspec.UnsetType | None = msgspec.UNSET
     enabled: bool | None = None
+
+    def __post_init__(self) -> None:
+        require_plain(name=self.name)
 
 
 class RuleOut(msgspec.Struct):

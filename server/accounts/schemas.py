@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from server.text import require_plain
 from server.types import Id
 
 Handle = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
@@ -24,6 +25,9 @@ class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
     display_name: DisplayName | None = None
 
+    def __post_init__(self) -> None:
+        require_plain(handle=self.handle, display_name=self.display_name)
+
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     login: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
@@ -33,6 +37,9 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
 class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
     display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
     bio: Bio | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        require_plain(display_name=self.display_name)
 
 
 class RoleIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from server import db, events, outbox
+from server.accounts.passwords import check_password
 from server.accounts.schemas import (
     BrandIn,
     BrandOut,
@@ -50,6 +51,7 @@ async def members_by_id(ids: set[int]) -> dict[int, MemberOut]:
 
 
 async def register(data: RegisterIn, role: str = "member", brand_id: int | None = None) -> MemberOut:
+    check_password(data.password)
     password_hash = await asyncio.to_thread(hash_password, data.password)
     email = data.email.strip().lower()
     try:

@@ -83,6 +83,9 @@ def open_tab(browser: Browser, server: Server) -> Iterator[Callable[..., Tab]]:
         page = context.new_page()
         tab = Tab(context, page)
         page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        # Chromium reports what the Content-Security-Policy blocked as console errors.
+        page.on("console", lambda message: tab.errors.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text else None)
         tabs.append(tab)
         return tab
 
@@ -90,7 +93,7 @@ def open_tab(browser: Browser, server: Server) -> Iterator[Callable[..., Tab]]:
     errors = [e for tab in tabs for e in tab.errors]
     for tab in tabs:
         tab.context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    assert not errors, f"uncaught errors or blocked content in the page: {errors}"
 
 
 def goto(tab: Tab, route: str) -> None:

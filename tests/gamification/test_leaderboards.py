@@ -119,8 +119,11 @@ def test_rank_changes_are_pushed_live(server: Server, admin: Client, board) -> N
         # A change inside the throttle's second is not lost: it is pushed when the second ends.
         rival = server.client().register()
         threads(rival, category, 2)
+        # Tied at 10 after the rival's first thread, the rival (the newer member) is listed
+        # first already: wait for the second thread's 20.
         frame = socket.wait_for(lambda f: f.get("event") == "leaderboard.changed"
-                                and f["data"]["items"][0]["member"]["id"] == rival.member["id"])
+                                and f["data"]["items"][0]["member"]["id"] == rival.member["id"]
+                                and f["data"]["items"][0]["score"] == 20)
         assert [i["score"] for i in frame["data"]["items"][:2]] == [20, 10]
     finally:
         socket.close()
@@ -245,3 +248,71 @@ def test_a_board_below_zero_keeps_its_true_score(stack: Stack, admin: Client, me
     before = shown(admin, names, [member, other])
     assert "rebuilt" in stack.run("leaderboards-rebuild").stdout
     assert shown(admin, names, [member, other]) == before
+
+
+@pytest.mark.parametrize("bad", [
+    "month:2026-13", "month:2026-00", "week:2026-W00", "week:2025-W53", "week:2026-W54",
+    "season:\u0663", "category:\u0661\u0662", "week:\uff12\uff10\uff12\uff16-W01", "season:0",
+    "category:99999999999999999999", "category:-1", "all-time:1",
+])
+def test_invalid_board_names_are_refused_with_422(member: Client, bad: str) -> None:
+    for path in (f"/api/leaderboards/{bad}", f"/api/leaderboards/{bad}/around-me",
+                 f"/api/leaderboards/{bad}/members/{member.member['id']}"):
+        response = member.get(path)
+        assert response.status_code == 422, (path, response.status_code, response.text)
+        assert bad in response.json()["error"]["message"]
+
+
+def test_valid_board_names_that_look_odd_are_read(member: Client) -> None:
+    # Years that start on a Thursday (2026), or leap years on a Wednesday (2020), have 53 weeks.
+    for name in ("week:2020-W53", "week:2026-W53", "week:2026-W01", "month:2026-12",
+                 "season:1", "all-time"):
+        response = member.get(f"/api/leaderboards/{name}")
+        assert response.status_code == 200, (name, response.text)
+        assert response.json()["board"] == name
+
+
+def test_a_members_only_category_board_follows_the_category(server: Server, admin: Client,
+                                                            board) -> None:
+    category, name = board
+    earner = server.client().register()
+    threads(earner, category, 1)
+    eventually(lambda: ranking(earner, name) == [(earner.member["handle"], 1, 10)])
+    assert admin.patch(f"/api/categories/{category['id']}",
+                       {"visibility": "members"}).status_code == 200
+    anon = Client(server)
+    forum = anon.get(f"/api/categories/{category['id']}/threads")
+    for path in (f"/api/leaderboards/{name}",
+                 f"/api/leaderboards/{name}/members/{earner.member['id']}"):
+        refused = anon.get(path)
+        assert refused.status_code == forum.status_code == 403, refused.text
+    assert anon.get("/api/leaderboards/category:999999999").status_code == 404
+    socket = anon.websocket()
+    try:
+        assert socket.subscribe(f"leaderboard:{name}")["code"] == "forbidden"
+        assert socket.subscribe("leaderboard:all-time")["type"] == "subscribed"
+    finally:
+        socket.close()
+    # Whoever may read the category reads its board, over HTTP and live.
+    reader = server.client().register()
+    assert ranking(reader, name) == [(earner.member["handle"], 1, 10)]
+    socket = reader.websocket()
+    try:
+        assert socket.subscribe(f"leaderboard:{name}")["type"] == "subscribed"
+    finally:
+        socket.close()
+
+
+def test_a_live_category_board_ends_when_the_category_turns_members_only(
+        stack: Stack, admin: Client, board) -> None:
+    category, name = board
+    fast = stack.start_server(env={"HEARTH_REALTIME_REAUTH_SECONDS": "0.5"})
+    socket = Client(fast).websocket()
+    try:
+        assert socket.subscribe(f"leaderboard:{name}")["type"] == "subscribed"
+        admin.patch(f"/api/categories/{category['id']}", {"visibility": "members"})
+        ended = socket.wait_for(lambda f: f["type"] == "error" and f.get("channel") == f"leaderboard:{name}")
+        assert ended["code"] == "forbidden"
+    finally:
+        socket.close()
+        fast.process.stop()

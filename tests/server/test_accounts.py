@@ -1,5 +1,7 @@
 import uuid
 
+import pytest
+
 from tests.harness import Client, Server, Stack
 
 
@@ -213,3 +215,18 @@ def test_nul_characters_are_refused_not_stored(member: Client, category: dict) -
     login = Client(member.server).post("/api/session", {"login": "x\u0000", "password": "whatever"})
     assert login.status_code == 422
     assert member.get(f"/api/categories/{category['id']}/threads?cursor=%00").status_code == 422
+
+
+@pytest.mark.parametrize("common", ["1234567890", "PASSWORD123", "qwertyuiop", "Manchester"])
+def test_common_passwords_are_refused(anon: Client, common: str) -> None:
+    handle = "c" + uuid.uuid4().hex[:8]
+    response = anon.post("/api/register", {"handle": handle, "email": f"{handle}@example.test",
+                                           "password": common})
+    assert response.status_code == 422, response.text
+    assert "commonly used" in response.json()["error"]["message"]
+
+
+def test_create_admin_refuses_a_common_password(stack: Stack) -> None:
+    result = stack.run("create-admin", "--handle", "weak_admin", "--email", "weak@example.test",
+                       "--password", "password123", check=False)
+    assert result.returncode != 0 and "commonly used" in result.stderr

@@ -1,8 +1,10 @@
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
 
 from tests.harness import Client, Server, Stack, build_stack, drop_stack, eventually
 
@@ -180,8 +182,8 @@ def test_api_token_websocket_needs_realtime_scope(admin: Client, server: Server,
     brand = admin.post("/api/brands", {"name": "RT", "slug": "rt-" + uuid.uuid4().hex[:6]}).json()["id"]
     reader = admin.post(f"/api/brands/{brand}/tokens", {"name": "r", "scopes": ["read"]}).json()["secret"]
     live = admin.post(f"/api/brands/{brand}/tokens", {"name": "l", "scopes": ["realtime"]}).json()["secret"]
-    with pytest.raises(InvalidStatus):
-        server.client().websocket(token=reader)
+    refused = server.client().ticket(token=reader)
+    assert refused.status_code == 403 and "realtime" in refused.json()["error"]["message"]
     socket = server.client().websocket(token=live)
     try:
         assert socket.subscribe(f"thread:{thread['thread']['id']}")["type"] == "subscribed"
@@ -245,3 +247,69 @@ def test_open_sockets_lose_access_when_it_ends(stack: Stack, admin: Client) -> N
             member_socket.wait_for(lambda f: False, timeout=10)
     finally:
         quick.process.stop()
+
+
+def test_a_ticket_opens_one_socket_as_whoever_asked_for_it(member: Client, server: Server) -> None:
+    response = member.ticket()
+    assert response.status_code == 201, response.text
+    assert response.json()["expires_in"] == 30
+    ticket = response.json()["ticket"]
+    # No cookies: the ticket alone says who this is.
+    socket = Client(server).websocket(ticket=ticket)
+    try:
+        assert socket.subscribe(f"user:{member.member['id']}")["type"] == "subscribed"
+    finally:
+        socket.close()
+    with pytest.raises(InvalidStatus):
+        Client(server).websocket(ticket=ticket)
+    with pytest.raises(InvalidStatus):
+        Client(server).websocket(ticket="made-up")
+
+
+def test_a_ticket_dies_with_the_session_it_was_issued_to(server: Server) -> None:
+    member = server.client().register()
+    ticket = member.ticket().json()["ticket"]
+    assert member.post("/api/session/logout").status_code in (200, 204)
+    with pytest.raises(InvalidStatus):
+        Client(server).websocket(ticket=ticket)
+
+
+def test_tickets_need_a_signed_in_session_with_csrf_or_a_token(member: Client, anon: Client) -> None:
+    assert anon.ticket().status_code == 401
+    no_csrf = member.http.post("/api/realtime/ticket")
+    assert no_csrf.status_code == 403 and "CSRF" in no_csrf.json()["error"]["message"]
+
+
+def test_tokens_in_the_url_are_refused(admin: Client, server: Server) -> None:
+    brand = admin.post("/api/brands", {"name": "U", "slug": "u-" + uuid.uuid4().hex[:6]}).json()["id"]
+    live = admin.post(f"/api/brands/{brand}/tokens", {"name": "l", "scopes": ["realtime"]}).json()["secret"]
+    with pytest.raises(InvalidStatus):
+        connect(server.ws_url + f"?token={live}", open_timeout=10)
+
+
+def test_a_token_ticket_acts_as_the_token(admin: Client, server: Server, thread: dict) -> None:
+    brand = admin.post("/api/brands", {"name": "K", "slug": "k-" + uuid.uuid4().hex[:6]}).json()["id"]
+    live = admin.post(f"/api/brands/{brand}/tokens", {"name": "l", "scopes": ["realtime"]}).json()["secret"]
+    # Asked for by a client that is also signed in: the token, not the session, is who it is.
+    socket = admin.websocket(token=live)
+    try:
+        assert socket.subscribe(f"user:{admin.member['id']}")["code"] == "forbidden"
+        assert socket.subscribe(f"thread:{thread['thread']['id']}")["type"] == "subscribed"
+    finally:
+        socket.close()
+
+
+def test_an_expired_ticket_is_refused(stack: Stack, member: Client) -> None:
+    brief = stack.start_server(env={"HEARTH_REALTIME_TICKET_SECONDS": "1"})
+    try:
+        client = brief.client()
+        assert client.login(member.member["handle"], "correct horse battery").status_code == 200
+        response = client.ticket()
+        assert response.json()["expires_in"] == 1
+        time.sleep(1.5)
+        with pytest.raises(InvalidStatus):
+            Client(brief).websocket(ticket=response.json()["ticket"])
+        fresh = client.ticket().json()["ticket"]
+        Client(brief).websocket(ticket=fresh).close()
+    finally:
+        brief.process.stop()
