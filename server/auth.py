@@ -26,6 +26,7 @@ TOKEN_PREFIX = "hth"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ROLES = ("member", "moderator", "admin", "brand_staff")
 TOKEN_SCOPES = frozenset({"read", "write", "realtime"})
+NOT_A_PERSON = "API tokens act for a brand, not a person"
 
 
 class SessionData(msgspec.Struct):
@@ -58,7 +59,24 @@ class Actor(msgspec.Struct, frozen=True):
     def manages_brand(self, brand_id: int) -> bool:
         return self.is_admin or (self.role == "brand_staff" and self.brand_id == brand_id)
 
+    @property
+    def person_id(self) -> int | None:
+        """The signed-in person; None when anonymous or an API token (a brand's integration,
+        not its creator)."""
+        return None if self.via == "token" else self.member_id
+
     def member(self) -> int:
+        """The person asking, for everything done as or to "me". API tokens are refused: they
+        act for a brand, never as the member who created them."""
+        if self.via == "token":
+            raise Forbidden(NOT_A_PERSON)
+        if self.member_id is None:
+            raise Unauthenticated("sign in first")
+        return self.member_id
+
+    def accountable(self) -> int:
+        """Who answers for a staff act (audit columns such as created_by): the member, or for
+        an API token the staff member who created it. Never "the person" acting."""
         if self.member_id is None:
             raise Unauthenticated("sign in first")
         return self.member_id
