@@ -29,6 +29,7 @@ from gamification.ledger.schemas import (
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
 from server import db, events, outbox
+from server.accounts.services import brands_staffed
 from server.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("hearth.ledger")
@@ -216,7 +217,7 @@ async def _record(batch: list[NewTransaction], strict: bool) -> dict[str, int]:
         _check(item.postings)
     hashes = {item.key: item.inputs_hash() for item in batch}
     for attempt in range(1, RACE_ATTEMPTS + 1):
-        todo = await _unrecorded(batch, hashes, strict)
+        todo = await _not_to_own_staff(await _unrecorded(batch, hashes, strict), strict)
         if not todo:
             return {}
         try:
@@ -251,6 +252,34 @@ async def _unrecorded(batch: list[NewTransaction], hashes: dict[str, str],
         seen[item.key] = hashes[item.key]
         todo.append(item)
     return todo
+
+
+def _paid_by_brand(item: NewTransaction) -> list[tuple[int, int]]:
+    """(member, brand) for each member this transaction credits from a brand's budget."""
+    specs = [(_account_spec(code), amount) for code, amount in item.postings]
+    brands = [s["brand"] for s, amount in specs if s["kind"] == "brand_budget" and amount < 0]
+    return [(s["member"], b) for s, amount in specs if s["kind"] == "member" and amount > 0
+            for b in brands]
+
+
+async def _not_to_own_staff(todo: list[NewTransaction], strict: bool) -> list[NewTransaction]:
+    """A brand's budget never pays its own staff (by adjustment, rule or challenge): staff
+    would be paying themselves."""
+    paid = {item.key: _paid_by_brand(item) for item in todo}
+    staff = await brands_staffed({m for pairs in paid.values() for m, _ in pairs})
+    if not staff:
+        return todo
+    kept = []
+    for item in todo:
+        own = [m for m, brand in paid[item.key] if staff.get(m) == brand]
+        if not own:
+            kept.append(item)
+            continue
+        message = f"member {own[0]} is staff of the brand whose budget would pay them"
+        if strict:
+            raise Conflict(message)
+        log.info("transaction %r refused: %s", item.key, message)
+    return kept
 
 
 async def _write(todo: list[NewTransaction], hashes: dict[str, str],

@@ -358,3 +358,30 @@ def test_the_same_adjustment_posted_concurrently_is_recorded_once(
     assert int(rows[0][0]) == 1
     assert points(member)["balance"] == 7 and budget(admin, brand) == 93
     assert_ledger_consistent(admin)
+
+
+def test_a_brands_budget_never_pays_its_own_staff(admin: Client, server) -> None:
+    brand, staff = brand_with_staff(admin, server, budget=100)
+    by_admin = adjust(admin, staff, 50, brand_id=brand["id"])
+    assert by_admin.status_code == 409 and "staff of the brand" in by_admin.json()["error"]["message"]
+    assert adjust(admin, staff, 5).status_code == 201, "issuance may still pay staff"
+
+    slug = "own-" + uuid.uuid4().hex[:6]
+    own = admin.post("/api/categories", {"name": "Brand " + slug, "slug": slug,
+                                         "brand_id": brand["id"]}).json()
+    bonus = staff.post("/api/gamification/rules", {
+        "name": "Staff bonus", "event_types": ["thread.created"], "points": 80,
+        "brand_id": brand["id"]})
+    assert bonus.status_code == 201, bonus.text
+    marker = admin.post("/api/gamification/rules", {
+        "name": "Marker", "event_types": ["thread.created"], "points": 1, "category_id": own["id"]})
+    assert marker.status_code == 201, marker.text
+    posted = staff.post(f"/api/categories/{own['id']}/threads",
+                        {"title": "Our own announcement", "body": "hello"})
+    assert posted.status_code == 201, posted.text
+    # The marker's point from issuance shows the event has been through the rules.
+    eventually(lambda: points(staff)["balance"] == 6)
+    assert budget(admin, brand) == 100
+    for made in (bonus, marker):
+        admin.patch(f"/api/gamification/rules/{made.json()['id']}", {"enabled": False})
+    assert_ledger_consistent(admin)
