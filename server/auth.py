@@ -28,6 +28,7 @@ ROLES = ("member", "moderator", "admin", "brand_staff")
 TOKEN_SCOPES = frozenset({"read", "write", "realtime"})
 TOKEN_SCOPE_OPT = "token_scope"
 TICKET_PREFIX = "ws-ticket:"
+NOT_A_PERSON = "API tokens act for a brand, not a person"
 
 
 class SessionData(msgspec.Struct):
@@ -69,7 +70,24 @@ class Actor(msgspec.Struct, frozen=True):
     def manages_brand(self, brand_id: int) -> bool:
         return self.is_admin or (self.role == "brand_staff" and self.brand_id == brand_id)
 
+    @property
+    def person_id(self) -> int | None:
+        """The signed-in person; None when anonymous or an API token (a brand's integration,
+        not its creator)."""
+        return None if self.via == "token" else self.member_id
+
     def member(self) -> int:
+        """The person asking, for everything done as or to "me". API tokens are refused: they
+        act for a brand, never as the member who created them."""
+        if self.via == "token":
+            raise Forbidden(NOT_A_PERSON)
+        if self.member_id is None:
+            raise Unauthenticated("sign in first")
+        return self.member_id
+
+    def accountable(self) -> int:
+        """Who answers for a staff act (audit columns such as created_by): the member, or for
+        an API token the staff member who created it. Never "the person" acting."""
         if self.member_id is None:
             raise Unauthenticated("sign in first")
         return self.member_id
@@ -174,7 +192,8 @@ async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
 async def issue_ticket(actor: Actor) -> str:
     """A single-use ticket to open the websocket as this actor, short-lived so that the URL
     it rides in (and so access logs) holds nothing worth stealing."""
-    actor.member()
+    if not actor.signed_in:
+        raise Unauthenticated("sign in first")
     if actor.via == "token":
         data = TicketData(via="token", token_id=actor.token_id)
     else:

@@ -145,6 +145,30 @@ def values_in(values: Sequence[Any], pg_type: str) -> tuple[str, list[Any]]:
     return f"IN (SELECT unnest({{}}::{pg_type}[]))", [list(values)]
 
 
+async def lock_rows(table: str, columns: str, ids: Sequence[int],
+                    order_by: str = "id") -> list[dict[str, Any]]:
+    """Read rows by id and hold them until the transaction ends, locked in `order_by` order
+    so that concurrent writers cannot deadlock. SQLite's write transaction (taken up front by
+    `transaction()`) already excludes every other writer: there this is a plain read."""
+    match, args = values_in(sorted(ids), "bigint")
+    lock = "" if is_sqlite() else f" ORDER BY {order_by} FOR UPDATE"
+    return await fetch(f"SELECT {columns} FROM {table} WHERE id " + match + lock, *args)
+
+
+async def add_to_column(table: str, column: str, deltas: Sequence[tuple[int, int]]) -> None:
+    """Add each (id, delta) to `column` of its row, in one statement."""
+    if not deltas:
+        return
+    if is_sqlite():
+        await fetch(f"UPDATE {table} SET {column} = {column} + v.column2 FROM (VALUES "
+                    + ", ".join("({}, {})" for _ in deltas) + f") AS v WHERE {table}.id = v.column1",
+                    *[x for pair in deltas for x in pair])
+        return
+    await fetch(f"UPDATE {table} SET {column} = {column} + v.delta "
+                f"FROM unnest({{}}::bigint[], {{}}::bigint[]) AS v(id, delta) WHERE {table}.id = v.id",
+                [i for i, _ in deltas], [d for _, d in deltas])
+
+
 SQLITE_MAX_VARIABLES = 32766
 
 

@@ -321,8 +321,8 @@ async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit
     page = rows[:limit]
     authors = await _authors({r["author"] for r in page})
     unread: dict[int, int] | None = None
-    if actor.member_id is not None:
-        unread = await _unread_counts(actor.member_id, [r["id"] for r in page])
+    if actor.person_id is not None:
+        unread = await _unread_counts(actor.person_id, [r["id"] for r in page])
     items = [_thread_out(r, authors[r["author"]], None if unread is None else unread.get(r["id"], 0))
              for r in page]
     next_cursor = None
@@ -446,15 +446,15 @@ async def _thread_page(actor: Actor, thread_id: int, after: int, limit: int) -> 
         (Post.thread == thread_id) & Post.deleted_at.is_null() & (Post.post_number > after)
     ).order_by(Post.post_number).limit(limit + 1)
     page = rows[:limit]
-    posts = await _posts_out(page, actor.member_id)
+    posts = await _posts_out(page, actor.person_id)
     unread = None
-    if actor.member_id is not None:
+    if actor.person_id is not None:
         at_end = len(rows) <= limit
         # Reaching the end reads the whole thread, including numbers taken by deleted posts.
         read_to = thread["highest_post_number"] if at_end else page[-1]["post_number"]
         if page or at_end:
-            await _mark_read(actor.member_id, thread_id, read_to)
-        unread = (await _unread_counts(actor.member_id, [thread_id])).get(thread_id, 0)
+            await _mark_read(actor.person_id, thread_id, read_to)
+        unread = (await _unread_counts(actor.person_id, [thread_id])).get(thread_id, 0)
     # The first page already carries the thread's author; look it up only past it.
     author = next((p.author for p in posts if p.author.id == thread["author"]), None)
     if author is None:
@@ -521,7 +521,7 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
 
 async def get_post(actor: Actor, post_id: int) -> PostOut:
     await _readable_post(actor, post_id)
-    post = await post_out(post_id, actor.member_id)
+    post = await post_out(post_id, actor.person_id)
     if post is None:
         raise NotFound(f"post {post_id} does not exist")
     return post

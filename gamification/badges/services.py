@@ -354,7 +354,7 @@ async def grant_manually(actor: Actor, badge_id: int, member_id: int, reason: st
     active = await _active_grants(member_id, badge_id)
     if active and not badge["repeatable"]:
         raise Conflict("the member already has this badge")
-    grant_id = await _grant(member_id, badge, len(active) + 1, reason, actor.member())
+    grant_id = await _grant(member_id, badge, len(active) + 1, reason, actor.accountable())
     if grant_id is None:
         raise Conflict("the badge was granted at the same moment; reload")
     log.info("badge %s granted to member %s by %s: %s", badge_id, member_id, actor.member_id, reason)

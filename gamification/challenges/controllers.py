@@ -57,8 +57,9 @@ class ChallengeController(Controller):
 
     @get("/{challenge_id:int}/me")
     async def my_progress(self, actor: Actor, challenge_id: int) -> MyChallenge:
+        member_id = actor.member()
         await services.get(actor, challenge_id)
-        return await services.mine(actor.member(), challenge_id)
+        return await services.mine(member_id, challenge_id)
 
     @get("/{challenge_id:int}/leaderboard")
     async def leaderboard(self, actor: Actor, challenge_id: int,

@@ -133,7 +133,7 @@ async def create(actor: Actor, data: ChallengeIn) -> ChallengeOut:
             time_zone=data.time_zone, eligibility=data.eligibility,
             eligibility_value=data.eligibility_value, auto_enroll=data.auto_enroll,
             ordered=data.ordered, reward_points=data.reward_points,
-            reward_badge=data.reward_badge_id, created_by=actor.member(),
+            reward_badge=data.reward_badge_id, created_by=actor.accountable(),
         )).returning(Challenge.id)
         challenge_id = int(rows[0]["id"])
         await ChallengeTask.insert(*_task_rows(challenge_id, data))

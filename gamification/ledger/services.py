@@ -2,8 +2,9 @@
 
 - Each transaction has an idempotency key stored with a hash of its inputs: the same key with
   the same inputs returns the original transaction; with other inputs it is refused (409).
-- Balances move by conditional updates (`balance + amount >= min_balance`), so concurrent
-  debits can never take a member below zero, on SQLite or PostgreSQL.
+- Balances are checked against their floors under the accounts' locks (row locks taken in one
+  order on PostgreSQL; SQLite's write transaction is serial), so concurrent debits can never
+  take a member below zero.
 - Corrections are reversing transactions, never edits.
 """
 
@@ -28,6 +29,7 @@ from gamification.ledger.schemas import (
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
 from server import db, events, outbox
+from server.accounts.services import brands_staffed
 from server.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("hearth.ledger")
@@ -36,6 +38,8 @@ ISSUANCE = "issuance"
 MAX_AMOUNT = 10**12
 # Kinds that count toward what a member has earned; spending ("redemption") does not.
 EARNING_KINDS = ("award", "reversal", "adjustment")
+# Kinds that only take spendable points; undoing one is a "refund", not an earning.
+SPENDING_KINDS = ("redemption", "deduction")
 
 
 def member_account(member_id: int) -> str:
@@ -58,17 +62,6 @@ def _account_spec(code: str) -> dict[str, Any]:
     raise Invalid(f"{code!r} is not a ledger account")
 
 
-async def _account_id(code: str) -> int:
-    """The account's id, opening it on first use (race-safe: the code is unique)."""
-    rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code)
-    if rows:
-        return int(rows[0]["id"])
-    spec = _account_spec(code)
-    await LedgerAccount.insert(LedgerAccount(code=code, **spec)).on_conflict(action="DO NOTHING")
-    rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code)
-    return int(rows[0]["id"])
-
-
 async def _account_ids(codes: set[str]) -> dict[str, int]:
     """Ids of many accounts, opening the missing ones (race-safe: the code is unique)."""
     wanted = sorted(codes)
@@ -86,10 +79,9 @@ async def _account_ids(codes: set[str]) -> dict[str, int]:
     return ids
 
 
-def _lock_order(code: str, account_id: int) -> tuple[bool, int]:
-    """Every transaction takes account locks in this order (members first, then budgets
-    and issuance, each by id), so concurrent writers cannot deadlock on PostgreSQL."""
-    return (not code.startswith("member:"), account_id)
+# Every transaction takes account locks in this order (members first, then budgets and
+# issuance, each by id), so concurrent writers cannot deadlock on PostgreSQL.
+LOCK_ORDER = "CASE WHEN kind = 'member' THEN 0 ELSE 1 END, id"
 
 
 def _hash(inputs: Any) -> str:
@@ -128,28 +120,22 @@ async def recorded_keys(keys: list[str]) -> set[str]:
 
 
 async def lock_account(code: str) -> None:
-    """Serialise read-check-write sequences on one account (caps, cooldowns). SQLite's
-    write transactions are already serial; PostgreSQL needs the row lock."""
-    account_id = await _account_id(code)
-    if not db.is_sqlite():
-        await db.fetch("SELECT id FROM ledger_account WHERE id = {} FOR UPDATE", account_id)
+    """Serialise read-check-write sequences on one account (caps, cooldowns)."""
+    await _lock_accounts({code})
 
 
 async def _lock_accounts(codes: set[str]) -> dict[str, dict[str, Any]]:
     """Lock many accounts in the global order; returns id, balance and floor per code."""
     ids = await _account_ids(codes)
-    match, args = db.values_in(sorted(ids.values()), "bigint")
-    rows = await db.fetch(
-        "SELECT id, code, balance, min_balance FROM ledger_account WHERE id " + match
-        + ("" if db.is_sqlite() else
-           " ORDER BY CASE WHEN kind = 'member' THEN 0 ELSE 1 END, id FOR UPDATE"), *args)
+    rows = await db.lock_rows("ledger_account", "id, code, balance, min_balance", list(ids.values()),
+                              order_by=LOCK_ORDER)
     return {str(r["code"]): r for r in rows}
 
 
 async def lock_members(member_ids: set[int]) -> None:
     """Take several members' locks at once, in the global order: a batch handler does this
     first, so that it never waits for a member while holding another account."""
-    if member_ids and not db.is_sqlite():
+    if member_ids:
         await _lock_accounts({member_account(m) for m in member_ids})
 
 
@@ -175,75 +161,6 @@ def _check(postings: list[tuple[str, int]]) -> None:
         raise Invalid("an account may appear once per transaction")
 
 
-async def post(
-    *, key: str, kind: str, reason: str, source: str, postings: list[tuple[str, int]],
-    created_by: int | None = None, reverses: int | None = None,
-    category_id: int | None = None, hash_inputs: Any = None,
-) -> TransactionOut:
-    """Record one transaction, or return the one already recorded under `key`."""
-    _check(postings)
-    inputs_hash = _hash(hash_inputs if hash_inputs is not None else {
-        "kind": kind, "reason": reason, "source": source, "reverses": reverses,
-        "postings": sorted(postings),
-    })
-    found = await _existing(key, inputs_hash)
-    if found is not None:
-        return found
-    try:
-        async with outbox.unit_of_work():
-            posted_at = dt.datetime.now(dt.UTC)
-            rows = await LedgerTransaction.insert(LedgerTransaction(
-                idempotency_key=key, inputs_hash=inputs_hash, kind=kind, reason=reason,
-                source=source, reverses=reverses, created_by=created_by, category_id=category_id,
-                created_at=posted_at,
-            )).returning(LedgerTransaction.id)
-            transaction_id = int(rows[0]["id"])
-            ids = {code: await _account_id(code) for code, _ in postings}
-            for code, amount in sorted(postings, key=lambda p: _lock_order(p[0], ids[p[0]])):
-                moved = await db.fetch(
-                    "UPDATE ledger_account SET balance = balance + {} WHERE id = {} "
-                    "AND (min_balance IS NULL OR balance + {} >= min_balance) RETURNING balance",
-                    amount, ids[code], amount,
-                )
-                if not moved:
-                    raise Conflict(f"not enough points: {code} cannot go below its minimum balance")
-                await LedgerPosting.insert(
-                    LedgerPosting(ledger_transaction=transaction_id, account=ids[code], amount=amount,
-                              created_at=posted_at)
-                )
-                spec = _account_spec(code)
-                if spec["kind"] == "member":
-                    await outbox.emit(events.PointsPosted(
-                        transaction_id=transaction_id, member_id=spec["member"], amount=amount,
-                        balance=int(moved[0]["balance"]), kind=kind, reason=reason,
-                        posted_at=posted_at.isoformat(), category_id=category_id,
-                    ))
-    except Exception as exc:
-        if db.is_unique_violation(exc):
-            # A concurrent call with the same key won the race; answer as a replay would.
-            found = await _existing(key, inputs_hash)
-            if found is not None:
-                return found
-        raise
-    return await _transaction_out(transaction_id)
-
-
-async def _move_balances(deltas: list[tuple[int, int]]) -> None:
-    """Add each (account id, delta) to its balance, in one statement."""
-    if not deltas:
-        return
-    if db.is_sqlite():
-        await db.fetch(
-            "UPDATE ledger_account SET balance = balance + v.column2 FROM (VALUES "
-            + ", ".join("({}, {})" for _ in deltas) + ") AS v WHERE ledger_account.id = v.column1",
-            *[x for pair in deltas for x in pair])
-        return
-    await db.fetch(
-        "UPDATE ledger_account SET balance = balance + v.delta "
-        "FROM unnest({}::bigint[], {}::bigint[]) AS v(id, delta) WHERE ledger_account.id = v.id",
-        [a for a, _ in deltas], [d for _, d in deltas])
-
-
 @dataclass(frozen=True)
 class NewTransaction:
     key: str
@@ -252,6 +169,34 @@ class NewTransaction:
     source: str
     postings: list[tuple[str, int]]
     category_id: int | None = None
+    reverses: int | None = None
+    created_by: int | None = None
+    # What a replay must match, when not every field above (the default) is the identity.
+    hash_inputs: Any = None
+
+    def inputs_hash(self) -> str:
+        return _hash(self.hash_inputs if self.hash_inputs is not None else {
+            "kind": self.kind, "reason": self.reason, "source": self.source,
+            "reverses": self.reverses, "postings": sorted(self.postings),
+        })
+
+
+async def post(
+    *, key: str, kind: str, reason: str, source: str, postings: list[tuple[str, int]],
+    created_by: int | None = None, reverses: int | None = None,
+    category_id: int | None = None, hash_inputs: Any = None,
+) -> TransactionOut:
+    """Record one transaction, or return the one already recorded under `key`. 409 when an
+    account would go below its floor or the key was used with other inputs."""
+    item = NewTransaction(key=key, kind=kind, reason=reason, source=source, postings=postings,
+                          category_id=category_id, reverses=reverses, created_by=created_by,
+                          hash_inputs=hash_inputs)
+    recorded = await _record([item], strict=True)
+    if key in recorded:
+        return await _transaction_out(recorded[key])
+    found = await _existing(key, item.inputs_hash())
+    assert found is not None, "an unrecorded transaction is either refused or a replay"
+    return found
 
 
 async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
@@ -259,11 +204,36 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
     batch (the award pipeline's hot path). Returns the ids of those newly recorded by key;
     replays are skipped, and so is a transaction that would take an account below its floor
     or reuse a key with other inputs (each logged)."""
+    return await _record(batch, strict=False)
+
+
+RACE_ATTEMPTS = 3
+
+
+async def _record(batch: list[NewTransaction], strict: bool) -> dict[str, int]:
+    """What post() and post_many() share. Strict: a refusal raises 409 (and records nothing);
+    otherwise it is logged and the rest of the batch goes on."""
     for item in batch:
         _check(item.postings)
-    hashes = {item.key: _hash({"kind": item.kind, "reason": item.reason, "source": item.source,
-                               "reverses": None, "postings": sorted(item.postings)})
-              for item in batch}
+    hashes = {item.key: item.inputs_hash() for item in batch}
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        todo = await _not_to_own_staff(await _unrecorded(batch, hashes, strict), strict)
+        if not todo:
+            return {}
+        try:
+            return await _write(todo, hashes, strict)
+        except Exception as exc:
+            if not db.is_unique_violation(exc) or attempt == RACE_ATTEMPTS:
+                raise
+            # A concurrent writer recorded one of these keys first (its write rolled back
+            # here): run again, and that one is now a replay.
+    raise AssertionError("unreachable")
+
+
+async def _unrecorded(batch: list[NewTransaction], hashes: dict[str, str],
+                      strict: bool) -> list[NewTransaction]:
+    """The batch without the keys already recorded (replays); a key recorded with other
+    inputs is a conflict."""
     match, args = db.values_in(list(hashes), "text")
     seen = {
         str(r["idempotency_key"]): str(r["inputs_hash"])
@@ -274,12 +244,46 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
     for item in batch:
         if item.key in seen:
             if seen[item.key] != hashes[item.key]:
-                log.warning("idempotency key %r was already used with different inputs", item.key)
+                message = f"idempotency key {item.key!r} was already used with different inputs"
+                if strict:
+                    raise Conflict(message)
+                log.warning(message)
             continue
         seen[item.key] = hashes[item.key]
         todo.append(item)
-    if not todo:
-        return {}
+    return todo
+
+
+def _paid_by_brand(item: NewTransaction) -> list[tuple[int, int]]:
+    """(member, brand) for each member this transaction credits from a brand's budget."""
+    specs = [(_account_spec(code), amount) for code, amount in item.postings]
+    brands = [s["brand"] for s, amount in specs if s["kind"] == "brand_budget" and amount < 0]
+    return [(s["member"], b) for s, amount in specs if s["kind"] == "member" and amount > 0
+            for b in brands]
+
+
+async def _not_to_own_staff(todo: list[NewTransaction], strict: bool) -> list[NewTransaction]:
+    """A brand's budget never pays its own staff (by adjustment, rule or challenge): staff
+    would be paying themselves."""
+    paid = {item.key: _paid_by_brand(item) for item in todo}
+    staff = await brands_staffed({m for pairs in paid.values() for m, _ in pairs})
+    if not staff:
+        return todo
+    kept = []
+    for item in todo:
+        own = [m for m, brand in paid[item.key] if staff.get(m) == brand]
+        if not own:
+            kept.append(item)
+            continue
+        message = f"member {own[0]} is staff of the brand whose budget would pay them"
+        if strict:
+            raise Conflict(message)
+        log.info("transaction %r refused: %s", item.key, message)
+    return kept
+
+
+async def _write(todo: list[NewTransaction], hashes: dict[str, str],
+                 strict: bool) -> dict[str, int]:
     async with outbox.unit_of_work():
         accounts = await _lock_accounts({code for item in todo for code, _ in item.postings})
         balances = {code: int(a["balance"]) for code, a in accounts.items()}
@@ -289,6 +293,8 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
             floor = [c for c, b in after.items() if accounts[c]["min_balance"] is not None
                      and b < int(accounts[c]["min_balance"])]
             if floor:
+                if strict:
+                    raise Conflict(f"not enough points: {floor[0]} cannot go below its minimum balance")
                 log.info("transaction %r refused: %s cannot go below its minimum balance",
                          item.key, floor[0])
                 continue
@@ -300,10 +306,10 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
         rows = await db.insert_rows(
             "ledger_transaction",
             ["idempotency_key", "inputs_hash", "kind", "reason", "source", "category_id",
-             "created_at"],
-            ["text", "text", "text", "text", "text", "int", "timestamptz"],
+             "reverses", "created_by", "created_at"],
+            ["text", "text", "text", "text", "text", "int", "bigint", "bigint", "timestamptz"],
             [(item.key, hashes[item.key], item.kind, item.reason, item.source, item.category_id,
-              posted_at) for item, _ in accepted],
+              item.reverses, item.created_by, posted_at) for item, _ in accepted],
             "RETURNING id, idempotency_key")
         recorded = {str(r["idempotency_key"]): int(r["id"]) for r in rows}
         postings: list[tuple[int, int, int, dt.datetime]] = []
@@ -324,9 +330,14 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
         await db.insert_rows(
             "ledger_posting", ["ledger_transaction", "account", "amount", "created_at"],
             ["bigint", "bigint", "bigint", "timestamptz"], postings)
-        await _move_balances(sorted((int(accounts[c]["id"]), d) for c, d in moved.items() if d))
+        await db.add_to_column("ledger_account", "balance",
+                               sorted((int(accounts[c]["id"]), d) for c, d in moved.items() if d))
         await outbox.emit_many(news)
     return recorded
+
+
+async def get_transaction(transaction_id: int) -> TransactionOut:
+    return await _transaction_out(transaction_id)
 
 
 async def reverse(transaction_id: int, reason: str, created_by: int | None = None) -> TransactionOut:
@@ -361,11 +372,57 @@ async def reverse(transaction_id: int, reason: str, created_by: int | None = Non
     clamped = [(c, a) for c, a in clamped if a != 0]
     if len(clamped) < 2:
         raise Conflict("nothing left to reverse: the points were already spent")
-    # Undoing a redemption gives spent points back: a refund, not new earnings.
-    kind = "refund" if original.kind == "redemption" else "reversal"
+    # Undoing a spend gives spendable points back: a refund, not new earnings.
+    kind = "refund" if original.kind in SPENDING_KINDS else "reversal"
     return await post(key=key, kind=kind, reason=reason, source=original.source,
                       postings=clamped, created_by=created_by, reverses=transaction_id,
                       category_id=original.category_id, hash_inputs=hash_inputs)
+
+
+def adjustment_key(brand_id: int | None, key: str) -> str:
+    # Per brand, like redemptions: one brand can neither find nor block another's keys.
+    return f"adjust:{brand_id or 'issuance'}:{key}"
+
+
+def redemption_key(brand_id: int | None, key: str) -> str:
+    # Per brand: two shops' order numbers may be the same.
+    return f"redeem:{brand_id or 'issuance'}:{key}"
+
+
+async def adjust(*, member_id: int, amount: int, reason: str, key: str, brand_id: int | None,
+                 by: int) -> TransactionOut:
+    """Credit a member from a brand's budget (issuance when None), or, negative, take
+    spendable points away. A deduction does not lower what the member earned (lifetime,
+    tiers, boards): that takes reversing the award."""
+    if amount == 0:
+        raise Invalid("an adjustment of 0 points changes nothing")
+    counterpart = ISSUANCE if brand_id is None else brand_budget_account(brand_id)
+    return await post(
+        key=adjustment_key(brand_id, key), kind="adjustment" if amount > 0 else "deduction",
+        reason=reason, source=f"staff:{by}", created_by=by,
+        postings=[(member_account(member_id), amount), (counterpart, -amount)],
+        # Who retries does not matter, what is asked does: any of the brand's staff or
+        # tokens retrying the same request get the same transaction.
+        hash_inputs={"member": member_id, "amount": amount, "reason": reason, "brand": brand_id},
+    )
+
+
+async def redeem(*, member_id: int, amount: int, reason: str, key: str, brand_id: int | None,
+                 by: int) -> TransactionOut:
+    """Spend a member's points; they leave circulation, back to the issuance account."""
+    return await post(
+        key=redemption_key(brand_id, key), kind="redemption", reason=reason,
+        source=f"brand:{brand_id}:redemption" if brand_id else f"staff:{by}", created_by=by,
+        postings=[(member_account(member_id), -amount), (ISSUANCE, amount)],
+    )
+
+
+async def fund(*, brand_id: int, amount: int, reason: str, key: str, by: int) -> TransactionOut:
+    """Move points from issuance into a brand's budget."""
+    return await post(
+        key=f"fund:{key}", kind="funding", reason=reason, source=f"brand:{brand_id}",
+        created_by=by, postings=[(brand_budget_account(brand_id), amount), (ISSUANCE, -amount)],
+    )
 
 
 async def reverse_source(source: str, reason: str,

@@ -24,6 +24,7 @@ from server.accounts.schemas import (
     TokenOut,
 )
 from server.auth import Actor
+from server.errors import Forbidden
 
 
 def _session_cookies(session_id: str, csrf: str, max_age: int) -> list[Cookie]:
@@ -66,6 +67,8 @@ class SessionController(Controller):
 
     @post("/session/logout", status_code=204)
     async def logout(self, actor: Actor) -> Response[None]:
+        if actor.via == "token":
+            raise Forbidden(auth.NOT_A_PERSON)
         if actor.session_id:
             await auth.end_session(actor.session_id)
         return Response(None, status_code=204, cookies=_session_cookies("", "", 0))

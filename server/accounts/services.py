@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from server import db, events, outbox
@@ -123,6 +124,15 @@ async def staff_member_ids() -> set[int]:
     """Everyone whose role is not plain member (kept off leaderboards, for instance)."""
     rows = await Member.select(Member.id).where(Member.role != "member")
     return {int(r["id"]) for r in rows}
+
+
+async def brands_staffed(member_ids: Collection[int]) -> dict[int, int]:
+    """The brand each of these members is staff of, for those who are brand staff."""
+    if not member_ids:
+        return {}
+    rows = await Member.select(Member.id, Member.brand).where(
+        Member.id.is_in(sorted(member_ids)) & (Member.role == "brand_staff"))
+    return {int(r["id"]): int(r["brand"]) for r in rows if r["brand"] is not None}
 
 
 def brand_out(row: dict[str, Any]) -> BrandOut:

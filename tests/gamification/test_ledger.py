@@ -220,3 +220,168 @@ def test_redeeming_spends_the_balance_but_not_what_was_earned(admin: Client, mem
     assert at_rival.status_code == 201 and at_rival.json()["id"] != spent.json()["id"]
     assert points(member)["balance"] == 60
     assert_ledger_consistent(admin)
+
+
+def brand_with_staff(admin: Client, server, budget: int = 0) -> tuple[dict, Client]:
+    brand = admin.post("/api/brands", {"name": "B", "slug": "b-" + uuid.uuid4().hex[:8]}).json()
+    staff = server.client().register()
+    response = admin.put(f"/api/members/{staff.member['id']}/role",
+                         {"role": "brand_staff", "brand_id": brand["id"]})
+    assert response.status_code == 200, response.text
+    if budget:
+        funded = admin.post(f"/api/gamification/brands/{brand['id']}/budget",
+                            {"amount": budget, "reason": "season budget", "idempotency_key": key()})
+        assert funded.status_code == 201, funded.text
+    return brand, staff
+
+
+def budget(admin: Client, brand: dict) -> int:
+    return admin.get(f"/api/gamification/brands/{brand['id']}/budget").json()["balance"]
+
+
+def test_another_brands_staff_and_token_cannot_take_points_or_pay_themselves(
+        admin: Client, member: Client, server) -> None:
+    first, first_staff = brand_with_staff(admin, server, budget=500)
+    second, second_staff = brand_with_staff(admin, server, budget=100)
+    assert adjust(first_staff, member, 300).status_code == 201
+    before = points(member)
+    assert before["balance"] == 300 and before["lifetime_earned"] == 300
+
+    taken = adjust(second_staff, member, -300)
+    assert taken.status_code == 403 and "only admins take points" in taken.json()["error"]["message"]
+    assert adjust(first_staff, member, -10).status_code == 403, "not even their own brand's"
+    for_self = adjust(second_staff, second_staff, 50)
+    assert for_self.status_code == 403 and "own account" in for_self.json()["error"]["message"]
+    redeemed_self = second_staff.post("/api/gamification/redemptions", {
+        "member_id": second_staff.member["id"], "amount": 1, "reason": "gift card",
+        "idempotency_key": key()})
+    assert redeemed_self.status_code == 403
+
+    token = second_staff.post(f"/api/brands/{second['id']}/tokens",
+                              {"name": "crm", "scopes": ["read", "write"]}).json()["secret"]
+    bot = server.client()
+    bot.token = token
+    assert adjust(bot, member, -300).status_code == 403
+    assert adjust(bot, second_staff, 50).status_code == 403, "a token must not credit its creator"
+    assert adjust(bot, member, 300, brand_id=first["id"]).status_code == 403
+    assert adjust(bot, member, 20).status_code == 201, "giving from its own budget still works"
+
+    assert points(member) == {"member_id": member.member["id"], "balance": 320,
+                              "lifetime_earned": 320}
+    assert points(second_staff)["balance"] == 0
+    assert budget(admin, second) == 80 and budget(admin, first) == 200
+    assert_ledger_consistent(admin)
+
+
+def test_brand_staff_reverse_only_what_their_brand_paid(admin: Client, member: Client,
+                                                       server) -> None:
+    first, first_staff = brand_with_staff(admin, server, budget=100)
+    _, second_staff = brand_with_staff(admin, server, budget=100)
+    paid = adjust(first_staff, member, 30).json()
+    from_issuance = adjust(admin, member, 5).json()
+
+    def reverse(staff: Client, transaction: dict):
+        return staff.post(f"/api/gamification/transactions/{transaction['id']}/reverse",
+                          {"reason": "paid by mistake"})
+
+    assert reverse(second_staff, paid).status_code == 403
+    assert reverse(first_staff, from_issuance).status_code == 403
+    assert reverse(member, paid).status_code == 403
+    reversed_ = reverse(first_staff, paid)
+    assert reversed_.status_code == 201 and reversed_.json()["reverses"] == paid["id"]
+    assert budget(admin, first) == 100
+    assert points(member) == {"member_id": member.member["id"], "balance": 5, "lifetime_earned": 5}
+
+    # Spent to the last point, nothing can be taken back, and the balance stays at zero.
+    spent = adjust(first_staff, member, 10).json()
+    assert adjust(admin, member, -15).status_code == 201
+    empty = reverse(first_staff, spent)
+    assert empty.status_code == 409 and "already spent" in empty.json()["error"]["message"]
+    assert points(member)["balance"] == 0
+    assert_ledger_consistent(admin)
+
+
+def test_a_negative_adjustment_lowers_the_balance_not_lifetime_tier_or_board(
+        admin: Client, member: Client) -> None:
+    adjust(admin, member, 100)
+    taken = adjust(admin, member, -40)
+    assert taken.status_code == 201 and taken.json()["kind"] == "deduction"
+    assert points(member) == {"member_id": member.member["id"], "balance": 60,
+                              "lifetime_earned": 100}
+    # A point earned after the deduction: once it shows, the deduction was handled too.
+    adjust(admin, member, 1)
+
+    def board_score() -> int:
+        me = member.get("/api/leaderboards/all-time/around-me", params={"n": 0}).json()["me"]
+        return int(me["score"]) if me else 0
+
+    eventually(lambda: board_score() == 101)
+    eventually(lambda: member.get("/api/me/tier").json()["earned_in_window"] == 101)
+    # Undoing a deduction gives spendable points back, not new earnings.
+    refund = admin.post(f"/api/gamification/transactions/{taken.json()['id']}/reverse",
+                        {"reason": "taken by mistake"})
+    assert refund.status_code == 201 and refund.json()["kind"] == "refund"
+    assert points(member) == {"member_id": member.member["id"], "balance": 101,
+                              "lifetime_earned": 101}
+    history = [h["kind"] for h in member.get("/api/me/points/history").json()["items"]]
+    assert history == ["refund", "adjustment", "deduction", "adjustment"]
+
+
+def test_adjustment_keys_are_per_brand(admin: Client, member: Client, server) -> None:
+    first, first_staff = brand_with_staff(admin, server, budget=100)
+    second, second_staff = brand_with_staff(admin, server, budget=100)
+    shared = key()
+    ours = adjust(first_staff, member, 10, shared)
+    theirs = adjust(second_staff, member, 20, shared)
+    assert ours.status_code == 201 and theirs.status_code == 201
+    assert ours.json()["id"] != theirs.json()["id"]
+    assert adjust(admin, member, 30, shared).status_code == 201, "issuance keys are their own too"
+    assert adjust(first_staff, member, 10, shared).json()["id"] == ours.json()["id"]
+    retried_by_admin = adjust(admin, member, 10, shared, brand_id=first["id"])
+    assert retried_by_admin.json()["id"] == ours.json()["id"], "the key is the brand's, not the person's"
+    changed = adjust(first_staff, member, 11, shared)
+    assert changed.status_code == 409 and "different inputs" in changed.json()["error"]["message"]
+    assert points(member)["balance"] == 60
+    assert budget(admin, first) == 90 and budget(admin, second) == 80
+
+
+def test_the_same_adjustment_posted_concurrently_is_recorded_once(
+        admin: Client, member: Client, server, stack) -> None:
+    brand, staff = brand_with_staff(admin, server, budget=100)
+    idem = key()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: adjust(staff, member, 7, idem), range(16)))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in answers}) == 1
+    rows = stack.sql("SELECT COUNT(*) FROM ledger_transaction "
+                     f"WHERE idempotency_key = 'adjust:{brand['id']}:{idem}'")
+    assert int(rows[0][0]) == 1
+    assert points(member)["balance"] == 7 and budget(admin, brand) == 93
+    assert_ledger_consistent(admin)
+
+
+def test_a_brands_budget_never_pays_its_own_staff(admin: Client, server) -> None:
+    brand, staff = brand_with_staff(admin, server, budget=100)
+    by_admin = adjust(admin, staff, 50, brand_id=brand["id"])
+    assert by_admin.status_code == 409 and "staff of the brand" in by_admin.json()["error"]["message"]
+    assert adjust(admin, staff, 5).status_code == 201, "issuance may still pay staff"
+
+    slug = "own-" + uuid.uuid4().hex[:6]
+    own = admin.post("/api/categories", {"name": "Brand " + slug, "slug": slug,
+                                         "brand_id": brand["id"]}).json()
+    bonus = staff.post("/api/gamification/rules", {
+        "name": "Staff bonus", "event_types": ["thread.created"], "points": 80,
+        "brand_id": brand["id"]})
+    assert bonus.status_code == 201, bonus.text
+    marker = admin.post("/api/gamification/rules", {
+        "name": "Marker", "event_types": ["thread.created"], "points": 1, "category_id": own["id"]})
+    assert marker.status_code == 201, marker.text
+    posted = staff.post(f"/api/categories/{own['id']}/threads",
+                        {"title": "Our own announcement", "body": "hello"})
+    assert posted.status_code == 201, posted.text
+    # The marker's point from issuance shows the event has been through the rules.
+    eventually(lambda: points(staff)["balance"] == 6)
+    assert budget(admin, brand) == 100
+    for made in (bonus, marker):
+        admin.patch(f"/api/gamification/rules/{made.json()['id']}", {"enabled": False})
+    assert_ledger_consistent(admin)

@@ -135,33 +135,74 @@ def test_brands_and_brand_scoped_tokens(admin: Client, member: Client, other: Cl
 
     integration = server.client()
     integration.token = secret
-    assert integration.get("/api/me").json()["member"]["id"] == member.member["id"]
-    write = integration.patch("/api/me", {"bio": "from a token"})
+    assert [t["name"] for t in integration.get(f"/api/brands/{brand_id}/tokens").json()] == ["crm"]
+    write = integration.post(f"/api/brands/{brand_id}/tokens/{token_id}/revoke")
     assert write.status_code == 403 and "write" in write.json()["error"]["message"]
 
     revoked = member.post(f"/api/brands/{brand_id}/tokens/{token_id}/revoke")
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
-    after = integration.get("/api/me")
+    after = integration.get(f"/api/brands/{brand_id}/tokens")
     assert after.status_code == 401 and "revoked" in after.json()["error"]["message"]
 
     integration.token = secret[:-2] + "zz"
-    assert integration.get("/api/me").status_code == 401
+    assert integration.get(f"/api/brands/{brand_id}/tokens").status_code == 401
     integration.token = "garbage"
     assert integration.get("/api/me").status_code == 401
 
 
-def test_write_token_may_post_without_csrf(admin: Client, member: Client, category: dict,
-                                           server: Server) -> None:
+def test_write_token_acts_for_its_brand_without_csrf(admin: Client, member: Client,
+                                                     server: Server) -> None:
     slug = "w-" + uuid.uuid4().hex[:6]
     brand_id = admin.post("/api/brands", {"name": "W", "slug": slug}).json()["id"]
+    admin.post(f"/api/gamification/brands/{brand_id}/budget",
+               {"amount": 10, "reason": "bot budget", "idempotency_key": "w-" + uuid.uuid4().hex})
     secret = admin.post(f"/api/brands/{brand_id}/tokens",
                         {"name": "bot", "scopes": ["read", "write"]}).json()["secret"]
     bot = server.client()
     bot.token = secret
-    created = bot.post(f"/api/categories/{category['id']}/threads",
-                       {"title": "Posted by integration", "body": "hello"})
-    assert created.status_code == 201
-    assert created.json()["thread"]["author"]["handle"] == admin.member["handle"]
+    credited = bot.post("/api/gamification/adjustments", {
+        "member_id": member.member["id"], "amount": 4, "reason": "welcome gift",
+        "idempotency_key": "w-" + uuid.uuid4().hex})
+    assert credited.status_code == 201, credited.text
+    assert member.get("/api/me/points").json()["balance"] == 4
+
+
+def test_a_token_is_refused_wherever_it_would_act_as_a_person(
+        admin: Client, member: Client, thread: dict, server: Server) -> None:
+    """A token made by an admin is still not that admin: nothing about "me", nothing a person
+    does in the forums, no session."""
+    brand = admin.post("/api/brands", {"name": "P", "slug": "p-" + uuid.uuid4().hex[:6]}).json()["id"]
+    bot = server.client()
+    bot.token = admin.post(f"/api/brands/{brand}/tokens",
+                           {"name": "all", "scopes": ["read", "write"]}).json()["secret"]
+    bio = admin.get("/api/me").json()["member"]["bio"]
+    post_id, thread_id = thread["post"]["id"], thread["thread"]["id"]
+    refused = [
+        ("GET", "/api/me", None), ("PATCH", "/api/me", {"bio": "from a token"}),
+        ("POST", "/api/session/logout", None),
+        ("GET", "/api/me/points", None), ("GET", "/api/me/points/history", None),
+        ("GET", "/api/me/tier", None), ("GET", "/api/me/badges", None),
+        ("GET", "/api/notifications", None), ("POST", "/api/notifications/read", None),
+        ("GET", "/api/leaderboards/all-time/around-me", None),
+        ("POST", "/api/challenges/1/join", None), ("GET", "/api/challenges/1/me", None),
+        ("POST", f"/api/categories/{thread['thread']['category_id']}/threads",
+         {"title": "Posted by integration", "body": "hello"}),
+        ("POST", f"/api/threads/{thread_id}/posts", {"body": "a reply"}),
+        ("PATCH", f"/api/threads/{thread_id}", {"title": "Renamed by a token"}),
+        ("PATCH", f"/api/posts/{post_id}", {"body": "edited"}),
+        ("DELETE", f"/api/posts/{post_id}", None),
+        ("POST", f"/api/posts/{post_id}/reactions", {"kind": "like"}),
+        ("DELETE", f"/api/posts/{post_id}/reactions/like", None),
+        ("PUT", f"/api/posts/{post_id}/helpful", None),
+    ]
+    for method, path, body in refused:
+        response = bot.request(method, path, json=body)
+        assert response.status_code == 403, (method, path, response.text)
+        assert "not a person" in response.json()["error"]["message"], (method, path)
+    assert admin.get("/api/me").json()["member"]["bio"] == bio
+    page = bot.get(f"/api/threads/{thread_id}")
+    assert page.status_code == 200 and page.json()["items"][0]["raw"] == "First post **here**"
+    assert bot.get(f"/api/brands/{brand}/tokens").status_code == 200
 
 
 def test_a_brand_token_acts_for_its_brand_only(admin: Client, member: Client, server: Server) -> None:

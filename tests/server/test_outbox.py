@@ -10,33 +10,36 @@ from tests.harness import Client, Stack, eventually
 
 
 def test_event_committed_before_a_crash_is_still_handled_once(
-        stack: Stack, admin: Client, member: Client, thread: dict) -> None:
+        stack: Stack, admin: Client, member: Client) -> None:
     brand = admin.post("/api/brands", {"name": "Crash", "slug": "crash-" + uuid.uuid4().hex[:6]}).json()
     secret = admin.post(f"/api/brands/{brand['id']}/tokens",
                         {"name": "w", "scopes": ["read", "write"]}).json()["secret"]
+    # A brand's act, as its integration would make it (a token needs no session on that server).
+    helper = admin.post("/api/gamification/badges", {
+        "slug": "crash-" + uuid.uuid4().hex[:8], "name": "Crash survivor",
+        "criteria": {"type": "manual"}}).json()
     socket = member.websocket()
     socket.subscribe(f"user:{member.member['id']}")
 
     doomed = stack.start_server(env={"HEARTH_FAILPOINT": "after-commit"})
     with pytest.raises(httpx.HTTPError):
-        httpx.post(f"{doomed.url}/api/threads/{thread['thread']['id']}/posts",
-                   json={"body": "written, then the process died",
-                         "reply_to_post_id": thread["post"]["id"]},
+        httpx.post(f"{doomed.url}/api/gamification/badges/{helper['id']}/grants",
+                   json={"member_id": member.member["id"], "reason": "granted, then the process died"},
                    headers={"Authorization": f"Bearer {secret}"}, timeout=30)
     assert doomed.process.popen.wait(timeout=30) == 86, "the process must die at the failpoint"
 
-    page = member.get(f"/api/threads/{thread['thread']['id']}").json()
-    assert [p["raw"] for p in page["items"]][-1] == "written, then the process died"
+    earned = member.get("/api/me/badges").json()["earned"]
+    assert [e["badge"]["id"] for e in earned] == [helper["id"]]
 
     # Nothing dispatched it; the periodic sweep of the surviving processes must.
     note = socket.wait_for(lambda f: f.get("event") == "notification", timeout=30)
     socket.close()
-    assert note["data"]["kind"] == "reply"
+    assert note["data"]["kind"] == "badge"
 
-    def replies() -> list:
-        return [n for n in member.get("/api/notifications").json()["items"] if n["kind"] == "reply"]
+    def badge_notes() -> list:
+        return [n for n in member.get("/api/notifications").json()["items"] if n["kind"] == "badge"]
 
-    assert len(eventually(replies)) == 1
+    assert len(eventually(badge_notes)) == 1
 
     # Replay everything, as a confused relay might: effects must not repeat.
     stack.sql("UPDATE outbox_event SET dispatched_at = NULL")
@@ -44,7 +47,7 @@ def test_event_committed_before_a_crash_is_still_handled_once(
     stack.sql("DELETE FROM handler_receipt")
     stack.sql("UPDATE outbox_event SET dispatched_at = NULL")
     stack.run("relay-sweep")
-    assert len(replies()) == 1
+    assert len(badge_notes()) == 1
 
 
 def stage_event(stack: Stack, event_type: str, payload: str) -> int:
