@@ -52,7 +52,7 @@ EXTRA_STATUSES: dict[str, frozenset[int]] = {
     "POST /api/brands": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/retry": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/discard": frozenset({409}),
-    "POST /api/categories": frozenset({409}),
+    "POST /api/categories": frozenset({404, 409}),
     "POST /api/categories/{category_id}/threads": frozenset({429}),
     "POST /api/threads/{thread_id}/posts": frozenset({429}),
     "PATCH /api/posts/{post_id}": frozenset({409, 429}),
