@@ -32,7 +32,8 @@ from litestar.exceptions import WebSocketDisconnect
 
 from server import auth, runtime
 from server.auth import Actor
-from server.errors import DomainError
+from server.bodycheck import check_json_body
+from server.errors import BadRequest, DomainError
 from server.pubsub import Delivered
 from server.types import MAX_ID
 
@@ -230,8 +231,11 @@ class Connection:
 
     async def handle(self, raw: str | bytes) -> None:
         try:
-            op = _decode_op.decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            # The same guard as HTTP bodies: over-deep nesting would be a RecursionError.
+            data = raw.encode() if isinstance(raw, str) else raw
+            check_json_body(data)
+            op = _decode_op.decode(data)
+        except (BadRequest, msgspec.DecodeError, msgspec.ValidationError) as exc:
             self.send_obj({"type": "error", "code": "bad_message", "message": str(exc)})
             return
         if op.op == "ping":

@@ -71,3 +71,18 @@ def test_malformed_channel_names_get_an_error_frame_on_an_open_socket(
         assert socket.subscribe(good)["type"] == "subscribed"
     finally:
         socket.close()
+
+
+def test_websocket_frames_nested_too_deep_or_not_utf8_get_an_error_frame(member: Client) -> None:
+    socket = member.websocket()
+    try:
+        socket.connection.send('{"op": "ping", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        deep = socket.wait_for(lambda f: f["type"] == "error")
+        assert deep["code"] == "bad_message" and "deeper than 32" in deep["message"], deep
+        socket.connection.send(b'{"op": "\xff"}')
+        garbled = socket.wait_for(lambda f: f["type"] == "error" and f is not deep)
+        assert garbled["code"] == "bad_message", garbled
+        socket.send(op="ping")
+        assert socket.wait_for(lambda f: f["type"] == "pong")
+    finally:
+        socket.close()
