@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 from server.errors import Invalid
 
+# [0-9], not \d (which takes any script's digits), and fullmatch, not $ (which allows a "\n").
 _BOARD = re.compile(
-    r"^(all-time|week|month|week:\d{4}-W\d{2}|month:\d{4}-\d{2}|(category|season):\d{1,10})$")
+    r"all-time|week|month|week:[0-9]{4}-W[0-9]{2}|month:[0-9]{4}-[0-9]{2}|(category|season):[0-9]{1,10}")
 
 
 def week_key(when: dt.datetime) -> str:
@@ -37,7 +38,7 @@ def boards_for(when: dt.datetime, category_id: int | None,
 
 def resolve(name: str, now: dt.datetime | None = None) -> str:
     """'week' and 'month' mean the current ones; anything else must be a board name."""
-    if not _BOARD.match(name):
+    if not _BOARD.fullmatch(name):
         raise Invalid(f"{name!r} is not a leaderboard: use all-time, week, month, "
                       "week:YYYY-Www, month:YYYY-MM, category:ID or season:ID")
     now = now or dt.datetime.now(dt.UTC)

@@ -86,3 +86,8 @@ def test_websocket_frames_nested_too_deep_or_not_utf8_get_an_error_frame(member:
         assert socket.wait_for(lambda f: f["type"] == "pong")
     finally:
         socket.close()
+
+
+@pytest.mark.parametrize("board", ["category:%D9%A3", "all-time%0A", "season:%C2%B2", "week:２０２６-W01"])
+def test_board_names_take_ascii_digits_only(anon: Client, board: str) -> None:
+    assert_error(anon.get(f"/api/leaderboards/{board}"), 422, "is not a leaderboard")
