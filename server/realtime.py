@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,7 +34,7 @@ from server.auth import Actor
 from server.bodycheck import check_json_body
 from server.errors import BadRequest, DomainError
 from server.pubsub import Delivered
-from server.types import MAX_ID
+from server.types import MAX_ID, parse_id
 
 log = logging.getLogger("hearth.realtime")
 
@@ -48,7 +47,6 @@ _numeric_families: set[str] = set()
 MAX_SUBSCRIPTIONS = 200
 SEND_QUEUE_LIMIT = 2000
 MAX_CHANNEL_LENGTH = 200
-_ID_KEY = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def channel_rule(family: str, numeric: bool = False) -> Callable[[ChannelRule], ChannelRule]:
@@ -81,9 +79,8 @@ def channel_problem(channel: str) -> str | None:
         return f"channel names are at most {MAX_CHANNEL_LENGTH} characters"
     if family not in _rules or not key:
         return f"channels are {', '.join(sorted(f + ':…' for f in _rules))}"
-    # str.isdigit() alone accepts '²' and other digits int() or the database refuse; a
-    # leading zero would name a channel nothing is ever published to.
-    if family in _numeric_families and not (_ID_KEY.fullmatch(key) and int(key) <= MAX_ID):
+    # A leading zero would name a channel nothing is ever published to: parse_id refuses it.
+    if family in _numeric_families and parse_id(key) is None:
         return f"{family} channels take an id from 1 to {MAX_ID}"
     return None
 

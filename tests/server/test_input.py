@@ -2,6 +2,8 @@
 or an error frame on the websocket that stays open."""
 
 import base64
+import datetime as dt
+import uuid
 
 import pytest
 
@@ -88,6 +90,21 @@ def test_websocket_frames_nested_too_deep_or_not_utf8_get_an_error_frame(member:
         socket.close()
 
 
-@pytest.mark.parametrize("board", ["category:%D9%A3", "all-time%0A", "season:%C2%B2", "week:２０２６-W01"])
+@pytest.mark.parametrize("board", [
+    "category:%D9%A3", "all-time%0A", "season:%C2%B2", "week:\uff12\uff10\uff12\uff16-W01"])
 def test_board_names_take_ascii_digits_only(anon: Client, board: str) -> None:
     assert_error(anon.get(f"/api/leaderboards/{board}"), 422, "is not a leaderboard")
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999", "007", "-1", "1.0"])
+def test_a_badge_eligibility_that_is_not_an_id_is_422(admin: Client, value: str) -> None:
+    brand = admin.post("/api/brands", {"name": "Eligible", "slug": "e-" + uuid.uuid4().hex[:6]})
+    assert brand.status_code == 201, brand.text
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    response = admin.post("/api/challenges", {
+        "brand_id": brand.json()["id"], "title": "Only for badge holders",
+        "starts_at": soon.isoformat(), "ends_at": (soon + dt.timedelta(days=7)).isoformat(),
+        "tasks": [{"name": "Post", "event_types": ["thread.created"], "target": 1}],
+        "eligibility": "badge", "eligibility_value": value,
+    })
+    assert_error(response, 422, "eligibility_value must be a badge id")
