@@ -10,6 +10,8 @@ knows (conflicts, rate limits, ids looked up from the body) is listed in EXTRA_S
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from litestar import Litestar
 from litestar.openapi.spec import (
     OpenAPIHeader,
@@ -113,7 +115,7 @@ def _error_response(status: int) -> OpenAPIResponse:
         headers = {"Retry-After": OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER),
                                                 description="seconds until a retry may succeed")}
     return OpenAPIResponse(
-        description=ERROR_DESCRIPTIONS[status], headers=headers,
+        description=ERROR_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase, headers=headers,
         content={"application/json": OpenAPIMediaType(
             schema=Reference("#/components/schemas/ErrorResponse"))},
     )
@@ -129,8 +131,11 @@ def document_errors(app: Litestar) -> None:
             operation: Operation | None = getattr(item, method)
             if operation is None:
                 continue
-            kept = {code: response for code, response in (operation.responses or {}).items()
+            responses = operation.responses or {}
+            # A 4xx a route declares itself (Litestar's 400, say) stays, with Hearth's body.
+            declared = {int(code) for code in responses if 400 <= int(code) < 500}
+            kept = {code: response for code, response in responses.items()
                     if not 400 <= int(code) < 500}
-            for status in statuses(method, path, operation):
+            for status in declared | statuses(method, path, operation):
                 kept[str(status)] = _error_response(status)
             operation.responses = dict(sorted(kept.items()))
