@@ -13,10 +13,10 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Response, get
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.static_files import create_static_files_router
 
-from server import apidocs, auth, db, runtime
+from server import apidocs, auth, db, openapi, runtime
 from server.accounts.controllers import BrandController, MemberController, SessionController
 from server.errors import EXCEPTION_HANDLERS
 from server.headers import security_headers
@@ -50,7 +50,8 @@ async def _probe(check: Any) -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"[:200]
 
 
-@get("/health", tags=["system"])
+@get("/health", tags=["system"], responses={
+    503: ResponseSpec(Health, description="A backing service is down (see `services`).")})
 async def health() -> Response[Health]:
     """Mode and the state of each backing service; 503 when one is down."""
     rt = runtime.current()
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/", directories=[FRONTEND_DIR], html_mode=True, include_in_schema=False,
             name="frontend",
         ))
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
         before_request=auth.authenticate,
@@ -118,3 +119,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=1_048_576,
         debug=False,
     )
+    openapi.document_errors(app)
+    return app

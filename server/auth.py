@@ -14,6 +14,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 
 from server import events, outbox, runtime
+from server.bodycheck import check_json_body
 from server.errors import Forbidden, Invalid, NotFound, Unauthenticated, UnsupportedMediaType
 from server.security import new_secret, same, sha256
 from server.tables import ApiToken, Member
@@ -242,6 +243,7 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":
                 raise UnsupportedMediaType("send the body as application/json")
+            check_json_body(body)
             if b"\\u0000" in body:
                 raise Invalid("NUL characters are not allowed")
     actor = await resolve(request)

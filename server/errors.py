@@ -25,6 +25,10 @@ class DomainError(Exception):
         self.details = details or []
 
 
+class BadRequest(DomainError):
+    """Malformed input: not decodable as the request format at all."""
+
+
 class Invalid(DomainError):
     status = 422
     code = "invalid"

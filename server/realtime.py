@@ -12,7 +12,9 @@ Server → client:
     {"type": "unsubscribed", "channel": ...} / {"type": "pong"}
     {"type": "error", "code": ..., "message": ..., "channel": ...}
 
-Packages register who may read a channel family with `channel_rule("thread")`.
+Packages register who may read a channel family with `channel_rule("thread", numeric=True)`;
+a numeric family's key must be a row id (ASCII digits, 1..MAX_ID), or the answer is an error
+frame with code "bad_channel".
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from litestar.exceptions import WebSocketDisconnect
 
 from server import auth, runtime
 from server.auth import TOKEN_SCOPE_OPT, Actor
-from server.errors import DomainError, Unauthenticated
+from server.bodycheck import check_json_body
+from server.errors import BadRequest, DomainError, Unauthenticated
 from server.pubsub import Delivered
+from server.types import MAX_ID, parse_id
 
 log = logging.getLogger("hearth.realtime")
 
@@ -38,14 +42,21 @@ ChannelRule = Callable[[Actor, str], Awaitable[bool]]
 HistoryFilter = Callable[[str, list[Delivered]], Awaitable[list[Delivered]]]
 _rules: dict[str, ChannelRule] = {}
 _history_filters: dict[str, HistoryFilter] = {}
+_numeric_families: set[str] = set()
 
 MAX_SUBSCRIPTIONS = 200
 SEND_QUEUE_LIMIT = 2000
+MAX_CHANNEL_LENGTH = 200
 
 
-def channel_rule(family: str) -> Callable[[ChannelRule], ChannelRule]:
+def channel_rule(family: str, numeric: bool = False) -> Callable[[ChannelRule], ChannelRule]:
+    """Register who may read `family:{key}`; with numeric=True, keys are checked to be row ids
+    before the rule sees them, so it may pass them to int() and to the database as they are."""
+
     def register(fn: ChannelRule) -> ChannelRule:
         _rules[family] = fn
+        if numeric:
+            _numeric_families.add(family)
         return fn
 
     return register
@@ -61,19 +72,31 @@ def history_filter(family: str) -> Callable[[HistoryFilter], HistoryFilter]:
     return register
 
 
-@channel_rule("user")
+def channel_problem(channel: str) -> str | None:
+    """Why a channel name is malformed, or None: a known family and a key of the right form."""
+    family, _, key = channel.partition(":")
+    if len(channel) > MAX_CHANNEL_LENGTH:
+        return f"channel names are at most {MAX_CHANNEL_LENGTH} characters"
+    if family not in _rules or not key:
+        return f"channels are {', '.join(sorted(f + ':…' for f in _rules))}"
+    # A leading zero would name a channel nothing is ever published to: parse_id refuses it.
+    if family in _numeric_families and parse_id(key) is None:
+        return f"{family} channels take an id from 1 to {MAX_ID}"
+    return None
+
+
+@channel_rule("user", numeric=True)
 async def _own_notifications(actor: Actor, key: str) -> bool:
     # A brand's integration token is not its creator: it never reads their private channel.
     return actor.via == "session" and key == str(actor.member_id)
 
 
 async def may_subscribe(actor: Actor, channel: str) -> bool:
-    family, _, key = channel.partition(":")
-    rule = _rules.get(family)
-    if rule is None or not key:
+    if channel_problem(channel) is not None:
         return False
+    family, _, key = channel.partition(":")
     try:
-        return await rule(actor, key)
+        return await _rules[family](actor, key)
     except DomainError:
         return False
 
@@ -125,6 +148,11 @@ class Connection:
         if len(self.listeners) >= MAX_SUBSCRIPTIONS:
             self.send_obj({"type": "error", "code": "too_many_subscriptions", "channel": channel,
                            "message": f"at most {MAX_SUBSCRIPTIONS} channels per connection"})
+            return
+        problem = channel_problem(channel)
+        if problem is not None:
+            self.send_obj({"type": "error", "code": "bad_channel",
+                           "channel": channel[:MAX_CHANNEL_LENGTH], "message": problem})
             return
         if not await may_subscribe(self.actor, channel):
             self.send_obj({"type": "error", "code": "forbidden", "channel": channel,
@@ -196,8 +224,11 @@ class Connection:
 
     async def handle(self, raw: str | bytes) -> None:
         try:
-            op = _decode_op.decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            # The same guard as HTTP bodies: over-deep nesting would be a RecursionError.
+            data = raw.encode() if isinstance(raw, str) else raw
+            check_json_body(data)
+            op = _decode_op.decode(data)
+        except (BadRequest, msgspec.DecodeError, msgspec.ValidationError) as exc:
             self.send_obj({"type": "error", "code": "bad_message", "message": str(exc)})
             return
         if op.op == "ping":
@@ -271,6 +302,10 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
             await connection.handle(receiver.result())
     except WebSocketDisconnect:
         pass
+    except Exception:
+        # Litestar closes the socket with 4500 but, outside debug mode, does not say why.
+        log.exception("realtime connection failed")
+        raise
     finally:
         connection.close()
         for task in (writer, guard):

@@ -16,10 +16,8 @@ from server.pubsub import Delivered, Message
 from server.realtime import channel_rule, history_filter
 
 
-@channel_rule("thread")
+@channel_rule("thread", numeric=True)
 async def may_follow_thread(actor: Actor, key: str) -> bool:
-    if not key.isdigit():
-        return False
     try:
         await services.readable_thread(actor, int(key))
     except DomainError:

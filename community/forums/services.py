@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 import time
 from collections import OrderedDict
 from typing import Any
@@ -295,15 +296,19 @@ def _encode_cursor(pinned: bool, last_post_id: int) -> str:
     return base64.urlsafe_b64encode(f"{int(pinned)}:{last_post_id}".encode()).decode()
 
 
+_CURSOR = re.compile(r"([01]):([0-9]{1,10})")
+
+
 def _decode_cursor(cursor: str) -> tuple[bool, int]:
+    """The inverse of _encode_cursor; anything else (a number, `null`, stray base64) is 422."""
     try:
-        pinned, _, last = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        last_post_id = int(last)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        last_post_id = -1
-    if pinned not in ("0", "1") or not 0 <= last_post_id <= MAX_ID:
+        text = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True).decode("ascii")
+    except (ValueError, binascii.Error):
+        text = ""
+    match = _CURSOR.fullmatch(text)
+    if match is None or int(match[2]) > MAX_ID:
         raise Invalid("the cursor is not one this API handed out")
-    return pinned == "1", last_post_id
+    return match[1] == "1", int(match[2])
 
 
 async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit: int) -> ThreadPage:

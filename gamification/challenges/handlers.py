@@ -11,10 +11,8 @@ from server.errors import DomainError
 from server.realtime import channel_rule
 
 
-@channel_rule("challenge")
+@channel_rule("challenge", numeric=True)
 async def may_watch(actor: Actor, key: str) -> bool:
-    if not key.isdigit():
-        return False
     try:
         await services.get(actor, int(key))
     except DomainError:

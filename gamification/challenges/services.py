@@ -38,6 +38,7 @@ from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.notifications import notify
 from server.settings import get_settings
+from server.types import parse_id
 
 log = logging.getLogger("hearth.challenges")
 
@@ -114,9 +115,10 @@ async def _validate(actor: Actor, data: ChallengeIn) -> None:
         if data.eligibility_value not in ladder:
             raise Invalid(f"eligibility_value must be a tier: {', '.join(ladder)}")
     if data.eligibility == "badge":
-        if not data.eligibility_value.isdigit():
+        badge_id = parse_id(data.eligibility_value)
+        if badge_id is None:
             raise Invalid("eligibility_value must be a badge id")
-        await badges.get_badge(int(data.eligibility_value))
+        await badges.get_badge(badge_id)
     if data.reward_badge_id is not None:
         await badges.check_reward(actor, data.reward_badge_id)
 
