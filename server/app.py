@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
-from server import auth, db, runtime
+from server import auth, db, plugins, runtime
 from server.accounts.controllers import BrandController, MemberController, SessionController
 from server.errors import EXCEPTION_HANDLERS
 from server.notifications import NotificationController
@@ -79,7 +79,7 @@ async def ping() -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    plugins = runtime.load_plugins()
+    installed = plugins.install()
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -93,8 +93,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health, ping, realtime_socket, SessionController, MemberController, BrandController,
         NotificationController, OutboxController,
     ]
-    for plugin in plugins:
-        route_handlers.extend(plugin.ROUTE_HANDLERS)
+    for plugin in installed:
+        route_handlers.extend(plugin.route_handlers)
     if FRONTEND_DIR.is_dir():
         route_handlers.append(create_static_files_router(
             path="/", directories=[FRONTEND_DIR], html_mode=True, include_in_schema=False,
