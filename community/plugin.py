@@ -1,10 +1,15 @@
-"""What the community package adds to a Hearth process: routes, event handlers, channels,
-demo content."""
+"""What the community package adds to a Hearth process (see server.plugins)."""
 
-from community.demo import DEMO_STEPS, seed_demo
-from community.forums import handlers
+from community import demo
 from community.forums.controllers import CategoryController, PostController, ThreadController
+from server.plugins import DemoSteps, Plugin
 
-ROUTE_HANDLERS = [CategoryController, ThreadController, PostController]
-# Importing handlers registers its outbox handlers and channel rules.
-__all__ = ["DEMO_STEPS", "ROUTE_HANDLERS", "handlers", "seed_demo"]
+plugin = Plugin(
+    name="community",
+    piccolo_app="community.piccolo_app",
+    route_handlers=[CategoryController, ThreadController, PostController],
+    handler_modules=["community.forums.handlers"],
+    demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
+    # Its demo threads and replies count toward gamification's demo badges and challenge.
+    after=["gamification"],
+)

@@ -1,26 +1,39 @@
-"""What the gamification package adds to a Hearth process: routes, event handlers, demo data."""
+"""What the gamification package adds to a Hearth process (see server.plugins)."""
 
-from gamification.badges import handlers as badge_handlers
+from gamification import demo
 from gamification.badges.controllers import BadgeController
-from gamification.challenges import handlers as challenge_handlers
+from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
-from gamification.demo import DEMO_STEPS, seed_demo
-from gamification.leaderboards import handlers as leaderboard_handlers
+from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
-from gamification.ledger import handlers as ledger_handlers
 from gamification.ledger.controllers import LedgerAdminController, PointsController
-from gamification.rules import handlers as rule_handlers
 from gamification.rules.controllers import RuleController
-from gamification.tiers import handlers as tier_handlers
+from gamification.tiers import services as tiers
 from gamification.tiers.controllers import TierController
+from server.plugins import DemoSteps, Plugin
+from server.schedule import Job
+from server.settings import get_settings
 
-ROUTE_HANDLERS = [
-    PointsController, LedgerAdminController, RuleController, LeaderboardController, TierController,
-    BadgeController, ChallengeController,
-]
-# Importing the handler modules registers their outbox handlers.
-__all__ = [
-    "DEMO_STEPS", "ROUTE_HANDLERS", "badge_handlers", "challenge_handlers", "leaderboard_handlers",
-    "ledger_handlers",
-    "rule_handlers", "seed_demo", "tier_handlers",
-]
+plugin = Plugin(
+    name="gamification",
+    piccolo_app="gamification.piccolo_app",
+    route_handlers=[
+        PointsController, LedgerAdminController, RuleController, LeaderboardController,
+        TierController, BadgeController, ChallengeController,
+    ],
+    handler_modules=[
+        "gamification.ledger.handlers", "gamification.rules.handlers",
+        "gamification.badges.handlers", "gamification.tiers.handlers",
+        "gamification.leaderboards.handlers", "gamification.challenges.handlers",
+    ],
+    jobs=[
+        # Points age out of the tier window without any new event.
+        Job("tiers.review", 3600, tiers.review_all),
+        Job("challenges.lifecycle", get_settings().sweep_interval_seconds, challenges.advance),
+        Job("challenges.rewards", get_settings().sweep_interval_seconds,
+            challenges.pay_pending_rewards),
+    ],
+    register=challenges.register,
+    cli_commands=[leaderboards_rebuild],
+    demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
+)

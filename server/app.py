@@ -16,7 +16,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.static_files import create_static_files_router
 
-from server import apidocs, auth, db, openapi, runtime
+from server import apidocs, auth, db, openapi, plugins, runtime
 from server.accounts.controllers import BrandController, MemberController, SessionController
 from server.errors import EXCEPTION_HANDLERS
 from server.headers import security_headers
@@ -80,7 +80,7 @@ async def ping() -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    plugins = runtime.load_plugins()
+    installed = plugins.install()
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -94,8 +94,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health, ping, realtime_socket, realtime_ticket, SessionController, MemberController, BrandController,
         NotificationController, OutboxController, apidocs.asset,
     ]
-    for plugin in plugins:
-        route_handlers.extend(plugin.ROUTE_HANDLERS)
+    for plugin in installed:
+        route_handlers.extend(plugin.route_handlers)
     if FRONTEND_DIR.is_dir():
         route_handlers.append(create_static_files_router(
             path="/", directories=[FRONTEND_DIR], html_mode=True, include_in_schema=False,

@@ -18,9 +18,9 @@ _loop: asyncio.AbstractEventLoop | None = None
 
 
 def make_celery(settings: Settings) -> Celery:
-    from server import runtime, schedule
+    from server import plugins, schedule
 
-    runtime.load_plugins()
+    plugins.install()
     app = Celery("hearth", broker=settings.redis_url, set_as_current=False)
     app.conf.update(
         task_default_queue=f"{settings.redis_prefix}-tasks",

@@ -1,5 +1,5 @@
 """The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, demo-logins,
-relay-sweep, outbox-prune, leaderboards-rebuild, run-job."""
+relay-sweep, outbox-prune, run-job, and each installed plugin's commands."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ def _settings_or_exit() -> Any:
         raise click.ClickException(str(exc)) from None
 
 
-def _with_runtime(fn: Callable[[], Awaitable[T]]) -> T:
-    """Run fn with the runtime started (database, stores) as a one-off process."""
+def with_runtime(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run fn with the runtime started (database, stores) as a one-off process; plugins'
+    commands use it too."""
     from server import runtime
 
     settings = _settings_or_exit()
@@ -42,7 +43,35 @@ def _with_runtime(fn: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-@click.group()
+class HearthGroup(click.Group):
+    """The kernel's commands, then each installed plugin's."""
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        from server import plugins
+
+        try:
+            installed = plugins.load()
+        except (SettingsError, plugins.PluginError) as exc:
+            raise click.ClickException(str(exc)) from None
+        found: dict[str, click.Command] = {}
+        for plugin in installed:
+            for command in plugin.cli_commands:
+                name = command.name or ""
+                if name in self.commands or name in found:
+                    raise click.ClickException(
+                        f"plugin {plugin.name!r} adds a command {name!r} that already exists")
+                found[name] = command
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        # The kernel's own commands work even when a plugin cannot be loaded.
+        return super().get_command(ctx, cmd_name) or self._plugin_commands().get(cmd_name)
+
+
+@click.group(cls=HearthGroup)
 def main() -> None:
     """Hearth: a community and gamification server."""
 
@@ -166,7 +195,7 @@ def create_admin(handle: str, email: str, password: str | None) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
 
-    member = _with_runtime(run)
+    member = with_runtime(run)
     click.echo(f"admin {member.handle} created (id {member.id})")
 
 
@@ -178,7 +207,7 @@ def seed_demo() -> None:
     def progress(total: int) -> Any:
         return click.progressbar(length=total, label="Seeding demo data", file=sys.stderr)
 
-    logins = _with_runtime(lambda: seed(progress))
+    logins = with_runtime(lambda: seed(progress))
     if not logins:
         click.echo("demo data already present (its logins were printed when it was loaded)")
         return
@@ -196,7 +225,7 @@ def demo_logins(reset: bool) -> None:
     from server import demo
 
     rows: list[tuple[str, str, str | None]] = list(
-        _with_runtime(demo.reset_passwords if reset else demo.logins))
+        with_runtime(demo.reset_passwords if reset else demo.logins))
     if not rows:
         raise click.ClickException("no demo logins: load them with `hearth seed-demo`")
     click.echo("Demo logins (new passwords):" if reset else "Demo logins:")
@@ -219,7 +248,7 @@ def relay_sweep() -> None:
             total += count
         return total
 
-    count = _with_runtime(drain)
+    count = with_runtime(drain)
     click.echo(f"dispatched {count} pending events")
 
 
@@ -228,17 +257,8 @@ def outbox_prune() -> None:
     """Delete dispatched outbox events older than HEARTH_OUTBOX_RETENTION_DAYS (hourly anyway)."""
     from server import outbox
 
-    count = _with_runtime(outbox.prune)
+    count = with_runtime(outbox.prune)
     click.echo(f"pruned {count} dispatched events")
-
-
-@main.command("leaderboards-rebuild")
-def leaderboards_rebuild() -> None:
-    """Recompute every leaderboard from the points ledger (after losing Redis, say)."""
-    from gamification.leaderboards.services import rebuild
-
-    count = _with_runtime(rebuild)
-    click.echo(f"leaderboards rebuilt from {count} ledger postings")
 
 
 @main.command("run-job")
@@ -248,13 +268,13 @@ def run_job(name: str) -> None:
     from server import schedule
 
     async def run() -> object:
-        # Jobs register as their plugins load, which the runtime's start does.
+        # Jobs register as the plugins install, which the runtime's start does.
         known = {job.name for job in schedule.jobs()}
         if name not in known:
             raise click.ClickException(f"no job {name!r}; jobs: {', '.join(sorted(known))}")
         return await schedule.job(name).fn()
 
-    result = _with_runtime(run)
+    result = with_runtime(run)
     click.echo(f"{name} done: {result}")
 
 

@@ -1,4 +1,4 @@
-"""Demo data: the kernel's part (a brand and its people), then each package's `seed_demo`."""
+"""Demo data: the kernel's part (a brand and its people), then each plugin's demo steps."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ async def seed(progress: Callable[[int], Any]) -> list[tuple[str, str, str]]:
     """Returns (role, handle, password) for each login created, or [] when already seeded."""
     if await Brand.exists().where(Brand.slug == DEMO_BRAND_SLUG):
         return []
-    plugins = [p for p in runtime.current().plugins if hasattr(p, "seed_demo")]
-    total = len(PEOPLE) + 1 + sum(int(getattr(p, "DEMO_STEPS", 1)) for p in plugins)
+    steps = [p.demo for p in runtime.current().plugins if p.demo is not None]
+    total = len(PEOPLE) + 1 + sum(step.count for step in steps)
     fixed_password = runtime.current().settings.demo_password
     logins: list[tuple[str, str, str]] = []
     with progress(total) as bar:
@@ -56,8 +56,8 @@ async def seed(progress: Callable[[int], Any]) -> list[tuple[str, str, str]]:
                                        brand_id=member.brand_id, via="session")
             logins.append((role, handle, password))
             bar.update(1)
-        for plugin in plugins:
-            await plugin.seed_demo(ctx)
+        for step in steps:
+            await step.seed(ctx)
     return logins
 
 

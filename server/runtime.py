@@ -7,26 +7,21 @@ store and runner through `current()`; none of them knows which backend it got.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any, Generic, TypeVar, cast
 
 import redis.asyncio as aioredis
 
 from server import db, outbox
 from server.kv import KeyValue, MemoryKeyValue, RedisKeyValue
+from server.plugins import Plugin, install
 from server.pubsub import Broker, MemoryBroker, RedisBroker
 from server.runner import CeleryRunner, InProcessRunner, Runner
 from server.settings import Settings, redact_url
 
 log = logging.getLogger("hearth.runtime")
-
-# Domain packages, in dependency order. Each has a `plugin` module that registers its
-# event handlers and channel rules on import and lists its route handlers.
-INSTALLED_PACKAGES = ("gamification", "community")
 
 
 class StartupError(RuntimeError):
@@ -62,7 +57,7 @@ class Runtime:
     broker: Broker
     runner: Runner
     redis: aioredis.Redis | None = None
-    plugins: list[ModuleType] = field(default_factory=list)
+    plugins: tuple[Plugin, ...] = ()
     backends: dict[str, Any] = field(default_factory=dict)
 
     def backend(self, backend: Backend[T]) -> T:
@@ -76,10 +71,6 @@ def current() -> Runtime:
     if _current is None:
         raise RuntimeError("the Hearth runtime has not been started in this process")
     return _current
-
-
-def load_plugins() -> list[ModuleType]:
-    return [importlib.import_module(f"{name}.plugin") for name in INSTALLED_PACKAGES]
 
 
 async def check_services(settings: Settings) -> None:
@@ -107,7 +98,7 @@ async def start(settings: Settings, role: str) -> Runtime:
     global _current
     await check_services(settings)
     await db.start()
-    plugins = load_plugins()
+    installed = install()
     if settings.scaled:
         client = aioredis.from_url(settings.redis_url)
         rt = Runtime(
@@ -116,7 +107,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             broker=RedisBroker(client, settings.redis_prefix, settings.realtime_history),
             runner=CeleryRunner(settings),
             redis=client,
-            plugins=plugins,
+            plugins=installed,
             backends={b.name: b.scaled(client, settings.redis_prefix) for b in _backends.values()},
         )
     else:
@@ -125,7 +116,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             kv=MemoryKeyValue(),
             broker=MemoryBroker(settings.realtime_history),
             runner=InProcessRunner(settings),
-            plugins=plugins,
+            plugins=installed,
             backends={b.name: b.embedded() for b in _backends.values()},
         )
     if role == "web":

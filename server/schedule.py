@@ -19,9 +19,14 @@ class Job:
 _jobs: dict[str, Job] = {}
 
 
+def add(job: Job) -> None:
+    """Register a periodic job (plugins declare theirs; see server.plugins)."""
+    _jobs[job.name] = job
+
+
 def every(seconds: float, name: str) -> Callable[[JobFn], JobFn]:
     def register(fn: JobFn) -> JobFn:
-        _jobs[name] = Job(name, seconds, fn)
+        add(Job(name, seconds, fn))
         return fn
 
     return register

@@ -45,8 +45,8 @@ async def points(batch: list[outbox.Delivery]) -> None:
 
 @outbox.batch_handler("badges.challenges", events.ChallengeCompleted)
 async def challenge_completed(batch: list[outbox.Delivery]) -> None:
-    await services.sync_members({d.event.member_id: {"challenge.completed"} for d in batch
-                                 if isinstance(d.event, events.ChallengeCompleted)})
+    members = await services.record_completions(batch)
+    await services.sync_members({member_id: {services.COMPLETED} for member_id in members})
 
 
 @outbox.handler("badges.notify", events.BadgeGranted)

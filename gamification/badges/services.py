@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -40,6 +41,13 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound
 
 log = logging.getLogger("hearth.badges")
 _criteria = msgspec.json.Decoder(Criteria)  # type: ignore[var-annotated]
+COMPLETED = "challenge.completed"
+# Challenges sit above badges and tell them which challenges exist (for challenge criteria).
+_challenges: dict[str, Callable[[int], Awaitable[bool]]] = {}
+
+
+def register_challenges(exists: Callable[[int], Awaitable[bool]]) -> None:
+    _challenges["exists"] = exists
 
 
 def _now() -> dt.datetime:
@@ -77,9 +85,8 @@ async def _badge_row(badge_id: int) -> dict[str, Any]:
 
 async def _validate(criteria: Criteria) -> None:
     if isinstance(criteria, ChallengeCriteria):
-        from gamification.challenges.tables import Challenge
-
-        if not await Challenge.exists().where(Challenge.id == criteria.challenge_id):
+        exists = _challenges.get("exists")
+        if exists is None or not await exists(criteria.challenge_id):
             raise NotFound(f"challenge {criteria.challenge_id} does not exist")
     if isinstance(criteria, CountCriteria | StreakCriteria | FirstCriteria):
         unknown = [t for t in criteria.event_types if t not in SCORABLES]
@@ -164,6 +171,21 @@ async def record_activity(batch: list[outbox.Delivery]) -> dict[int, set[str]]:
     return touched
 
 
+async def record_completions(batch: list[outbox.Delivery]) -> set[int]:
+    """Log completed challenges (what challenge criteria read); returns their members."""
+    now = _now()
+    done = [(d.event_id, d.event) for d in batch if isinstance(d.event, events.ChallengeCompleted)]
+    await db.insert_rows(
+        "gamification_activity",
+        ["member", "event_id", "event_type", "source", "fields", "occurred_at"],
+        ["bigint", "bigint", "text", "text", "text", "timestamptz"],
+        [(e.member_id, event_id, COMPLETED, f"challenge:{e.challenge_id}",
+          msgspec.json.encode({"challenge_id": e.challenge_id}).decode(), now)
+         for event_id, e in done],
+        "ON CONFLICT DO NOTHING")
+    return {e.member_id for _, e in done}
+
+
 async def remove_activity(source: str, removal_event_id: int) -> set[int]:
     """Mark activity tied to a removed source (and anything under it), logged before the
     removal, as removed; returns its members."""
@@ -227,12 +249,9 @@ async def progress(member_id: int, criteria: Criteria) -> Progress | None:
 
 
 async def _challenge_completed(member_id: int, challenge_id: int) -> bool:
-    # Badges and challenges share this package; the entry table is read directly.
-    from gamification.challenges.tables import ChallengeEntry
-
-    return bool(await ChallengeEntry.exists().where(
-        (ChallengeEntry.challenge == challenge_id) & (ChallengeEntry.member == member_id)
-        & ChallengeEntry.completed_at.is_not_null()))
+    return bool(await Activity.exists().where(
+        (Activity.member == member_id) & (Activity.event_type == COMPLETED)
+        & (Activity.source == f"challenge:{challenge_id}") & Activity.removed_at.is_null()))
 
 
 async def _deserved(member_id: int, badge: dict[str, Any]) -> int | None:
@@ -324,7 +343,7 @@ def _moved_by(criteria: Criteria, event_types: set[str] | None) -> bool:
     reads_events = getattr(criteria, "event_types", None) or []
     return bool(event_types & set(reads_events)) or (
         isinstance(criteria, PointsCriteria) and "points.posted" in event_types) or (
-        isinstance(criteria, ChallengeCriteria) and "challenge.completed" in event_types)
+        isinstance(criteria, ChallengeCriteria) and COMPLETED in event_types)
 
 
 async def sync_members(moved: dict[int, set[str] | None]) -> None:

@@ -32,15 +32,16 @@ from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, Removal, credit, names, removal
 from gamification.tiers import services as tiers
-from server import db, events, outbox, runtime, schedule
+from server import db, events, outbox, runtime
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.notifications import notify
-from server.settings import get_settings
 from server.types import parse_id
 
 log = logging.getLogger("hearth.challenges")
+# Each challenge's board is `challenge:ID` among the leaderboards, ranked by progress.
+BOARDS = "challenge"
 
 
 def _now() -> dt.datetime:
@@ -226,7 +227,6 @@ async def list_challenges(actor: Actor) -> list[ChallengeOut]:
     return [await _out(r) for r in rows if _visible(actor, r)]
 
 
-@schedule.every(get_settings().sweep_interval_seconds, "challenges.lifecycle")
 async def advance() -> int:
     """Start what is due and end what is over; returns how many changed."""
     now = _now()
@@ -298,7 +298,7 @@ async def mine(member_id: int, challenge_id: int) -> MyChallenge:
 async def standings(actor: Actor, challenge_id: int, limit: int) -> list[StandingOut]:
     """The challenge's leaderboard: progress made, competition ranking; staff left out."""
     await get(actor, challenge_id)
-    top = await leaderboards.challenge_top(challenge_id, limit)
+    top = await leaderboards.registered_top(BOARDS, challenge_id, limit)
     if not top:
         return []
     ids = {s.member_id for s in top}
@@ -412,7 +412,7 @@ async def _add_score(challenge: dict[str, Any], entry_id: int, member_id: int, d
     scored = await ChallengeEntry.update(
         {ChallengeEntry.score: ChallengeEntry.score + delta}
     ).where(ChallengeEntry.id == entry_id).returning(ChallengeEntry.score)
-    await leaderboards.set_challenge_scores(challenge["id"], {member_id: int(scored[0]["score"])})
+    await leaderboards.set_scores(BOARDS, challenge["id"], {member_id: int(scored[0]["score"])})
 
 
 async def _take_back(challenges: dict[int, dict[str, Any]], gone: Removal,
@@ -516,33 +516,65 @@ async def _complete(challenge: dict[str, Any], entry: dict[str, Any], member_id:
     })
 
 
-@schedule.every(get_settings().sweep_interval_seconds, "challenges.rewards")
 async def pay_pending_rewards(limit: int = 200) -> int:
     """Rewards owed to members who completed while the brand's budget was short, paid once
     it has been topped up; returns how many were paid."""
+    owed = ChallengeEntry.reward_paid_at.is_null() & ChallengeEntry.completed_at.is_not_null()
+    owing = {int(r["challenge"]) for r in await ChallengeEntry.select(
+        ChallengeEntry.challenge).where(owed).distinct()}
+    if not owing:
+        return 0
+    loaded = {int(r["id"]): r for r in await Challenge.select().where(
+        Challenge.id.is_in(sorted(owing)) & (Challenge.reward_points > 0))}
+    budgets = await ledger.account_balances(
+        {ledger.brand_budget_account(c["brand"]) for c in loaded.values()})
     # Only what the brand's budget covers now: a brand that never tops up must not keep
     # the job busy, nor hold up what other brands owe.
-    rows = await db.fetch(
-        "SELECT e.id AS entry, e.member AS member, e.challenge AS challenge "
-        "FROM gamification_challenge_entry e JOIN gamification_challenge c ON c.id = e.challenge "
-        "JOIN ledger_account a ON a.code = 'brand:' || CAST(c.brand AS TEXT) || ':budget' "
-        "WHERE e.reward_paid_at IS NULL AND e.completed_at IS NOT NULL "
-        "AND c.reward_points > 0 AND a.balance >= c.reward_points "
-        "ORDER BY e.completed_at LIMIT {}", limit)
+    covered = sorted(i for i, c in loaded.items()
+                     if budgets.get(ledger.brand_budget_account(c["brand"]), 0) >= c["reward_points"])
+    if not covered:
+        return 0
+    rows = await ChallengeEntry.select(
+        ChallengeEntry.id, ChallengeEntry.member, ChallengeEntry.challenge,
+    ).where(owed & ChallengeEntry.challenge.is_in(covered)).order_by(
+        ChallengeEntry.completed_at).limit(limit)
     paid = 0
-    loaded: dict[int, dict[str, Any]] = {}
     for row in rows:
-        challenge_id = int(row["challenge"])
-        if challenge_id not in loaded:
-            loaded[challenge_id] = await _row(challenge_id)
-        challenge = loaded[challenge_id]
+        challenge = loaded[int(row["challenge"])]
         member_id = int(row["member"])
         async with outbox.unit_of_work():
             await ledger.lock_members({member_id})
-            if not await _pay_reward(challenge, int(row["entry"]), member_id):
+            if not await _pay_reward(challenge, int(row["id"]), member_id):
                 continue
-            await notify(member_id, "challenge_reward", int(row["entry"]), {
+            await notify(member_id, "challenge_reward", int(row["id"]), {
                 "challenge_id": challenge["id"], "title": challenge["title"],
                 "reward_points": int(challenge["reward_points"])})
         paid += 1
     return paid
+
+
+# --- what challenges offer the modules below them ------------------------------------------
+
+
+async def exists(challenge_id: int) -> bool:
+    return bool(await Challenge.exists().where(Challenge.id == challenge_id))
+
+
+async def board_scores(member_id: int | None) -> dict[str, dict[int, int]]:
+    """Challenge boards from the entries' progress (for everyone, or one member), to rebuild
+    them: {challenge id: {member: score}}."""
+    query = ChallengeEntry.select(ChallengeEntry.challenge, ChallengeEntry.member,
+                                  ChallengeEntry.score).where(ChallengeEntry.score > 0)
+    if member_id is not None:
+        query = query.where(ChallengeEntry.member == member_id)
+    scores: dict[str, dict[int, int]] = {}
+    for row in await query:
+        scores.setdefault(str(row["challenge"]), {})[int(row["member"])] = int(row["score"])
+    return scores
+
+
+def register() -> None:
+    """Challenges sit above badges and leaderboards: they register with them, so neither
+    reads challenge tables."""
+    leaderboards.register_boards(BOARDS, board_scores)
+    badges.register_challenges(exists)

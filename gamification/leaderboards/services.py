@@ -5,23 +5,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import msgspec
 
-from gamification.challenges.tables import ChallengeEntry
 from gamification.leaderboards import boards
 from gamification.leaderboards.store import STORE, BoardPosting, LeaderboardStore, Standing
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
 from server import db, events, runtime, schedule, visibility
-from server.accounts.services import get_member, members_by_id, staff_member_ids
+from server.accounts.services import get_member, members_by_id, plain_member_ids, staff_member_ids
 from server.auth import Actor
 from server.errors import Forbidden, Invalid
 from server.text import require_plain
 
 RANKING = "competition: equal scores share a rank and the next rank skips (1, 2, 2, 4)"
 LIVE_THROTTLE_SECONDS = 1
+
+# Boards a higher module keeps, ranked by something other than points (a challenge's board
+# ranks progress). It registers a family of boards, named `family:KEY`, with the scores to
+# rebuild them from: {KEY: {member: score}}, for everyone (None) or for one member.
+BoardScores = Callable[[int | None], Awaitable[dict[str, dict[int, int]]]]
+_registered: dict[str, BoardScores] = {}
+
+
+def register_boards(family: str, scores: BoardScores) -> None:
+    _registered[family] = scores
 
 
 class BoardMember(msgspec.Struct):
@@ -117,12 +127,12 @@ async def create_season(actor: Actor, data: SeasonIn) -> SeasonOut:
 
 async def _eligible_among(member_ids: set[int]) -> set[int]:
     """Which of these are plain members not excluded from the boards."""
-    match, args = db.values_in(sorted(member_ids), "bigint")
-    rows = await db.fetch(
-        "SELECT id FROM member WHERE role = 'member' AND id " + match
-        + " AND NOT EXISTS (SELECT 1 FROM leaderboard_exclusion x WHERE x.member = member.id)",
-        *args)
-    return {int(r["id"]) for r in rows}
+    plain = await plain_member_ids(member_ids)
+    if not plain:
+        return plain
+    match, args = db.values_in(sorted(plain), "bigint")
+    rows = await db.fetch("SELECT member FROM leaderboard_exclusion WHERE member " + match, *args)
+    return plain - {int(r["member"]) for r in rows}
 
 
 def _when(value: dt.datetime | str) -> dt.datetime:
@@ -181,41 +191,44 @@ async def _excluded() -> set[int]:
     return await staff_member_ids() | {int(r["member"]) for r in rows}
 
 
-async def _challenge_scores(member_id: int | None = None) -> dict[str, dict[int, int]]:
-    """Challenge boards, from the entries' progress (they are not kept in the ledger)."""
-    query = ChallengeEntry.select(ChallengeEntry.challenge, ChallengeEntry.member,
-                                  ChallengeEntry.score).where(ChallengeEntry.score > 0)
-    if member_id is not None:
-        query = query.where(ChallengeEntry.member == member_id)
-    scores: dict[str, dict[int, int]] = defaultdict(dict)
-    for row in await query:
-        scores[f"challenge:{row['challenge']}"][int(row["member"])] = int(row["score"])
+async def _registered_scores(member_id: int | None = None) -> dict[str, dict[int, int]]:
+    """The registered boards' scores, from their owners (they are not kept in the ledger)."""
+    scores: dict[str, dict[int, int]] = {}
+    for family, source in _registered.items():
+        for key, members in (await source(member_id)).items():
+            scores[f"{family}:{key}"] = members
     return scores
+
+
+def _registered_board(family: str, key: int | str) -> str:
+    if family not in _registered:
+        raise RuntimeError(f"no leaderboards are registered as {family!r}")
+    return f"{family}:{key}"
 
 
 @schedule.task("leaderboards.rebuild")
 async def rebuild() -> int:
-    """Recompute every board from the ledger (and challenge boards from their entries);
+    """Recompute every board from the ledger (and registered boards from their owners);
     returns how many postings were read."""
     entries = await ledger.earnings()
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
     excluded = await _excluded()
     scores = _aggregate(entries, excluded, await _seasons())
-    for name, members in (await _challenge_scores()).items():
+    for name, members in (await _registered_scores()).items():
         scores[name] = {m: s for m, s in members.items() if m not in excluded}
     await store().replace(scores, watermark)
     return len(entries)
 
 
-async def set_challenge_scores(challenge_id: int, scores: dict[int, int]) -> None:
-    """Members' progress on a challenge's board; staff and excluded members stay off it."""
+async def set_scores(family: str, key: int | str, scores: dict[int, int]) -> None:
+    """Members' scores on a registered board; staff and excluded members stay off it."""
     eligible = await _eligible_among(set(scores)) if scores else set()
-    await store().set_scores(f"challenge:{challenge_id}",
+    await store().set_scores(_registered_board(family, key),
                              {m: s for m, s in scores.items() if m in eligible})
 
 
-async def challenge_top(challenge_id: int, limit: int) -> list[Standing]:
-    return await store().top(f"challenge:{challenge_id}", limit, 0)
+async def registered_top(family: str, key: int | str, limit: int) -> list[Standing]:
+    return await store().top(_registered_board(family, key), limit, 0)
 
 
 async def refresh_member(member_id: int) -> None:
@@ -225,7 +238,7 @@ async def refresh_member(member_id: int) -> None:
         return
     entries = await ledger.earnings(member_id)
     scores = _aggregate(entries, set(), await _seasons())
-    scores.update(await _challenge_scores(member_id))
+    scores.update(await _registered_scores(member_id))
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
     await store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},
                              watermark)

@@ -461,6 +461,15 @@ async def account_balance(code: str) -> int:
     return int(rows[0]["balance"]) if rows else 0
 
 
+async def account_balances(codes: Collection[str]) -> dict[str, int]:
+    """Balances of the accounts that exist among these codes (one absent has none yet)."""
+    if not codes:
+        return {}
+    rows = await LedgerAccount.select(LedgerAccount.code, LedgerAccount.balance).where(
+        LedgerAccount.code.is_in(sorted(codes)))
+    return {str(r["code"]): int(r["balance"]) for r in rows}
+
+
 async def balance(member_id: int) -> Balance:
     code = member_account(member_id)
     rows = await LedgerAccount.select(LedgerAccount.id, LedgerAccount.balance).where(

@@ -10,7 +10,7 @@ from typing import Any
 from gamification.ledger import services as ledger
 from gamification.tiers.schemas import LadderIn, LadderOut, MyTier, NextTier, TierOut
 from gamification.tiers.tables import MemberTier, Tier, TierSettings
-from server import db, events, outbox, schedule
+from server import db, events, outbox
 from server.auth import Actor
 from server.errors import Forbidden, Invalid
 
@@ -147,7 +147,6 @@ async def mine(member_id: int) -> MyTier:
     )
 
 
-@schedule.every(3600, "tiers.review")
 async def review_all() -> int:
     """Points age out of the window without any new event: re-place everyone on a tier."""
     rows = await MemberTier.select(MemberTier.member).where(MemberTier.tier_name.is_not_null())

@@ -135,6 +135,15 @@ async def brands_staffed(member_ids: Collection[int]) -> dict[int, int]:
     return {int(r["id"]): int(r["brand"]) for r in rows if r["brand"] is not None}
 
 
+async def plain_member_ids(ids: set[int]) -> set[int]:
+    """Which of these are plain members (not staff): on hot paths, so one statement."""
+    if not ids:
+        return set()
+    match, args = db.values_in(sorted(ids), "bigint")
+    rows = await db.fetch("SELECT id FROM member WHERE role = 'member' AND id " + match, *args)
+    return {int(r["id"]) for r in rows}
+
+
 def brand_out(row: dict[str, Any]) -> BrandOut:
     return BrandOut(id=row["id"], name=row["name"], slug=row["slug"])
 

@@ -1,0 +1,15 @@
+"""Leaderboard commands added to `hearth`."""
+
+from __future__ import annotations
+
+import click
+
+from gamification.leaderboards.services import rebuild
+from server.cli import with_runtime
+
+
+@click.command("leaderboards-rebuild")
+def leaderboards_rebuild() -> None:
+    """Recompute every leaderboard from the points ledger (after losing Redis, say)."""
+    count = with_runtime(rebuild)
+    click.echo(f"leaderboards rebuilt from {count} ledger postings")
