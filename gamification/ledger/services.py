@@ -301,7 +301,7 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
             "ledger_transaction",
             ["idempotency_key", "inputs_hash", "kind", "reason", "source", "category_id",
              "created_at"],
-            ["text", "text", "text", "text", "text", "int", "timestamptz"],
+            ["text", "text", "text", "text", "text", "bigint", "timestamptz"],
             [(item.key, hashes[item.key], item.kind, item.reason, item.source, item.category_id,
               posted_at) for item, _ in accepted],
             "RETURNING id, idempotency_key")
