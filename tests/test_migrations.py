@@ -448,3 +448,21 @@ async def more(manager):
                          params={"unique": True}, old_params={"unique": False})
 '''
     assert blocking_indexes(source) == ["alter_column(... unique=True) on member"]
+
+
+# --- Ids past 32 bits ------------------------------------------------------------------------
+
+
+def test_ids_past_32_bits_are_served(stack: Any, member: Any, anon: Any, thread: dict) -> None:
+    thread_id = thread["thread"]["id"]
+    if MODE == "scaled":
+        # SQLite ids are 64-bit by nature; PostgreSQL's are as wide as the column.
+        stack.sql("SELECT setval('forum_post_id_seq', 3000000000)")
+        reply = member.post(f"/api/threads/{thread_id}/posts", {"body": "far along"})
+        assert reply.status_code == 201, reply.text
+        post_id = reply.json()["id"]
+        assert post_id > 2**31
+        assert anon.get(f"/api/posts/{post_id}").json()["id"] == post_id
+    assert anon.get(f"/api/posts/{2**62}").status_code == 404
+    # Post numbers stay 32-bit: a larger one is refused before it reaches the database.
+    assert anon.get(f"/api/threads/{thread_id}?after={2**31}").status_code == 400
