@@ -1,4 +1,5 @@
-"""What the gamification package adds to a Hearth process (see server.plugins)."""
+"""What the gamification package adds to a Hearth process (see server.plugins), product
+defaults included (seed steps `hearth migrate` applies once)."""
 
 from gamification import demo
 from gamification.badges.controllers import BadgeController
@@ -8,8 +9,10 @@ from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules.controllers import RuleController
+from gamification.rules.defaults import seed_default_rules
 from gamification.tiers import services as tiers
 from gamification.tiers.controllers import TierController
+from gamification.tiers.defaults import seed_default_ladder
 from server.plugins import DemoSteps, Plugin
 from server.schedule import Job
 from server.settings import get_settings
@@ -36,4 +39,9 @@ plugin = Plugin(
     register=challenges.register,
     cli_commands=[leaderboards_rebuild],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
+    # Names are recorded once applied: renaming one applies it again.
+    seed_steps=[
+        ("gamification.default-rules", seed_default_rules),
+        ("gamification.default-tier-ladder", seed_default_ladder),
+    ],
 )

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from server.settings import SettingsError, get_settings
+from server.settings import SettingsError, get_settings, redact_url
 
 T = TypeVar("T")
 
@@ -110,29 +110,29 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
 @main.command()
 def migrate() -> None:
-    """Apply every pending migration (idempotent)."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
-    from server import runtime
+    """Apply pending migrations, then the product defaults not applied yet (idempotent)."""
+    from server import db, migrating, plugins, runtime
 
     settings = _settings_or_exit()
+    data_hint = (f"drop and recreate the database {redact_url(settings.database_url)}"
+                 if settings.scaled else f"delete {settings.sqlite_path} (by default: delete var/)")
 
-    async def run() -> None:
+    async def run() -> list[str]:
         try:
             await runtime.check_services(settings)
         except runtime.StartupError as exc:
             raise click.ClickException(str(exc)) from None
-        from server import db
-
+        await db.start()
         try:
-            result = await run_forwards("all")
+            await migrating.apply_schema(data_hint)
+            return await migrating.apply_seed_steps(migrating.seed_steps(plugins.install()))
+        except migrating.MigrationError as exc:
+            raise click.ClickException(str(exc)) from None
         finally:
             await db.stop()
-        if not result.success:
-            raise click.ClickException(f"migration failed: {result.message}")
 
-    asyncio.run(run())
-    click.echo("migrations applied")
+    seeded = asyncio.run(run())
+    click.echo("migrations applied" + (f"; defaults seeded: {', '.join(seeded)}" if seeded else ""))
 
 
 def _celery_or_exit() -> Any:

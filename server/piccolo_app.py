@@ -2,10 +2,18 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from server.tables import ApiToken, Brand, HandlerReceipt, Member, Notification, OutboxEvent
+from server.tables import (
+    ApiToken,
+    Brand,
+    HandlerReceipt,
+    Member,
+    Notification,
+    OutboxEvent,
+    SeedStep,
+)
 
 APP_CONFIG = AppConfig(
     app_name="server",
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "server",
-    table_classes=[Brand, Member, ApiToken, OutboxEvent, HandlerReceipt, Notification],
+    table_classes=[Brand, Member, ApiToken, OutboxEvent, HandlerReceipt, Notification, SeedStep],
 )

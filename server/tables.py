@@ -1,10 +1,11 @@
 """Kernel tables: members and roles, brands, API tokens, the outbox and notifications."""
 
 from piccolo.columns import (
+    BigInt,
+    BigSerial,
     Boolean,
     ForeignKey,
     Integer,
-    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -14,14 +15,14 @@ from piccolo.table import Table
 
 
 class Brand(Table, tablename="brand"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     name = Varchar(length=100)
     slug = Varchar(length=60, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class Member(Table, tablename="member"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     handle = Varchar(length=32)
     # Lower-cased handle: uniqueness and lookup ignore case, display keeps it.
     handle_key = Varchar(length=32, unique=True)
@@ -36,7 +37,7 @@ class Member(Table, tablename="member"):
 
 
 class ApiToken(Table, tablename="api_token"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     brand = ForeignKey(references=Brand)
     created_by = ForeignKey(references=Member)
     name = Varchar(length=80)
@@ -50,7 +51,7 @@ class ApiToken(Table, tablename="api_token"):
 
 
 class OutboxEvent(Table, tablename="outbox_event"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     type = Varchar(length=60)
     payload = Text()
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
@@ -65,17 +66,26 @@ class OutboxEvent(Table, tablename="outbox_event"):
 class HandlerReceipt(Table, tablename="handler_receipt"):
     """One row per (event, handler) that has run; makes handlers idempotent by event id."""
 
-    id = Serial(primary_key=True)
-    event_id = Integer()
+    id = BigSerial(primary_key=True)
+    event_id = BigInt()
     handler = Varchar(length=60)
     handled_at = Timestamptz(default=TimestamptzNow())
 
 
 class Notification(Table, tablename="notification"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     member = ForeignKey(references=Member, index=True)
     kind = Varchar(length=40)
-    event_id = Integer()
+    event_id = BigInt()
     data = Text()
     created_at = Timestamptz(default=TimestamptzNow())
     read_at = Timestamptz(null=True, default=None)
+
+
+class SeedStep(Table, tablename="seed_step"):
+    """A product default `hearth migrate` has applied: it is never applied again, so
+    deleting what it made (the default rules, say) is for good."""
+
+    id = BigSerial(primary_key=True)
+    name = Varchar(length=100, unique=True)
+    applied_at = Timestamptz(default=TimestamptzNow())

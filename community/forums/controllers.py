@@ -28,9 +28,9 @@ from community.forums.schemas import (
 )
 from server import ratelimit, runtime
 from server.auth import Actor
-from server.types import MAX_ID
+from server.types import MAX_INT32
 
-PostNumber = Annotated[int, Parameter(ge=0, le=MAX_ID, description="return posts after this number")]
+PostNumber = Annotated[int, Parameter(ge=0, le=MAX_INT32, description="return posts after this number")]
 PageSize = Annotated[int, Parameter(ge=1, le=100, description="page size, 1 to 100")]
 
 

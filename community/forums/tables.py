@@ -1,6 +1,15 @@
 """Forum tables. Other packages read these only through community.forums.services."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    BigInt,
+    BigSerial,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -8,7 +17,7 @@ from server.tables import Brand, Member
 
 
 class Category(Table, tablename="forum_category"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     name = Varchar(length=80)
     slug = Varchar(length=80, unique=True)
     description = Text(default="")
@@ -21,7 +30,7 @@ class Category(Table, tablename="forum_category"):
 
 
 class Thread(Table, tablename="forum_thread"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     category = ForeignKey(references=Category, index=True)
     author = ForeignKey(references=Member)
     title = Varchar(length=200)
@@ -30,17 +39,17 @@ class Thread(Table, tablename="forum_thread"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_activity_at = Timestamptz(default=TimestamptzNow())
     # Id of the newest post: a monotonic integer to order and page threads by activity.
-    last_post_id = Integer(default=0)
+    last_post_id = BigInt(default=0)
     post_count = Integer(default=0)
     # Post numbers are handed out from here, atomically, so replies never collide.
     highest_post_number = Integer(default=0)
     deleted_at = Timestamptz(null=True, default=None)
     # The reply its author (or a moderator) marked as the helpful answer.
-    helpful_post_id = Integer(null=True, default=None)
+    helpful_post_id = BigInt(null=True, default=None)
 
 
 class Post(Table, tablename="forum_post"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     thread = ForeignKey(references=Thread, index=True)
     author = ForeignKey(references=Member, index=True)
     post_number = Integer()
@@ -55,7 +64,7 @@ class Post(Table, tablename="forum_post"):
 
 
 class PostRevision(Table, tablename="forum_post_revision"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     post = ForeignKey(references=Post, index=True)
     revision = Integer()
     markdown = Text()
@@ -64,7 +73,7 @@ class PostRevision(Table, tablename="forum_post_revision"):
 
 
 class Reaction(Table, tablename="forum_reaction"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     post = ForeignKey(references=Post, index=True)
     member = ForeignKey(references=Member)
     kind = Varchar(length=20)
@@ -72,7 +81,7 @@ class Reaction(Table, tablename="forum_reaction"):
 
 
 class ThreadRead(Table, tablename="forum_thread_read"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     member = ForeignKey(references=Member)
     thread = ForeignKey(references=Thread)
     last_read_post_number = Integer(default=0)

@@ -5,10 +5,10 @@ event), so badge criteria never read another package's tables."""
 
 from piccolo.columns import (
     BigInt,
+    BigSerial,
     Boolean,
     ForeignKey,
     Integer,
-    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -20,7 +20,7 @@ from server.tables import Member
 
 
 class Activity(Table, tablename="gamification_activity"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     member = ForeignKey(references=Member, index=True)
     event_id = BigInt(unique=True)
     event_type = Varchar(length=40)
@@ -32,7 +32,7 @@ class Activity(Table, tablename="gamification_activity"):
 
 
 class Badge(Table, tablename="gamification_badge"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     slug = Varchar(length=60, unique=True)
     name = Varchar(length=80)
     description = Text(default="")
@@ -51,7 +51,7 @@ class Badge(Table, tablename="gamification_badge"):
 
 
 class BadgeGrant(Table, tablename="gamification_badge_grant"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     badge = ForeignKey(references=Badge, index=True)
     member = ForeignKey(references=Member, index=True)
     # 1 for most badges; repeatable ones count up.
@@ -66,7 +66,7 @@ class BadgeGrant(Table, tablename="gamification_badge_grant"):
 
 
 class BadgeBackfill(Table, tablename="gamification_badge_backfill"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     badge = ForeignKey(references=Badge, index=True)
     total = Integer(default=0)
     done = Integer(default=0)

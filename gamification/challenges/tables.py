@@ -2,10 +2,10 @@
 
 from piccolo.columns import (
     BigInt,
+    BigSerial,
     Boolean,
     ForeignKey,
     Integer,
-    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -17,7 +17,7 @@ from server.tables import Brand, Member
 
 
 class Challenge(Table, tablename="gamification_challenge"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     brand = ForeignKey(references=Brand, index=True)
     title = Varchar(length=120)
     description = Text(default="")
@@ -34,13 +34,13 @@ class Challenge(Table, tablename="gamification_challenge"):
     auto_enroll = Boolean(default=False)
     ordered = Boolean(default=False)
     reward_points = BigInt(default=0)
-    reward_badge = Integer(null=True, default=None)
+    reward_badge = BigInt(null=True, default=None)
     created_by = ForeignKey(references=Member)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class ChallengeTask(Table, tablename="gamification_challenge_task"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     challenge = ForeignKey(references=Challenge, index=True)
     position = Integer()
     name = Varchar(length=120)
@@ -50,7 +50,7 @@ class ChallengeTask(Table, tablename="gamification_challenge_task"):
 
 
 class ChallengeEntry(Table, tablename="gamification_challenge_entry"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     challenge = ForeignKey(references=Challenge, index=True)
     member = ForeignKey(references=Member, index=True)
     joined_at = Timestamptz(default=TimestamptzNow())
@@ -62,7 +62,7 @@ class ChallengeEntry(Table, tablename="gamification_challenge_entry"):
 
 
 class ChallengeProgress(Table, tablename="gamification_challenge_progress"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     entry = ForeignKey(references=ChallengeEntry, index=True)
     task = ForeignKey(references=ChallengeTask)
     amount = Integer(default=0)
@@ -72,7 +72,7 @@ class ChallengeAct(Table, tablename="gamification_challenge_act"):
     """Each act (by its source, e.g. "post:12") a task counted for an entry: a replayed
     event counts once, and removing the act takes its count back."""
 
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     entry = ForeignKey(references=ChallengeEntry, index=True)
     task = ForeignKey(references=ChallengeTask)
     source = Varchar(length=200)

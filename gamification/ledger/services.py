@@ -307,7 +307,7 @@ async def _write(todo: list[NewTransaction], hashes: dict[str, str],
             "ledger_transaction",
             ["idempotency_key", "inputs_hash", "kind", "reason", "source", "category_id",
              "reverses", "created_by", "created_at"],
-            ["text", "text", "text", "text", "text", "int", "bigint", "bigint", "timestamptz"],
+            ["text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "timestamptz"],
             [(item.key, hashes[item.key], item.kind, item.reason, item.source, item.category_id,
               item.reverses, item.created_by, posted_at) for item, _ in accepted],
             "RETURNING id, idempotency_key")

@@ -1,7 +1,7 @@
 """Ledger tables. Transactions and postings are append-only; balances are a cache of the
 postings, updated in the same transaction, and can be recomputed from them."""
 
-from piccolo.columns import BigInt, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, BigSerial, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -9,7 +9,7 @@ from server.tables import Brand, Member
 
 
 class LedgerAccount(Table, tablename="ledger_account"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     # "member:12", "brand:3:budget", "issuance": one account per code.
     code = Varchar(length=80, unique=True)
     kind = Varchar(length=20)
@@ -22,7 +22,7 @@ class LedgerAccount(Table, tablename="ledger_account"):
 
 
 class LedgerTransaction(Table, tablename="ledger_transaction"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     idempotency_key = Varchar(length=200, unique=True)
     # sha256 of the transaction's inputs: a replay with other inputs is refused.
     inputs_hash = Varchar(length=64)
@@ -31,14 +31,14 @@ class LedgerTransaction(Table, tablename="ledger_transaction"):
     # What caused it, e.g. "post:12" or "post:12:reaction:7:like"; reversals find awards by it.
     source = Varchar(length=200, index=True)
     # The forum category that earned it, when there is one: category leaderboards use it.
-    category_id = Integer(null=True, default=None)
+    category_id = BigInt(null=True, default=None)
     reverses: ForeignKey["LedgerTransaction"] = ForeignKey(references="self", null=True)
     created_by = ForeignKey(references=Member, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class LedgerPosting(Table, tablename="ledger_posting"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     ledger_transaction = ForeignKey(references=LedgerTransaction, index=True)
     account = ForeignKey(references=LedgerAccount, index=True)
     # Credit positive, debit negative; a transaction's postings sum to zero.

@@ -3,10 +3,10 @@ and cooldowns can be checked without scanning the ledger."""
 
 from piccolo.columns import (
     BigInt,
+    BigSerial,
     Boolean,
     ForeignKey,
     Integer,
-    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -19,7 +19,7 @@ from server.tables import Brand, Member
 
 
 class Rule(Table, tablename="gamification_rule"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     name = Varchar(length=100)
     # Space-separated event types, e.g. "post.created thread.created".
     event_types = Text()
@@ -35,13 +35,13 @@ class Rule(Table, tablename="gamification_rule"):
     active_until = Timestamptz(null=True, default=None)
     # A brand's rule pays from that brand's budget; others from issuance.
     brand = ForeignKey(references=Brand, null=True)
-    category_id = Integer(null=True, default=None)
+    category_id = BigInt(null=True, default=None)
     enabled = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class RuleAward(Table, tablename="gamification_rule_award"):
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     rule = ForeignKey(references=Rule, index=True)
     member = ForeignKey(references=Member)
     ledger_transaction = ForeignKey(references=LedgerTransaction, unique=True)
@@ -55,7 +55,7 @@ class Removal(Table, tablename="gamification_removal"):
     an act handled after its own removal (relays running batches side by side) is then not
     credited."""
 
-    id = Serial(primary_key=True)
+    id = BigSerial(primary_key=True)
     source = Varchar(length=200, index=True)
     event_id = BigInt()
     removed_at = Timestamptz(default=TimestamptzNow())

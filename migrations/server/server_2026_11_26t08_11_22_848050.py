@@ -1,33 +1,22 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
+from piccolo.columns.column_types import BigInt
+from piccolo.columns.column_types import BigSerial
 from piccolo.columns.column_types import Boolean
 from piccolo.columns.column_types import ForeignKey
 from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Serial
 from piccolo.columns.column_types import Text
 from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
+from piccolo.engine.finder import engine_finder
 from piccolo.table import Table
 
 
 class Brand(Table, tablename="brand", schema=None):
-    id = Serial(
-        null=False,
-        primary_key=True,
-        unique=False,
-        index=False,
-        index_method=IndexMethod.btree,
-        choices=None,
-        db_column_name=None,
-        secret=False,
-    )
-
-
-class Category(Table, tablename="forum_category", schema=None):
-    id = Serial(
+    id = BigSerial(
         null=False,
         primary_key=True,
         unique=False,
@@ -40,7 +29,7 @@ class Category(Table, tablename="forum_category", schema=None):
 
 
 class Member(Table, tablename="member", schema=None):
-    id = Serial(
+    id = BigSerial(
         null=False,
         primary_key=True,
         unique=False,
@@ -52,85 +41,82 @@ class Member(Table, tablename="member", schema=None):
     )
 
 
-class Post(Table, tablename="forum_post", schema=None):
-    id = Serial(
-        null=False,
-        primary_key=True,
-        unique=False,
-        index=False,
-        index_method=IndexMethod.btree,
-        choices=None,
-        db_column_name=None,
-        secret=False,
-    )
+# Composite, unique-together and partial indexes, which Piccolo's columns cannot declare.
+# The same statements run on SQLite and PostgreSQL.
+INDEXES = [
+    'CREATE UNIQUE INDEX handler_receipt_once ON handler_receipt (event_id, handler)',
+    'CREATE UNIQUE INDEX notification_once ON notification (event_id, member, kind)',
+    'CREATE INDEX outbox_event_pending ON outbox_event (dispatched_at, id)',
+]
 
 
-class Thread(Table, tablename="forum_thread", schema=None):
-    id = Serial(
-        null=False,
-        primary_key=True,
-        unique=False,
-        index=False,
-        index_method=IndexMethod.btree,
-        choices=None,
-        db_column_name=None,
-        secret=False,
-    )
+class InitialMigration(MigrationManager):
+    """Piccolo runs `add_raw` functions before the tables exist; the indexes need the
+    tables, so they are created after the generated operations, in the same transaction."""
+
+    async def run(self, backwards: bool = False) -> None:
+        engine = engine_finder()
+        async with engine.transaction():
+            await super().run(backwards=backwards)
+            if not backwards and not self.preview:
+                for statement in INDEXES:
+                    await engine.run_ddl(statement)
 
 
-ID = "2026-11-23T10:33:48:276991"
+ID = "2026-11-26T08:11:22:848050"
 VERSION = "1.38.0"
 DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="community", description=DESCRIPTION
+    manager = InitialMigration(
+        migration_id=ID, app_name="server", description=DESCRIPTION
     )
 
     manager.add_table(
-        class_name="ThreadRead",
-        tablename="forum_thread_read",
+        class_name="SeedStep", tablename="seed_step", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="HandlerReceipt",
+        tablename="handler_receipt",
         schema=None,
         columns=None,
     )
 
     manager.add_table(
-        class_name="Thread", tablename="forum_thread", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="PostRevision",
-        tablename="forum_post_revision",
+        class_name="Notification",
+        tablename="notification",
         schema=None,
         columns=None,
     )
 
     manager.add_table(
-        class_name="Reaction",
-        tablename="forum_reaction",
+        class_name="OutboxEvent",
+        tablename="outbox_event",
         schema=None,
         columns=None,
     )
 
     manager.add_table(
-        class_name="Category",
-        tablename="forum_category",
-        schema=None,
-        columns=None,
+        class_name="Brand", tablename="brand", schema=None, columns=None
     )
 
     manager.add_table(
-        class_name="Post", tablename="forum_post", schema=None, columns=None
+        class_name="Member", tablename="member", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="ApiToken", tablename="api_token", schema=None, columns=None
     )
 
     manager.add_column(
-        table_class_name="ThreadRead",
-        tablename="forum_thread_read",
+        table_class_name="SeedStep",
+        tablename="seed_step",
         column_name="id",
         db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
+        column_class_name="BigSerial",
+        column_class=BigSerial,
         params={
             "null": False,
             "primary_key": True,
@@ -145,18 +131,37 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="ThreadRead",
-        tablename="forum_thread_read",
-        column_name="member",
-        db_column_name="member",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="SeedStep",
+        tablename="seed_step",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "references": Member,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="SeedStep",
+        tablename="seed_step",
+        column_name="applied_at",
+        db_column_name="applied_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -169,19 +174,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="ThreadRead",
-        tablename="forum_thread_read",
-        column_name="thread",
-        db_column_name="thread",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="HandlerReceipt",
+        tablename="handler_receipt",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
         params={
-            "references": Thread,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
+            "null": False,
+            "primary_key": True,
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
@@ -193,12 +194,12 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="ThreadRead",
-        tablename="forum_thread_read",
-        column_name="last_read_post_number",
-        db_column_name="last_read_post_number",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="HandlerReceipt",
+        tablename="handler_receipt",
+        column_name="event_id",
+        db_column_name="event_id",
+        column_class_name="BigInt",
+        column_class=BigInt,
         params={
             "default": 0,
             "null": False,
@@ -214,12 +215,55 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
+        table_class_name="HandlerReceipt",
+        tablename="handler_receipt",
+        column_name="handler",
+        db_column_name="handler",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 60,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="HandlerReceipt",
+        tablename="handler_receipt",
+        column_name="handled_at",
+        db_column_name="handled_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Notification",
+        tablename="notification",
         column_name="id",
         db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
+        column_class_name="BigSerial",
+        column_class=BigSerial,
         params={
             "null": False,
             "primary_key": True,
@@ -234,14 +278,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="category",
-        db_column_name="category",
+        table_class_name="Notification",
+        tablename="notification",
+        column_name="member",
+        db_column_name="member",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Category,
+            "references": Member,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -258,38 +302,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="author",
-        db_column_name="author",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Member,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="title",
-        db_column_name="title",
+        table_class_name="Notification",
+        tablename="notification",
+        column_name="kind",
+        db_column_name="kind",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 200,
+            "length": 40,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -304,14 +324,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="pinned",
-        db_column_name="pinned",
-        column_class_name="Boolean",
-        column_class=Boolean,
+        table_class_name="Notification",
+        tablename="notification",
+        column_name="event_id",
+        db_column_name="event_id",
+        column_class_name="BigInt",
+        column_class=BigInt,
         params={
-            "default": False,
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -325,14 +345,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="locked",
-        db_column_name="locked",
-        column_class_name="Boolean",
-        column_class=Boolean,
+        table_class_name="Notification",
+        tablename="notification",
+        column_name="data",
+        db_column_name="data",
+        column_class_name="Text",
+        column_class=Text,
         params={
-            "default": False,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -346,8 +366,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
+        table_class_name="Notification",
+        tablename="notification",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -367,94 +387,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="last_activity_at",
-        db_column_name="last_activity_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="last_post_id",
-        db_column_name="last_post_id",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="post_count",
-        db_column_name="post_count",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="highest_post_number",
-        db_column_name="highest_post_number",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Thread",
-        tablename="forum_thread",
-        column_name="deleted_at",
-        db_column_name="deleted_at",
+        table_class_name="Notification",
+        tablename="notification",
+        column_name="read_at",
+        db_column_name="read_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -472,12 +408,12 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PostRevision",
-        tablename="forum_post_revision",
+        table_class_name="OutboxEvent",
+        tablename="outbox_event",
         column_name="id",
         db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
+        column_class_name="BigSerial",
+        column_class=BigSerial,
         params={
             "null": False,
             "primary_key": True,
@@ -492,38 +428,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PostRevision",
-        tablename="forum_post_revision",
-        column_name="post",
-        db_column_name="post",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="OutboxEvent",
+        tablename="outbox_event",
+        column_name="type",
+        db_column_name="type",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "references": Post,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PostRevision",
-        tablename="forum_post_revision",
-        column_name="revision",
-        db_column_name="revision",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
+            "length": 60,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -537,10 +450,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PostRevision",
-        tablename="forum_post_revision",
-        column_name="markdown",
-        db_column_name="markdown",
+        table_class_name="OutboxEvent",
+        tablename="outbox_event",
+        column_name="payload",
+        db_column_name="payload",
         column_class_name="Text",
         column_class=Text,
         params={
@@ -558,32 +471,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PostRevision",
-        tablename="forum_post_revision",
-        column_name="editor",
-        db_column_name="editor",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Member,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PostRevision",
-        tablename="forum_post_revision",
+        table_class_name="OutboxEvent",
+        tablename="outbox_event",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -593,7 +482,7 @@ async def forwards():
             "null": False,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -603,37 +492,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Reaction",
-        tablename="forum_reaction",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
+        table_class_name="OutboxEvent",
+        tablename="outbox_event",
+        column_name="dispatched_at",
+        db_column_name="dispatched_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
         params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Reaction",
-        tablename="forum_reaction",
-        column_name="post",
-        db_column_name="post",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Post,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -647,17 +513,35 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Reaction",
-        tablename="forum_reaction",
-        column_name="member",
-        db_column_name="member",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="OutboxEvent",
+        tablename="outbox_event",
+        column_name="attempts",
+        db_column_name="attempts",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "references": Member,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="OutboxEvent",
+        tablename="outbox_event",
+        column_name="claimed_until",
+        db_column_name="claimed_until",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -671,16 +555,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Reaction",
-        tablename="forum_reaction",
-        column_name="kind",
-        db_column_name="kind",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="OutboxEvent",
+        tablename="outbox_event",
+        column_name="last_error",
+        db_column_name="last_error",
+        column_class_name="Text",
+        column_class=Text,
         params={
-            "length": 20,
-            "default": "",
-            "null": False,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -693,33 +576,12 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Reaction",
-        tablename="forum_reaction",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
+        table_class_name="Brand",
+        tablename="brand",
         column_name="id",
         db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
+        column_class_name="BigSerial",
+        column_class=BigSerial,
         params={
             "null": False,
             "primary_key": True,
@@ -734,14 +596,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
+        table_class_name="Brand",
+        tablename="brand",
         column_name="name",
         db_column_name="name",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 80,
+            "length": 100,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -756,14 +618,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
+        table_class_name="Brand",
+        tablename="brand",
         column_name="slug",
         db_column_name="slug",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 80,
+            "length": 60,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -778,10 +640,117 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
-        column_name="description",
-        db_column_name="description",
+        table_class_name="Brand",
+        tablename="brand",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="member",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="member",
+        column_name="handle",
+        db_column_name="handle",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="member",
+        column_name="handle_key",
+        db_column_name="handle_key",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="member",
+        column_name="email",
+        db_column_name="email",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 254,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="member",
+        column_name="password_hash",
+        db_column_name="password_hash",
         column_class_name="Text",
         column_class=Text,
         params={
@@ -799,60 +768,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
-        column_name="parent",
-        db_column_name="parent",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": "self",
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
-        column_name="position",
-        db_column_name="position",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
-        column_name="visibility",
-        db_column_name="visibility",
+        table_class_name="Member",
+        tablename="member",
+        column_name="display_name",
+        db_column_name="display_name",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 10,
-            "default": "public",
+            "length": 80,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -866,8 +790,51 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
+        table_class_name="Member",
+        tablename="member",
+        column_name="bio",
+        db_column_name="bio",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="member",
+        column_name="role",
+        db_column_name="role",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 20,
+            "default": "member",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="member",
         column_name="brand",
         db_column_name="brand",
         column_class_name="ForeignKey",
@@ -890,8 +857,29 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Category",
-        tablename="forum_category",
+        table_class_name="Member",
+        tablename="member",
+        column_name="is_active",
+        db_column_name="is_active",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": True,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="member",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -911,12 +899,12 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
+        table_class_name="ApiToken",
+        tablename="api_token",
         column_name="id",
         db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
+        column_class_name="BigSerial",
+        column_class=BigSerial,
         params={
             "null": False,
             "primary_key": True,
@@ -931,21 +919,21 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="thread",
-        db_column_name="thread",
+        table_class_name="ApiToken",
+        tablename="api_token",
+        column_name="brand",
+        db_column_name="brand",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Thread,
+            "references": Brand,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
             "primary_key": False,
             "unique": False,
-            "index": True,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -955,10 +943,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="author",
-        db_column_name="author",
+        table_class_name="ApiToken",
+        tablename="api_token",
+        column_name="created_by",
+        db_column_name="created_by",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -969,7 +957,7 @@ async def forwards():
             "null": True,
             "primary_key": False,
             "unique": False,
-            "index": True,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -979,14 +967,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="post_number",
-        db_column_name="post_number",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="ApiToken",
+        tablename="api_token",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": 0,
+            "length": 80,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -1000,18 +989,38 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="reply_to",
-        db_column_name="reply_to",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="ApiToken",
+        tablename="api_token",
+        column_name="lookup",
+        db_column_name="lookup",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "references": "self",
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
+            "length": 24,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ApiToken",
+        tablename="api_token",
+        column_name="secret_hash",
+        db_column_name="secret_hash",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1024,10 +1033,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="markdown",
-        db_column_name="markdown",
+        table_class_name="ApiToken",
+        tablename="api_token",
+        column_name="scopes",
+        db_column_name="scopes",
         column_class_name="Text",
         column_class=Text,
         params={
@@ -1045,50 +1054,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="html",
-        db_column_name="html",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="revision",
-        db_column_name="revision",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 1,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
+        table_class_name="ApiToken",
+        tablename="api_token",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -1108,10 +1075,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="edited_at",
-        db_column_name="edited_at",
+        table_class_name="ApiToken",
+        tablename="api_token",
+        column_name="last_used_at",
+        db_column_name="last_used_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -1129,38 +1096,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="deleted_at",
-        db_column_name="deleted_at",
+        table_class_name="ApiToken",
+        tablename="api_token",
+        column_name="revoked_at",
+        db_column_name="revoked_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
             "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Post",
-        tablename="forum_post",
-        column_name="deleted_by",
-        db_column_name="deleted_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Member,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
             "null": True,
             "primary_key": False,
             "unique": False,
