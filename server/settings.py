@@ -49,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True):
     failpoint: str = ""
     # Demo data uses this password for every login instead of random ones.
     demo_password: str = ""
+    # Testing only: a file holding an offset in seconds added to the clock (server.clock).
+    test_clock_file: str = ""
 
     @property
     def scaled(self) -> bool:
@@ -182,6 +184,8 @@ def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Setti
         if raw and len(raw) < 10:
             raise SettingsError("HEARTH_DEMO_PASSWORD must be at least 10 characters")
         values["demo_password"] = raw
+    if (raw := get("TEST_CLOCK_FILE")) is not None:
+        values["test_clock_file"] = raw
     return Settings(**values)  # type: ignore[arg-type]
 
 

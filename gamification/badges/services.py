@@ -33,7 +33,7 @@ from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGran
 from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, credit, names
-from server import db, events, outbox, runtime, schedule
+from server import clock, db, events, outbox, runtime, schedule
 from server.accounts.services import get_member
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -43,7 +43,7 @@ _criteria = msgspec.json.Decoder(Criteria)  # type: ignore[var-annotated]
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 # --- definitions ---------------------------------------------------------------------------

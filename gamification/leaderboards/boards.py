@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+from server import clock
 from server.errors import Invalid
 
 _BOARD = re.compile(
@@ -40,7 +41,7 @@ def resolve(name: str, now: dt.datetime | None = None) -> str:
     if not _BOARD.match(name):
         raise Invalid(f"{name!r} is not a leaderboard: use all-time, week, month, "
                       "week:YYYY-Www, month:YYYY-MM, category:ID or season:ID")
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     if name == "week":
         return week_key(now)
     if name == "month":

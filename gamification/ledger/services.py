@@ -27,7 +27,7 @@ from gamification.ledger.schemas import (
     TransactionOut,
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
-from server import db, events, outbox
+from server import clock, db, events, outbox
 from server.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("hearth.ledger")
@@ -191,7 +191,7 @@ async def post(
         return found
     try:
         async with outbox.unit_of_work():
-            posted_at = dt.datetime.now(dt.UTC)
+            posted_at = clock.now()
             rows = await LedgerTransaction.insert(LedgerTransaction(
                 idempotency_key=key, inputs_hash=inputs_hash, kind=kind, reason=reason,
                 source=source, reverses=reverses, created_by=created_by, category_id=category_id,
@@ -296,7 +296,7 @@ async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
             accepted.append((item, after))
         if not accepted:
             return {}
-        posted_at = dt.datetime.now(dt.UTC)
+        posted_at = clock.now()
         rows = await db.insert_rows(
             "ledger_transaction",
             ["idempotency_key", "inputs_hash", "kind", "reason", "source", "category_id",
@@ -527,5 +527,5 @@ async def check_invariants() -> Invariants:
         unbalanced_transactions=[int(r["ledger_transaction"]) for r in unbalanced + thin],
         balances_not_matching_postings=[str(r["code"]) for r in drifted],
         accounts_below_minimum=[str(r["code"]) for r in negative],
-        checked_at=dt.datetime.now(dt.UTC),
+        checked_at=clock.now(),
     )
