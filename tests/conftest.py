@@ -23,6 +23,8 @@ from tests.harness import (
     services_reachable,
 )
 
+SERVICE_TIER = Path(__file__).resolve().parent / "service"
+
 
 def pytest_report_header() -> str:
     return f"hearth mode: {MODE}"
@@ -38,9 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if MODE != "scaled":
         # Deselected, not skipped: embedded mode has one process, so there is nothing to test.
-        kept = [i for i in items if "scaled_only" not in i.keywords]
-        config.hook.pytest_deselected(items=[i for i in items if "scaled_only" in i.keywords])
-        items[:] = kept
+        dropped = [i for i in items if "scaled_only" in i.keywords]
+    else:
+        # The service tier runs on SQLite files whatever the mode: once is enough.
+        dropped = [i for i in items if SERVICE_TIER in i.path.parents]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(dropped)
+        items[:] = [i for i in items if i not in gone]
 
 
 @contextmanager
