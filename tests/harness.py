@@ -140,8 +140,9 @@ class Stack:
         return result
 
     def sql(self, statement: str) -> list[tuple[Any, ...]]:
-        """Run SQL straight on the stack's database (to stage what the API cannot, e.g. the
-        passing of time); returns the rows, as text on PostgreSQL."""
+        """Run SQL straight on the stack's database (to read state for an assertion, or to
+        stage what the API cannot, e.g. a broken event; time moves with advance(), not SQL);
+        returns the rows, as text on PostgreSQL."""
         if self.mode == "scaled":
             out = subprocess.run(["psql", self.env["HEARTH_DATABASE_URL"], "-qAt", "-c", statement],
                                  capture_output=True, text=True, check=True).stdout
