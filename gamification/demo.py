@@ -12,6 +12,7 @@ from gamification.badges.schemas import BadgeIn, CountCriteria, FirstCriteria, M
 from gamification.challenges import services as challenges
 from gamification.challenges.schemas import ChallengeIn, TaskIn
 from gamification.ledger import services as ledger
+from server import clock
 from server.demo import DemoContext
 
 DEMO_STEPS = 3
@@ -38,7 +39,7 @@ async def seed_demo(ctx: DemoContext) -> None:
         slug="winter-brew-off", name="Winter brew-off", level="gold", grouping="challenges",
         description="Finished the Winter brew-off challenge.", criteria=ManualCriteria()))
     ctx.tick(1)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     made = await challenges.create(staff, ChallengeIn(
         brand_id=ctx.brand_id, title="Winter brew-off", time_zone="Europe/Lisbon",
         description="Share how you brew this winter and help two others dial theirs in.",

@@ -6,14 +6,13 @@ requests are not exposed to CSRF (a browser never attaches them by itself).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 
-from server import events, outbox, runtime
+from server import clock, events, outbox, runtime
 from server.bodycheck import check_json_body
 from server.errors import Forbidden, Invalid, NotFound, Unauthenticated, UnsupportedMediaType
 from server.security import new_secret, same, sha256
@@ -165,7 +164,7 @@ async def _token_actor(row: dict[str, Any]) -> Actor:
     creator = await _member_actor(row["created_by"])
     if creator is None or not creator.manages_brand(row["brand"]):
         raise Unauthenticated("the API token's owner no longer manages its brand")
-    await ApiToken.update({ApiToken.last_used_at: dt.datetime.now(dt.UTC)}).where(
+    await ApiToken.update({ApiToken.last_used_at: clock.now()}).where(
         ApiToken.id == row["id"]
     )
     return Actor(member_id=creator.member_id, handle=creator.handle, role="brand_staff",
@@ -262,7 +261,7 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
 
 async def _record_visit(member_id: int) -> None:
     """Emit member.visited on a member's first signed-in request of each UTC day."""
-    day = dt.datetime.now(dt.UTC).date().isoformat()
+    day = clock.today().isoformat()
     if await runtime.current().kv.add(f"visit:{member_id}:{day}", b"1", 2 * 86400):
         async with outbox.unit_of_work():
             await outbox.emit(events.MemberVisited(member_id=member_id, day=day))

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from server import outbox, runtime
+from server import clock, outbox, runtime
 from server.auth import Actor
 from server.tables import Notification
 from server.types import MAX_ID
@@ -69,7 +69,7 @@ async def page(member_id: int, before: int | None = None, limit: int = 20) -> No
 
 
 async def mark_all_read(member_id: int) -> None:
-    await Notification.update({Notification.read_at: dt.datetime.now(dt.UTC)}).where(
+    await Notification.update({Notification.read_at: clock.now()}).where(
         (Notification.member == member_id) & Notification.read_at.is_null()
     )
 

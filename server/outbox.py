@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from server import db, events, schedule
+from server import clock, db, events, schedule
 from server.settings import get_settings
 from server.tables import OutboxEvent
 
@@ -178,7 +178,7 @@ async def emit_many(batch: list[events.Event]) -> list[int]:
         raise RuntimeError("emit_many() must run inside unit_of_work()")
     if not batch:
         return []
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     rows = await db.insert_rows(
         "outbox_event", ["type", "payload", "created_at", "attempts"],
         ["text", "text", "timestamptz", "int"],
@@ -190,7 +190,7 @@ async def emit_many(batch: list[events.Event]) -> list[int]:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 async def _claim(limit: int) -> list[Delivery]:

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from server import outbox, runtime
+from server import clock, outbox, runtime
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, NotFound
 from server.tables import OutboxEvent
@@ -61,7 +61,7 @@ def _failing(row: dict[str, Any]) -> FailingEvent:
     return FailingEvent(
         id=row["id"], type=row["type"], created_at=row["created_at"], attempts=row["attempts"],
         gave_up=row["attempts"] >= outbox.MAX_ATTEMPTS,
-        retry_after=claimed if claimed is not None and claimed > dt.datetime.now(dt.UTC) else None,
+        retry_after=claimed if claimed is not None and claimed > clock.now() else None,
         last_error=row["last_error"], payload=_payload(row["payload"]))
 
 
@@ -137,7 +137,7 @@ async def discard(actor: Actor, event_id: int) -> EventOutcome:
     row = await _undispatched(event_id)
     note = f"discarded by @{actor.handle}; last error: {row['last_error'] or 'none'}"
     await OutboxEvent.update({
-        OutboxEvent.dispatched_at: dt.datetime.now(dt.UTC), OutboxEvent.claimed_until: None,
+        OutboxEvent.dispatched_at: clock.now(), OutboxEvent.claimed_until: None,
         OutboxEvent.last_error: note[:outbox.ERROR_CHARS],
     }).where((OutboxEvent.id == event_id) & OutboxEvent.dispatched_at.is_null())
     log.warning("outbox event %s discarded by admin %s", event_id, actor.handle)

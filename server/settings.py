@@ -67,6 +67,8 @@ class Settings(msgspec.Struct, frozen=True):
     failpoint: str = ""
     # Demo data uses this password for every login instead of random ones.
     demo_password: str = ""
+    # Testing only: a file holding an offset in seconds added to the clock (server.clock).
+    test_clock_file: str = ""
 
     @property
     def scaled(self) -> bool:
@@ -233,6 +235,9 @@ VARIABLES: tuple[Variable, ...] = (
              "logins every time"),
     Variable("HEARTH_FAILPOINT", "failpoint", choice(*FAILPOINTS), "unset",
              "testing only: `after-commit` kills the process between commit and dispatch"),
+    Variable("HEARTH_TEST_CLOCK_FILE", "test_clock_file", text, "unset",
+             "testing only: a file holding an offset in seconds added to the clock, shared by a "
+             "test stack's processes"),
 )
 
 

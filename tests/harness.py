@@ -8,6 +8,7 @@ scaled:   a fresh PostgreSQL database, Redis under a unique prefix, a real Celer
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -25,6 +26,8 @@ from typing import Any, TypeVar
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from server.clock import REFRESH_SECONDS as CLOCK_REFRESH_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MODE = os.environ.get("HEARTH_TEST_MODE", "embedded")
@@ -41,7 +44,9 @@ def free_port() -> int:
 
 
 def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.05) -> T:
-    """Poll until check() returns a truthy value without raising; fail with the last error."""
+    """Poll until check() returns a truthy value without raising; fail with the last error.
+    The check must name the exact state awaited (a score, a count, a status): "something
+    changed" passes on the first intermediate state a loaded machine shows."""
     deadline = time.monotonic() + timeout
     last: BaseException | None = None
     while time.monotonic() < deadline:
@@ -85,6 +90,45 @@ class Stack:
     processes: list[Process] = field(default_factory=list)
     database_name: str = ""
 
+    @property
+    def clock_file(self) -> Path:
+        return Path(self.env["HEARTH_TEST_CLOCK_FILE"])
+
+    def clock_offset(self) -> dt.timedelta:
+        text = self.clock_file.read_text().strip() if self.clock_file.exists() else ""
+        return dt.timedelta(seconds=float(text or 0))
+
+    def now(self) -> dt.datetime:
+        """The stack's time (server.clock): what its processes see as now."""
+        return dt.datetime.now(dt.UTC) + self.clock_offset()
+
+    def advance(self, days: float = 0, hours: float = 0, minutes: float = 0,
+                seconds: float = 0) -> dt.datetime:
+        """Move every process of the stack forward in time; returns the new now. Only
+        forward: what the clock governs (deadlines, periods, retention) must not re-open."""
+        step = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        if step <= dt.timedelta():
+            raise ValueError(f"time only moves forward, not by {step}")
+        offset = self.clock_offset() + step
+        staged = self.clock_file.with_suffix(".new")
+        staged.write_text(repr(offset.total_seconds()))
+        # A new file, not a rewrite: readers notice by inode, and never read it half-written.
+        os.replace(staged, self.clock_file)
+        # Each process re-reads the file at most REFRESH_SECONDS after its last look; past
+        # twice that, every later reading anywhere sees the new offset.
+        time.sleep(2 * CLOCK_REFRESH_SECONDS)
+        return self.now()
+
+    def advance_to(self, when: dt.datetime) -> dt.datetime:
+        """Move the stack's clock forward to `when` (an aware datetime)."""
+        return self.advance(seconds=(when - self.now()).total_seconds())
+
+    def advance_to_next(self, hour: int) -> dt.datetime:
+        """Forward to the next HH:00 UTC on a later day: tests that count days start well
+        clear of midnight, whenever they run."""
+        midnight = self.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        return self.advance_to(midnight + dt.timedelta(days=1, hours=hour))
+
     def run(self, *args: str, env: dict[str, str] | None = None,
             check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -96,8 +140,9 @@ class Stack:
         return result
 
     def sql(self, statement: str) -> list[tuple[Any, ...]]:
-        """Run SQL straight on the stack's database (to stage what the API cannot, e.g. the
-        passing of time); returns the rows, as text on PostgreSQL."""
+        """Run SQL straight on the stack's database (to read state for an assertion, or to
+        stage what the API cannot, e.g. a broken event; time moves with advance(), not SQL);
+        returns the rows, as text on PostgreSQL."""
         if self.mode == "scaled":
             out = subprocess.run(["psql", self.env["HEARTH_DATABASE_URL"], "-qAt", "-c", statement],
                                  capture_output=True, text=True, check=True).stdout
@@ -296,6 +341,8 @@ def build_stack(workdir: Path) -> Stack:
         "HEARTH_DATA_DIR": str(workdir / "data"),
         "HEARTH_LOG_LEVEL": "warning",
         "HEARTH_SWEEP_INTERVAL_SECONDS": "1",
+        # Every process of the stack reads its time offset here (server.clock).
+        "HEARTH_TEST_CLOCK_FILE": str(workdir / "clock"),
         # Tests register many accounts from one address; the limits get their own tests.
         "HEARTH_REGISTER_RATE_LIMIT": "100000/60",
         "HEARTH_LOGIN_RATE_LIMIT": "100000/60",

@@ -34,7 +34,7 @@ from community.forums.schemas import (
     ThreadPatch,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
-from server import db, events, outbox, runtime
+from server import clock, db, events, outbox, runtime
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -44,7 +44,7 @@ from server.types import MAX_ID
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 # --- the anonymous page cache ------------------------------------------------------------

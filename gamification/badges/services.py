@@ -34,7 +34,7 @@ from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGran
 from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, credit, names
-from server import db, events, outbox, runtime, schedule
+from server import clock, db, events, outbox, runtime, schedule
 from server.accounts.services import get_member
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -51,7 +51,7 @@ def register_challenges(exists: Callable[[int], Awaitable[bool]]) -> None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 # --- definitions ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, Removal, credit, names, removal
 from gamification.tiers import services as tiers
-from server import db, events, outbox, runtime
+from server import clock, db, events, outbox, runtime
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -45,7 +45,7 @@ BOARDS = "challenge"
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 # --- definitions ---------------------------------------------------------------------------

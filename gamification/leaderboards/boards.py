@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+from server import clock
 from server.errors import Invalid
 from server.types import MAX_ID
 
@@ -58,7 +59,7 @@ def resolve(name: str, now: dt.datetime | None = None) -> str:
     """'week' and 'month' mean the current ones; anything else must be a board name."""
     if not _valid(name):
         raise Invalid(f"{name!r} is not a leaderboard: {USAGE}")
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     if name == "week":
         return week_key(now)
     if name == "month":

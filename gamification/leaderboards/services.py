@@ -14,7 +14,7 @@ from gamification.leaderboards import boards
 from gamification.leaderboards.store import STORE, BoardPosting, LeaderboardStore, Standing
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
-from server import db, events, runtime, schedule, visibility
+from server import clock, db, events, runtime, schedule, visibility
 from server.accounts.services import get_member, members_by_id, plain_member_ids, staff_member_ids
 from server.auth import Actor
 from server.errors import Forbidden, Invalid
@@ -272,6 +272,6 @@ async def publish_changes(changed: set[str]) -> None:
 @schedule.task("leaderboards.push")
 async def push_board(board: str) -> None:
     page = await _top(board, 10, 0)
-    stamp = dt.datetime.now(dt.UTC).timestamp()
+    stamp = clock.now().timestamp()
     await runtime.current().broker.publish(f"leaderboard:{board}", "leaderboard.changed",
                                            msgspec.to_builtins(page), message_id=f"lb:{board}:{stamp}")

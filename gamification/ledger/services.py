@@ -28,7 +28,7 @@ from gamification.ledger.schemas import (
     TransactionOut,
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
-from server import db, events, outbox
+from server import clock, db, events, outbox
 from server.accounts.services import brands_staffed
 from server.errors import Conflict, Invalid, NotFound
 
@@ -302,7 +302,7 @@ async def _write(todo: list[NewTransaction], hashes: dict[str, str],
             accepted.append((item, after))
         if not accepted:
             return {}
-        posted_at = dt.datetime.now(dt.UTC)
+        posted_at = clock.now()
         rows = await db.insert_rows(
             "ledger_transaction",
             ["idempotency_key", "inputs_hash", "kind", "reason", "source", "category_id",
@@ -593,5 +593,5 @@ async def check_invariants() -> Invariants:
         unbalanced_transactions=[int(r["ledger_transaction"]) for r in unbalanced + thin],
         balances_not_matching_postings=[str(r["code"]) for r in drifted],
         accounts_below_minimum=[str(r["code"]) for r in negative],
-        checked_at=dt.datetime.now(dt.UTC),
+        checked_at=clock.now(),
     )

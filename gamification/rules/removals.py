@@ -5,18 +5,17 @@ removal earns nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from gamification.ledger import services as ledger
 from gamification.rules.scorables import Removal, credit, removal
-from server import db, outbox
+from server import clock, db, outbox
 
 
 async def remember(source: str, event_id: int) -> None:
     await db.insert_rows("gamification_removal", ["source", "event_id", "removed_at"],
                          ["text", "bigint", "timestamptz"],
-                         [(source, event_id, dt.datetime.now(dt.UTC))], "ON CONFLICT DO NOTHING")
+                         [(source, event_id, clock.now())], "ON CONFLICT DO NOTHING")
 
 
 def _ancestors(source: str) -> list[str]:

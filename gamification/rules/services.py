@@ -20,7 +20,7 @@ from gamification.rules import expressions, removals
 from gamification.rules.schemas import RuleIn, RuleOut, RulePatch
 from gamification.rules.scorables import SCORABLES, Removal, credit, names
 from gamification.rules.tables import Rule, RuleAward
-from server import db, events, outbox
+from server import clock, db, events, outbox
 from server.accounts.services import get_brand
 from server.auth import Actor
 from server.errors import Forbidden, Invalid, NotFound
@@ -29,7 +29,7 @@ log = logging.getLogger("hearth.rules")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 # --- management ----------------------------------------------------------------------------

@@ -10,13 +10,13 @@ from typing import Any
 from gamification.ledger import services as ledger
 from gamification.tiers.schemas import LadderIn, LadderOut, MyTier, NextTier, TierOut
 from gamification.tiers.tables import MemberTier, Tier, TierSettings
-from server import db, events, outbox
+from server import clock, db, events, outbox
 from server.auth import Actor
 from server.errors import Forbidden, Invalid
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 async def _settings() -> dict[str, Any]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from server import db, events, outbox
+from server import clock, db, events, outbox
 from server.accounts.passwords import check_password
 from server.accounts.schemas import (
     BrandIn,
@@ -216,7 +215,7 @@ async def revoke_token(actor: Actor, brand_id: int, token_id: int) -> TokenOut:
     if not rows:
         raise NotFound(f"token {token_id} does not exist in brand {brand_id}")
     if rows[0]["revoked_at"] is None:
-        await ApiToken.update({ApiToken.revoked_at: dt.datetime.now(dt.UTC)}).where(
+        await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(
             ApiToken.id == token_id
         )
     return token_out((await ApiToken.select().where(ApiToken.id == token_id))[0])

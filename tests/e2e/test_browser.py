@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.harness import Client, Server
+from tests.harness import Client, Server, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -456,8 +456,8 @@ def brand_with_staff(admin: Client, server: Server) -> tuple[Client, dict, dict]
     return staff, brand.json(), category.json()
 
 
-def publish_challenge(staff: Client, brand: dict, **fields: Any) -> dict:
-    now = dt.datetime.now(dt.UTC)
+def publish_challenge(staff: Client, brand: dict, now: dt.datetime, **fields: Any) -> dict:
+    """Published, running from a minute before `now` (the stack's time) for a week."""
     made = staff.post("/api/challenges", {
         "brand_id": brand["id"], "time_zone": "Europe/Paris", "reward_points": 25,
         "starts_at": (now - dt.timedelta(minutes=1)).isoformat(),
@@ -471,16 +471,17 @@ def publish_challenge(staff: Client, brand: dict, **fields: Any) -> dict:
 
 def test_a_member_joins_a_brand_challenge_and_sees_it_complete_live(
     open_tab: Callable[..., Tab], admin: Client, server: Server, member: Client, other: Client,
-    tmp_path: Path,
+    tmp_path: Path, stack: Stack,
 ) -> None:
     handle = member.member["handle"]
     staff, brand, category = brand_with_staff(admin, server)
     top_tier = admin.get("/api/gamification/tiers").json()["tiers"][-1]["name"]
-    publish_challenge(staff, brand, title="Regulars' cupping", eligibility="tier",
+    publish_challenge(staff, brand, stack.now(), title="Regulars' cupping", eligibility="tier",
                       eligibility_value=top_tier,
                       tasks=[{"name": "Say hello", "event_types": ["post.created"], "target": 1}])
     made = publish_challenge(
-        staff, brand, title="Spring brew-off", description="Share your spring recipes.\nTwo replies win.",
+        staff, brand, stack.now(), title="Spring brew-off",
+        description="Share your spring recipes.\nTwo replies win.",
         tasks=[{"name": "Reply twice in Spring brews", "event_types": ["post.created"], "target": 2,
                 "condition": f"category_id == {category['id']} and post_number > 1"}])
     starts_in_paris = dt.datetime.fromisoformat(made["starts_at"]).astimezone(ZoneInfo("Europe/Paris"))

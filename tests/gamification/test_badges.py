@@ -1,6 +1,5 @@
 """Badges: declarative criteria, grants with notifications, backfill, auto-revoke, manual."""
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -50,8 +49,8 @@ def test_count_badge_is_granted_notified_and_shown_on_the_profile(admin, member,
              if u["badge"]["id"] == chatty["id"] and u["progress"]["current"] == 2), None))
         assert progress == {"current": 2, "needed": 3}
         member.post(f"/api/threads/{thread['id']}/posts", {"body": "third"})
-        note = socket.wait_for(lambda f: f.get("event") == "notification" and f["data"]["kind"] == "badge")
-        assert note["data"]["data"]["name"] == "Conversationalist"
+        socket.wait_for(lambda f: f.get("event") == "notification" and f["data"]["kind"] == "badge"
+                        and f["data"]["data"]["name"] == "Conversationalist")
     finally:
         socket.close()
     assert earned(member, chatty["id"]) == 1
@@ -218,13 +217,6 @@ def logged(stack: Stack, post: dict) -> None:
         f"SELECT id FROM gamification_activity WHERE source = 'post:{int(post['id'])}'"))
 
 
-def backdate(stack: Stack, post: dict, when: dt.datetime) -> None:
-    """Stage a post's logged activity as having happened at `when`, once it is logged."""
-    eventually(lambda: stack.sql(
-        f"UPDATE gamification_activity SET occurred_at = '{when}' "
-        f"WHERE source = 'post:{int(post['id'])}' RETURNING id"))
-
-
 @pytest.mark.parametrize(("unit", "days_per_step"), [("day", 1), ("week", 7)])
 def test_streak_badges_need_unbroken_consecutive_days_or_weeks(
         stack: Stack, admin: Client, member: Client, other: Client, scoped: dict,
@@ -234,12 +226,15 @@ def test_streak_badges_need_unbroken_consecutive_days_or_weeks(
                            "condition": f"category_id == {scoped['id']} and post_number > 1"},
                    name="Regular")
     thread = new_thread(admin, scoped)["thread"]
-    now = dt.datetime.now(dt.UTC)
-    # The member replied two steps and one step ago; the other three and one (a gap).
-    for client, steps_ago in ((member, (2, 1)), (other, (3, 1))):
-        for steps in steps_ago:
-            backdate(stack, reply(client, thread), now - dt.timedelta(days=steps * days_per_step))
-    # Replying today makes it three in a row for the member, two for the other.
+    # Noon, clear of midnight, then a step at a time: the other replies three steps ago and
+    # one (a gap), the member two and one.
+    stack.advance_to_next(hour=12)
+    for repliers in ((other,), (member,), (member, other)):
+        for client in repliers:
+            # Logged at this step's time before the clock moves on.
+            logged(stack, reply(client, thread))
+        stack.advance(days=days_per_step)
+    # Replying now makes it three in a row for the member, two for the other.
     reply(member, thread)
     reply(other, thread)
     eventually(lambda: earned(member, streak["id"]) == 1)
@@ -251,7 +246,8 @@ def test_count_badges_with_a_window_ignore_older_activity(
         stack: Stack, admin: Client, member: Client, other: Client, scoped: dict) -> None:
     recent = badge(admin, replies_in(scoped, count=2, window_days=7))
     thread = new_thread(other, scoped)["thread"]
-    backdate(stack, reply(member, thread), dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
+    logged(stack, reply(member, thread))
+    stack.advance(days=8)
     # Logged, and so checked against the badge (in the same transaction).
     logged(stack, reply(member, thread))
     # Two replies, but one is from before the window: not yet.

@@ -74,13 +74,14 @@ def test_staff_and_excluded_members_are_left_out(server: Server, admin: Client, 
     member, later_mod = server.client().register(), server.client().register()
     threads(member, category, 1)
     threads(later_mod, category, 2)
-    eventually(lambda: [h for h, _, _ in ranking(member, name)] == [
-        later_mod.member["handle"], member.member["handle"]])
+    eventually(lambda: ranking(member, name) == [
+        (later_mod.member["handle"], 1, 20), (member.member["handle"], 2, 10)])
     admin.put(f"/api/members/{later_mod.member['id']}/role", {"role": "moderator"})
-    eventually(lambda: [h for h, _, _ in ranking(member, name)] == [member.member["handle"]])
+    eventually(lambda: ranking(member, name) == [(member.member["handle"], 1, 10)])
     threads(later_mod, category, 1)
     admin.put(f"/api/members/{later_mod.member['id']}/role", {"role": "member"})
-    eventually(lambda: ranking(member, name)[0] == (later_mod.member["handle"], 1, 30))
+    eventually(lambda: ranking(member, name) == [
+        (later_mod.member["handle"], 1, 30), (member.member["handle"], 2, 10)])
 
     assert member.put(f"/api/leaderboards/exclusions/{later_mod.member['id']}").status_code == 403
     assert admin.put(f"/api/leaderboards/exclusions/{later_mod.member['id']}").status_code == 204
@@ -104,39 +105,41 @@ def test_boards_rebuild_from_the_ledger_to_the_same_result(stack: Stack, server:
     assert "rebuilt" in stack.run("leaderboards-rebuild").stdout
     assert {n: ranking(admin, n) for n in before} == before
     threads(players[0], category, 1)
-    eventually(lambda: ranking(admin, name)[1][2] == 20)
+    eventually(lambda: {h: (rank, score) for h, rank, score in ranking(admin, name)} == {
+        players[2].member["handle"]: (1, 30), players[1].member["handle"]: (2, 20),
+        players[0].member["handle"]: (2, 20)})
 
 
 def test_rank_changes_are_pushed_live(server: Server, admin: Client, board) -> None:
     category, name = board
     player = server.client().register()
     socket = player.websocket()
+
+    def pushed(*standings: tuple[Client, int]) -> dict:
+        """The first push showing exactly these members with these scores, in this order."""
+        expected = [(client.member["id"], score) for client, score in standings]
+        return socket.wait_for(lambda f: f.get("event") == "leaderboard.changed" and [
+            (i["member"]["id"], i["score"]) for i in f["data"]["items"]] == expected)
+
     try:
         assert socket.subscribe(f"leaderboard:{name}")["type"] == "subscribed"
         threads(player, category, 1)
-        frame = socket.wait_for(lambda f: f.get("event") == "leaderboard.changed")
-        assert frame["data"]["items"][0]["member"]["id"] == player.member["id"]
+        pushed((player, 10))
         # A change inside the throttle's second is not lost: it is pushed when the second ends.
         rival = server.client().register()
         threads(rival, category, 2)
-        # Tied at 10 after the rival's first thread, the rival (the newer member) is listed
-        # first already: wait for the second thread's 20.
-        frame = socket.wait_for(lambda f: f.get("event") == "leaderboard.changed"
-                                and f["data"]["items"][0]["member"]["id"] == rival.member["id"]
-                                and f["data"]["items"][0]["score"] == 20)
-        assert [i["score"] for i in frame["data"]["items"][:2]] == [20, 10]
+        frame = pushed((rival, 20), (player, 10))
+        assert [i["rank"] for i in frame["data"]["items"]] == [1, 2]
     finally:
         socket.close()
 
 
-def test_season_boards_count_points_earned_inside_the_season(server: Server, admin: Client,
+def test_season_boards_count_points_earned_inside_the_season(stack: Stack, admin: Client,
                                                              member: Client, board) -> None:
-    import datetime as dt
-
     category, _ = board
     threads(member, category, 1)
     eventually(lambda: member.get("/api/me/points").json()["balance"] == 10)
-    now = dt.datetime.now(dt.UTC)
+    now = stack.now()
     current = admin.post("/api/leaderboards/seasons", {
         "name": "Winter", "starts_at": (now - dt.timedelta(days=1)).isoformat(),
         "ends_at": (now + dt.timedelta(days=30)).isoformat()})
@@ -177,15 +180,12 @@ def score_on(client: Client, name: str, member: Client) -> int | None:
 
 def earned_last_week(stack: Stack, admin: Client, member: Client,
                      amount: int) -> tuple[dict, list[str]]:
-    """Points staged as earned eight days ago, with the boards rebuilt to match; returns the
-    transaction and the names of that week's and month's boards."""
+    """Points earned, then eight days pass (the stack's clock moves): returns the transaction
+    and the names of the week's and month's boards it was earned on."""
     earned = adjust(admin, member, amount)
     eventually(lambda: score_on(admin, "all-time", member) == amount)
-    when = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
-    stack.sql(f"UPDATE ledger_transaction SET created_at = '{when}' WHERE id = {int(earned['id'])}")
-    stack.sql(f"UPDATE ledger_posting SET created_at = '{when}' "
-              f"WHERE ledger_transaction = {int(earned['id'])}")
-    stack.run("leaderboards-rebuild")
+    when = dt.datetime.fromisoformat(earned["created_at"]).astimezone(dt.UTC)
+    stack.advance(days=8)
     year, week, _ = when.isocalendar()
     return earned, [f"week:{year}-W{week:02d}", f"month:{when.year}-{when.month:02d}"]
 

@@ -130,8 +130,9 @@ def test_points_move_live_on_the_private_channel(admin: Client, member: Client) 
     try:
         socket.subscribe(f"user:{member.member['id']}")
         adjust(admin, member, 12)
-        frame = socket.wait_for(lambda f: f.get("event") == "points.posted")
-        assert frame["data"]["amount"] == 12 and frame["data"]["balance"] == 12
+        frame = socket.wait_for(lambda f: f.get("event") == "points.posted"
+                                and f["data"]["amount"] == 12)
+        assert frame["data"]["balance"] == 12
         assert frame["data"]["reason"] == "service recovery"
     finally:
         socket.close()

@@ -9,6 +9,10 @@ import pytest
 
 from tests.harness import Client, Stack, eventually
 
+# Replays hand every event of the database to the rules again, and the caps move the clock:
+# a stack of its own keeps both away from the other modules.
+pytestmark = pytest.mark.own_stack
+
 
 @pytest.fixture
 def scoped(admin: Client) -> dict:
@@ -131,8 +135,8 @@ def test_daily_cap_and_cooldown(admin, member, other, scoped) -> None:
     assert [h["amount"] for h in history if h["reason"] == "Slow reply"] == [1]
 
 
-def test_rules_only_apply_in_their_active_window(admin, member, scoped) -> None:
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+def test_rules_only_apply_in_their_active_window(stack: Stack, admin, member, scoped) -> None:
+    past = stack.now() - dt.timedelta(days=1)
     rule(admin, scoped, name="Last season", event_types=["thread.created"], points=50,
          active_from=(past - dt.timedelta(days=30)).isoformat(), active_until=past.isoformat())
     rule(admin, scoped, name="This season", event_types=["thread.created"], points=7,
@@ -266,10 +270,12 @@ def test_a_withdrawal_handled_before_its_reaction_leaves_no_award(
     assert member.get("/api/me/points/history").json()["items"] == []
 
 
-def period_start(period: str, now: dt.datetime) -> dt.datetime:
-    """When the rule engine's week (ISO, from Monday) or calendar month began, in UTC."""
+def next_period_start(period: str, now: dt.datetime) -> dt.datetime:
+    """When the rule engine's next week (ISO, from Monday) or calendar month begins, in UTC."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - dt.timedelta(days=day.weekday()) if period == "cap_week" else day.replace(day=1)
+    if period == "cap_week":
+        return day + dt.timedelta(days=7 - day.weekday())
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 @pytest.mark.parametrize("period", ["cap_week", "cap_month"])
@@ -277,39 +283,36 @@ def test_weekly_and_monthly_caps_count_awards_since_the_period_began(
         stack: Stack, admin: Client, member: Client, other: Client, scoped: dict,
         period: str) -> None:
     thread = thread_in(other, scoped)["thread"]
-    capped = rule(admin, scoped, name="Capped per period", event_types=["post.created"],
+    rule(admin, scoped, name="Capped per period", event_types=["post.created"],
                   condition=f"thread_id == {thread['id']}", points=5, **{period: 12})
     # Uncapped, so the total shows every reply has been through the rules.
     rule(admin, scoped, name="Marker", event_types=["post.created"], condition="post_number > 1",
          points=100)
-    start = period_start(period, dt.datetime.now(dt.UTC))
+    # The period after the one two hours from now, so its last hour is still ahead.
+    start = next_period_start(period, stack.now() + dt.timedelta(hours=2))
 
     def reply(total: int) -> None:
         member.post(f"/api/threads/{thread['id']}/posts", {"body": f"reply for {total}"})
         settles_at(member, total)
 
-    def move_latest_award_to(when: dt.datetime) -> None:
-        stack.sql(f"UPDATE gamification_rule_award SET awarded_at = '{when}' WHERE id = "
-                  f"(SELECT MAX(id) FROM gamification_rule_award WHERE rule = {capped['id']})")
-
-    # Earned just before the period began: it does not count against this period's cap...
+    # Earned in the last hour of a period: it does not count against the next one's cap...
+    stack.advance_to(start - dt.timedelta(hours=1))
     reply(105)
-    move_latest_award_to(start - dt.timedelta(seconds=1))
-    # ...while one from the period's first moment (an earlier day, unless today is the first
-    # of the period) does, with today's.
+    # ...which counts only what is earned from its first moment on.
+    stack.advance_to(start)
     reply(210)
-    move_latest_award_to(start)
     reply(315)
     reply(417)
     history = member.get("/api/me/points/history?limit=100").json()["items"]
-    assert sorted(h["amount"] for h in history if h["reason"] == "Capped per period") == [2, 5, 5, 5]
+    awards = [h for h in history if h["reason"] == "Capped per period"]
+    assert sorted(h["amount"] for h in awards) == [2, 5, 5, 5]
 
 
 def emit(stack: Stack, payload: str) -> int:
     """An event committed straight to the outbox, as a server would emit it."""
     kind = payload.split('"type":"', 1)[1].split('"', 1)[0]
     rows = stack.sql("INSERT INTO outbox_event (type, payload, created_at, attempts) VALUES "
-                     f"('{kind}', '{payload}', '{dt.datetime.now(dt.UTC)}', 0) RETURNING id")
+                     f"('{kind}', '{payload}', '{stack.now()}', 0) RETURNING id")
     return int(str(rows[0][0]))
 
 
@@ -333,22 +336,22 @@ def test_the_first_visit_of_each_day_earns_once(stack: Stack, admin: Client, mem
         # Read by the admin: every signed-in request of the member's own is a visit.
         return admin.get(f"/api/members/{member_id}/points").json()["balance"]
 
-    # Yesterday's visit, as the server emitted it then, its award moved back to yesterday.
-    now = dt.datetime.now(dt.UTC)
-    yesterday, today = (now - dt.timedelta(days=1)).date().isoformat(), now.date().isoformat()
-    emit(stack, f'{{"type":"member.visited","member_id":{member_id},"day":"{yesterday}"}}')
+    # Noon of a new day, well clear of midnight: the member has not visited today.
+    first = stack.advance_to_next(hour=12).date().isoformat()
+    # The first signed-in request of the day is a visit, the ones after it are not.
+    for path in ("/api/me/points", "/api/me/badges", "/api/me/points/history", "/api/me/points"):
+        assert member.get(path).status_code == 200
     eventually(lambda: points() == 1)
-    stack.sql(f"UPDATE gamification_rule_award SET awarded_at = '{now - dt.timedelta(days=1)}' "
-              f"WHERE rule = {int(made.json()['id'])}")
-    # Today's first signed-in request is a visit, the ones after it are not.
+    # A day later the first request is a visit again.
+    second = stack.advance(days=1).date().isoformat()
     for path in ("/api/me/points", "/api/me/badges", "/api/me/points/history", "/api/me/points"):
         assert member.get(path).status_code == 200
     eventually(lambda: points() == 2)
     # The visit emitted again for a day already credited (say, its dedupe key lost) earns
     # nothing more.
-    again = emit(stack, f'{{"type":"member.visited","member_id":{member_id},"day":"{today}"}}')
+    again = emit(stack, f'{{"type":"member.visited","member_id":{member_id},"day":"{second}"}}')
     eventually(lambda: handled(stack, again))
     assert points() == 2
     history = admin.get(f"/api/members/{member_id}/points/history").json()["items"]
     assert sorted((h["source"], h["amount"], h["reason"]) for h in history) == [
-        (f"visit:{member_id}:{day}", 1, "Daily visit") for day in (yesterday, today)]
+        (f"visit:{member_id}:{day}", 1, "Daily visit") for day in (first, second)]
