@@ -33,7 +33,7 @@ from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, Removal, credit, names, removal
 from gamification.tiers import services as tiers
 from server import clock, db, events, outbox, runtime
-from server.accounts.services import get_brand, members_by_id
+from server.accounts.services import brands_staffed, get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.notifications import notify
@@ -247,6 +247,11 @@ async def advance() -> int:
 # --- entering ------------------------------------------------------------------------------
 
 
+async def _runs_it(member_id: int, row: dict[str, Any]) -> bool:
+    """The brand's own staff: its budget never pays them, so a reward would stay owed forever."""
+    return (await brands_staffed([member_id])).get(member_id) == row["brand"]
+
+
 async def _eligible(member_id: int, row: dict[str, Any]) -> bool:
     if row["eligibility"] == "tier":
         ladder = [t.name for t in (await tiers.ladder()).tiers]
@@ -265,6 +270,8 @@ async def join(actor: Actor, challenge_id: int) -> MyChallenge:
         raise NotFound(f"challenge {challenge_id} does not exist")
     if row["status"] not in ("scheduled", "active"):
         raise Conflict(f"the challenge is {row['status']}; it cannot be joined")
+    if await _runs_it(member_id, row):
+        raise Forbidden("a brand's staff run its challenges; they cannot enter them")
     if not await _eligible(member_id, row):
         raise Forbidden(f"this challenge is for members with the {row['eligibility']} "
                         f"'{row['eligibility_value']}'")
@@ -367,7 +374,8 @@ async def _advance_entry(challenge: dict[str, Any], member_id: int, fields: dict
         await ledger.lock_account(ledger.member_account(member_id))
         entry = await _entry_of(challenge, member_id)
         if entry is None:
-            if not challenge["auto_enroll"] or not await _eligible(member_id, challenge):
+            if (not challenge["auto_enroll"] or await _runs_it(member_id, challenge)
+                    or not await _eligible(member_id, challenge)):
                 return
             await ChallengeEntry.insert(ChallengeEntry(challenge=challenge["id"], member=member_id))
             entry = await _entry_of(challenge, member_id)

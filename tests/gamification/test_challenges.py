@@ -207,6 +207,19 @@ def test_brand_staff_only_touch_their_own_brand(admin: Client, member: Client, b
                                                       "target": 1}]}).status_code == 403
 
 
+def test_a_brands_staff_cannot_enter_its_challenges(admin: Client, member: Client, brand: dict) -> None:
+    """Its budget never pays them: an entry would complete into a reward owed forever."""
+    auto = challenge(brand["staff"], brand, auto_enroll=True, ordered=False)
+    assert brand["staff"].post(f"/api/challenges/{auto['id']}/publish").status_code == 200
+    refused = brand["staff"].post(f"/api/challenges/{auto['id']}/join")
+    assert refused.status_code == 403 and "staff" in refused.json()["error"]["message"]
+    for who in (brand["staff"], member):
+        who.post(f"/api/categories/{brand['category']['id']}/threads", {"title": "Mine", "body": "x"})
+    eventually(lambda: member.get(f"/api/challenges/{auto['id']}/me").json()["joined"])
+    eventually(lambda: admin.get("/api/admin/outbox").json()["pending"] == 0)
+    assert brand["staff"].get(f"/api/challenges/{auto['id']}/me").json()["joined"] is False
+
+
 @pytest.mark.parametrize(("fields", "message"), [
     ({"starts_at": "2030-01-01T00:01:40+00:00", "ends_at": "2030-01-01T00:00:50+00:00"},
      "after starts_at"),
