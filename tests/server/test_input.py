@@ -45,6 +45,22 @@ def test_json_nested_100000_deep_is_400_before_any_handler(member: Client, anon:
     assert bracketed.status_code == 201, bracketed.text
 
 
+def test_escaped_quotes_without_an_end_are_refused_at_once(anon: Client, member: Client) -> None:
+    # Each escaped quote used to restart a failed string match: quadratic, minutes of event
+    # loop for this 200 kB body (an hour for 1 MB), with every other request waiting.
+    body = b"[" * 40 + b'"' + b'\\"' * 100_000
+    headers = {"content-type": "application/json"}
+    refused = anon.post("/api/session", content=body, headers=headers, timeout=10)
+    assert_error(refused, 400, "deeper than 32")
+    socket = member.websocket()
+    try:
+        socket.connection.send(body.decode())
+        frame = socket.wait_for(lambda f: f["type"] == "error", timeout=10)
+        assert frame["code"] == "bad_message" and "deeper than 32" in frame["message"], frame
+    finally:
+        socket.close()
+
+
 def test_invalid_utf8_in_a_body_is_400(member: Client, anon: Client, thread: dict) -> None:
     headers = {"content-type": "application/json"}
     replies = f"/api/threads/{thread['thread']['id']}/posts"
