@@ -85,6 +85,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     from server import runtime
+    from server.realtime import MAX_FRAME_BYTES
 
     settings = _settings_or_exit()
     if workers > 1 and not settings.scaled:
@@ -105,6 +106,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         # Hearth reads X-Forwarded-For itself (server.ratelimit) when told to trust it.
         proxy_headers=False,
         ws="websockets-sansio",
+        ws_max_size=MAX_FRAME_BYTES,
     )
 
 

@@ -10,6 +10,7 @@ Time that only measures durations (timeouts, TTLs, caches) stays on time.monoton
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from collections.abc import Callable
 # How often a test process looks at the offset file: cheap, and short enough that a test
 # which moved time waits for it (tests.harness.Stack.advance) without noticing.
 REFRESH_SECONDS = 0.05
+
+log = logging.getLogger("hearth.clock")
 
 
 def system_now() -> dt.datetime:
@@ -50,7 +53,11 @@ class FileOffsetClock:
         if stamp != self._stamp:
             with open(self.path) as handle:
                 text = handle.read().strip()
-            self._offset = dt.timedelta(seconds=float(text or 0))
+            offset = dt.timedelta(seconds=float(text or 0))
+            if offset != self._offset:
+                # Whoever can write the file moves time: never silently.
+                log.warning("test clock: offset now %s (from %s)", offset, self.path)
+            self._offset = offset
             self._stamp = stamp
 
 

@@ -32,9 +32,12 @@ class KeyValue(Protocol):
 
 
 class MemoryKeyValue:
+    PURGE_AT = 100_000
+
     def __init__(self) -> None:
         self._data: dict[str, tuple[bytes, float]] = {}
         self._counters: dict[str, tuple[int, float]] = {}
+        self._purge_at = self.PURGE_AT
 
     async def get(self, key: str) -> bytes | None:
         item = self._data.get(key)
@@ -47,7 +50,7 @@ class MemoryKeyValue:
         return value
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        if len(self._data) > 100_000:
+        if len(self._data) > self._purge_at:
             self._purge()
         self._data[key] = (value, time.monotonic() + ttl_seconds)
 
@@ -78,6 +81,9 @@ class MemoryKeyValue:
         now = time.monotonic()
         self._data = {k: v for k, v in self._data.items() if v[1] >= now}
         self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
+        # When most keys are live (a flood of websocket tickets, say), purging again on the
+        # next set would scan them all on every write: wait until the store has doubled.
+        self._purge_at = max(self.PURGE_AT, 2 * len(self._data))
 
     async def close(self) -> None:
         return None

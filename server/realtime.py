@@ -47,6 +47,10 @@ _numeric_families: set[str] = set()
 MAX_SUBSCRIPTIONS = 200
 SEND_QUEUE_LIMIT = 2000
 MAX_CHANNEL_LENGTH = 200
+# Client frames are a few hundred bytes. The server refuses larger ones before reading them
+# (`hearth serve` passes this to uvicorn, whose default is 16 MiB): an anonymous socket
+# could otherwise make the event loop check and decode megabytes per frame.
+MAX_FRAME_BYTES = 64 * 1024
 
 
 def channel_rule(family: str, numeric: bool = False) -> Callable[[ChannelRule], ChannelRule]:

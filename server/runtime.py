@@ -126,6 +126,12 @@ async def start(settings: Settings, role: str) -> Runtime:
         await rt.runner.start()
     _current = rt
     log.info("hearth %s runtime started in %s mode", role, settings.mode)
+    if settings.test_clock_file:
+        # Days, periods, deadlines and demotions would follow a file whoever may write it
+        # can change: say so at every start, in every process.
+        log.warning("HEARTH_TEST_CLOCK_FILE is set (%s): this process's clock follows the "
+                    "offset in that file. It is for tests only: unset it in production.",
+                    settings.test_clock_file)
     return rt
 
 

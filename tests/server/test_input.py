@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.harness import Client
 
@@ -45,6 +46,23 @@ def test_json_nested_100000_deep_is_400_before_any_handler(member: Client, anon:
     assert bracketed.status_code == 201, bracketed.text
 
 
+def test_escaped_quotes_without_an_end_are_refused_at_once(anon: Client, member: Client) -> None:
+    # Each escaped quote used to restart a failed string match: quadratic, minutes of event
+    # loop for this 200 kB body (an hour for 1 MB), with every other request waiting.
+    body = b"[" * 40 + b'"' + b'\\"' * 100_000
+    headers = {"content-type": "application/json"}
+    refused = anon.post("/api/session", content=body, headers=headers, timeout=10)
+    assert_error(refused, 400, "deeper than 32")
+    socket = member.websocket()
+    try:
+        # A frame just under the websocket's size limit: a minute of event loop, unfixed.
+        socket.connection.send(body[:60_000].decode())
+        frame = socket.wait_for(lambda f: f["type"] == "error", timeout=10)
+        assert frame["code"] == "bad_message" and "deeper than 32" in frame["message"], frame
+    finally:
+        socket.close()
+
+
 def test_invalid_utf8_in_a_body_is_400(member: Client, anon: Client, thread: dict) -> None:
     headers = {"content-type": "application/json"}
     replies = f"/api/threads/{thread['thread']['id']}/posts"
@@ -78,7 +96,7 @@ def test_malformed_channel_names_get_an_error_frame_on_an_open_socket(
 def test_websocket_frames_nested_too_deep_or_not_utf8_get_an_error_frame(member: Client) -> None:
     socket = member.websocket()
     try:
-        socket.connection.send('{"op": "ping", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        socket.connection.send('{"op": "ping", "x": ' + "[" * 20_000 + "]" * 20_000 + "}")
         deep = socket.wait_for(lambda f: f["type"] == "error")
         assert deep["code"] == "bad_message" and "deeper than 32" in deep["message"], deep
         socket.connection.send(b'{"op": "\xff"}')
@@ -88,6 +106,25 @@ def test_websocket_frames_nested_too_deep_or_not_utf8_get_an_error_frame(member:
         assert socket.wait_for(lambda f: f["type"] == "pong")
     finally:
         socket.close()
+
+
+def test_a_websocket_frame_over_64_kib_closes_the_socket_unread(anon: Client) -> None:
+    # Client frames are tiny; megabytes were read, checked and decoded on the event loop,
+    # by anyone (no sign-in needed to open the socket).
+    socket = anon.websocket()
+    try:
+        socket.connection.send('{"op": "ping", "pad": "' + "x" * 1_000_000 + '"}')
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.wait_for(lambda f: False, timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009, closed.value
+    finally:
+        socket.close()
+    fresh = anon.websocket()
+    try:
+        fresh.send(op="ping", pad="x" * 60_000)
+        assert fresh.wait_for(lambda f: f["type"] == "pong")
+    finally:
+        fresh.close()
 
 
 @pytest.mark.parametrize("board", [

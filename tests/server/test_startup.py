@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.harness import Stack
+from tests.harness import Server, Stack
 
 
 @pytest.mark.parametrize(("env", "expected"), [
@@ -60,3 +60,10 @@ def test_embedded_mode_refuses_several_workers(stack: Stack) -> None:
                        env={"HEARTH_DATABASE_URL": "", "HEARTH_REDIS_URL": ""}, check=False)
     assert result.returncode != 0
     assert "--workers above 1 needs scaled mode" in result.stderr
+
+
+def test_a_movable_clock_is_announced_at_start_up(server: Server) -> None:
+    # Every test stack sets HEARTH_TEST_CLOCK_FILE; a production server that inherited it
+    # would say so in its log instead of silently following the file.
+    assert "HEARTH_TEST_CLOCK_FILE is set" in server.process.log()
+    assert "for tests only" in server.process.log()

@@ -2,9 +2,12 @@
 source."""
 
 import datetime as dt
+import logging
 import os
 import time
 from pathlib import Path
+
+import pytest
 
 from server import clock
 
@@ -32,3 +35,11 @@ def test_an_injected_source_is_the_clock_until_removed() -> None:
     finally:
         clock.use(None)
     assert abs(clock.now() - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=5)
+
+
+def test_moving_the_offset_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "clock"
+    path.write_text("3600")
+    with caplog.at_level(logging.WARNING, logger="hearth.clock"):
+        clock.FileOffsetClock(str(path))()
+    assert "test clock: offset now 1:00:00" in caplog.text
