@@ -49,9 +49,10 @@ class PointsController(Controller):
     @get("/api/members/{member_id:int}/points/history")
     async def member_history(self, actor: Actor, member_id: int, before: Cursor | None = None,
                              limit: PageSize = 20) -> HistoryPage:
-        guards.may_see_points(actor, member_id)
+        counterpart = guards.history_seen_by(actor, member_id)
         await get_member(member_id)
-        return await services.history(services.member_account(member_id), before, limit)
+        return await services.history(services.member_account(member_id), before, limit,
+                                      counterpart)
 
 
 class LedgerAdminController(Controller):

@@ -1,7 +1,8 @@
 """Who may do what with points. Controllers call these before a service; the services trust
 their arguments.
 
-- A member's points are theirs to see, and staff's (brand staff look members up at checkout).
+- A member's points are theirs to see, and staff's (brand staff look members up at checkout);
+  brand staff see only the part of a member's history their own brand's budget paid or took.
 - A staff act on a member's points draws on one budget: the brand named, else a brand staff
   member's (or API token's) own brand, else, for an admin, issuance.
 - Brand staff give points from their budget and correct only what their brand paid, by
@@ -29,6 +30,15 @@ def _is_brand_staff(actor: Actor) -> bool:
 def may_see_points(actor: Actor, member_id: int) -> None:
     if actor.person_id != member_id and not actor.is_admin and not _is_brand_staff(actor):
         raise Forbidden("a member's points are visible to them and to staff")
+
+
+def history_seen_by(actor: Actor, member_id: int) -> str | None:
+    """The budget account that bounds what of a member's history the actor sees; None: all."""
+    may_see_points(actor, member_id)
+    if actor.person_id == member_id or actor.is_admin:
+        return None
+    assert actor.brand_id is not None
+    return brand_budget_account(actor.brand_id)
 
 
 async def budget_for(actor: Actor, brand_id: int | None, what: str) -> int | None:

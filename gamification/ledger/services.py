@@ -487,8 +487,10 @@ async def balance(member_id: int) -> Balance:
                    lifetime_earned=int(earned[0]["earned"]))
 
 
-async def history(code: str, before: int | None, limit: int) -> HistoryPage:
-    """An account's postings, newest first, with the reason for each."""
+async def history(code: str, before: int | None, limit: int,
+                  counterpart: str | None = None) -> HistoryPage:
+    """An account's postings, newest first, with the reason for each; with a counterpart,
+    only the transactions that also moved that account (what one brand's budget paid)."""
     rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code)
     if not rows:
         return HistoryPage(items=[], next_cursor=None)
@@ -497,6 +499,13 @@ async def history(code: str, before: int | None, limit: int) -> HistoryPage:
         LedgerPosting.ledger_transaction.id, LedgerPosting.ledger_transaction.kind,
         LedgerPosting.ledger_transaction.reason, LedgerPosting.ledger_transaction.source,
     ).where(LedgerPosting.account == rows[0]["id"])
+    if counterpart is not None:
+        other = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == counterpart)
+        if not other:
+            return HistoryPage(items=[], next_cursor=None)
+        query = query.where(LedgerPosting.ledger_transaction.is_in(
+            LedgerPosting.select(LedgerPosting.ledger_transaction).where(
+                LedgerPosting.account == other[0]["id"])))
     if before is not None:
         query = query.where(LedgerPosting.id < before)
     page = await query.order_by(LedgerPosting.id, ascending=False).limit(limit + 1)

@@ -386,3 +386,30 @@ def test_a_brands_budget_never_pays_its_own_staff(admin: Client, server) -> None
     for made in (bonus, marker):
         admin.patch(f"/api/gamification/rules/{made.json()['id']}", {"enabled": False})
     assert_ledger_consistent(admin)
+
+
+def test_brand_staff_see_only_what_their_brand_paid_in_a_members_history(
+        admin: Client, member: Client, server) -> None:
+    first, first_staff = brand_with_staff(admin, server, budget=100)
+    _, second_staff = brand_with_staff(admin, server, budget=100)
+    ours = adjust(first_staff, member, 30).json()
+    theirs = adjust(second_staff, member, 7).json()
+    goodwill = adjust(admin, member, 5).json()
+    token = first_staff.post(f"/api/brands/{first['id']}/tokens",
+                             {"name": "checkout", "scopes": ["read"]}).json()["secret"]
+    bot = server.client()
+    bot.token = token
+
+    def seen(client: Client) -> list[int]:
+        response = client.get(f"/api/members/{member.member['id']}/points/history")
+        assert response.status_code == 200, response.text
+        return [item["transaction_id"] for item in response.json()["items"]]
+
+    assert seen(first_staff) == [ours["id"]]
+    assert seen(bot) == [ours["id"]]
+    assert seen(second_staff) == [theirs["id"]]
+    assert seen(admin) == [goodwill["id"], theirs["id"], ours["id"]]
+    assert [i["transaction_id"] for i in member.get("/api/me/points/history").json()["items"]] == \
+        [goodwill["id"], theirs["id"], ours["id"]]
+    # The balance a checkout needs stays whole.
+    assert bot.get(f"/api/members/{member.member['id']}/points").json()["balance"] == 42
