@@ -7,6 +7,7 @@ from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
+from gamification.leaderboards.store import STORE
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules.controllers import RuleController
 from gamification.rules.defaults import seed_default_rules
@@ -36,6 +37,7 @@ plugin = Plugin(
         Job("challenges.rewards", get_settings().sweep_interval_seconds,
             challenges.pay_pending_rewards),
     ],
+    backends=[STORE],
     register=challenges.register,
     cli_commands=[leaderboards_rebuild],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),

@@ -3,7 +3,8 @@ finds the packages without naming any of them.
 
 A package exports one `Plugin` object and lists it under the `hearth.plugins` entry-point
 group in pyproject.toml. The kernel loads every plugin so listed, orders them by their
-declared dependencies, and collects their routes, handlers, jobs, commands and data steps.
+declared dependencies, and collects their routes, handlers, jobs, backends, commands and
+data steps.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import importlib
 import importlib.metadata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from server import schedule
 
 if TYPE_CHECKING:
     import click
+    import redis.asyncio as aioredis
     from litestar.types import ControllerRouterHandler
 
     from server.demo import DemoContext
@@ -31,6 +33,21 @@ SeedStep = tuple[str, Callable[[], Awaitable[None]]]
 
 class PluginError(RuntimeError):
     """The installed plugins cannot be loaded as declared; the message says which and why."""
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backend(Generic[T]):
+    """A package's own concern with one implementation per mode (a leaderboard store, say).
+    The runtime builds the one the settings call for, as it does the kernel's, and services
+    get it with `runtime.current().backend(...)`."""
+
+    name: str
+    embedded: Callable[[], T]
+    # Given the shared Redis client and the deployment's key prefix.
+    scaled: Callable[[aioredis.Redis, str], T]
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,7 @@ class Plugin:
     handler_modules: Sequence[str] = ()
     # Periodic jobs: the in-process runner runs them embedded, Celery beat when scaled.
     jobs: Sequence[schedule.Job] = ()
+    backends: Sequence[Backend[Any]] = ()
     # Called once per process after every plugin's handler modules are imported: for
     # registrations a module makes with a lower one (a board source, a lookup).
     register: Callable[[], None] | None = None

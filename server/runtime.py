@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import redis.asyncio as aioredis
 
 from server import db, outbox
 from server.kv import KeyValue, MemoryKeyValue, RedisKeyValue
-from server.plugins import Plugin, install
+from server.plugins import Backend, Plugin, install
 from server.pubsub import Broker, MemoryBroker, RedisBroker
 from server.runner import CeleryRunner, InProcessRunner, Runner
 from server.settings import Settings, redact_url
@@ -29,25 +28,6 @@ class StartupError(RuntimeError):
 
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Backend(Generic[T]):
-    """A package's own concern with one implementation per mode (a leaderboard store, say).
-    Packages register it; the runtime picks the implementation here, as it does the kernel's."""
-
-    name: str
-    embedded: Callable[[], T]
-    # Given the shared Redis client and the deployment's key prefix.
-    scaled: Callable[[aioredis.Redis, str], T]
-
-
-_backends: dict[str, Backend[Any]] = {}
-
-
-def register_backend(backend: Backend[T]) -> Backend[T]:
-    _backends[backend.name] = backend
-    return backend
 
 
 @dataclass
@@ -99,6 +79,7 @@ async def start(settings: Settings, role: str) -> Runtime:
     await check_services(settings)
     await db.start()
     installed = install()
+    declared = [backend for plugin in installed for backend in plugin.backends]
     if settings.scaled:
         client = aioredis.from_url(settings.redis_url)
         rt = Runtime(
@@ -108,7 +89,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             runner=CeleryRunner(settings),
             redis=client,
             plugins=installed,
-            backends={b.name: b.scaled(client, settings.redis_prefix) for b in _backends.values()},
+            backends={b.name: b.scaled(client, settings.redis_prefix) for b in declared},
         )
     else:
         rt = Runtime(
@@ -117,7 +98,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             broker=MemoryBroker(settings.realtime_history),
             runner=InProcessRunner(settings),
             plugins=installed,
-            backends={b.name: b.embedded() for b in _backends.values()},
+            backends={b.name: b.embedded() for b in declared},
         )
     if role == "web":
         await rt.broker.start()

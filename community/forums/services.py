@@ -34,7 +34,7 @@ from community.forums.schemas import (
     ThreadPatch,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
-from server import clock, db, events, outbox, runtime
+from server import clock, db, events, outbox, runtime, visibility
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -104,6 +104,12 @@ def _check_readable(actor: Actor, category: dict[str, Any]) -> None:
 
 async def readable_category(actor: Actor, category_id: int) -> None:
     _check_readable(actor, await _category_row(category_id))
+
+
+def register() -> None:
+    """Packages below this one (a category's leaderboard) ask server.visibility who may read
+    a category: this rule answers."""
+    visibility.category_rule(readable_category)
 
 
 async def readable_thread(actor: Actor, thread_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
