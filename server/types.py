@@ -11,7 +11,7 @@ MAX_ID = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 
-_ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
+_ID_TEXT = re.compile(r"[1-9][0-9]{0,18}")
 
 
 def parse_id(text: str) -> int | None:
