@@ -24,6 +24,7 @@ from server import clock, db, events, outbox
 from server.accounts.services import get_brand
 from server.auth import Actor
 from server.errors import Forbidden, Invalid, NotFound
+from server.types import parse_id
 
 log = logging.getLogger("hearth.rules")
 
@@ -319,9 +320,8 @@ def _earlier_than(event_id: int) -> Callable[[str], bool]:
     before it, never a later act (replays, or batches handled out of order)."""
     def accepts(key: str) -> bool:
         parts = key.split(":")
-        if len(parts) >= 3 and parts[:2] == ["award", "event"] and parts[2].isdigit():
-            return int(parts[2]) < event_id
-        return True
+        awarded_for = parse_id(parts[2]) if parts[:2] == ["award", "event"] and len(parts) >= 3 else None
+        return awarded_for is None or awarded_for < event_id
 
     return accepts
 
