@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "hearth.plugins"
 
 # A product default (a rule, the tier ladder): a name for logs and an idempotent coroutine.
-SeedStep = tuple[str, Callable[[], Awaitable[None]]]
+Seeding = tuple[str, Callable[[], Awaitable[None]]]
 
 
 class PluginError(RuntimeError):
@@ -77,7 +77,7 @@ class Plugin:
     # Added to the `hearth` command.
     cli_commands: Sequence[click.Command] = ()
     demo: DemoSteps | None = None
-    seed_steps: Sequence[SeedStep] = ()
+    seed_steps: Sequence[Seeding] = ()
     # Plugins that must be installed, and are loaded first.
     requires: Sequence[str] = ()
     # Plugins loaded first when they are installed (demo data that counts toward theirs).

@@ -73,8 +73,8 @@ async def check_services(settings: Settings) -> None:
 
 
 async def start(settings: Settings, role: str) -> Runtime:
-    """role is "web" (serves requests, runs the in-process runner when embedded) or
-    "worker" (a Celery worker process: publishes, never schedules)."""
+    """role is "web" (serves requests, runs the in-process runner when embedded), "worker"
+    (a Celery worker process: publishes, never schedules) or "cli" (a one-off command)."""
     global _current
     await check_services(settings)
     await db.start()
