@@ -29,9 +29,6 @@ from server.types import parse_id
 log = logging.getLogger("hearth.rules")
 
 
-def _now() -> dt.datetime:
-    return clock.now()
-
 
 # --- management ----------------------------------------------------------------------------
 
@@ -261,7 +258,7 @@ def _candidates(batch: list[outbox.Delivery], rules: list[dict[str, Any]],
 async def apply(batch: list[outbox.Delivery]) -> None:
     """Award points for committed events, in order, under every rule that matches each:
     a few statements for the whole batch."""
-    now = _now()
+    now = clock.now()
     rules = await Rule.select().where(Rule.enabled == True)  # noqa: E712
     candidates = _candidates(batch, rules, now)
     if not candidates:
@@ -332,6 +329,6 @@ async def revoke(source: str, reason: str, removal_event_id: int) -> None:
     reversals = await ledger.reverse_source(source, reason, only=_earlier_than(removal_event_id))
     reversed_ids = [r.reverses for r in reversals if r.reverses is not None]
     if reversed_ids:
-        await RuleAward.update({RuleAward.reversed_at: _now()}).where(
+        await RuleAward.update({RuleAward.reversed_at: clock.now()}).where(
             RuleAward.ledger_transaction.is_in(reversed_ids)
         )
