@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.metadata
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from server import schedule
@@ -66,6 +66,9 @@ class Plugin:
     # Dotted path of the package's Piccolo app module (its tables and migrations folder).
     piccolo_app: str
     route_handlers: Sequence[ControllerRouterHandler] = ()
+    # Error statuses of its routes that only their services know (conflicts, rate limits, ids
+    # looked up from the body), by "METHOD /path" as the OpenAPI document writes it.
+    error_statuses: Mapping[str, frozenset[int]] = field(default_factory=dict)
     # Modules whose import registers outbox handlers, channel rules and one-off tasks.
     handler_modules: Sequence[str] = ()
     # Periodic jobs: the in-process runner runs them embedded, Celery beat when scaled.
