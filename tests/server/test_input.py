@@ -56,7 +56,7 @@ def test_invalid_utf8_in_a_body_is_400(member: Client, anon: Client, thread: dic
 
 
 @pytest.mark.parametrize("channel", [
-    "thread:²", "thread:" + "9" * 30, "thread:2147483648", "thread:0", "thread:007", "thread:-1",
+    "thread:²", "thread:" + "9" * 30, "thread:9223372036854775808", "thread:0", "thread:007", "thread:-1",
     "thread:1 ", "challenge:٣", "challenge:" + "1" * 20, "user:²", "nonsense", "thread:",
     "leaderboard:" + "x" * 300,
 ])
