@@ -73,6 +73,7 @@ class Plugin:
     handler_modules: Sequence[str] = ()
     # Periodic jobs: the in-process runner runs them embedded, Celery beat when scaled.
     jobs: Sequence[schedule.Job] = ()
+    # Its own concerns with one implementation per mode; the runtime builds the one it needs.
     backends: Sequence[Backend[Any]] = ()
     # Called once per process after every plugin's handler modules are imported: for
     # registrations a module makes with a lower one (a board source, a lookup).

@@ -1,7 +1,8 @@
 """The per-process runtime: the backends the settings chose, started and stopped together.
 
 One instance per process (web server or worker). Services reach the broker, key/value
-store and runner through `current()`; none of them knows which backend it got.
+store, runner and their plugins' backends through `current()`; none of them knows which
+implementation it got.
 """
 
 from __future__ import annotations
