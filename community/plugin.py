@@ -1,6 +1,7 @@
 """What the community package adds to a Hearth process (see server.plugins)."""
 
 from community import demo
+from community.forums import services as forums
 from community.forums.controllers import CategoryController, PostController, ThreadController
 from server.plugins import DemoSteps, Plugin
 
@@ -8,7 +9,15 @@ plugin = Plugin(
     name="community",
     piccolo_app="community.piccolo_app",
     route_handlers=[CategoryController, ThreadController, PostController],
+    error_statuses={
+        "POST /api/categories": frozenset({404, 409}),
+        "POST /api/categories/{category_id}/threads": frozenset({429}),
+        "POST /api/threads/{thread_id}/posts": frozenset({429}),
+        "PATCH /api/posts/{post_id}": frozenset({409, 429}),
+        "POST /api/posts/{post_id}/reactions": frozenset({409, 429}),
+    },
     handler_modules=["community.forums.handlers"],
+    register=forums.register,
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
     # Its demo threads and replies count toward gamification's demo badges and challenge.
     after=["gamification"],

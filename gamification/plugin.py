@@ -7,6 +7,7 @@ from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
+from gamification.leaderboards.store import STORE
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules.controllers import RuleController
 from gamification.rules.defaults import seed_default_rules
@@ -24,6 +25,21 @@ plugin = Plugin(
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
         TierController, BadgeController, ChallengeController,
     ],
+    error_statuses={
+        "POST /api/gamification/adjustments": frozenset({404, 409}),
+        "POST /api/gamification/redemptions": frozenset({404, 409}),
+        "POST /api/gamification/brands/{brand_id}/budget": frozenset({409}),
+        "POST /api/gamification/transactions/{transaction_id}/reverse": frozenset({409}),
+        "POST /api/gamification/rules": frozenset({404}),
+        "POST /api/gamification/badges": frozenset({404, 409}),
+        "POST /api/gamification/badges/{badge_id}/grants": frozenset({409}),
+        "POST /api/challenges": frozenset({404, 409}),
+        "PUT /api/challenges/{challenge_id}": frozenset({409}),
+        "DELETE /api/challenges/{challenge_id}": frozenset({409}),
+        "POST /api/challenges/{challenge_id}/publish": frozenset({409}),
+        "POST /api/challenges/{challenge_id}/cancel": frozenset({409}),
+        "POST /api/challenges/{challenge_id}/join": frozenset({409}),
+    },
     handler_modules=[
         "gamification.ledger.handlers", "gamification.rules.handlers",
         "gamification.badges.handlers", "gamification.tiers.handlers",
@@ -36,6 +52,7 @@ plugin = Plugin(
         Job("challenges.rewards", get_settings().sweep_interval_seconds,
             challenges.pay_pending_rewards),
     ],
+    backends=[STORE],
     register=challenges.register,
     cli_commands=[leaderboards_rebuild],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),

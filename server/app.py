@@ -119,5 +119,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=1_048_576,
         debug=False,
     )
-    openapi.document_errors(app)
+    openapi.document_errors(app, installed)
     return app

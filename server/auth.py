@@ -24,7 +24,6 @@ CSRF_COOKIE = "hearth_csrf"
 CSRF_HEADER = "x-csrf-token"
 TOKEN_PREFIX = "hth"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-ROLES = ("member", "moderator", "admin", "brand_staff")
 TOKEN_SCOPES = frozenset({"read", "write", "realtime"})
 TOKEN_SCOPE_OPT = "token_scope"
 TICKET_PREFIX = "ws-ticket:"

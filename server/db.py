@@ -62,7 +62,8 @@ class PooledSQLiteEngine(SQLiteEngine):
 
 def build_engine() -> Engine[Any]:
     settings = get_settings()
-    if settings.database_url.startswith(("postgres://", "postgresql://")):
+    # Settings allow a PostgreSQL URL only together with Redis: scaled mode.
+    if settings.scaled:
         return PostgresEngine(config={"dsn": settings.database_url})
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)

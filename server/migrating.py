@@ -14,8 +14,8 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import Finder
 
 from server import db
-from server.plugins import Plugin, SeedStep
-from server.tables import SeedStep as SeedStepRecord
+from server.plugins import Plugin, Seeding
+from server.tables import SeedStep
 
 
 class MigrationError(RuntimeError):
@@ -58,18 +58,18 @@ async def apply_schema(data_hint: str) -> None:
         raise MigrationError(f"migration failed: {result.message}")
 
 
-def seed_steps(plugins: Iterable[Plugin]) -> list[SeedStep]:
+def seed_steps(plugins: Iterable[Plugin]) -> list[Seeding]:
     return [step for plugin in plugins for step in plugin.seed_steps]
 
 
-async def apply_seed_steps(steps: Iterable[SeedStep]) -> list[str]:
+async def apply_seed_steps(steps: Iterable[Seeding]) -> list[str]:
     """Runs each step not recorded yet, with its record, in one transaction; returns the names
     of the steps it ran. A concurrent `hearth migrate` waits on the record and skips the step."""
     ran = []
     for name, step in steps:
         async with db.transaction():
-            claimed = await SeedStepRecord.insert(SeedStepRecord(name=name)).on_conflict(
-                target=SeedStepRecord.name, action="DO NOTHING").returning(SeedStepRecord.id)
+            claimed = await SeedStep.insert(SeedStep(name=name)).on_conflict(
+                target=SeedStep.name, action="DO NOTHING").returning(SeedStep.id)
             if not claimed:
                 continue
             await step()

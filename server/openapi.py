@@ -5,11 +5,13 @@ Hearth answers every error with ErrorResponse ({"error": {"status", "code", "mes
 "details"}}, server/errors.py), and with more statuses. The statuses of an operation follow
 from what runs for every request (server/auth.py `authenticate`: bearer tokens, scopes, CSRF,
 NUL checks, JSON bodies) and from its shape (method, path parameters); what only its service
-knows (conflicts, rate limits, ids looked up from the body) is listed in EXTRA_STATUSES.
+knows (conflicts, rate limits, ids looked up from the body) is listed in EXTRA_STATUSES for
+the kernel's routes, and in each plugin's `error_statuses` for its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
 from litestar import Litestar
@@ -22,6 +24,8 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
 )
+
+from server.plugins import Plugin
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the "
@@ -45,33 +49,16 @@ WRITES = frozenset({400, 403, 413, 415})
 WRITE_METHODS = ("post", "put", "patch", "delete")
 METHODS = ("get", *WRITE_METHODS)
 
-# "METHOD /path" -> statuses only the service knows about. Operations with path parameters
-# already have 404.
-EXTRA_STATUSES: dict[str, frozenset[int]] = {
+# "METHOD /path" -> statuses only the service knows about, for the kernel's routes (plugins
+# list their own). Operations with path parameters already have 404.
+ExtraStatuses = Mapping[str, frozenset[int]]
+EXTRA_STATUSES: ExtraStatuses = {
     "POST /api/register": frozenset({409, 429}),
     "POST /api/session": frozenset({429}),
     "PUT /api/members/{member_id}/role": frozenset({409}),
     "POST /api/brands": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/retry": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/discard": frozenset({409}),
-    "POST /api/categories": frozenset({404, 409}),
-    "POST /api/categories/{category_id}/threads": frozenset({429}),
-    "POST /api/threads/{thread_id}/posts": frozenset({429}),
-    "PATCH /api/posts/{post_id}": frozenset({409, 429}),
-    "POST /api/posts/{post_id}/reactions": frozenset({409, 429}),
-    "POST /api/gamification/adjustments": frozenset({404, 409}),
-    "POST /api/gamification/redemptions": frozenset({404, 409}),
-    "POST /api/gamification/brands/{brand_id}/budget": frozenset({409}),
-    "POST /api/gamification/transactions/{transaction_id}/reverse": frozenset({409}),
-    "POST /api/gamification/rules": frozenset({404}),
-    "POST /api/gamification/badges": frozenset({404, 409}),
-    "POST /api/gamification/badges/{badge_id}/grants": frozenset({409}),
-    "POST /api/challenges": frozenset({404, 409}),
-    "PUT /api/challenges/{challenge_id}": frozenset({409}),
-    "DELETE /api/challenges/{challenge_id}": frozenset({409}),
-    "POST /api/challenges/{challenge_id}/publish": frozenset({409}),
-    "POST /api/challenges/{challenge_id}/cancel": frozenset({409}),
-    "POST /api/challenges/{challenge_id}/join": frozenset({409}),
 }
 
 _ERROR_BODY = Schema(
@@ -95,7 +82,8 @@ _ERROR_RESPONSE = Schema(
 )
 
 
-def statuses(method: str, path: str, operation: Operation) -> frozenset[int]:
+def statuses(method: str, path: str, operation: Operation,
+             extra: ExtraStatuses = EXTRA_STATUSES) -> frozenset[int]:
     """The error statuses an operation can return."""
     found = set(EVERY_OPERATION)
     if method in WRITE_METHODS:
@@ -105,7 +93,7 @@ def statuses(method: str, path: str, operation: Operation) -> frozenset[int]:
         found.add(400)  # a parameter of the wrong type or out of range
     if "path" in places:
         found.add(404)
-    found |= EXTRA_STATUSES.get(f"{method.upper()} {path}", frozenset())
+    found |= extra.get(f"{method.upper()} {path}", frozenset())
     return frozenset(found)
 
 
@@ -121,8 +109,17 @@ def _error_response(status: int) -> OpenAPIResponse:
     )
 
 
-def document_errors(app: Litestar) -> None:
+def extra_statuses(plugins: Iterable[Plugin]) -> dict[str, frozenset[int]]:
+    """The kernel's EXTRA_STATUSES and every plugin's."""
+    merged = dict(EXTRA_STATUSES)
+    for plugin in plugins:
+        merged.update(plugin.error_statuses)
+    return merged
+
+
+def document_errors(app: Litestar, plugins: Iterable[Plugin]) -> None:
     """Replace Litestar's error responses in the app's (cached) document with Hearth's."""
+    extra = extra_statuses(plugins)
     document = app.openapi_schema
     document.components.schemas = {**(document.components.schemas or {}),
                                    "ErrorBody": _ERROR_BODY, "ErrorResponse": _ERROR_RESPONSE}
@@ -136,6 +133,6 @@ def document_errors(app: Litestar) -> None:
             declared = {int(code) for code in responses if 400 <= int(code) < 500}
             kept = {code: response for code, response in responses.items()
                     if not 400 <= int(code) < 500}
-            for status in declared | statuses(method, path, operation):
+            for status in declared | statuses(method, path, operation, extra):
                 kept[str(status)] = _error_response(status)
             operation.responses = dict(sorted(kept.items()))

@@ -189,13 +189,10 @@ async def emit_many(batch: list[events.Event]) -> list[int]:
     return ids
 
 
-def _now() -> dt.datetime:
-    return clock.now()
-
 
 async def _claim(limit: int) -> list[Delivery]:
     """Take up to `limit` pending events nobody else holds, oldest first."""
-    now = _now()
+    now = clock.now()
     skip_locked = "" if db.is_sqlite() else " FOR UPDATE SKIP LOCKED"
     rows = await db.fetch(
         "UPDATE outbox_event SET claimed_until = {} WHERE id IN ("
@@ -228,7 +225,7 @@ async def _run(h: Handler, batch: list[Delivery]) -> str | None:
     nothing of it was kept) returns what went wrong, for the operator."""
     try:
         async with unit_of_work():
-            now = _now()
+            now = clock.now()
             claimed = {int(r["event_id"]) for r in await db.insert_rows(
                 "handler_receipt", ["event_id", "handler", "handled_at"],
                 ["bigint", "text", "timestamptz"],
@@ -247,11 +244,11 @@ async def _run(h: Handler, batch: list[Delivery]) -> str | None:
 async def _extend_claim(event_ids: list[int]) -> None:
     match, args = db.values_in(event_ids, "bigint")
     await db.fetch("UPDATE outbox_event SET claimed_until = {} WHERE id " + match,
-                   _now() + dt.timedelta(seconds=CLAIM_SECONDS), *args)
+                   clock.now() + dt.timedelta(seconds=CLAIM_SECONDS), *args)
 
 
 async def _finish(done: list[int], failed: dict[int, str]) -> None:
-    now = _now()
+    now = clock.now()
     if done:
         match, args = db.values_in(done, "bigint")
         await db.fetch("UPDATE outbox_event SET dispatched_at = {}, claimed_until = NULL, "
@@ -313,7 +310,7 @@ PRUNE_CHUNK = 5000
 async def prune() -> int:
     """Delete dispatched events older than the retention, with their receipts; returns how
     many. Events not yet dispatched (pending or failing) are kept whatever their age."""
-    cutoff = _now() - dt.timedelta(days=get_settings().outbox_retention_days)
+    cutoff = clock.now() - dt.timedelta(days=get_settings().outbox_retention_days)
     total = 0
     while True:
         async with db.transaction():

@@ -3,7 +3,8 @@ finds the packages without naming any of them.
 
 A package exports one `Plugin` object and lists it under the `hearth.plugins` entry-point
 group in pyproject.toml. The kernel loads every plugin so listed, orders them by their
-declared dependencies, and collects their routes, handlers, jobs, commands and data steps.
+declared dependencies, and collects their routes, handlers, jobs, backends, commands and
+data steps.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.metadata
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from server import schedule
 
 if TYPE_CHECKING:
     import click
+    import redis.asyncio as aioredis
     from litestar.types import ControllerRouterHandler
 
     from server.demo import DemoContext
@@ -26,11 +28,26 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "hearth.plugins"
 
 # A product default (a rule, the tier ladder): a name for logs and an idempotent coroutine.
-SeedStep = tuple[str, Callable[[], Awaitable[None]]]
+Seeding = tuple[str, Callable[[], Awaitable[None]]]
 
 
 class PluginError(RuntimeError):
     """The installed plugins cannot be loaded as declared; the message says which and why."""
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backend(Generic[T]):
+    """A package's own concern with one implementation per mode (a leaderboard store, say).
+    The runtime builds the one the settings call for, as it does the kernel's, and services
+    get it with `runtime.current().backend(...)`."""
+
+    name: str
+    embedded: Callable[[], T]
+    # Given the shared Redis client and the deployment's key prefix.
+    scaled: Callable[[aioredis.Redis, str], T]
 
 
 @dataclass(frozen=True)
@@ -49,17 +66,22 @@ class Plugin:
     # Dotted path of the package's Piccolo app module (its tables and migrations folder).
     piccolo_app: str
     route_handlers: Sequence[ControllerRouterHandler] = ()
+    # Error statuses of its routes that only their services know (conflicts, rate limits, ids
+    # looked up from the body), by "METHOD /path" as the OpenAPI document writes it.
+    error_statuses: Mapping[str, frozenset[int]] = field(default_factory=dict)
     # Modules whose import registers outbox handlers, channel rules and one-off tasks.
     handler_modules: Sequence[str] = ()
     # Periodic jobs: the in-process runner runs them embedded, Celery beat when scaled.
     jobs: Sequence[schedule.Job] = ()
+    # Its own concerns with one implementation per mode; the runtime builds the one it needs.
+    backends: Sequence[Backend[Any]] = ()
     # Called once per process after every plugin's handler modules are imported: for
     # registrations a module makes with a lower one (a board source, a lookup).
     register: Callable[[], None] | None = None
     # Added to the `hearth` command.
     cli_commands: Sequence[click.Command] = ()
     demo: DemoSteps | None = None
-    seed_steps: Sequence[SeedStep] = ()
+    seed_steps: Sequence[Seeding] = ()
     # Plugins that must be installed, and are loaded first.
     requires: Sequence[str] = ()
     # Plugins loaded first when they are installed (demo data that counts toward theirs).

@@ -1,22 +1,22 @@
 """The per-process runtime: the backends the settings chose, started and stopped together.
 
 One instance per process (web server or worker). Services reach the broker, key/value
-store and runner through `current()`; none of them knows which backend it got.
+store, runner and their plugins' backends through `current()`; none of them knows which
+implementation it got.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import redis.asyncio as aioredis
 
 from server import db, outbox
 from server.kv import KeyValue, MemoryKeyValue, RedisKeyValue
-from server.plugins import Plugin, install
+from server.plugins import Backend, Plugin, install
 from server.pubsub import Broker, MemoryBroker, RedisBroker
 from server.runner import CeleryRunner, InProcessRunner, Runner
 from server.settings import Settings, redact_url
@@ -29,25 +29,6 @@ class StartupError(RuntimeError):
 
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Backend(Generic[T]):
-    """A package's own concern with one implementation per mode (a leaderboard store, say).
-    Packages register it; the runtime picks the implementation here, as it does the kernel's."""
-
-    name: str
-    embedded: Callable[[], T]
-    # Given the shared Redis client and the deployment's key prefix.
-    scaled: Callable[[aioredis.Redis, str], T]
-
-
-_backends: dict[str, Backend[Any]] = {}
-
-
-def register_backend(backend: Backend[T]) -> Backend[T]:
-    _backends[backend.name] = backend
-    return backend
 
 
 @dataclass
@@ -93,12 +74,13 @@ async def check_services(settings: Settings) -> None:
 
 
 async def start(settings: Settings, role: str) -> Runtime:
-    """role is "web" (serves requests, runs the in-process runner when embedded) or
-    "worker" (a Celery worker process: publishes, never schedules)."""
+    """role is "web" (serves requests, runs the in-process runner when embedded), "worker"
+    (a Celery worker process: publishes, never schedules) or "cli" (a one-off command)."""
     global _current
     await check_services(settings)
     await db.start()
     installed = install()
+    declared = [backend for plugin in installed for backend in plugin.backends]
     if settings.scaled:
         client = aioredis.from_url(settings.redis_url)
         rt = Runtime(
@@ -108,7 +90,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             runner=CeleryRunner(settings),
             redis=client,
             plugins=installed,
-            backends={b.name: b.scaled(client, settings.redis_prefix) for b in _backends.values()},
+            backends={b.name: b.scaled(client, settings.redis_prefix) for b in declared},
         )
     else:
         rt = Runtime(
@@ -117,7 +99,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             broker=MemoryBroker(settings.realtime_history),
             runner=InProcessRunner(settings),
             plugins=installed,
-            backends={b.name: b.embedded() for b in _backends.values()},
+            backends={b.name: b.embedded() for b in declared},
         )
     if role == "web":
         await rt.broker.start()

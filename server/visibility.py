@@ -1,6 +1,6 @@
 """Who may read a category, asked by packages that do not own categories (a category's
 leaderboard follows the category) and answered by the one that does, which registers its
-rule here."""
+rule here from its plugin's `register`."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from community.forums import services
-from server import events, outbox, runtime, visibility
+from server import events, outbox, runtime
 from server.accounts.services import members_by_id
 from server.auth import Actor
 from server.errors import DomainError
@@ -23,9 +23,6 @@ async def may_follow_thread(actor: Actor, key: str) -> bool:
     except DomainError:
         return False
     return True
-
-
-visibility.category_rule(services.readable_category)
 
 
 @history_filter("thread")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import re
 import time
 from collections import OrderedDict
@@ -34,18 +33,13 @@ from community.forums.schemas import (
     ThreadPatch,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
-from server import clock, db, events, outbox, runtime
+from server import clock, db, events, outbox, runtime, visibility
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.markup import render
 from server.security import new_secret
 from server.types import MAX_ID
-
-
-def _now() -> dt.datetime:
-    return clock.now()
-
 
 # --- the anonymous page cache ------------------------------------------------------------
 # Anonymous readers all see the same thread page, so each process keeps recent ones, keyed
@@ -104,6 +98,12 @@ def _check_readable(actor: Actor, category: dict[str, Any]) -> None:
 
 async def readable_category(actor: Actor, category_id: int) -> None:
     _check_readable(actor, await _category_row(category_id))
+
+
+def register() -> None:
+    """Packages below this one (a category's leaderboard) ask server.visibility who may read
+    a category: this rule answers."""
+    visibility.category_rule(readable_category)
 
 
 async def readable_thread(actor: Actor, thread_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -367,7 +367,7 @@ async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: 
     """Inside a unit of work: take the next post number atomically and write the post. The
     numbering UPDATE itself refuses a locked or deleted thread, so a lock that commits
     concurrently wins on either database."""
-    now = _now()
+    now = clock.now()
     open_thread = (Thread.id == thread["id"]) & Thread.deleted_at.is_null()
     if not may_bypass_lock:
         open_thread = open_thread & (Thread.locked == False)  # noqa: E712
@@ -539,7 +539,7 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
         raise Forbidden("only the author or a moderator can edit this post")
     if data.body == post["markdown"]:
         return await get_post(actor, post_id)
-    now = _now()
+    now = clock.now()
     async with outbox.unit_of_work():
         updated = await Post.update({
             Post.markdown: data.body, Post.html: render(data.body),
@@ -567,7 +567,7 @@ async def delete_post(actor: Actor, post_id: int) -> None:
     member_id = actor.member()
     if post["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the author or a moderator can delete this post")
-    now = _now()
+    now = clock.now()
     async with outbox.unit_of_work():
         deleted = await Post.update({Post.deleted_at: now, Post.deleted_by: member_id}).where(
             (Post.id == post_id) & Post.deleted_at.is_null()

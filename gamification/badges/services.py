@@ -50,9 +50,6 @@ def register_challenges(exists: Callable[[int], Awaitable[bool]]) -> None:
     _challenges["exists"] = exists
 
 
-def _now() -> dt.datetime:
-    return clock.now()
-
 
 # --- definitions ---------------------------------------------------------------------------
 
@@ -151,7 +148,7 @@ async def update_badge(actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOu
 
 async def record_activity(batch: list[outbox.Delivery]) -> dict[int, set[str]]:
     """Log scorable events for their beneficiaries; returns each member's event types."""
-    now = _now()
+    now = clock.now()
     rows: list[tuple[Any, ...]] = []
     touched: dict[int, set[str]] = {}
     credited = [(d, c) for d in batch if (c := credit(d.event)) is not None]
@@ -173,7 +170,7 @@ async def record_activity(batch: list[outbox.Delivery]) -> dict[int, set[str]]:
 
 async def record_completions(batch: list[outbox.Delivery]) -> set[int]:
     """Log completed challenges (what challenge criteria read); returns their members."""
-    now = _now()
+    now = clock.now()
     done = [(d.event_id, d.event) for d in batch if isinstance(d.event, events.ChallengeCompleted)]
     await db.insert_rows(
         "gamification_activity",
@@ -192,7 +189,7 @@ async def remove_activity(source: str, removal_event_id: int) -> set[int]:
     match = ((Activity.source == source) | Activity.source.like(source + ":%")) \
         & (Activity.event_id < removal_event_id)
     rows = await Activity.select(Activity.member).where(match & Activity.removed_at.is_null())
-    await Activity.update({Activity.removed_at: _now()}).where(match & Activity.removed_at.is_null())
+    await Activity.update({Activity.removed_at: clock.now()}).where(match & Activity.removed_at.is_null())
     return {int(r["member"]) for r in rows}
 
 
@@ -230,7 +227,7 @@ def _longest_streak(times: list[dt.datetime], unit: str) -> int:
 async def progress(member_id: int, criteria: Criteria) -> Progress | None:
     """How far the member is toward one grant; None for manual badges."""
     if isinstance(criteria, CountCriteria):
-        since = _now() - dt.timedelta(days=criteria.window_days) if criteria.window_days else None
+        since = clock.now() - dt.timedelta(days=criteria.window_days) if criteria.window_days else None
         found = await _qualifying(member_id, criteria.event_types, criteria.condition, since)
         return Progress(current=len(found), needed=criteria.count)
     if isinstance(criteria, FirstCriteria):
@@ -282,7 +279,7 @@ async def _grant(member_id: int, badge: dict[str, Any], number: int, reason: str
         await ledger.lock_members({member_id})
         rows = await BadgeGrant.insert(BadgeGrant(
             badge=badge["id"], member=member_id, number=number, reason=reason,
-            granted_by=granted_by, granted_at=_now(),
+            granted_by=granted_by, granted_at=clock.now(),
         )).on_conflict(action="DO NOTHING").returning(BadgeGrant.id)
         if not rows:
             return None
@@ -304,7 +301,7 @@ async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str,
     async with outbox.unit_of_work():
         await ledger.lock_members({int(grant["member"])})
         revoked = await BadgeGrant.update({
-            BadgeGrant.revoked_at: _now(), BadgeGrant.revoked_reason: reason,
+            BadgeGrant.revoked_at: clock.now(), BadgeGrant.revoked_reason: reason,
             BadgeGrant.revoked_by: revoked_by,
         }).where(
             (BadgeGrant.id == grant["id"]) & BadgeGrant.revoked_at.is_null()
@@ -480,7 +477,7 @@ async def backfill(badge_id: int) -> int:
         granted += await sync(member_id, badge)
         if done % 25 == 0 or done == len(members):
             await BadgeBackfill.update({BadgeBackfill.done: done, BadgeBackfill.granted: granted}).where(run)
-    await BadgeBackfill.update({BadgeBackfill.finished_at: _now()}).where(run)
+    await BadgeBackfill.update({BadgeBackfill.finished_at: clock.now()}).where(run)
     return granted
 
 

@@ -5,7 +5,6 @@ paying the reward from the brand's budget and granting the reward badge."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import zoneinfo
 from typing import Any
@@ -43,9 +42,6 @@ log = logging.getLogger("hearth.challenges")
 # Each challenge's board is `challenge:ID` among the leaderboards, ranked by progress.
 BOARDS = "challenge"
 
-
-def _now() -> dt.datetime:
-    return clock.now()
 
 
 # --- definitions ---------------------------------------------------------------------------
@@ -229,7 +225,7 @@ async def list_challenges(actor: Actor) -> list[ChallengeOut]:
 
 async def advance() -> int:
     """Start what is due and end what is over; returns how many changed."""
-    now = _now()
+    now = clock.now()
     changed = 0
     for status, target, due in (("scheduled", "active", Challenge.starts_at <= now),
                                 ("active", "ended", Challenge.ends_at <= now),
@@ -412,7 +408,7 @@ async def _record_act(entry_id: int, task_id: int, source: str, event_id: int) -
     rows = await db.insert_rows(
         "gamification_challenge_act", ["entry", "task", "source", "event_id", "counted_at"],
         ["bigint", "bigint", "text", "bigint", "timestamptz"],
-        [(entry_id, task_id, source, event_id, _now())], "ON CONFLICT DO NOTHING RETURNING id")
+        [(entry_id, task_id, source, event_id, clock.now())], "ON CONFLICT DO NOTHING RETURNING id")
     return bool(rows)
 
 
@@ -499,7 +495,7 @@ async def _pay_reward(challenge: dict[str, Any], entry_id: int, member_id: int) 
                           (ledger.brand_budget_account(challenge["brand"]),
                            -challenge["reward_points"])],
             )
-            await ChallengeEntry.update({ChallengeEntry.reward_paid_at: _now()}).where(
+            await ChallengeEntry.update({ChallengeEntry.reward_paid_at: clock.now()}).where(
                 ChallengeEntry.id == entry_id)
     except Conflict as exc:
         log.warning("challenge %s reward not paid to %s yet: %s", challenge["id"], member_id,
@@ -509,7 +505,7 @@ async def _pay_reward(challenge: dict[str, Any], entry_id: int, member_id: int) 
 
 
 async def _complete(challenge: dict[str, Any], entry: dict[str, Any], member_id: int) -> None:
-    finished = await ChallengeEntry.update({ChallengeEntry.completed_at: _now()}).where(
+    finished = await ChallengeEntry.update({ChallengeEntry.completed_at: clock.now()}).where(
         (ChallengeEntry.id == entry["id"]) & ChallengeEntry.completed_at.is_null()
     ).returning(ChallengeEntry.id)
     if not finished:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from gamification.leaderboards import services
-from gamification.leaderboards.store import STORE
 from gamification.ledger.services import EARNING_KINDS
-from server import events, outbox, runtime
+from server import events, outbox
 from server.auth import Actor
 from server.errors import DomainError
 from server.realtime import channel_rule
-
-runtime.register_backend(STORE)
 
 
 @channel_rule("leaderboard")

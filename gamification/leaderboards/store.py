@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 
 from gamification.leaderboards.tables import LeaderboardEntry, LeaderboardState
 from server import db
-from server.runtime import Backend
+from server.plugins import Backend
 
 
 class Standing(msgspec.Struct):
@@ -289,6 +289,6 @@ class RedisStore:
             await pipe.execute()
 
 
-# The runtime builds the one its mode calls for; handlers.py registers it.
+# The runtime builds the one its mode calls for; the gamification plugin declares it.
 STORE: Backend[LeaderboardStore] = Backend("leaderboards.store", embedded=SqlStore,
                                            scaled=RedisStore)

@@ -31,6 +31,7 @@ from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTrans
 from server import clock, db, events, outbox
 from server.accounts.services import brands_staffed
 from server.errors import Conflict, Invalid, NotFound
+from server.types import parse_id
 
 log = logging.getLogger("hearth.ledger")
 
@@ -55,10 +56,11 @@ def _account_spec(code: str) -> dict[str, Any]:
     if code == ISSUANCE:
         return {"kind": "issuance", "min_balance": None}
     parts = code.split(":")
-    if len(parts) == 2 and parts[0] == "member" and parts[1].isdigit():
-        return {"kind": "member", "member": int(parts[1]), "min_balance": 0}
-    if len(parts) == 3 and parts[0] == "brand" and parts[1].isdigit() and parts[2] == "budget":
-        return {"kind": "brand_budget", "brand": int(parts[1]), "min_balance": 0}
+    owner = parse_id(parts[1]) if len(parts) > 1 else None
+    if owner is not None and len(parts) == 2 and parts[0] == "member":
+        return {"kind": "member", "member": owner, "min_balance": 0}
+    if owner is not None and len(parts) == 3 and parts[0] == "brand" and parts[2] == "budget":
+        return {"kind": "brand_budget", "brand": owner, "min_balance": 0}
     raise Invalid(f"{code!r} is not a ledger account")
 
 

@@ -24,12 +24,10 @@ from server import clock, db, events, outbox
 from server.accounts.services import get_brand
 from server.auth import Actor
 from server.errors import Forbidden, Invalid, NotFound
+from server.types import parse_id
 
 log = logging.getLogger("hearth.rules")
 
-
-def _now() -> dt.datetime:
-    return clock.now()
 
 
 # --- management ----------------------------------------------------------------------------
@@ -260,7 +258,7 @@ def _candidates(batch: list[outbox.Delivery], rules: list[dict[str, Any]],
 async def apply(batch: list[outbox.Delivery]) -> None:
     """Award points for committed events, in order, under every rule that matches each:
     a few statements for the whole batch."""
-    now = _now()
+    now = clock.now()
     rules = await Rule.select().where(Rule.enabled == True)  # noqa: E712
     candidates = _candidates(batch, rules, now)
     if not candidates:
@@ -319,9 +317,8 @@ def _earlier_than(event_id: int) -> Callable[[str], bool]:
     before it, never a later act (replays, or batches handled out of order)."""
     def accepts(key: str) -> bool:
         parts = key.split(":")
-        if len(parts) >= 3 and parts[:2] == ["award", "event"] and parts[2].isdigit():
-            return int(parts[2]) < event_id
-        return True
+        awarded_for = parse_id(parts[2]) if parts[:2] == ["award", "event"] and len(parts) >= 3 else None
+        return awarded_for is None or awarded_for < event_id
 
     return accepts
 
@@ -332,6 +329,6 @@ async def revoke(source: str, reason: str, removal_event_id: int) -> None:
     reversals = await ledger.reverse_source(source, reason, only=_earlier_than(removal_event_id))
     reversed_ids = [r.reverses for r in reversals if r.reverses is not None]
     if reversed_ids:
-        await RuleAward.update({RuleAward.reversed_at: _now()}).where(
+        await RuleAward.update({RuleAward.reversed_at: clock.now()}).where(
             RuleAward.ledger_transaction.is_in(reversed_ids)
         )

@@ -15,10 +15,6 @@ from server.auth import Actor
 from server.errors import Forbidden, Invalid
 
 
-def _now() -> dt.datetime:
-    return clock.now()
-
-
 async def _settings() -> dict[str, Any]:
     rows = await TierSettings.select().order_by(TierSettings.id).limit(1)
     return rows[0] if rows else {"window_days": 365, "grace_days": 30}
@@ -54,7 +50,7 @@ def _position(tiers: list[TierOut], name: str | None) -> int:
 
 
 async def _states(member_ids: list[int]) -> dict[int, dict[str, Any]]:
-    now = _now()
+    now = clock.now()
     await db.insert_rows("gamification_member_tier", ["member", "since"], ["bigint", "timestamptz"],
                          [(m, now) for m in member_ids], "ON CONFLICT DO NOTHING")
     match, args = db.values_in(member_ids, "bigint")
@@ -92,7 +88,7 @@ async def evaluate(member_ids: set[int], earned_on: set[tuple[int, dt.date]] | N
     if not member_ids:
         return
     current = await ladder()
-    now = _now()
+    now = clock.now()
     grace = dt.timedelta(days=current.grace_days)
     ordered = sorted(member_ids)
     async with outbox.unit_of_work():
@@ -130,7 +126,7 @@ async def _place(member_id: int, earned: int, state: dict[str, Any], current: La
 
 async def mine(member_id: int) -> MyTier:
     current = await ladder()
-    now = _now()
+    now = clock.now()
     earned = (await _earned([member_id], _window_start(current.window_days, now))).get(member_id, 0)
     rows = await MemberTier.select().where(MemberTier.member == member_id)
     state = rows[0] if rows else None

@@ -3,6 +3,7 @@ status, and for each operation the statuses it can return."""
 
 import pytest
 
+from server import plugins
 from server.openapi import EXTRA_STATUSES
 from tests.harness import Client
 
@@ -61,6 +62,13 @@ def test_each_operation_lists_the_statuses_it_can_return(document: dict) -> None
 def test_every_per_route_addition_names_a_real_operation(document: dict) -> None:
     known = {f"{method.upper()} {path}" for method, path, _ in operations(document)}
     assert set(EXTRA_STATUSES) - known == set()
+
+
+def test_every_plugins_addition_names_a_real_operation(document: dict) -> None:
+    known = {f"{method.upper()} {path}" for method, path, _ in operations(document)}
+    listed = {key for plugin in plugins.load() for key in plugin.error_statuses}
+    assert "POST /api/challenges/{challenge_id}/join" in listed
+    assert listed - known == set()
 
 
 def test_real_errors_have_the_documented_shape(member: Client, other: Client, anon: Client,
