@@ -296,7 +296,7 @@ def _encode_cursor(pinned: bool, last_post_id: int) -> str:
     return base64.urlsafe_b64encode(f"{int(pinned)}:{last_post_id}".encode()).decode()
 
 
-_CURSOR = re.compile(r"([01]):([0-9]{1,10})")
+_CURSOR = re.compile(r"([01]):([0-9]{1,19})")
 
 
 def _decode_cursor(cursor: str) -> tuple[bool, int]:
