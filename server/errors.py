@@ -68,6 +68,18 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(DomainError):
+    """A backing service this request needs (Redis, the database) cannot be reached right now;
+    nothing was written. Clients retry after `retry_after` seconds."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ErrorBody(msgspec.Struct):
     status: int
     code: str
@@ -90,6 +102,7 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 
@@ -99,7 +112,8 @@ def _body(status: int, code: str, message: str, details: list[dict[str, Any]]) -
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorResponse]:
     assert isinstance(exc, DomainError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = ({"Retry-After": str(exc.retry_after)}
+               if isinstance(exc, RateLimited | ServiceUnavailable) else None)
     return Response(
         _body(exc.status, exc.code, exc.message, exc.details), status_code=exc.status, headers=headers
     )

@@ -7,12 +7,34 @@ holding across replicas in scaled mode.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from server.errors import ServiceUnavailable
+
+# How long a client is told to wait when the store is unreachable.
+RETRY_AFTER_SECONDS = 5
+
+
+@contextmanager
+def reachable(what: str) -> Iterator[None]:
+    """Turn "Redis is down" into ServiceUnavailable (a 503 with Retry-After unless the caller
+    can do without it), so that callers need not know the backend."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise ServiceUnavailable(f"{what} is unreachable; try again shortly",
+                                 RETRY_AFTER_SECONDS) from exc
 
 
 class KeyValue(Protocol):
+    """Every method raises ServiceUnavailable when the store cannot be reached."""
+
     async def get(self, key: str) -> bytes | None: ...
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
     async def delete(self, key: str) -> None: ...
@@ -95,30 +117,36 @@ class RedisKeyValue:
         self._prefix = prefix
 
     async def get(self, key: str) -> bytes | None:
-        value = await self._redis.get(self._prefix + key)
-        return value.encode() if isinstance(value, str) else value
+        with reachable("the key/value store"):
+            value = await self._redis.get(self._prefix + key)
+            return value.encode() if isinstance(value, str) else value
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+        with reachable("the key/value store"):
+            await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
 
     async def delete(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+        with reachable("the key/value store"):
+            await self._redis.delete(self._prefix + key)
 
     async def take(self, key: str) -> bytes | None:
-        value = await self._redis.getdel(self._prefix + key)
-        return value.encode() if isinstance(value, str) else value
+        with reachable("the key/value store"):
+            value = await self._redis.getdel(self._prefix + key)
+            return value.encode() if isinstance(value, str) else value
 
     async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
-        return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))
+        with reachable("the key/value store"):
+            return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
-        name = self._prefix + "hit:" + key
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window_seconds, nx=True)
-            pipe.ttl(name)
-            count, _, ttl = await pipe.execute()
-        return int(count), max(1, int(ttl))
+        with reachable("the key/value store"):
+            name = self._prefix + "hit:" + key
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, window_seconds, nx=True)
+                pipe.ttl(name)
+                count, _, ttl = await pipe.execute()
+            return int(count), max(1, int(ttl))
 
     async def close(self) -> None:
         return None
