@@ -11,10 +11,38 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
+from kombu.transport import redis as kombu_redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from server.settings import Settings, get_settings
 
 _loop: asyncio.AbstractEventLoop | None = None
+
+# Seconds a broker socket may take to connect or answer: a Redis that went away must not hold
+# a publisher (a request's wake-up, beat) for the OS's minutes-long TCP timeout.
+BROKER_SOCKET_TIMEOUT = 5
+
+
+class _RedisChannel(kombu_redis.Channel):  # type: ignore[misc]
+    def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        # kombu 5.7 on a lost connection: closing the channel stops at the in-flight BRPOP
+        # reply (the socket is gone), the connection then detaches its transport, and the
+        # second close restores the unacknowledged messages through a new pool built from a
+        # transport with no client: AttributeError("'NoneType' object has no attribute
+        # 'hostname'"), which Celery takes for a bug and exits (celery/kombu#970,
+        # celery/celery#10205). Late acks of tasks that outlived the connection take the
+        # same path. The broker is unreachable through this channel: say so with the error
+        # every caller already recovers from (the consumer reconnects, an ack is logged as
+        # lost and the message comes back after the visibility timeout).
+        if self.connection.client is None:
+            raise RedisConnectionError("this channel's broker connection was closed")
+        return super()._connparams(asynchronous)  # type: ignore[no-any-return]
+
+
+class RedisTransport(kombu_redis.Transport):  # type: ignore[misc]
+    """kombu's Redis transport, whose channels survive losing the broker (above)."""
+
+    Channel = _RedisChannel
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -24,10 +52,21 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("hearth", broker=settings.redis_url, set_as_current=False)
     app.conf.update(
         task_default_queue=f"{settings.redis_prefix}-tasks",
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=8,
+        broker_transport=f"{__name__}:RedisTransport",
+        broker_transport_options={
+            "socket_timeout": BROKER_SOCKET_TIMEOUT,
+            "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+        },
+        # A worker waits out any outage of Redis (the default gives up after 100 tries).
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        # A task that outlives the broker connection finishes rather than being killed:
+        # what it does is idempotent, and the outbox, not the message, says what is left.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        # Acknowledged on receipt (see the tasks below). One message per process at a
+        # time: a busy worker does not sit on wake-ups an idle one could take.
+        task_acks_late=False,
+        worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         beat_schedule={
             "sweep-outbox": {
@@ -48,10 +87,14 @@ def make_celery(settings: Settings) -> Celery:
     def sweep() -> int:
         return _relay(app)
 
+    # Their messages carry nothing that matters: the outbox table says what is pending and
+    # beat sends jobs again on schedule, so a lost or redelivered one costs nothing.
     app.task(name="hearth.dispatch")(dispatch)
     app.task(name="hearth.sweep")(sweep)
     app.task(name="hearth.job")(_job)
-    app.task(name="hearth.task")(_task)
+    # A one-off task (a badge backfill) is named only by its message: acknowledged once done,
+    # and given back if its process dies, so that it runs again (they are idempotent).
+    app.task(name="hearth.task", acks_late=True, reject_on_worker_lost=True)(_task)
     return app
 
 
