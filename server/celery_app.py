@@ -7,16 +7,26 @@ publisher), so the async services run unchanged inside sync Celery tasks.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+from multiprocessing.synchronize import Event
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import (
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_shutting_down,
+)
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from server.settings import Settings, get_settings
 
 _loop: asyncio.AbstractEventLoop | None = None
+# Set by the worker's main process when it is told to stop (SIGTERM: a warm shutdown); its
+# pool processes, forked after it was made, see it and claim no more events.
+_stopping: Event | None = None
 
 # Seconds a broker socket may take to connect or answer: a Redis that went away must not hold
 # a publisher (a request's wake-up, beat) for the OS's minutes-long TCP timeout.
@@ -121,7 +131,21 @@ def _relay(app: Celery) -> int:
     async def ask_for_help() -> None:
         app.send_task("hearth.dispatch", args=[[]])
 
-    return int(_run(outbox.relay(backlog=ask_for_help)))
+    return int(_run(outbox.relay(backlog=ask_for_help, stopping=_stopping_now)))
+
+
+def _stopping_now() -> bool:
+    return _stopping is not None and _stopping.is_set()
+
+
+def _prepare_stop(**_: Any) -> None:
+    global _stopping
+    _stopping = multiprocessing.Event()
+
+
+def _announce_stop(**_: Any) -> None:
+    if _stopping is not None:
+        _stopping.set()
 
 
 def _job(name: str) -> None:
@@ -152,6 +176,8 @@ def _stop_runtime(**_: Any) -> None:
         _loop.run_until_complete(runtime.stop())
 
 
+worker_init.connect(_prepare_stop)
+worker_shutting_down.connect(_announce_stop)
 worker_process_init.connect(_start_runtime)
 worker_process_shutdown.connect(_stop_runtime)
 

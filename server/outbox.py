@@ -10,20 +10,28 @@ A relay claims a batch of pending events (oldest first; claimed rows are skipped
 relays until the claim expires), runs each handler once over the whole batch in one
 transaction with one receipt per (event, handler), then marks the batch dispatched. If the
 process dies after the commit and before the relay, the event row is still pending and the
-periodic sweep, which is the same relay, hands it over.
+periodic sweep, which is the same relay, hands it over. Claims are short and renewed while
+the batch runs, so a dead relay's batch is taken over within CLAIM_SECONDS.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import datetime as dt
 import logging
 import os
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from server import clock, db, events, schedule
+from server.errors import ServiceUnavailable
 from server.settings import get_settings
 from server.tables import OutboxEvent
 
@@ -32,8 +40,14 @@ log = logging.getLogger("hearth.outbox")
 # An event that failed this often is left for an operator (it stays in the table).
 MAX_ATTEMPTS = 25
 BATCH_SIZE = 500
-# Long enough for a batch to finish; after it, a crashed relay's batch is taken again.
-CLAIM_SECONDS = 120
+# A claim lapses this long after the relay last renewed it: a dead relay's batch is taken
+# over by then. A live relay renews it every HEARTBEAT_SECONDS while the batch runs.
+CLAIM_SECONDS = 10
+HEARTBEAT_SECONDS = 3
+# A handler that could not reach a backing service (Redis down) is tried again this soon,
+# and it does not count as an attempt: the event is not at fault, and an outage of any
+# length must neither use up its attempts nor leave it waiting a long backoff afterwards.
+UNREACHABLE_RETRY_SECONDS = 2
 ERROR_CHARS = 2000
 
 
@@ -207,7 +221,7 @@ async def _claim(limit: int) -> list[Delivery]:
             event = events.decode(row["payload"])
         except Exception as exc:
             log.exception("outbox event %s cannot be decoded; it is skipped", row["id"])
-            await _finish([], {int(row["id"]): f"cannot be decoded: {exc}"[:ERROR_CHARS]})
+            await _finish([], {int(row["id"]): f"cannot be decoded: {exc}"[:ERROR_CHARS]}, {}, [])
             continue
         batch.append(Delivery(int(row["id"]), str(row["type"]), event))
     return batch
@@ -220,7 +234,24 @@ async def _receipted(event_ids: list[int]) -> set[tuple[int, str]]:
     return {(int(r["event_id"]), str(r["handler"])) for r in rows}
 
 
-async def _run(h: Handler, batch: list[Delivery]) -> str | None:
+@dataclass(frozen=True)
+class Failure:
+    error: str
+    # A backing service was unreachable: not the event's fault (see UNREACHABLE_RETRY_SECONDS).
+    unreachable: bool
+
+
+def _unreachable(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ServiceUnavailable | RedisConnectionError | RedisTimeoutError
+                      | OSError):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+async def _run(h: Handler, batch: list[Delivery]) -> Failure | None:
     """One handler over a batch, in one transaction with its receipts. On failure (when
     nothing of it was kept) returns what went wrong, for the operator."""
     try:
@@ -235,24 +266,53 @@ async def _run(h: Handler, batch: list[Delivery]) -> str | None:
             if todo:
                 await h.fn(todo)
     except Exception as exc:
-        log.exception("handler %s failed on events %s; they will be retried", h.name,
-                      [d.event_id for d in batch])
-        return f"{h.name}: {type(exc).__name__}: {exc}"[:ERROR_CHARS]
+        unreachable = _unreachable(exc)
+        if unreachable:
+            # One line, not a traceback per batch for as long as Redis is down.
+            log.warning("handler %s could not reach a service for events %s (%s: %s); "
+                        "trying again in %ss", h.name, [d.event_id for d in batch],
+                        type(exc).__name__, exc, UNREACHABLE_RETRY_SECONDS)
+        else:
+            log.exception("handler %s failed on events %s; they will be retried", h.name,
+                          [d.event_id for d in batch])
+        return Failure(f"{h.name}: {type(exc).__name__}: {exc}"[:ERROR_CHARS], unreachable)
     return None
 
 
-async def _extend_claim(event_ids: list[int]) -> None:
+async def _keep_claimed(event_ids: list[int]) -> None:
+    """Renew the batch's claim while it runs. Its own connection, outside the dispatch's
+    transaction; on SQLite it waits for the write lock between the handlers' transactions
+    (the dispatch never waits on it), and a renewal that fails only lets the claim run on."""
     match, args = db.values_in(event_ids, "bigint")
-    await db.fetch("UPDATE outbox_event SET claimed_until = {} WHERE id " + match,
-                   clock.now() + dt.timedelta(seconds=CLAIM_SECONDS), *args)
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            await db.fetch("UPDATE outbox_event SET claimed_until = {} WHERE id " + match
+                           + " AND dispatched_at IS NULL",
+                           clock.now() + dt.timedelta(seconds=CLAIM_SECONDS), *args)
+        except Exception:
+            log.warning("renewing the claim on %d events failed", len(event_ids), exc_info=True)
 
 
-async def _finish(done: list[int], failed: dict[int, str]) -> None:
+async def _finish(done: list[int], failed: dict[int, str], unreachable: dict[int, str],
+                  released: list[int]) -> None:
     now = clock.now()
     if done:
         match, args = db.values_in(done, "bigint")
         await db.fetch("UPDATE outbox_event SET dispatched_at = {}, claimed_until = NULL, "
                        "attempts = attempts + 1 WHERE id " + match, now, *args)
+    if released:
+        # Not started: free for any relay at once, whoever else was going to.
+        match, args = db.values_in(released, "bigint")
+        await db.fetch("UPDATE outbox_event SET claimed_until = NULL WHERE id " + match, *args)
+    by_error: dict[str, list[int]] = defaultdict(list)
+    for event_id, error in unreachable.items():
+        by_error[error].append(event_id)
+    for error, ids in by_error.items():
+        match, args = db.values_in(sorted(ids), "bigint")
+        await db.fetch("UPDATE outbox_event SET last_error = {}, claimed_until = {} WHERE id "
+                       + match, error, now + dt.timedelta(seconds=UNREACHABLE_RETRY_SECONDS),
+                       *args)
     for event_id, error in sorted(failed.items()):
         # Back off: the claim is kept for a while that grows with each failure.
         attempts = await OutboxEvent.update({
@@ -263,42 +323,72 @@ async def _finish(done: list[int], failed: dict[int, str]) -> None:
             OutboxEvent.id == event_id)
 
 
-async def dispatch(batch: list[Delivery]) -> None:
+Stopping = Callable[[], bool]
+
+
+async def dispatch(batch: list[Delivery], stopping: Stopping | None = None) -> None:
     """Run every handler over the events it has not handled yet. A handler that fails on
-    the batch is retried one event at a time, so one bad event holds up only itself."""
+    the batch is retried one event at a time, so one bad event holds up only itself. When
+    `stopping` turns true (the process is shutting down), the handlers not started yet are
+    left to another relay: the events they concern are released at once."""
     if not batch:
         return
-    done = await _receipted([d.event_id for d in batch])
+    renewing = asyncio.create_task(_keep_claimed([d.event_id for d in batch]),
+                                   name="hearth-outbox-claim", context=contextvars.Context())
     failed: dict[int, str] = {}
-    for h in _handlers.values():
-        todo = [d for d in batch if d.event_type in h.event_types and (d.event_id, h.name) not in done]
-        if not todo or (error := await _run(h, todo)) is None:
-            continue
-        # One at a time takes longer than the batch would: keep the claim meanwhile.
-        await _extend_claim([d.event_id for d in todo])
-        for delivery in todo:
-            if len(todo) > 1:
-                error = await _run(h, [delivery])
-            if error is not None:
-                failed.setdefault(delivery.event_id, error)
-    await _finish([d.event_id for d in batch if d.event_id not in failed], failed)
+    unreachable: dict[int, str] = {}
+    released: set[int] = set()
+    try:
+        done = await _receipted([d.event_id for d in batch])
+        for h in _handlers.values():
+            todo = [d for d in batch
+                    if d.event_type in h.event_types and (d.event_id, h.name) not in done]
+            if not todo:
+                continue
+            if stopping is not None and stopping():
+                released.update(d.event_id for d in todo)
+                continue
+            on_batch = await _run(h, todo)
+            failpoint("mid-dispatch")
+            if on_batch is None:
+                continue
+            for delivery in todo:
+                # Unreachable is no event's fault: trying each alone would fail alike.
+                alone = (on_batch if len(todo) == 1 or on_batch.unreachable
+                         else await _run(h, [delivery]))
+                if alone is not None:
+                    (unreachable if alone.unreachable else failed).setdefault(
+                        delivery.event_id, alone.error)
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+    unreachable = {i: e for i, e in unreachable.items() if i not in failed}
+    released -= failed.keys() | unreachable.keys()
+    if released:
+        log.info("stopping: events %s are left to another relay", sorted(released))
+    await _finish([d.event_id for d in batch if d.event_id not in failed
+                   and d.event_id not in unreachable and d.event_id not in released],
+                  failed, unreachable, sorted(released))
 
 
 async def relay(max_batches: int = 20, batch_size: int = BATCH_SIZE,
-                backlog: Push | None = None) -> int:
+                backlog: Push | None = None, stopping: Stopping | None = None) -> int:
     """Claim and dispatch pending events until none are left (or max_batches were done);
     returns how many were dispatched. Safe to run in many processes at once: `backlog` is
     called once when a full batch shows that more is waiting, so that another process can
-    start on the next batch meanwhile."""
+    start on the next batch meanwhile. Once `stopping` turns true, no batch is claimed."""
     total = 0
     for _ in range(max_batches):
+        if stopping is not None and stopping():
+            break
         batch = await _claim(batch_size)
         if not batch:
             break
         if backlog is not None and len(batch) == batch_size:
             await backlog()
             backlog = None
-        await dispatch(batch)
+        await dispatch(batch, stopping)
         total += len(batch)
     return total
 

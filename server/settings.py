@@ -27,7 +27,7 @@ PREFIX = "HEARTH_"
 IGNORED_PREFIX = "HEARTH_TEST_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 # The points server.outbox calls failpoint() with (a unit test keeps the two in step).
-FAILPOINTS = ("after-commit",)
+FAILPOINTS = ("after-commit", "mid-dispatch")
 
 
 class SettingsError(ValueError):
@@ -234,7 +234,8 @@ VARIABLES: tuple[Variable, ...] = (
              "one password (10+ characters) for every demo login; `make run` then prints the "
              "logins every time"),
     Variable("HEARTH_FAILPOINT", "failpoint", choice(*FAILPOINTS), "unset",
-             "testing only: `after-commit` kills the process between commit and dispatch"),
+             "testing only: `after-commit` kills the process between commit and dispatch, "
+             "`mid-dispatch` after a relay's first handler of a batch"),
     Variable("HEARTH_TEST_CLOCK_FILE", "test_clock_file", text, "unset",
              "testing only: a file holding an offset in seconds added to the clock, shared by a "
              "test stack's processes"),

@@ -5,7 +5,10 @@ awards in the ledger show that every event was handled, once."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -17,6 +20,7 @@ import httpx
 import pytest
 from celery import Celery
 
+from server.outbox import CLAIM_SECONDS
 from tests.conftest import signed_in_admin
 from tests.faults import PrivateRedis, private_redis, private_stack
 from tests.harness import (
@@ -167,3 +171,58 @@ def test_the_worker_survives_losing_redis_and_the_outbox_drains_after_it_returns
     assert scene.replies() >= len(stream.created)
     assert worker.popen.poll() is None, worker.log()
     assert beat.popen.poll() is None, beat.log()
+
+
+def kill_worker(worker: Process) -> None:
+    """kill -9 a Celery worker and its pool processes, as a crashed host would."""
+    listed = subprocess.run(["ps", "-o", "pid=", "--ppid", str(worker.popen.pid)],
+                            capture_output=True, text=True).stdout.split()
+    worker.popen.send_signal(signal.SIGKILL)
+    worker.popen.wait()
+    for pid in map(int, listed):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_dead_workers_batch_is_taken_over_by_another_worker(scene: Scene) -> None:
+    stack = scene.stack
+    doomed = stack.start_worker(env={"HEARTH_FAILPOINT": "mid-dispatch"})
+    stack.spawn("beat", "beat")
+    replier = scene.server.client().register()
+    for n in range(10):
+        response = replier.post(f"/api/threads/{scene.thread_id}/posts", {"body": f"reply {n}"})
+        assert response.status_code == 201, response.text
+    # Its relay claimed a batch and died after the batch's first handler.
+    eventually(lambda: "failpoint mid-dispatch: exiting" in doomed.log(), timeout=60)
+    kill_worker(doomed)
+    died = time.monotonic()
+    claimed = int(stack.sql("SELECT COUNT(*) FROM outbox_event WHERE dispatched_at IS NULL "
+                            "AND claimed_until IS NOT NULL")[0][0])
+    assert claimed > 0, "the dead worker held no claim: nothing to take over"
+
+    stack.start_worker()
+    eventually(scene.drained, timeout=120, interval=0.1)
+    took = time.monotonic() - died
+    print(f"\nworker died -> its events handled by another: {took:.1f}s "
+          f"({claimed} claimed events, claims of {CLAIM_SECONDS}s)")
+    # The claim lapses within CLAIM_SECONDS of its last renewal; slack for a loaded machine.
+    assert took < CLAIM_SECONDS + 20
+
+
+def test_a_worker_told_to_stop_finishes_or_returns_its_batch_and_exits_cleanly(
+        scene: Scene) -> None:
+    stack = scene.stack
+    worker = stack.start_worker()
+    stack.spawn("beat", "beat")
+    with ReplyStream(scene, members=3, pause=0.05) as stream:
+        eventually(lambda: len(stream.created) >= 30, timeout=60)
+        worker.popen.send_signal(signal.SIGTERM)
+        assert worker.popen.wait(timeout=60) == 0, worker.log()
+        # What it had not finished, it gave back: no event waits on a claim of the dead.
+        held = stack.sql("SELECT id FROM outbox_event WHERE dispatched_at IS NULL "
+                         "AND claimed_until IS NOT NULL")
+        assert held == [], f"events still claimed after the worker stopped: {held}"
+        stack.start_worker()
+    eventually(scene.drained, timeout=120, interval=0.1)
+    # One award per reply: whatever the stopped worker had done was not done again.
+    assert scene.awards() == scene.replies() >= len(stream.created)
