@@ -144,10 +144,14 @@ class CeleryRunner:
         while True:
             self._again = False
             try:
-                # kombu's publish blocks on the socket; keep it off the event loop.
-                await asyncio.to_thread(self._celery.send_task, "hearth.dispatch", args=[[]])
-            except Exception:
-                log.exception("waking a relay failed; the sweep will find the events")
+                # kombu's publish blocks on the socket; keep it off the event loop. One try:
+                # with Redis down, retries would only hold this task (and a worker's task,
+                # which settles its wake-ups) while the sweep finds the events anyway.
+                await asyncio.to_thread(self._celery.send_task, "hearth.dispatch", args=[[]],
+                                        retry=False)
+            except Exception as exc:
+                log.warning("waking a relay failed (%s: %s); the sweep will find the events",
+                            type(exc).__name__, exc)
             if not self._again:
                 return
 

@@ -169,6 +169,8 @@ def test_the_worker_survives_losing_redis_and_the_outbox_drains_after_it_returns
     print(f"\nredis back -> outbox drained: {drained_after:.1f}s "
           f"({scene.replies()} replies, {len(stream.created)} answered 201)")
     assert scene.replies() >= len(stream.created)
+    # Failures while Redis was away used up no attempts: each event counts its one success.
+    assert stack.sql("SELECT DISTINCT attempts FROM outbox_event") == [("1",)]
     assert worker.popen.poll() is None, worker.log()
     assert beat.popen.poll() is None, beat.log()
 
