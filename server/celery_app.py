@@ -7,6 +7,7 @@ publisher), so the async services run unchanged inside sync Celery tasks.
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -18,6 +19,7 @@ from celery.signals import (
     worker_process_shutdown,
     worker_shutting_down,
 )
+from celery.worker.consumer import Consumer
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -55,6 +57,22 @@ class RedisTransport(kombu_redis.Transport):  # type: ignore[misc]
     Channel = _RedisChannel
 
 
+# Seconds between a worker's tries to reach the broker again.
+RECONNECT_MAX_SECONDS = 2
+
+
+class ReconnectingConsumer(Consumer):  # type: ignore[misc]
+    """Celery's consumer, trying to reconnect every couple of seconds: kombu's back-off grows
+    to 30 s between tries, and committed events wait for a worker that long after Redis is
+    back. A try against a Redis that is down costs one refused connection."""
+
+    def ensure_connected(self, conn: Any) -> Any:
+        conn.ensure_connection = functools.partial(
+            conn.ensure_connection, interval_start=1, interval_step=1,
+            interval_max=RECONNECT_MAX_SECONDS)
+        return super().ensure_connected(conn)
+
+
 def make_celery(settings: Settings) -> Celery:
     from server import plugins, schedule
 
@@ -70,6 +88,7 @@ def make_celery(settings: Settings) -> Celery:
         # A worker waits out any outage of Redis (the default gives up after 100 tries).
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
+        worker_consumer=f"{__name__}:ReconnectingConsumer",
         # A task that outlives the broker connection finishes rather than being killed:
         # what it does is idempotent, and the outbox, not the message, says what is left.
         worker_cancel_long_running_tasks_on_connection_loss=False,
