@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -98,6 +99,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         asyncio.run(runtime.check_services(settings))
     except runtime.StartupError as exc:
         raise click.ClickException(str(exc)) from None
+    # On SIGTERM uvicorn stops accepting, closes websockets with 1012 ("service restart": the
+    # clients reconnect elsewhere), lets requests in flight finish, then raises the signal
+    # again for the handler found at start: this one makes a graceful stop exit 0, not "killed".
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(
         "server.asgi:app",
         host=host or settings.host,
@@ -108,7 +113,12 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         proxy_headers=False,
         ws="websockets-sansio",
         ws_max_size=MAX_FRAME_BYTES,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @main.command()
