@@ -182,9 +182,12 @@ def _opened(archive: Path) -> Iterator[tuple[tarfile.TarFile, dict[str, object]]
 def _retire_wal(database: Path) -> None:
     """Fold the old database's write-ahead log into it and remove it: a log left beside a
     replaced database would be replayed into the new one."""
-    if database.exists():
-        with closing(sqlite3.connect(database, timeout=30)) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        if database.exists():
+            with closing(sqlite3.connect(database, timeout=30)) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.DatabaseError:
+        pass  # a damaged database is likely why it is being restored: it goes all the same
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
 

@@ -8,6 +8,7 @@ import json
 import re
 import sqlite3
 import tarfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,25 @@ def test_a_backup_never_overwrites_a_file(tmp_path: Path, existing: Path) -> Non
     with pytest.raises(backups.BackupError, match="already exists"):
         backups.backup(_settings(tmp_path), target)
     assert target.read_bytes() == b"precious"
+
+
+def test_a_backup_restores_over_a_damaged_database_and_its_stale_log(tmp_path: Path) -> None:
+    source = Settings(data_dir=tmp_path / "source")
+    source.media_dir.mkdir(parents=True)
+    (source.media_dir / "a.jpg").write_bytes(b"photo")
+    with closing(sqlite3.connect(source.sqlite_path)) as connection, connection:
+        connection.execute("CREATE TABLE kept (x)")
+        connection.execute("INSERT INTO kept VALUES (42)")
+    archive = backups.backup(source, tmp_path / "b.tar").path
+
+    damaged = _settings(tmp_path)
+    damaged.media_dir.mkdir(parents=True)
+    (damaged.media_dir / "stray.jpg").write_bytes(b"stray")
+    damaged.sqlite_path.write_bytes(b"not a database " * 500)
+    damaged.sqlite_path.with_name("hearth.db-wal").write_bytes(b"a log from another life")
+    backups.restore(damaged, archive)
+
+    with closing(sqlite3.connect(damaged.sqlite_path)) as connection:
+        assert connection.execute("SELECT x FROM kept").fetchall() == [(42,)]
+    assert sorted(p.name for p in damaged.media_dir.iterdir()) == ["a.jpg"]
+    assert not damaged.sqlite_path.with_name("hearth.db-wal").exists()
