@@ -1,12 +1,14 @@
 """The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, demo-logins,
-relay-sweep, outbox-prune, run-job, and each installed plugin's commands."""
+relay-sweep, outbox-prune, backup, restore, run-job, and each installed plugin's commands."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -97,6 +99,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         asyncio.run(runtime.check_services(settings))
     except runtime.StartupError as exc:
         raise click.ClickException(str(exc)) from None
+    # On SIGTERM uvicorn stops accepting, closes websockets with 1012 ("service restart": the
+    # clients reconnect elsewhere), lets requests in flight finish, then raises the signal
+    # again for the handler found at start: this one makes a graceful stop exit 0, not "killed".
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(
         "server.asgi:app",
         host=host or settings.host,
@@ -107,7 +113,12 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         proxy_headers=False,
         ws="websockets-sansio",
         ws_max_size=MAX_FRAME_BYTES,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @main.command()
@@ -261,6 +272,37 @@ def outbox_prune() -> None:
 
     count = with_runtime(outbox.prune)
     click.echo(f"pruned {count} dispatched events")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def backup(path: Path) -> None:
+    """Write a backup of the embedded database and media to PATH (a new .tar file), while
+    servers keep running (scaled mode: use pg_dump)."""
+    from server import backups
+
+    try:
+        summary = backups.backup(_settings_or_exit(), path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {summary.path}: database {summary.database_bytes} bytes, "
+               f"{summary.media_files} media files, as of {summary.created_at}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def restore(path: Path) -> None:
+    """Replace the embedded database and media with the backup at PATH (stop the server
+    first; scaled mode: use pg_restore)."""
+    from server import backups
+
+    try:
+        summary = backups.restore(_settings_or_exit(), path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored the backup of {summary.created_at} from {summary.path}: database "
+               f"{summary.database_bytes} bytes, {summary.media_files} media files. Run "
+               "`hearth migrate` if this Hearth is newer than the backup.")
 
 
 @main.command("run-job")

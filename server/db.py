@@ -19,7 +19,14 @@ from server.settings import get_settings
 
 class PooledSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine opens a connection (and a thread) for every statement outside
-    a transaction; this keeps a few autocommit connections open instead, per event loop."""
+    a transaction; this keeps a few autocommit connections open instead, per event loop.
+
+    Writes (transactions, and statements outside one that are not SELECTs) also queue here,
+    first come first served, for one write lock per event loop: SQLite lets one writer in at
+    a time and makes the others poll with sleeps (its busy handler), which favours nobody and
+    fails a writer with "database is locked" once the timeout passes. Queued in-process, only
+    one of this process's writers asks SQLite at a time, and the wait is fair; the timeout is
+    left for other processes' writers (a CLI command)."""
 
     POOL_SIZE = 4
 
@@ -27,6 +34,27 @@ class PooledSQLiteEngine(SQLiteEngine):
         super().__init__(path=path, **kwargs)
         self._pools: dict[int, asyncio.Queue[aiosqlite.Connection]] = {}
         self._opened: dict[int, int] = {}
+        self._write_locks: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
+        self._writer: dict[int, asyncio.Task[Any] | None] = {}
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold this event loop's write lock (see the class)."""
+        loop = asyncio.get_running_loop()
+        held = self._write_locks.get(id(loop))
+        if held is None or held[0] is not loop:
+            held = self._write_locks[id(loop)] = (loop, asyncio.Lock())
+        async with held[1]:
+            self._writer[id(loop)] = asyncio.current_task()
+            try:
+                yield
+            finally:
+                self._writer[id(loop)] = None
+
+    def _writes_now(self) -> bool:
+        """Whether this task holds the write lock (a write of its own must not queue behind
+        itself: it goes to SQLite, whose timeout applies as before)."""
+        return self._writer.get(id(asyncio.get_running_loop())) is asyncio.current_task()
 
     async def _acquire(self) -> aiosqlite.Connection:
         loop = id(asyncio.get_running_loop())
@@ -46,6 +74,12 @@ class PooledSQLiteEngine(SQLiteEngine):
         self, query: str, args: list[Any] | None = None, query_type: str = "generic",
         table: Any = None,
     ) -> Any:
+        if query.lstrip()[:6].upper() == "SELECT" or self._writes_now():
+            return await self._run_pooled(query, args)
+        async with self.writing():
+            return await self._run_pooled(query, args)
+
+    async def _run_pooled(self, query: str, args: list[Any] | None) -> Any:
         connection = await self._acquire()
         try:
             async with connection.execute(query, args or []) as cursor:
@@ -54,8 +88,11 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._pools[id(asyncio.get_running_loop())].put_nowait(connection)
 
     async def close_pool(self) -> None:
-        pool = self._pools.pop(id(asyncio.get_running_loop()), None)
-        self._opened.pop(id(asyncio.get_running_loop()), None)
+        loop = id(asyncio.get_running_loop())
+        pool = self._pools.pop(loop, None)
+        self._opened.pop(loop, None)
+        self._write_locks.pop(loop, None)
+        self._writer.pop(loop, None)
         while pool is not None and not pool.empty():
             await pool.get_nowait().close()
 
@@ -99,8 +136,8 @@ async def transaction() -> AsyncIterator[None]:
             raise
         await savepoint.release()
         return
-    if isinstance(db, SQLiteEngine):
-        async with db.transaction(transaction_type=TransactionType.immediate):
+    if isinstance(db, PooledSQLiteEngine):
+        async with db.writing(), db.transaction(transaction_type=TransactionType.immediate):
             yield
     else:
         async with db.transaction():

@@ -12,6 +12,9 @@ Server → client:
     {"type": "unsubscribed", "channel": ...} / {"type": "pong"}
     {"type": "error", "code": ..., "message": ..., "channel": ...}
 
+A server shutting down closes every socket with 1012 ("service restart"): uvicorn does it
+for the whole server before the application's shutdown, so clients go and reconnect elsewhere.
+
 Packages register who may read a channel family with `channel_rule("thread", numeric=True)`;
 a numeric family's key must be a row id (ASCII digits, 1..MAX_ID), or the answer is an error
 frame with code "bad_channel".

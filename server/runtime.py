@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 import redis.asyncio as aioredis
 
-from server import db, outbox
+from server import backups, db, outbox
 from server.kv import KeyValue, MemoryKeyValue, RedisKeyValue
 from server.plugins import Backend, Plugin, install
 from server.pubsub import Broker, MemoryBroker, RedisBroker
@@ -40,6 +40,8 @@ class Runtime:
     redis: aioredis.Redis | None = None
     plugins: tuple[Plugin, ...] = ()
     backends: dict[str, Any] = field(default_factory=dict)
+    # Held while this process serves an embedded data dir; `hearth restore` refuses meanwhile.
+    serving_lock: IO[bytes] | None = None
 
     def backend(self, backend: Backend[T]) -> T:
         return cast(T, self.backends[backend.name])
@@ -77,6 +79,12 @@ async def start(settings: Settings, role: str) -> Runtime:
     """role is "web" (serves requests, runs the in-process runner when embedded), "worker"
     (a Celery worker process: publishes, never schedules) or "cli" (a one-off command)."""
     global _current
+    serving = None
+    if role == "web" and not settings.scaled:
+        try:
+            serving = backups.claim_serving(settings)
+        except backups.BackupError as exc:
+            raise StartupError(str(exc)) from None
     await check_services(settings)
     await db.start()
     installed = install()
@@ -100,6 +108,7 @@ async def start(settings: Settings, role: str) -> Runtime:
             runner=InProcessRunner(settings),
             plugins=installed,
             backends={b.name: b.embedded() for b in declared},
+            serving_lock=serving,
         )
     if role == "web":
         await rt.broker.start()
@@ -129,3 +138,5 @@ async def stop() -> None:
     if rt.redis is not None:
         await rt.redis.aclose()
     await db.stop()
+    if rt.serving_lock is not None:
+        rt.serving_lock.close()

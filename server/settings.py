@@ -60,6 +60,8 @@ class Settings(msgspec.Struct, frozen=True):
     # How long a websocket ticket (POST /api/realtime/ticket) may wait to be used.
     realtime_ticket_seconds: int = 30
     sweep_interval_seconds: float = 5.0
+    # After SIGTERM: how long requests in flight may take before they are cancelled.
+    shutdown_grace_seconds: float = 8.0
     # Dispatched outbox events (and their receipts) older than this are pruned.
     outbox_retention_days: int = 7
     log_level: str = "info"
@@ -224,6 +226,9 @@ VARIABLES: tuple[Variable, ...] = (
              "how often open websockets re-check their session and each subscription"),
     Variable("HEARTH_REALTIME_TICKET_SECONDS", "realtime_ticket_seconds", integer(1), "`30`",
              "how long a websocket ticket stays usable"),
+    Variable("HEARTH_SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds", positive_number, "`8`",
+             "after SIGTERM, how long `hearth serve` lets requests in flight finish before "
+             "cancelling them (below Docker's 10-second stop timeout)"),
     Variable("HEARTH_SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds", positive_number, "`5`",
              "how often a relay looks for events nobody took (after a crash, say)"),
     Variable("HEARTH_OUTBOX_RETENTION_DAYS", "outbox_retention_days", integer(1), "`7`",

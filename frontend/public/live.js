@@ -7,6 +7,11 @@ const BASE_BACKOFF_MS = 500;
 const PING_EVERY_MS = 25_000;
 const SILENT_LIMIT_MS = 60_000;
 const SEEN_IDS_KEPT = 500;
+// A server shutting down for a deploy closes every socket with 1012 ("service restart") at
+// once: its clients' first retries are spread over this long, not to land on the servers
+// left all in the same instant.
+const SERVICE_RESTART = 1012;
+const RESTART_SPREAD_MS = 3_000;
 
 function socketUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -177,12 +182,12 @@ export class LiveClient {
       }
       this._dispatch(frame);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       clearInterval(this.pingTimer);
       for (const sub of this.subs.values()) sub.active = false;
-      this._scheduleRetry();
+      this._scheduleRetry(event.code === SERVICE_RESTART ? RESTART_SPREAD_MS : 0);
     };
     socket.onerror = () => { /* onclose follows and schedules the retry */ };
   }
@@ -196,10 +201,12 @@ export class LiveClient {
     this._send({ op: "ping" });
   }
 
-  _scheduleRetry() {
+  _scheduleRetry(spreadMs = 0) {
     this._setStatus("reconnecting");
     const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** this.attempts);
-    const delay = Math.round(ceiling * (0.5 + Math.random() * 0.5));
+    // Full jitter over the spread when one is asked for, else half-jittered backoff.
+    const delay = Math.round(spreadMs > ceiling ? Math.random() * spreadMs
+                                                : ceiling * (0.5 + Math.random() * 0.5));
     this.attempts += 1;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this._connect(), delay);

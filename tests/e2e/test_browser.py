@@ -337,8 +337,10 @@ def test_paging_threads_and_posts_and_the_pinned_marker(
     expect(page.get_by_test_id("load-more-posts")).to_be_hidden()
 
 
+# 1006: the connection dropped; 1012: the server closed it to restart ("service restart").
+@pytest.mark.parametrize("code", [1006, 1012])
 def test_a_dropped_connection_reconnects_and_catches_up(
-    open_tab: Callable[..., Tab], category: dict, member: Client,
+    open_tab: Callable[..., Tab], category: dict, member: Client, code: int,
 ) -> None:
     thread = new_thread(member, category, "Reconnect me", "first")
     tab = open_tab()
@@ -367,7 +369,7 @@ def test_a_dropped_connection_reconnects_and_catches_up(
 
     # The connection drops and the next attempts fail; meanwhile someone replies.
     refuse["on"] = True
-    sockets[-1].close(code=1006, reason="test: dropped")
+    sockets[-1].close(code=code, reason="test: dropped")
     expect(status).to_have_attribute("data-status", "reconnecting")
     response = member.post(f"/api/threads/{thread['id']}/posts", {"body": "sent while you were away"})
     assert response.status_code == 201, response.text
