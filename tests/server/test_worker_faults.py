@@ -96,8 +96,8 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
 @dataclass
 class ReplyStream:
     """Members replying, each in a thread of its own, through outages: a refused reply is
-    tried again, and a session Redis forgot is signed in again. The pace keeps the worker
-    busy without filling its prefetch, so that it is polling Redis when Redis goes."""
+    tried again. The pace keeps the worker busy without filling its prefetch, so that it is
+    polling Redis when Redis goes."""
 
     scene: Scene
     members: int = 2
@@ -125,8 +125,6 @@ class ReplyStream:
                                        {"body": f"reply {n} from {handle}"})
                 if response.status_code == 201:
                     self.created.append(response.json()["id"])
-                elif response.status_code == 401:
-                    client.login(handle, "correct horse battery")
             except httpx.HTTPError:
                 pass
             time.sleep(self.pause)
@@ -162,7 +160,7 @@ def test_the_worker_survives_losing_redis_and_the_outbox_drains_after_it_returns
         assert worker.popen.poll() is None, f"the worker died without Redis:\n{worker.log()}"
         redis.start()
         returned = time.monotonic()
-        # The stream goes on through the return: it signs in again and replies again.
+        # The stream goes on through the return.
         eventually(lambda: len(stream.created) >= killed + 10, timeout=60)
     eventually(scene.drained, timeout=120, interval=0.1)
     drained_after = time.monotonic() - returned
