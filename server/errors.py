@@ -85,9 +85,12 @@ class ServiceUnavailable(DomainError):
 
 # Retry-After for a backing service that dropped out: a restart or a failover takes seconds.
 UNAVAILABLE_RETRY_SECONDS = 5
-# asyncpg says "the connection or pool went away" with InterfaceError and these words; the same
-# class also reports misuse (a wrong argument count), which is a bug and stays a 500.
-_GONE_WORDS = ("connection is closed", "connection was closed", "pool is closing", "pool is closed")
+# asyncpg says "the connection or pool went away" with InterfaceError and these words, and
+# InternalClientError "cannot switch to state" for a pooled connection PostgreSQL told it was
+# terminating (a restart) before the socket closed. Both classes also report misuse (a wrong
+# argument count), which is a bug and stays a 500.
+_GONE_WORDS = ("connection is closed", "connection was closed", "pool is closing", "pool is closed",
+               "cannot switch to state")
 
 
 def unavailable(exc: BaseException) -> ServiceUnavailable | None:
@@ -103,7 +106,7 @@ def unavailable(exc: BaseException) -> ServiceUnavailable | None:
         if isinstance(seen, asyncpg.PostgresConnectionError | asyncpg.AdminShutdownError
                       | asyncpg.CrashShutdownError | asyncpg.CannotConnectNowError
                       | asyncpg.TooManyConnectionsError) or (
-                isinstance(seen, asyncpg.InterfaceError)
+                isinstance(seen, asyncpg.InterfaceError | asyncpg.InternalClientError)
                 and any(words in str(seen) for words in _GONE_WORDS)):
             return ServiceUnavailable("the database is unreachable; try again shortly",
                                       UNAVAILABLE_RETRY_SECONDS)
