@@ -149,8 +149,10 @@ class Connection:
         subscribed channel is told to refetch, from the seq it has reached now (which may
         have started again if Redis lost its data)."""
         broker = runtime.current().broker
-        for channel in [c for c in self.listeners if c not in self.catching_up]:
-            self.catching_up[channel] = []
+        channels = [c for c in self.listeners if c not in self.catching_up]
+        for channel in channels:
+            self.catching_up[channel] = []  # live messages wait until the refetch is sent
+        for channel in channels:
             try:
                 history = await broker.history(channel, self.last_seq.get(channel, 0))
             except Exception as exc:
@@ -372,10 +374,10 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
             receiver = asyncio.create_task(socket.receive_data(mode="text"))
             done, _ = await asyncio.wait({receiver, writer, guard},
                                          return_when=asyncio.FIRST_COMPLETED)
-            if guard in done and guard.exception() is not None:
+            if guard in done and (failure := guard.exception()) is not None:
                 # Access is no longer re-checked: the socket must not outlive that.
                 receiver.cancel()
-                raise guard.exception()  # type: ignore[misc]
+                raise failure
             if receiver not in done:
                 receiver.cancel()
                 if guard in done:
