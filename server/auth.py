@@ -12,9 +12,16 @@ import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 
-from server import clock, events, outbox, runtime
+from server import clock, events, outbox, ratelimit, runtime, sessions
 from server.bodycheck import check_json_body
-from server.errors import Forbidden, Invalid, NotFound, Unauthenticated, UnsupportedMediaType
+from server.errors import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceUnavailable,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
 from server.security import new_secret, same, sha256
 from server.tables import ApiToken, Member
 from server.types import MAX_ID
@@ -30,16 +37,11 @@ TICKET_PREFIX = "ws-ticket:"
 NOT_A_PERSON = "API tokens act for a brand, not a person"
 
 
-class SessionData(msgspec.Struct):
-    member_id: int
-    csrf: str
-
-
 class TicketData(msgspec.Struct):
     """Who a websocket ticket was issued to: the session or API token it stands for."""
 
     via: str
-    session_id: str = ""
+    session_key: str = ""
     token_id: int | None = None
 
 
@@ -50,7 +52,8 @@ class Actor(msgspec.Struct, frozen=True):
     brand_id: int | None = None
     via: str = "anonymous"
     scopes: frozenset[str] = frozenset()
-    session_id: str = ""
+    # The session's sha256 key (server.sessions), never the cookie's secret.
+    session_key: str = ""
     csrf: str = ""
     token_id: int | None = None
 
@@ -100,21 +103,18 @@ class Actor(msgspec.Struct, frozen=True):
 
 
 ANONYMOUS = Actor()
-_session_codec = msgspec.json.Decoder(SessionData)
 _ticket_codec = msgspec.json.Decoder(TicketData)
 _encoder = msgspec.json.Encoder()
 
 
-async def create_session(member_id: int) -> tuple[str, str]:
-    rt = runtime.current()
-    session_id, csrf = new_secret(), new_secret(24)
-    data = _encoder.encode(SessionData(member_id=member_id, csrf=csrf))
-    await rt.kv.set(f"session:{session_id}", data, rt.settings.session_ttl_seconds)
-    return session_id, csrf
+async def create_session(request: Request[Any, Any, Any], member_id: int) -> tuple[str, str]:
+    """Sign the member in from this browser; returns (cookie secret, CSRF token)."""
+    return await sessions.create(member_id, request.headers.get("user-agent", ""),
+                                 ratelimit.client_ip(request))
 
 
-async def end_session(session_id: str) -> None:
-    await runtime.current().kv.delete(f"session:{session_id}")
+async def end_session(session_key: str) -> None:
+    await sessions.end(session_key)
 
 
 async def _member_actor(member_id: int, **extra: Any) -> Actor | None:
@@ -128,13 +128,12 @@ async def _member_actor(member_id: int, **extra: Any) -> Actor | None:
                  brand_id=row["brand"], **extra)
 
 
-async def _from_session(session_id: str) -> Actor | None:
-    raw = await runtime.current().kv.get(f"session:{session_id}")
-    if raw is None:
+async def _from_session(session_key: str) -> Actor | None:
+    session = await sessions.find(session_key)
+    if session is None:
         return None
-    data = _session_codec.decode(raw)
-    return await _member_actor(data.member_id, via="session", session_id=session_id,
-                               csrf=data.csrf)
+    return await _member_actor(session.member_id, via="session", session_key=session_key,
+                               csrf=session.csrf)
 
 
 async def _from_token(token: str) -> Actor:
@@ -182,9 +181,9 @@ async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     token = _bearer(connection)
     if token:
         return await _from_token(token)
-    session_id = connection.cookies.get(SESSION_COOKIE)
-    if session_id:
-        return await _from_session(session_id) or ANONYMOUS
+    secret = connection.cookies.get(SESSION_COOKIE)
+    if secret:
+        return await _from_session(sessions.key_of(secret)) or ANONYMOUS
     return ANONYMOUS
 
 
@@ -196,7 +195,7 @@ async def issue_ticket(actor: Actor) -> str:
     if actor.via == "token":
         data = TicketData(via="token", token_id=actor.token_id)
     else:
-        data = TicketData(via="session", session_id=actor.session_id)
+        data = TicketData(via="session", session_key=actor.session_key)
     rt = runtime.current()
     ticket = new_secret()
     await rt.kv.set(TICKET_PREFIX + ticket, _encoder.encode(data), rt.settings.realtime_ticket_seconds)
@@ -209,7 +208,8 @@ async def redeem_ticket(ticket: str) -> Actor:
     if raw is None:
         raise Unauthenticated("the ticket is unknown, expired or already used")
     data = _ticket_codec.decode(raw)
-    actor = await recheck(Actor(via=data.via, session_id=data.session_id, token_id=data.token_id))
+    actor = await recheck(Actor(via=data.via, session_key=data.session_key,
+                                token_id=data.token_id))
     if not actor.signed_in:
         raise Unauthenticated("the session or API token the ticket was issued to has ended")
     return actor
@@ -218,7 +218,7 @@ async def redeem_ticket(ticket: str) -> Actor:
 async def recheck(actor: Actor) -> Actor:
     """The same credential's actor now; ANONYMOUS once the session or token has ended."""
     if actor.via == "session":
-        return await _from_session(actor.session_id) or ANONYMOUS
+        return await _from_session(actor.session_key) or ANONYMOUS
     if actor.via == "token" and actor.token_id is not None:
         try:
             return await _from_token_id(actor.token_id)
@@ -255,13 +255,47 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
             raise Forbidden("missing or wrong CSRF token: send the X-CSRF-Token header")
     request.state.actor = actor
     if actor.via == "session" and actor.member_id is not None:
-        await _record_visit(actor.member_id)
+        await record_visit(actor.member_id)
 
 
-async def _record_visit(member_id: int) -> None:
+class _SeenToday:
+    """Members this process has already counted today. Most requests stop here, without a
+    round trip to the key/value store; and while that store is unreachable this alone keeps
+    member.visited to one per member, day and process (awards count a visit once a day
+    however often it is emitted)."""
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self.day = ""
+        self.members: set[int] = set()
+
+    def first(self, member_id: int, day: str) -> bool:
+        """True when this process has not seen the member on `day` yet; records it."""
+        if day != self.day or len(self.members) >= self.LIMIT:
+            # Past the limit, forgetting costs only a key/value round trip per member.
+            self.day, self.members = day, set()
+        if member_id in self.members:
+            return False
+        self.members.add(member_id)
+        return True
+
+
+_seen_today = _SeenToday()
+
+
+async def record_visit(member_id: int) -> None:
     """Emit member.visited on a member's first signed-in request of each UTC day."""
     day = clock.today().isoformat()
-    if await runtime.current().kv.add(f"visit:{member_id}:{day}", b"1", 2 * 86400):
+    if not _seen_today.first(member_id, day):
+        return
+    try:
+        first = await runtime.current().kv.add(f"visit:{member_id}:{day}", b"1", 2 * 86400)
+    except ServiceUnavailable:
+        # Unreachable: whether another process counted the visit is unknown. Emit it; the
+        # memo above keeps that to once per process.
+        first = True
+    if first:
         async with outbox.unit_of_work():
             await outbox.emit(events.MemberVisited(member_id=member_id, day=day))
 

@@ -7,6 +7,7 @@ from server.tables import (
     Brand,
     HandlerReceipt,
     Member,
+    MemberSession,
     Notification,
     OutboxEvent,
     SeedStep,
@@ -15,5 +16,6 @@ from server.tables import (
 APP_CONFIG = AppConfig(
     app_name="server",
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "server",
-    table_classes=[Brand, Member, ApiToken, OutboxEvent, HandlerReceipt, Notification, SeedStep],
+    table_classes=[Brand, Member, MemberSession, ApiToken, OutboxEvent, HandlerReceipt,
+                   Notification, SeedStep],
 )

@@ -1,4 +1,5 @@
-"""Kernel tables: members and roles, brands, API tokens, the outbox and notifications."""
+"""Kernel tables: members and roles, their sessions, brands, API tokens, the outbox and
+notifications."""
 
 from piccolo.columns import (
     BigInt,
@@ -48,6 +49,21 @@ class ApiToken(Table, tablename="api_token"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class MemberSession(Table, tablename="member_session"):
+    """A signed-in browser. The cookie holds the secret; only its sha256 is stored, so the
+    table (or a backup of it) signs nobody in."""
+
+    id = BigSerial(primary_key=True)
+    member = ForeignKey(references=Member, null=False, index=True)
+    secret_hash = Varchar(length=64, unique=True)
+    csrf = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(default=TimestamptzNow(), index=True)
+    # What the member would recognise on a "your sessions" page, trimmed.
+    user_agent = Varchar(length=200, default="")
+    ip = Varchar(length=45, default="")
 
 
 class OutboxEvent(Table, tablename="outbox_event"):

@@ -27,10 +27,10 @@ from server.auth import Actor
 from server.errors import Forbidden
 
 
-def _session_cookies(session_id: str, csrf: str, max_age: int) -> list[Cookie]:
+def _session_cookies(secret: str, csrf: str, max_age: int) -> list[Cookie]:
     secure = runtime.current().settings.cookie_secure
     return [
-        Cookie(key=auth.SESSION_COOKIE, value=session_id, httponly=True, samesite="lax",
+        Cookie(key=auth.SESSION_COOKIE, value=secret, httponly=True, samesite="lax",
                secure=secure, max_age=max_age, path="/"),
         # Readable by the web app so it can echo it in X-CSRF-Token.
         Cookie(key=auth.CSRF_COOKIE, value=csrf, httponly=False, samesite="lax",
@@ -49,9 +49,9 @@ class SessionController(Controller):
         await ratelimit.check("registration", ratelimit.client_ip(request),
                               settings.register_rate_limit)
         member = await services.register(data)
-        session_id, csrf = await auth.create_session(member.id)
+        secret, csrf = await auth.create_session(request, member.id)
         return Response(SessionOut(member=member, csrf_token=csrf), status_code=201,
-                        cookies=_session_cookies(session_id, csrf, settings.session_ttl_seconds))
+                        cookies=_session_cookies(secret, csrf, settings.session_ttl_seconds))
 
     @post("/session", status_code=200)
     async def login(self, request: Request[Any, Any, Any], data: LoginIn) -> Response[SessionOut]:
@@ -61,16 +61,16 @@ class SessionController(Controller):
         await ratelimit.check("sign-in", ratelimit.client_ip(request), limit)
         await ratelimit.check("sign-in", "login:" + data.login.strip().lower(), limit)
         member = await services.authenticate(data.login, data.password)
-        session_id, csrf = await auth.create_session(member.id)
+        secret, csrf = await auth.create_session(request, member.id)
         return Response(SessionOut(member=member, csrf_token=csrf),
-                        cookies=_session_cookies(session_id, csrf, settings.session_ttl_seconds))
+                        cookies=_session_cookies(secret, csrf, settings.session_ttl_seconds))
 
     @post("/session/logout", status_code=204)
     async def logout(self, actor: Actor) -> Response[None]:
         if actor.via == "token":
             raise Forbidden(auth.NOT_A_PERSON)
-        if actor.session_id:
-            await auth.end_session(actor.session_id)
+        if actor.session_key:
+            await auth.end_session(actor.session_key)
         return Response(None, status_code=204, cookies=_session_cookies("", "", 0))
 
     @get("/me")
