@@ -46,7 +46,9 @@ def redis_client(url: str, retries: int = 2) -> aioredis.Redis:
     Timeouts are not retried: they would multiply the wait."""
     return aioredis.from_url(
         url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries,
+        # Reconnecting at once is what a cut connection needs; a short pause more would only
+        # slow every call while Redis is down.
+        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), retries,
                     supported_errors=(RedisConnectionError,)),
         health_check_interval=30)
 
