@@ -62,10 +62,12 @@ class PooledSQLiteEngine(SQLiteEngine):
 
 
 class _PooledTransaction(PostgresTransaction):
-    """Piccolo's transaction, giving its connection back to the pool whatever fails. Piccolo
-    keeps it when BEGIN, COMMIT or ROLLBACK fails (a connection PostgreSQL cut during a
-    restart): every such failure would leak one pooled connection, and once the pool is empty
-    every later request would wait forever."""
+    """Piccolo's transaction, ending cleanly whatever fails. When BEGIN, COMMIT or ROLLBACK
+    raises, Piccolo neither gives the connection back to the pool (asyncpg frees it only if
+    it closed: a COMMIT refused or a cancelled BEGIN leaks it, and an empty pool makes every
+    later query wait forever) nor forgets the transaction (after PostgreSQL cut a connection
+    mid-transaction, as a restart does, every later transaction in the same task would nest
+    in the dead one)."""
 
     async def __aenter__(self) -> PostgresTransaction:
         if self._parent is not None:

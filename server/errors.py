@@ -85,12 +85,13 @@ class ServiceUnavailable(DomainError):
 
 # Retry-After for a backing service that dropped out: a restart or a failover takes seconds.
 UNAVAILABLE_RETRY_SECONDS = 5
-# asyncpg says "the connection or pool went away" with InterfaceError and these words, and
+# asyncpg says "the connection or pool went away" with InterfaceError and these words (a
+# connection PostgreSQL cut mid-transaction is "released back to the pool" at once), and
 # InternalClientError "cannot switch to state" for a pooled connection PostgreSQL told it was
 # terminating (a restart) before the socket closed. Both classes also report misuse (a wrong
 # argument count), which is a bug and stays a 500.
 _GONE_WORDS = ("connection is closed", "connection was closed", "pool is closing", "pool is closed",
-               "cannot switch to state")
+               "cannot switch to state", "released back to the pool")
 
 
 def unavailable(exc: BaseException) -> ServiceUnavailable | None:

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
-from server.errors import ServiceUnavailable
+from server.db import HearthPostgresEngine
+from server.errors import ServiceUnavailable, unavailable
 from server.kv import RedisKeyValue
 from server.outbox import CLAIM_SECONDS
 from server.pubsub import RedisBroker
@@ -298,5 +300,42 @@ def test_redis_losing_a_channel_tells_a_client_with_since_to_refetch(tmp_path: P
                 assert [m.id for m in (await broker.history("thread:1", 0)).messages] == ["d"]
             finally:
                 await client.aclose()
+
+        asyncio.run(scenario())
+
+
+def test_transactions_give_their_connection_back_to_the_pool_whatever_fails() -> None:
+    with private_postgres() as pg:
+        async def scenario() -> None:
+            # A pool of one: a connection not given back makes the next query wait forever.
+            engine = HearthPostgresEngine(config={"dsn": pg.url})
+            await engine.start_connection_pool(min_size=1, max_size=1)
+
+            async def pool_answers() -> None:
+                rows = await asyncio.wait_for(engine._run_in_pool("SELECT 1 AS one"), timeout=10)
+                assert rows[0]["one"] == 1
+
+            try:
+                # PostgreSQL cuts the connection mid-transaction (as a restart does): the
+                # request learns the database is unavailable, and the pool carries on.
+                with pytest.raises(Exception) as cut:
+                    async with engine.transaction() as transaction:
+                        pid = await transaction.connection.fetchval("SELECT pg_backend_pid()")
+                        killer = await engine.get_new_connection()
+                        await killer.execute(f"SELECT pg_terminate_backend({pid})")
+                        await killer.close()
+                        await transaction.connection.fetchval("SELECT 1")
+                assert unavailable(cut.value) is not None, repr(cut.value)
+                await pool_answers()
+
+                # COMMIT fails on a connection that stays open (Piccolo kept those).
+                await engine._run_in_pool("CREATE TABLE once (n int UNIQUE DEFERRABLE "
+                                          "INITIALLY DEFERRED)")
+                with pytest.raises(asyncpg.UniqueViolationError):
+                    async with engine.transaction() as transaction:
+                        await transaction.connection.execute("INSERT INTO once VALUES (1), (1)")
+                await pool_answers()
+            finally:
+                await engine.close_connection_pool()
 
         asyncio.run(scenario())
