@@ -51,25 +51,34 @@ async def _probe(check: Any) -> tuple[bool, str]:
 
 
 @get("/health", tags=["system"], responses={
-    503: ResponseSpec(Health, description="A backing service is down (see `services`).")})
+    503: ResponseSpec(Health, description="The database is unreachable (see `services`).")})
 async def health() -> Response[Health]:
-    """Mode and the state of each backing service; 503 when one is down."""
+    """Mode and the state of each backing service. `ok`: all up. `degraded` (still 200):
+    Redis is down, so live updates pause, background work waits and rate limits count per
+    process, but the forums keep working; taking the process out of rotation would not help.
+    `down` (503): the database is unreachable and hardly anything works."""
     rt = runtime.current()
     settings = rt.settings
     services: dict[str, ServiceState] = {}
-    ok, detail = await _probe(db.ping)
+    database_ok, detail = await _probe(db.ping)
     services["database"] = ServiceState(
-        ok, "postgresql" if settings.database_url.startswith("postgres") else "sqlite",
+        database_ok, "postgresql" if settings.database_url.startswith("postgres") else "sqlite",
         detail or (redact_url(settings.database_url) or str(settings.sqlite_path)),
     )
+    redis_ok = True
     if rt.redis is not None:
-        ok, detail = await _probe(rt.redis.ping)
-        services["redis"] = ServiceState(ok, "redis", detail or redact_url(settings.redis_url))
-    services["pubsub"] = ServiceState(True, "redis" if settings.scaled else "memory")
-    services["tasks"] = ServiceState(True, "celery" if settings.scaled else "in-process")
-    healthy = all(s.ok for s in services.values())
-    body = Health(status="ok" if healthy else "degraded", mode=settings.mode, services=services)
-    return Response(body, status_code=200 if healthy else 503)
+        redis_ok, detail = await _probe(rt.redis.ping)
+        services["redis"] = ServiceState(redis_ok, "redis", detail or redact_url(settings.redis_url))
+    services["pubsub"] = ServiceState(
+        rt.broker.connected, "redis" if settings.scaled else "memory",
+        "" if rt.broker.connected else "live updates paused: reconnecting to Redis")
+    services["tasks"] = ServiceState(
+        redis_ok, "celery" if settings.scaled else "in-process",
+        "" if redis_ok else "background work waits for Redis (committed events are kept)")
+    status = ("down" if not database_ok
+              else "ok" if all(s.ok for s in services.values()) else "degraded")
+    body = Health(status=status, mode=settings.mode, services=services)
+    return Response(body, status_code=503 if status == "down" else 200)
 
 
 @get("/api/ping", tags=["system"])

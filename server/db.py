@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 from server.settings import get_settings
@@ -97,11 +98,70 @@ class PooledSQLiteEngine(SQLiteEngine):
             await pool.get_nowait().close()
 
 
+class _PooledTransaction(PostgresTransaction):
+    """Piccolo's transaction, ending cleanly whatever fails. When BEGIN, COMMIT or ROLLBACK
+    raises, Piccolo neither gives the connection back to the pool (asyncpg frees it only if
+    it closed: a COMMIT refused or a cancelled BEGIN leaks it, and an empty pool makes every
+    later query wait forever) nor forgets the transaction (after PostgreSQL cut a connection
+    mid-transaction, as a restart does, every later transaction in the same task would nest
+    in the dead one)."""
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._give_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    # On a cut connection the rollback fails too: the error that cut it is
+                    # the one to report (PostgreSQL rolls back what it never saw committed).
+                    with contextlib.suppress(Exception):
+                        await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._give_back()
+        return exception is None
+
+    async def _give_back(self) -> None:
+        # Returning a broken connection fails after the pool has dropped it (it opens a new
+        # one on a later acquire); that must not turn a committed write into an error.
+        with contextlib.suppress(Exception):
+            if self.engine.pool:
+                await self.engine.pool.release(self.connection)
+            else:
+                await self.connection.close()
+
+
+class HearthPostgresEngine(PostgresEngine):
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _PooledTransaction(engine=self, allow_nested=allow_nested)
+
+
+# Seconds to open a PostgreSQL connection (asyncpg waits 60 by default): a database that
+# does not answer makes requests fail fast with a 503 rather than hang.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def build_engine() -> Engine[Any]:
     settings = get_settings()
     # Settings allow a PostgreSQL URL only together with Redis: scaled mode.
     if settings.scaled:
-        return PostgresEngine(config={"dsn": settings.database_url})
+        return HearthPostgresEngine(config={"dsn": settings.database_url,
+                                            "timeout": CONNECT_TIMEOUT_SECONDS})
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     # WAL lets readers proceed during a write; the timeout makes writers queue, not fail.

@@ -6,9 +6,12 @@ Body: {"error": {"status": 404, "code": "not_found", "message": "...", "details"
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
+import asyncpg
 import msgspec
+import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -80,6 +83,44 @@ class ServiceUnavailable(DomainError):
         self.retry_after = retry_after
 
 
+# Retry-After for a backing service that dropped out: a restart or a failover takes seconds.
+UNAVAILABLE_RETRY_SECONDS = 5
+# asyncpg says "the connection or pool went away" with InterfaceError and these words (a
+# connection PostgreSQL cut mid-transaction is "released back to the pool" at once), and
+# InternalClientError "cannot switch to state" for a pooled connection PostgreSQL told it was
+# terminating (a restart) before the socket closed. Both classes also report misuse (a wrong
+# argument count), which is a bug and stays a 500.
+_GONE_WORDS = ("connection is closed", "connection was closed", "pool is closing", "pool is closed",
+               "cannot switch to state", "released back to the pool")
+
+
+def unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """A ServiceUnavailable when exc (or what caused it) means the database or Redis cannot be
+    reached right now (down, restarting, refusing connections, a pooled connection cut),
+    else None. The one place that knows the drivers' ways of saying so."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, ServiceUnavailable):
+            return seen
+        if isinstance(seen, asyncpg.PostgresConnectionError | asyncpg.AdminShutdownError
+                      | asyncpg.CrashShutdownError | asyncpg.CannotConnectNowError
+                      | asyncpg.TooManyConnectionsError) or (
+                isinstance(seen, asyncpg.InterfaceError | asyncpg.InternalClientError)
+                and any(words in str(seen) for words in _GONE_WORDS)):
+            return ServiceUnavailable("the database is unreachable; try again shortly",
+                                      UNAVAILABLE_RETRY_SECONDS)
+        if isinstance(seen, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+            return ServiceUnavailable("Redis is unreachable; try again shortly",
+                                      UNAVAILABLE_RETRY_SECONDS)
+        if isinstance(seen, ConnectionError | TimeoutError | socket.gaierror):
+            return ServiceUnavailable("a backing service is unreachable; try again shortly",
+                                      UNAVAILABLE_RETRY_SECONDS)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class ErrorBody(msgspec.Struct):
     status: int
     code: str
@@ -141,7 +182,14 @@ def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Er
     )
 
 
-def unexpected_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorResponse]:
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception
+                             ) -> Response[ErrorResponse]:
+    down = unavailable(exc)
+    if down is not None:
+        # Expected while a service restarts: one line, not a traceback per request.
+        log.warning("%s %s: %s (%s: %s)", request.method, request.url.path, down.message,
+                    type(exc).__name__, exc)
+        return domain_error_handler(request, down)
     log.exception("unhandled error", exc_info=exc)
     return Response(_body(500, "internal", "internal error", []), status_code=500)
 

@@ -19,6 +19,10 @@ from server.errors import ServiceUnavailable
 
 # How long a client is told to wait when the store is unreachable.
 RETRY_AFTER_SECONDS = 5
+# After Redis failed to answer, calls fail at once for this long instead of each paying the
+# connect-and-retry time again: during an outage a request's fallbacks (rate limits, sessions)
+# cost nothing, and one call a second finds out when Redis is back.
+SKIP_AFTER_FAILURE_SECONDS = 1.0
 
 
 @contextmanager
@@ -115,31 +119,45 @@ class RedisKeyValue:
     def __init__(self, client: aioredis.Redis, prefix: str = "hearth:kv:") -> None:
         self._redis = client
         self._prefix = prefix
+        self._skip_until = 0.0
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        what = "the key/value store"
+        if time.monotonic() < self._skip_until:
+            raise ServiceUnavailable(f"{what} is unreachable; try again shortly",
+                                     RETRY_AFTER_SECONDS)
+        try:
+            with reachable(what):
+                yield
+        except ServiceUnavailable:
+            self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_SECONDS
+            raise
 
     async def get(self, key: str) -> bytes | None:
-        with reachable("the key/value store"):
+        with self._reachable():
             value = await self._redis.get(self._prefix + key)
             return value.encode() if isinstance(value, str) else value
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        with reachable("the key/value store"):
+        with self._reachable():
             await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
 
     async def delete(self, key: str) -> None:
-        with reachable("the key/value store"):
+        with self._reachable():
             await self._redis.delete(self._prefix + key)
 
     async def take(self, key: str) -> bytes | None:
-        with reachable("the key/value store"):
+        with self._reachable():
             value = await self._redis.getdel(self._prefix + key)
             return value.encode() if isinstance(value, str) else value
 
     async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
-        with reachable("the key/value store"):
+        with self._reachable():
             return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
-        with reachable("the key/value store"):
+        with self._reachable():
             name = self._prefix + "hit:" + key
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(name)

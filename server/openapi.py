@@ -39,11 +39,13 @@ ERROR_DESCRIPTIONS = {
     415: "The body is not application/json.",
     422: "Well-formed, but a value is not acceptable.",
     429: "Too many requests; try again after Retry-After seconds.",
+    503: "A backing service (the database, or Redis for what needs it) is unreachable for "
+         "now; nothing was written. Try again after Retry-After seconds.",
 }
 
 # Every request: a bad bearer token (401), a token without the read/write scope (403), NUL
-# characters in the path or query (422).
-EVERY_OPERATION = frozenset({401, 403, 422})
+# characters in the path or query (422), the database or Redis unreachable (503).
+EVERY_OPERATION = frozenset({401, 403, 422, 503})
 # Writes: a body too large, not JSON (415) or malformed (400), no CSRF token (403).
 WRITES = frozenset({400, 403, 413, 415})
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -99,7 +101,7 @@ def statuses(method: str, path: str, operation: Operation,
 
 def _error_response(status: int) -> OpenAPIResponse:
     headers: dict[str, OpenAPIHeader | Reference] | None = None
-    if status == 429:
+    if status in (429, 503):
         headers = {"Retry-After": OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER),
                                                 description="seconds until a retry may succeed")}
     return OpenAPIResponse(
@@ -134,5 +136,7 @@ def document_errors(app: Litestar, plugins: Iterable[Plugin]) -> None:
             kept = {code: response for code, response in responses.items()
                     if not 400 <= int(code) < 500}
             for status in declared | statuses(method, path, operation, extra):
+                if status >= 500 and str(status) in kept:
+                    continue  # the route's own body (/health's 503 is a Health)
                 kept[str(status)] = _error_response(status)
             operation.responses = dict(sorted(kept.items()))

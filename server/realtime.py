@@ -9,11 +9,14 @@ Server → client:
     {"type": "subscribed", "channel": ..., "seq": current}
     {"type": "message", "channel": ..., "seq": n, "id": ..., "event": ..., "data": {...}}
     {"type": "refetch", "channel": ..., "seq": current}   # missed messages are gone: reload
+        (also sent on open sockets after live updates were interrupted, Redis being down)
     {"type": "unsubscribed", "channel": ...} / {"type": "pong"}
     {"type": "error", "code": ..., "message": ..., "channel": ...}
 
 A server shutting down closes every socket with 1012 ("service restart"): uvicorn does it
 for the whole server before the application's shutdown, so clients go and reconnect elsewhere.
+While Redis is unreachable the socket cannot subscribe or catch up: it is closed with 1013
+(try again later), and the client reconnects and subscribes with `since` as after any drop.
 
 Packages register who may read a channel family with `channel_rule("thread", numeric=True)`;
 a numeric family's key must be a row id (ASCII digits, 1..MAX_ID), or the answer is an error
@@ -35,7 +38,7 @@ from litestar.exceptions import WebSocketDisconnect
 from server import auth, runtime
 from server.auth import TOKEN_SCOPE_OPT, Actor
 from server.bodycheck import check_json_body
-from server.errors import BadRequest, DomainError, Unauthenticated
+from server.errors import BadRequest, DomainError, ServiceUnavailable, Unauthenticated, unavailable
 from server.pubsub import Delivered
 from server.types import MAX_ID, parse_id
 
@@ -54,6 +57,8 @@ MAX_CHANNEL_LENGTH = 200
 # (`hearth serve` passes this to uvicorn, whose default is 16 MiB): an anonymous socket
 # could otherwise make the event loop check and decode megabytes per frame.
 MAX_FRAME_BYTES = 64 * 1024
+# The standard "try again later" close: a backing service is down, not the client's fault.
+TRY_AGAIN_LATER = 1013
 
 
 def channel_rule(family: str, numeric: bool = False) -> Callable[[ChannelRule], ChannelRule]:
@@ -104,6 +109,8 @@ async def may_subscribe(actor: Actor, channel: str) -> bool:
     family, _, key = channel.partition(":")
     try:
         return await _rules[family](actor, key)
+    except ServiceUnavailable:
+        raise  # not a refusal: the answer is not known right now
     except DomainError:
         return False
 
@@ -126,6 +133,43 @@ class Connection:
         self.last_seq: dict[str, int] = {}
         self.catching_up: dict[str, list[tuple[int, bytes]]] = {}
         self.listeners: dict[str, Callable[[str, int, bytes], None]] = {}
+        self.close_code, self.close_reason = 4008, "reconnect"
+        self._resyncs: set[asyncio.Task[None]] = set()
+        runtime.current().broker.hub.watch_gaps(self._on_gap)
+
+    def close_soon(self, code: int, reason: str) -> None:
+        self.close_code, self.close_reason = code, reason
+        self.send(None)
+
+    def _on_gap(self) -> None:
+        task = asyncio.create_task(self.resync())
+        self._resyncs.add(task)
+        task.add_done_callback(self._resyncs.discard)
+
+    async def resync(self) -> None:
+        """Live updates were interrupted: messages published meanwhile are lost, so each
+        subscribed channel is told to refetch, from the seq it has reached now (which may
+        have started again if Redis lost its data)."""
+        broker = runtime.current().broker
+        channels = [c for c in self.listeners if c not in self.catching_up]
+        for channel in channels:
+            self.catching_up[channel] = []  # live messages wait until the refetch is sent
+        for channel in channels:
+            try:
+                history = await broker.history(channel, self.last_seq.get(channel, 0))
+            except Exception as exc:
+                if unavailable(exc) is None:
+                    raise
+                self.close_soon(TRY_AGAIN_LATER, "live updates are paused; reconnect shortly")
+                return
+            if channel not in self.listeners:
+                continue  # unsubscribed meanwhile
+            self.send_obj({"type": "refetch", "channel": channel, "seq": history.current_seq})
+            self.last_seq[channel] = history.current_seq
+            for seq, frame in self.catching_up.pop(channel, []):
+                if seq > self.last_seq[channel]:
+                    self.last_seq[channel] = seq
+                    self.send(frame)
 
     def send(self, frame: bytes | None) -> None:
         """Queue a frame; None asks the writer to close the socket."""
@@ -201,6 +245,9 @@ class Connection:
         self.last_seq.pop(channel, None)
 
     def close(self) -> None:
+        runtime.current().broker.hub.unwatch_gaps(self._on_gap)
+        for task in self._resyncs:
+            task.cancel()
         for channel in list(self.listeners):
             self.unsubscribe(channel)
 
@@ -209,23 +256,36 @@ class Connection:
         a thread deleted): re-check the session and every subscription periodically."""
         while True:
             await asyncio.sleep(interval)
-            if self.actor.via != "anonymous":
-                current = await auth.recheck(self.actor)
-                if current.member_id != self.actor.member_id:
-                    self.send(None)
+            try:
+                if not await self._reauthorize():
                     return
-                self.actor = current
-            for channel in list(self.listeners):
-                if not await may_subscribe(self.actor, channel):
-                    self.unsubscribe(channel)
-                    self.send_obj({"type": "error", "code": "forbidden", "channel": channel,
-                                   "message": f"you may no longer read {channel!r}"})
+            except Exception as exc:
+                if unavailable(exc) is None:
+                    raise
+                # Nothing can be checked while the database or Redis is down; nothing can
+                # change either (no sign-out, no new rules): check again next round.
+                log.info("re-checking a websocket's access skipped: %s", exc)
+
+    async def _reauthorize(self) -> bool:
+        """False when the socket is to close (its session or token has ended)."""
+        if self.actor.via != "anonymous":
+            current = await auth.recheck(self.actor)
+            if current.member_id != self.actor.member_id:
+                self.send(None)
+                return False
+            self.actor = current
+        for channel in list(self.listeners):
+            if not await may_subscribe(self.actor, channel):
+                self.unsubscribe(channel)
+                self.send_obj({"type": "error", "code": "forbidden", "channel": channel,
+                               "message": f"you may no longer read {channel!r}"})
+        return True
 
     async def write_forever(self) -> None:
         while True:
             frame = await self.queue.get()
             if frame is None:
-                await self.socket.close(code=4008, reason="reconnect")
+                await self.socket.close(code=self.close_code, reason=self.close_reason)
                 return
             await self.socket.send_data(frame.decode(), mode="text")
 
@@ -241,7 +301,13 @@ class Connection:
         if op.op == "ping":
             self.send_obj({"type": "pong"})
         elif op.op == "subscribe" and op.channel:
-            await self.subscribe(op.channel, op.since)
+            try:
+                await self.subscribe(op.channel, op.since)
+            except Exception as exc:
+                if unavailable(exc) is None:
+                    raise
+                # The client reconnects (with backoff) and subscribes with `since` again.
+                self.close_soon(TRY_AGAIN_LATER, "live updates are paused; reconnect shortly")
         elif op.op == "unsubscribe" and op.channel:
             self.unsubscribe(op.channel)
             self.send_obj({"type": "unsubscribed", "channel": op.channel})
@@ -286,8 +352,14 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
         actor = await (auth.redeem_ticket(ticket) if ticket is not None else auth.resolve(socket))
         if actor.via == "token":
             actor.require("realtime")
-    except DomainError as exc:
-        await socket.close(code=4401, reason=exc.message[:120])
+    except Exception as exc:
+        down = unavailable(exc)
+        if down is not None:
+            await socket.close(code=TRY_AGAIN_LATER, reason=down.message[:120])
+        elif isinstance(exc, DomainError):
+            await socket.close(code=4401, reason=exc.message[:120])
+        else:
+            raise
         return
     # Cookies ride along cross-site; a ticket cannot be had without reading a response.
     from_cookie = ticket is None and actor.via == "session"
@@ -302,9 +374,17 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
     try:
         while not writer.done():
             receiver = asyncio.create_task(socket.receive_data(mode="text"))
-            done, _ = await asyncio.wait({receiver, writer}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({receiver, writer, guard},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if guard in done and (failure := guard.exception()) is not None:
+                # Access is no longer re-checked: the socket must not outlive that.
+                receiver.cancel()
+                raise failure
             if receiver not in done:
                 receiver.cancel()
+                if guard in done:
+                    # The guard ended the session: wait for the writer to close the socket.
+                    await writer
                 break
             await connection.handle(receiver.result())
     except WebSocketDisconnect:

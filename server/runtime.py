@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar, cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from server import backups, db, outbox
 from server.kv import KeyValue, MemoryKeyValue, RedisKeyValue
@@ -29,6 +32,25 @@ class StartupError(RuntimeError):
 
 
 T = TypeVar("T")
+
+# Seconds a command waits for Redis to connect or answer: a Redis that went silent costs a
+# request this long, not a hang. Generous enough for a leaderboard rebuild's pipelines.
+REDIS_CONNECT_TIMEOUT = 2
+REDIS_TIMEOUT = 3
+
+
+def redis_client(url: str, retries: int = 2) -> aioredis.Redis:
+    """A Redis client that fails fast while Redis is down and recovers by itself after: a
+    command that finds its pooled connection cut by a restart ("Connection closed by server")
+    reconnects and runs again, and a connection idle for a while is checked before use.
+    Timeouts are not retried: they would multiply the wait."""
+    return aioredis.from_url(
+        url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
+        # Reconnecting at once is what a cut connection needs; a short pause more would only
+        # slow every call while Redis is down.
+        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), retries,
+                    supported_errors=(RedisConnectionError,)),
+        health_check_interval=30)
 
 
 @dataclass
@@ -64,7 +86,7 @@ async def check_services(settings: Settings) -> None:
         target = redact_url(settings.database_url) if settings.database_url else settings.sqlite_path
         raise StartupError(f"cannot reach the database at {target}: {exc}") from exc
     if settings.redis_url:
-        client = aioredis.from_url(settings.redis_url)
+        client = redis_client(settings.redis_url)
         try:
             await asyncio.wait_for(client.ping(), timeout=5)
         except Exception as exc:
@@ -90,11 +112,14 @@ async def start(settings: Settings, role: str) -> Runtime:
     installed = install()
     declared = [backend for plugin in installed for backend in plugin.backends]
     if settings.scaled:
-        client = aioredis.from_url(settings.redis_url)
+        client = redis_client(settings.redis_url)
         rt = Runtime(
             settings=settings,
             kv=RedisKeyValue(client, prefix=f"{settings.redis_prefix}:kv:"),
-            broker=RedisBroker(client, settings.redis_prefix, settings.realtime_history),
+            # The subscriber's client does not retry: the broker must see every lost
+            # connection, since messages published meanwhile never reach it.
+            broker=RedisBroker(client, settings.redis_prefix, settings.realtime_history,
+                               subscriber=redis_client(settings.redis_url, retries=0)),
             runner=CeleryRunner(settings),
             redis=client,
             plugins=installed,

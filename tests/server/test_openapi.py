@@ -46,15 +46,23 @@ def test_each_operation_lists_the_statuses_it_can_return(document: dict) -> None
     def statuses(method: str, path: str) -> set[str]:
         return {s for s in document["paths"][path][method]["responses"] if s >= "400"}
 
-    assert statuses("get", "/api/me") == {"401", "403", "422"}
-    assert statuses("get", "/api/threads/{thread_id}") == {"400", "401", "403", "404", "422"}
+    assert statuses("get", "/api/me") == {"401", "403", "422", "503"}
+    assert statuses("get", "/api/threads/{thread_id}") == {"400", "401", "403", "404", "422", "503"}
     assert statuses("post", "/api/posts/{post_id}/reactions") == {
-        "400", "401", "403", "404", "409", "413", "415", "422", "429"}
-    assert statuses("post", "/api/register") == {"400", "401", "403", "409", "413", "415", "422", "429"}
+        "400", "401", "403", "404", "409", "413", "415", "422", "429", "503"}
+    assert statuses("post", "/api/register") == {
+        "400", "401", "403", "409", "413", "415", "422", "429", "503"}
     assert statuses("delete", "/api/posts/{post_id}") == {
-        "400", "401", "403", "404", "413", "415", "422"}
+        "400", "401", "403", "404", "413", "415", "422", "503"}
     limited = document["paths"]["/api/session"]["post"]["responses"]["429"]
     assert limited["headers"]["Retry-After"]["schema"]["type"] == "integer"
+    # Every operation may meet a database or Redis that is down: a 503 with Retry-After.
+    for method, path, operation in operations(document):
+        assert "503" in operation["responses"], (method, path)
+    unavailable = document["paths"]["/api/me"]["get"]["responses"]["503"]
+    assert unavailable["headers"]["Retry-After"]["schema"]["type"] == "integer"
+    assert unavailable["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorResponse"}
     down = document["paths"]["/health"]["get"]["responses"]["503"]
     assert down["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Health"}
 
