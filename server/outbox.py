@@ -27,11 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from server import clock, db, events, schedule
-from server.errors import ServiceUnavailable
+from server import clock, db, errors, events, schedule
 from server.settings import get_settings
 from server.tables import OutboxEvent
 
@@ -242,13 +238,7 @@ class Failure:
 
 
 def _unreachable(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ServiceUnavailable | RedisConnectionError | RedisTimeoutError
-                      | OSError):
-            return True
-        cause = cause.__cause__
-    return False
+    return errors.unavailable(exc) is not None
 
 
 async def _run(h: Handler, batch: list[Delivery]) -> Failure | None:
