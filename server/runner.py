@@ -35,6 +35,27 @@ class Runner(Protocol):
     async def stop(self) -> None: ...
 
 
+_background: set[asyncio.Task[None]] = set()
+
+
+def run_here(name: str, kwargs: dict[str, Any], delay_seconds: float = 0) -> None:
+    """Run a registered one-off task in this process's event loop, in the background."""
+    # A fresh context: the task must not inherit the caller's open transaction.
+    job = asyncio.create_task(_run_task(name, kwargs, delay_seconds), name=f"hearth-{name}",
+                              context=contextvars.Context())
+    _background.add(job)
+    job.add_done_callback(_background.discard)
+
+
+async def _run_task(name: str, kwargs: dict[str, Any], delay_seconds: float) -> None:
+    try:
+        if delay_seconds > 0:
+            await asyncio.sleep(delay_seconds)
+        await schedule.task_fn(name)(**kwargs)
+    except Exception:
+        log.exception("background task %s failed", name)
+
+
 class InProcessRunner:
     """One relay loop per process, in commit order: SQLite serialises writers anyway, and
     live messages then follow the order things happened. A commit wakes it; so does the
@@ -46,25 +67,12 @@ class InProcessRunner:
         self._stopping = False
         self._relayer: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._background: set[asyncio.Task[None]] = set()
 
     async def wake(self) -> None:
         self._wake.set()
 
     async def submit(self, name: str, delay_seconds: float = 0, **kwargs: Any) -> None:
-        # A fresh context: the task must not inherit the caller's open transaction.
-        job = asyncio.create_task(self._run_task(name, kwargs, delay_seconds),
-                                  name=f"hearth-{name}", context=contextvars.Context())
-        self._background.add(job)
-        job.add_done_callback(self._background.discard)
-
-    async def _run_task(self, name: str, kwargs: dict[str, Any], delay_seconds: float) -> None:
-        try:
-            if delay_seconds > 0:
-                await asyncio.sleep(delay_seconds)
-            await schedule.task_fn(name)(**kwargs)
-        except Exception:
-            log.exception("background task %s failed", name)
+        run_here(name, kwargs, delay_seconds)
 
     async def settle(self) -> None:
         return None
@@ -156,8 +164,16 @@ class CeleryRunner:
                 return
 
     async def submit(self, name: str, delay_seconds: float = 0, **kwargs: Any) -> None:
-        await asyncio.to_thread(self._celery.send_task, "hearth.task", args=[name, kwargs],
-                                countdown=delay_seconds or None)
+        try:
+            await asyncio.to_thread(self._celery.send_task, "hearth.task", args=[name, kwargs],
+                                    countdown=delay_seconds or None, retry=False)
+        except Exception as exc:
+            # What asked for the task has usually committed (a badge, a season): failing the
+            # request would tell its client to retry a write that succeeded. Tasks are
+            # idempotent, so this process runs it instead.
+            log.warning("handing task %s to a worker failed (%s: %s); running it here",
+                        name, type(exc).__name__, exc)
+            run_here(name, kwargs, delay_seconds)
 
     async def settle(self) -> None:
         if self._waker is not None:
