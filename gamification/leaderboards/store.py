@@ -91,7 +91,8 @@ class LeaderboardStore(Protocol):
 
     async def ask_rebuild(self) -> bool:
         """True when the caller should have the store rebuilt: it is cold, no rebuild is under
-        way, and nobody asked in the last ASK_AGAIN_SECONDS (so one cold read in a burst asks)."""
+        way, and none was asked for since the last one started, or ASK_AGAIN_SECONDS ago (a
+        request its worker lost); so one read of a burst asks."""
         ...
 
     async def rebuild(self, snapshot: SnapshotFn) -> Snapshot | None:
@@ -257,6 +258,8 @@ class SqlStore:
                  for member, score in sorted(members.items())])
             await self._set_watermark(WATERMARK, snap.watermark)
             await self._set_watermark(GENERATION, 1)
+        # Started: the next loss may ask again at once.
+        self._asked_at = -math.inf
         return snap
 
 
@@ -549,6 +552,8 @@ class RedisStore:
         with reachable("the leaderboard store"):
             if not await self._redis.set(lock, generation, nx=True, ex=LOCK_SECONDS):
                 return None
+        # Started: the next loss may ask again at once.
+        await self._redis.delete(self._key("asked"))
         await self._redis.set(target, generation, ex=LOCK_SECONDS)
         keeper = asyncio.create_task(self._keep_lock(generation))
         live = False

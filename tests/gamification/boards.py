@@ -5,17 +5,17 @@ import sqlite3
 
 import redis
 
-from tests.harness import REDIS_URL, Stack
+from tests.harness import Stack
 
 
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(REDIS_URL)
+def _redis(stack: Stack) -> redis.Redis:
+    return redis.Redis.from_url(stack.env["HEARTH_REDIS_URL"])
 
 
 def wipe_boards(stack: Stack) -> None:
     """Every leaderboard key or row goes, the mark of a complete build with them."""
     if stack.mode == "scaled":
-        client = _redis()
+        client = _redis(stack)
         keys = list(client.scan_iter(f"{stack.env['HEARTH_REDIS_PREFIX']}:lb*", count=1000))
         assert keys
         client.delete(*keys)
@@ -29,7 +29,7 @@ def stored_board(stack: Stack, board: str) -> list[tuple[int, int]] | None:
     """(member id, score) of those above zero, in display order, as the store itself holds
     the board; None while the store has no complete build (cold)."""
     if stack.mode == "scaled":
-        client = _redis()
+        client = _redis(stack)
         prefix = stack.env["HEARTH_REDIS_PREFIX"]
         generation = client.get(f"{prefix}:lb:generation")
         if generation is None:

@@ -2,12 +2,16 @@
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from tests.conftest import signed_in_admin
+from tests.faults import private_redis, private_stack
 from tests.gamification.boards import stored_board, wipe_boards
-from tests.harness import Client, Server, Stack, eventually
+from tests.harness import Client, Server, Stack, drop_stack, eventually
 
 
 @pytest.fixture
@@ -190,10 +194,15 @@ def earned_last_week(stack: Stack, admin: Client, member: Client,
 
 def shown(client: Client, names: list[str], members: list[Client]) -> dict[str, Any]:
     """What members see of these boards: the top, and each member's place with neighbours."""
-    return {name: (client.get(f"/api/leaderboards/{name}?limit=100").json()["items"],
-                   [client.get(f"/api/leaderboards/{name}/members/{m.member['id']}?n=3").json()
+    return {name: (ok(client.get(f"/api/leaderboards/{name}?limit=100"))["items"],
+                   [ok(client.get(f"/api/leaderboards/{name}/members/{m.member['id']}?n=3"))
                     for m in members])
             for name in names}
+
+
+def ok(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def test_a_reversal_comes_off_the_boards_its_award_was_on(stack: Stack, admin: Client,
@@ -330,3 +339,28 @@ def test_a_lost_store_is_read_from_the_ledger_and_heals_by_itself(
     assert (stored_board(stack, "all-time") or [])[:100] == [
         (i["member"]["id"], i["score"]) for i in admin.get(
             "/api/leaderboards/all-time?limit=100").json()["items"]]
+
+
+@pytest.mark.scaled_only
+def test_boards_are_read_from_the_ledger_while_redis_is_down(tmp_path: Path) -> None:
+    with private_redis(tmp_path) as redis:
+        stack = private_stack(tmp_path / "stack", redis=redis)
+        try:
+            stack.start_worker()
+            server = stack.start_server()
+            admin = signed_in_admin(server, stack)
+            first, second = server.client().register(), server.client().register()
+            adjust(admin, first, 30)
+            adjust(admin, second, 20)
+            eventually(lambda: stored_board(stack, "all-time") == [
+                (first.member["id"], 30), (second.member["id"], 20)])
+            anon = Client(server)
+            before = shown(anon, ["all-time", "week", "month"], [first, second])
+
+            redis.kill()
+            # Everything else that needs Redis may answer 503; the boards still answer.
+            assert shown(anon, ["all-time", "week", "month"], [first, second]) == before
+            assert [(i["member"]["id"], i["rank"], i["score"]) for i in before["all-time"][0]] == [
+                (first.member["id"], 1, 30), (second.member["id"], 2, 20)]
+        finally:
+            drop_stack(stack)
