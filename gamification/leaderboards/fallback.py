@@ -1,17 +1,25 @@
 """Boards read straight from their sources while the store cannot answer (cold while it is
-rebuilt, or Redis unreachable): points boards ranked in SQL over the ledger, registered boards
-(a challenge's) from their owner's scores. Same filters, ranking and tie order as the stores,
-at the price of aggregating on every read."""
+rebuilt, or Redis unreachable): points boards summed over the ledger, registered boards (a
+challenge's) from their owner's scores. Same filters, ranking and tie order as the stores.
+
+Summing a large ledger costs far more than a store read, and a cold store meets every reader
+at once: each process computes a board once per CACHE_SECONDS, whoever asks meanwhile waits
+for that one computation or reuses it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from gamification.leaderboards.store import Standing
 from gamification.ledger import services as ledger
 from server import db
+
+CACHE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -27,65 +35,63 @@ class Window:
 Source = Window | dict[int, int]
 
 
-def _ranked_sql(window: Window, excluded: set[int]) -> tuple[str, list[Any]]:
-    """`r`: the board's members above zero with their rank and 1-based position."""
-    totals, args = ledger.earned_totals(window.since, window.until, window.category_id)
-    # Member ids start at 1: a stand-in keeps the statement's shape when nobody is excluded.
-    match, excluded_args = db.values_in(sorted(excluded) or [0], "bigint")
-    return ("WITH t AS (" + totals + "), r AS (SELECT member, score, "
-            "RANK() OVER (ORDER BY score DESC) AS rank, "
-            "ROW_NUMBER() OVER (ORDER BY score DESC, member DESC) AS pos "
-            "FROM t WHERE score > 0 AND member NOT " + match + ") ",
-            [*args, *excluded_args])
+class Board:
+    """One board's members above zero, ranked, in display order (score, then member id,
+    both descending); read as the stores are read."""
+
+    def __init__(self, scores: dict[int, int], excluded: set[int]) -> None:
+        ordered = sorted(((m, s) for m, s in scores.items() if s > 0 and m not in excluded),
+                         key=lambda pair: (-pair[1], -pair[0]))
+        self._rows: list[tuple[int, int, int]] = []
+        for i, (member_id, score) in enumerate(ordered):
+            tied = self._rows and self._rows[-1][1] == score
+            self._rows.append((member_id, score, self._rows[-1][2] if tied else i + 1))
+        self._positions = {row[0]: i for i, row in enumerate(self._rows)}
+
+    def _page(self, first: int, count: int) -> list[Standing]:
+        return [Standing(member_id=m, score=s, rank=r) for m, s, r in self._rows[first:first + count]]
+
+    def top(self, limit: int, offset: int) -> list[Standing]:
+        return self._page(offset, limit)
+
+    def standing(self, member_id: int) -> Standing | None:
+        position = self._positions.get(member_id)
+        return None if position is None else self._page(position, 1)[0]
+
+    def around(self, member_id: int, n: int) -> list[Standing]:
+        """2n+1 members from n above the member (fewer above near the top)."""
+        position = self._positions.get(member_id)
+        return [] if position is None else self._page(max(0, position - n), 2 * n + 1)
 
 
-def _standings(rows: list[dict[str, Any]]) -> list[Standing]:
-    return [Standing(member_id=int(r["member"]), score=int(r["score"]), rank=int(r["rank"]))
-            for r in rows]
-
-
-def _ranked(scores: dict[int, int], excluded: set[int]) -> list[Standing]:
-    """A registered board in display order: score, then member id, both descending."""
-    ordered = sorted(((m, s) for m, s in scores.items() if s > 0 and m not in excluded),
-                     key=lambda pair: (-pair[1], -pair[0]))
-    out: list[Standing] = []
-    for i, (member_id, score) in enumerate(ordered):
-        rank = out[-1].rank if out and out[-1].score == score else i + 1
-        out.append(Standing(member_id=member_id, score=score, rank=rank))
-    return out
-
-
-async def top(source: Source, excluded: set[int], limit: int, offset: int) -> list[Standing]:
+async def load(source: Source, excluded: set[int]) -> Board:
     if isinstance(source, dict):
-        return _ranked(source, excluded)[offset:offset + limit]
-    ranked, args = _ranked_sql(source, excluded)
-    return _standings(await db.fetch(
-        ranked + "SELECT member, score, rank FROM r ORDER BY pos LIMIT {} OFFSET {}",
-        *args, limit, offset))
+        return Board(source, excluded)
+    totals, args = ledger.earned_totals(source.since, source.until, source.category_id)
+    rows = await db.fetch(totals, *args)
+    return Board({int(r["member"]): int(r["score"]) for r in rows}, excluded)
 
 
-async def standing(source: Source, excluded: set[int], member_id: int) -> Standing | None:
-    if isinstance(source, dict):
-        return next((s for s in _ranked(source, excluded) if s.member_id == member_id), None)
-    ranked, args = _ranked_sql(source, excluded)
-    rows = _standings(await db.fetch(
-        ranked + "SELECT member, score, rank FROM r WHERE member = {}", *args, member_id))
-    return rows[0] if rows else None
+_computed: dict[str, tuple[float, asyncio.Task[Board]]] = {}
 
 
-async def around(source: Source, excluded: set[int], member_id: int, n: int) -> list[Standing]:
-    """2n+1 members from n above the member (fewer above near the top), as the stores do."""
-    if isinstance(source, dict):
-        board = _ranked(source, excluded)
-        position = next((i for i, s in enumerate(board) if s.member_id == member_id), None)
-        if position is None:
-            return []
-        first = max(0, position - n)
-        return board[first:first + 2 * n + 1]
-    ranked, args = _ranked_sql(source, excluded)
-    return _standings(await db.fetch(
-        ranked + ", me AS (SELECT CASE WHEN pos - {} < 1 THEN 1 ELSE pos - {} END AS first "
-        "FROM r WHERE member = {}) "
-        "SELECT r.member, r.score, r.rank FROM r JOIN me ON r.pos >= me.first "
-        "AND r.pos < me.first + {} ORDER BY r.pos",
-        *args, n, n, member_id, 2 * n + 1))
+def _failed(task: asyncio.Task[Board]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
+async def board(name: str, compute: Callable[[], Awaitable[Board]]) -> Board:
+    """The board as computed at most CACHE_SECONDS ago in this process (or being computed)."""
+    now = time.monotonic()
+    loop = asyncio.get_running_loop()
+    for key in [k for k, (at, _) in _computed.items() if now - at > CACHE_SECONDS]:
+        del _computed[key]
+    cached = _computed.get(name)
+    if cached is None or cached[1].get_loop() is not loop or _failed(cached[1]):
+        async def run() -> Board:
+            return await compute()
+
+        # A fresh context: the computation must not join whatever transaction its first
+        # asker has open, and it outlives that asker if the asker is cancelled.
+        cached = (now, loop.create_task(run(), context=contextvars.Context()))
+        _computed[name] = cached
+    return await asyncio.shield(cached[1])

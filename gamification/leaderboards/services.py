@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -31,6 +33,9 @@ from server.text import require_plain
 
 log = logging.getLogger("hearth.leaderboards")
 T = TypeVar("T")
+# An outage is logged once a minute, not once a read.
+UNREACHABLE_NOTE_SECONDS = 60
+_unreachable_noted = -math.inf
 
 RANKING = "competition: equal scores share a rank and the next rank skips (1, 2, 2, 4)"
 LIVE_THROTTLE_SECONDS = 1
@@ -87,7 +92,7 @@ async def heal() -> None:
 
 
 async def _read(name: str, read: Callable[[LeaderboardStore], Awaitable[T]],
-                instead: Callable[[fallback.Source, set[int]], Awaitable[T]]) -> T:
+                instead: Callable[[fallback.Board], T]) -> T:
     """A read from the store, or from the board's sources while the store is cold (members
     never see a half-built board) or unreachable."""
     try:
@@ -95,8 +100,15 @@ async def _read(name: str, read: Callable[[LeaderboardStore], Awaitable[T]],
     except StoreCold:
         await heal()
     except ServiceUnavailable:
-        log.warning("the leaderboard store is unreachable: board %s read from the ledger", name)
-    return await instead(await _source(name), await _excluded())
+        global _unreachable_noted
+        if time.monotonic() - _unreachable_noted > UNREACHABLE_NOTE_SECONDS:
+            _unreachable_noted = time.monotonic()
+            log.warning("the leaderboard store is unreachable: boards are read from the ledger")
+    return instead(await fallback.board(name, lambda: _from_sources(name)))
+
+
+async def _from_sources(name: str) -> fallback.Board:
+    return await fallback.load(await _source(name), await _excluded())
 
 
 async def _write(change: Awaitable[None]) -> None:
@@ -240,16 +252,15 @@ async def _top(name: str, limit: int, offset: int) -> BoardPage:
 
 async def _standings(name: str, limit: int, offset: int) -> list[Standing]:
     return await _read(name, lambda s: s.top(name, limit, offset),
-                       lambda source, excluded: fallback.top(source, excluded, limit, offset))
+                       lambda board: board.top(limit, offset))
 
 
 async def around(actor: Actor, board: str, member_id: int, n: int) -> AroundPage:
     name = await readable_board(actor, board)
     me = await _read(name, lambda s: s.standing(name, member_id),
-                     lambda source, excluded: fallback.standing(source, excluded, member_id))
-    rows = await _rows(await _read(
-        name, lambda s: s.around(name, member_id, n),
-        lambda source, excluded: fallback.around(source, excluded, member_id, n)))
+                     lambda board: board.standing(member_id))
+    rows = await _rows(await _read(name, lambda s: s.around(name, member_id, n),
+                                   lambda board: board.around(member_id, n)))
     mine = next((r for r in rows if r.member.id == member_id), None)
     return AroundPage(board=name, ranking=RANKING, me=mine if me else None, items=rows)
 
