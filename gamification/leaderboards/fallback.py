@@ -3,8 +3,9 @@ rebuilt, or Redis unreachable): points boards summed over the ledger, registered
 challenge's) from their owner's scores. Same filters, ranking and tie order as the stores.
 
 Summing a large ledger costs far more than a store read, and a cold store meets every reader
-at once: each process computes a board once per CACHE_SECONDS, whoever asks meanwhile waits
-for that one computation or reuses it."""
+at once: each process computes a board once in a while (CACHE_SECONDS, or twice as long as
+the computation took, so that reads never take more than a third of the database from the
+rebuild), and whoever asks meanwhile waits for that one computation or reuses it."""
 
 from __future__ import annotations
 
@@ -72,26 +73,31 @@ async def load(source: Source, excluded: set[int]) -> Board:
     return Board({int(r["member"]): int(r["score"]) for r in rows}, excluded)
 
 
-_computed: dict[str, tuple[float, asyncio.Task[Board]]] = {}
+_computed: dict[str, tuple[float, asyncio.Task[tuple[Board, float]]]] = {}
 
 
-def _failed(task: asyncio.Task[Board]) -> bool:
-    return task.done() and (task.cancelled() or task.exception() is not None)
+def _fresh(started: float, task: asyncio.Task[tuple[Board, float]], now: float) -> bool:
+    if not task.done():
+        return True
+    if task.cancelled() or task.exception() is not None:
+        return False
+    return now - started <= max(CACHE_SECONDS, 2 * task.result()[1])
 
 
 async def board(name: str, compute: Callable[[], Awaitable[Board]]) -> Board:
     """The board as computed at most CACHE_SECONDS ago in this process (or being computed)."""
     now = time.monotonic()
     loop = asyncio.get_running_loop()
-    for key in [k for k, (at, _) in _computed.items() if now - at > CACHE_SECONDS]:
+    for key in [k for k, (at, task) in _computed.items() if not _fresh(at, task, now)]:
         del _computed[key]
     cached = _computed.get(name)
-    if cached is None or cached[1].get_loop() is not loop or _failed(cached[1]):
-        async def run() -> Board:
-            return await compute()
+    if cached is None or cached[1].get_loop() is not loop:
+        async def run() -> tuple[Board, float]:
+            started = time.monotonic()
+            return await compute(), time.monotonic() - started
 
         # A fresh context: the computation must not join whatever transaction its first
         # asker has open, and it outlives that asker if the asker is cancelled.
         cached = (now, loop.create_task(run(), context=contextvars.Context()))
         _computed[name] = cached
-    return await asyncio.shield(cached[1])
+    return (await asyncio.shield(cached[1]))[0]
