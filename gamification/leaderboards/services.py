@@ -323,7 +323,7 @@ async def heal_now() -> None:
     """Rebuild a cold store, unless a rebuild is under way already."""
     snap = await store().rebuild(_snapshot)
     if snap is not None:
-        log.warning("leaderboards rebuilt from %d ledger transactions", len(snap.transactions))
+        log.info("leaderboards rebuilt from %d ledger transactions", len(snap.transactions))
 
 
 async def set_scores(family: str, key: int | str, scores: dict[int, int]) -> None:

@@ -575,8 +575,10 @@ class RedisStore:
     async def _keep_lock(self, generation: str) -> None:
         while True:
             await asyncio.sleep(LOCK_SECONDS / 4)
-            await self._keep(keys=[self._key("lock"), self._key("building")],
-                             args=[generation, LOCK_SECONDS])
+            # A failed renewal is tried again; a lock let expire makes the swap refuse.
+            with contextlib.suppress(Exception):
+                await self._keep(keys=[self._key("lock"), self._key("building")],
+                                 args=[generation, LOCK_SECONDS])
 
     async def _fill(self, generation: str, scores: dict[str, dict[int, int]]) -> None:
         for board, members in scores.items():
