@@ -76,6 +76,11 @@ async def load(source: Source, excluded: set[int]) -> Board:
 _computed: dict[str, tuple[float, asyncio.Task[tuple[Board, float]]]] = {}
 
 
+def _forget(name: str, task: asyncio.Task[object] | None) -> None:
+    if name in _computed and _computed[name][1] is task:
+        del _computed[name]
+
+
 def _fresh(started: float, task: asyncio.Task[tuple[Board, float]], now: float) -> bool:
     if not task.done():
         return True
@@ -85,7 +90,7 @@ def _fresh(started: float, task: asyncio.Task[tuple[Board, float]], now: float) 
 
 
 async def board(name: str, compute: Callable[[], Awaitable[Board]]) -> Board:
-    """The board as computed at most CACHE_SECONDS ago in this process (or being computed)."""
+    """The board as this process computed it lately (or is computing it now)."""
     now = time.monotonic()
     loop = asyncio.get_running_loop()
     for key in [k for k, (at, task) in _computed.items() if not _fresh(at, task, now)]:
@@ -94,7 +99,11 @@ async def board(name: str, compute: Callable[[], Awaitable[Board]]) -> Board:
     if cached is None or cached[1].get_loop() is not loop:
         async def run() -> tuple[Board, float]:
             started = time.monotonic()
-            return await compute(), time.monotonic() - started
+            computed = await compute()
+            cost = time.monotonic() - started
+            # Not kept once stale: the store may answer again before anyone asks here.
+            loop.call_later(max(CACHE_SECONDS, 2 * cost), _forget, name, asyncio.current_task())
+            return computed, cost
 
         # A fresh context: the computation must not join whatever transaction its first
         # asker has open, and it outlives that asker if the asker is cancelled.
