@@ -167,8 +167,11 @@ def main() -> int:
         def around(_: int) -> str:
             return f"/api/leaderboards/all-time/members/{pick.choice(ids)}?n=5"
 
-        timed_get(anon.http, top)  # finds the store cold: the first build
-        first_build = wait_warm(client, prefix)
+        # The first read finds the store cold: timed from before it, as the heal below is.
+        built = concurrent.futures.ThreadPoolExecutor(1).submit(wait_warm, redis.Redis.from_url(
+            env["HEARTH_REDIS_URL"]), prefix)
+        timed_get(anon.http, top)
+        first_build = built.result()
         _, before = timed_get(anon.http, top)
         log(f"first build done in {first_build:.1f}s; deleting the leaderboard keys")
 
@@ -202,7 +205,7 @@ def main() -> int:
 
     print(f"\n-- {len(ids):,} members, {len(ids) * args.awards:,} award transactions "
           f"({args.awards} each) on the all-time board")
-    print(f"   first build (cold store, first read to mark):        {first_build:.2f} s")
+    print(f"   first build (fresh deployment, first read to mark):  {first_build:.2f} s")
     print(f"   self-heal after deleting every leaderboard key:      {heal_seconds:.2f} s "
           f"(deletion to mark; no command run)")
     print(f"   first page read while healing equals the store's before the loss: "
