@@ -28,7 +28,7 @@ from gamification.ledger import services as ledger
 from server import clock, db, events, runtime, schedule, visibility
 from server.accounts.services import get_member, members_by_id, plain_member_ids, staff_member_ids
 from server.auth import Actor
-from server.errors import Forbidden, Invalid, ServiceUnavailable
+from server.errors import Forbidden, Invalid, ServiceUnavailable, unavailable
 from server.text import require_plain
 
 log = logging.getLogger("hearth.leaderboards")
@@ -311,11 +311,24 @@ async def _snapshot() -> Snapshot:
 @schedule.task("leaderboards.rebuild")
 async def rebuild() -> int:
     """Recompute every board from the ledger (and registered boards from their owners),
-    after any rebuild under way; returns how many ledger transactions were counted."""
-    while (snap := await store().rebuild(_snapshot)) is None:
-        # Another rebuild read the sources before this was asked for (a new season, say).
+    after any rebuild under way and once Redis and the database answer; returns how many
+    ledger transactions were counted."""
+    waiting = False
+    while True:
+        try:
+            snap = await store().rebuild(_snapshot)
+        except Exception as exc:
+            # A warm store would keep lacking what this was asked for (a season defined
+            # during an outage): try again until the services are back.
+            if unavailable(exc) is None:
+                raise
+            if not waiting:
+                log.warning("the leaderboard rebuild waits for a service: %s", exc)
+            waiting, snap = True, None
+        if snap is not None:
+            return len(snap.transactions)
+        # Or another rebuild read the sources before this one was asked for.
         await asyncio.sleep(1)
-    return len(snap.transactions)
 
 
 @schedule.task("leaderboards.heal")
