@@ -2,14 +2,15 @@
 
 Part 1, the store: `gamification.leaderboards.store.RedisStore`, called in this process (one
 client, one call at a time, on uvloop like the web server) against the Redis the test harness
-uses (HEARTH_TEST_REDIS), under a fresh key prefix. The all-time board
-(`{prefix}:lbz:all-time`, members zero-padded 10-digit ids) is filled directly with pipelined
-ZADD, 10,000 members per command: first 100,000 members, then grown to 1,000,000. Scores are
-whole points from a heavy-tailed distribution (many ties at the bottom, a sparse top), so the
-competition ranking has real ties to resolve. At each size, `--calls` (default 2,000) calls
+uses (HEARTH_TEST_REDIS), under a fresh key prefix. The all-time board of a build marked
+complete (`{prefix}:lbz:bench:all-time` with `{prefix}:lb:generation` = `bench`; members
+zero-padded 10-digit ids) is filled directly with pipelined ZADD, 10,000 members per
+command: first 100,000 members, then grown to 1,000,000. Scores are whole points from a
+heavy-tailed distribution (many ties at the bottom, a sparse top), so the competition
+ranking has real ties to resolve. At each size, `--calls` (default 2,000) calls
 of each, after 100 warm-up calls:
 
-    top(board, 100, 0)        the top-100 page (ZREVRANGE + ZCOUNT for the first rank)
+    top(board, 100, 0)        the top-100 page (one script: ZREVRANGE + ZCOUNT for the first rank)
     around(board, member, 5)  a random member's neighbourhood (ZREVRANK + ZREVRANGE + ZCOUNT)
     standing(board, member)   a random member's rank (ZSCORE + ZCOUNT); around-me calls it too
 
@@ -18,7 +19,8 @@ plus Redis PING as the round-trip floor. p50/p99/max in ms. Target: p99 <= 5 ms 
 Part 2, the HTTP endpoints: a scaled deployment (fresh PostgreSQL database + Redis prefix, one
 server process, a Celery worker and beat, as in the test harness). `--http-members` (default
 100,000) real rows are COPYed into its `member` table and put on its all-time board with
-ZADD; one more member registers over the API (a real sign-in) and is placed mid-board. Then,
+ZADD (into the live build, once the deployment has made its first); one more member registers
+over the API (a real sign-in) and is placed mid-board. Then,
 sequentially over one keep-alive connection, `--requests` (default 1,000) requests each of
 `GET /api/ping` (the HTTP floor), `GET /api/leaderboards/all-time?limit=100`,
 `GET /api/leaderboards/all-time/around-me?n=5` (signed in) and
@@ -136,7 +138,8 @@ async def store_part(args: argparse.Namespace) -> list[tuple[int, dict[str, list
     prefix = f"lbbench{uuid.uuid4().hex[:10]}"
     client = aioredis.from_url(harness.REDIS_URL)
     store = RedisStore(client, prefix)
-    key = f"{prefix}:lbz:{BOARD}"
+    await client.set(f"{prefix}:lb:generation", "bench")
+    key = f"{prefix}:lbz:bench:{BOARD}"
     rng = random.Random(42)
     results = []
     size_now = 0
@@ -191,12 +194,18 @@ async def copy_members(database_url: str, count: int) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
-async def board_members(redis_url: str, key: str, ids: list[int], extra: int) -> None:
+async def board_members(redis_url: str, prefix: str, ids: list[int], extra: int) -> None:
     import redis.asyncio as aioredis
 
     client = aioredis.from_url(redis_url)
     rng = random.Random(11)
     try:
+        # The deployment's first (empty) build, which its first reads asked for.
+        deadline = time.monotonic() + 60
+        while (generation := await client.get(f"{prefix}:lb:generation")) is None:
+            assert time.monotonic() < deadline, "the deployment never built its boards"
+            await asyncio.sleep(0.1)
+        key = f"{prefix}:lbz:{generation.decode()}:{BOARD}"
         async with client.pipeline(transaction=False) as pipe:
             for low in range(0, len(ids), ZADD_CHUNK):
                 chunk = ids[low:low + ZADD_CHUNK]
@@ -265,11 +274,11 @@ def endpoint_part(args: argparse.Namespace) -> dict[str, list[float]]:
         ids = _run(copy_members(env["HEARTH_DATABASE_URL"], args.http_members))
         me = server.client().register()
         me_id = int(me.member["id"])
-        key = f"{env['HEARTH_REDIS_PREFIX']}:lbz:{BOARD}"
-        _run(board_members(env["HEARTH_REDIS_URL"], key, ids, me_id))
+        anon = server.client()
+        assert anon.get(f"/api/leaderboards/{BOARD}").status_code == 200
+        _run(board_members(env["HEARTH_REDIS_URL"], env["HEARTH_REDIS_PREFIX"], ids, me_id))
         log(f"[http] {len(ids):,} members in PostgreSQL and on the board in "
             f"{time.perf_counter() - started:.1f}s; measuring")
-        anon = server.client()
         pick = random.Random(3)
         targets = [pick.choice(ids) for _ in range(args.requests + 50)]
         top = anon.get(f"/api/leaderboards/{BOARD}?limit=100").json()

@@ -10,6 +10,7 @@ from server.cli import with_runtime
 
 @click.command("leaderboards-rebuild")
 def leaderboards_rebuild() -> None:
-    """Recompute every leaderboard from the points ledger (after losing Redis, say)."""
+    """Recompute every leaderboard from the points ledger now (boards also heal by themselves
+    when their store is found empty)."""
     count = with_runtime(rebuild)
-    click.echo(f"leaderboards rebuilt from {count} ledger postings")
+    click.echo(f"leaderboards rebuilt from {count} ledger transactions")

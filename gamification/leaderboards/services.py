@@ -3,22 +3,39 @@ and rebuilt. Staff and excluded members never appear."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import math
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
-from gamification.leaderboards import boards
-from gamification.leaderboards.store import STORE, BoardPosting, LeaderboardStore, Standing
+from gamification.leaderboards import boards, fallback
+from gamification.leaderboards.store import (
+    STORE,
+    BoardPosting,
+    LeaderboardStore,
+    Snapshot,
+    Standing,
+    StoreCold,
+)
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
 from server import clock, db, events, runtime, schedule, visibility
 from server.accounts.services import get_member, members_by_id, plain_member_ids, staff_member_ids
 from server.auth import Actor
-from server.errors import Forbidden, Invalid
+from server.errors import Forbidden, Invalid, ServiceUnavailable, unavailable
 from server.text import require_plain
+
+log = logging.getLogger("hearth.leaderboards")
+T = TypeVar("T")
+# An outage is logged once a minute, not once a read.
+UNREACHABLE_NOTE_SECONDS = 60
+_unreachable_noted = -math.inf
 
 RANKING = "competition: equal scores share a rank and the next rank skips (1, 2, 2, 4)"
 LIVE_THROTTLE_SECONDS = 1
@@ -61,6 +78,68 @@ class AroundPage(msgspec.Struct):
 
 def store() -> LeaderboardStore:
     return runtime.current().backend(STORE)
+
+
+async def heal() -> None:
+    """The store is cold: have it rebuilt in the background, by one process at a time."""
+    try:
+        if await store().ask_rebuild():
+            log.warning("the leaderboard store has no complete boards: rebuilding them")
+            await runtime.current().runner.submit("leaderboards.heal")
+    except Exception:
+        # Reads go on from the ledger; the next one to find the store cold asks again.
+        log.exception("asking for a leaderboard rebuild failed")
+
+
+async def _read(name: str, read: Callable[[LeaderboardStore], Awaitable[T]],
+                instead: Callable[[fallback.Board], T]) -> T:
+    """A read from the store, or from the board's sources while the store is cold (members
+    never see a half-built board) or unreachable."""
+    try:
+        return await read(store())
+    except StoreCold:
+        await heal()
+    except ServiceUnavailable:
+        global _unreachable_noted
+        if time.monotonic() - _unreachable_noted > UNREACHABLE_NOTE_SECONDS:
+            _unreachable_noted = time.monotonic()
+            log.warning("the leaderboard store is unreachable: boards are read from the ledger")
+    return instead(await fallback.board(name, lambda: _from_sources(name)))
+
+
+async def _from_sources(name: str) -> fallback.Board:
+    return await fallback.load(await _source(name), await _excluded())
+
+
+async def _write(change: Awaitable[None]) -> None:
+    """A change to the store; while it is cold the rebuild under way (or asked for now)
+    carries it."""
+    try:
+        await change
+    except StoreCold:
+        await heal()
+
+
+async def _source(name: str) -> fallback.Source:
+    """Where a board's scores come from when the store cannot say."""
+    family, _, key = name.partition(":")
+    if family in _registered:
+        return (await _registered[family](None)).get(key, {})
+    if family == "category":
+        return fallback.Window(category_id=int(key))
+    if family == "season":
+        season = await Season.select(Season.starts_at, Season.ends_at).where(
+            Season.id == int(key)).first()
+        return fallback.Window(season["starts_at"], season["ends_at"]) if season else {}
+    if family == "week":
+        iso_year, iso_week = key.split("-W")
+        since = dt.datetime.fromisocalendar(int(iso_year), int(iso_week), 1).replace(tzinfo=dt.UTC)
+        return fallback.Window(since, since + dt.timedelta(days=7))
+    if family == "month":
+        year, month = (int(part) for part in key.split("-"))
+        return fallback.Window(dt.datetime(year, month, 1, tzinfo=dt.UTC),
+                               dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC))
+    return fallback.Window()
 
 
 async def readable_board(actor: Actor, board: str) -> str:
@@ -148,12 +227,18 @@ async def record(postings: list[events.PointsPosted]) -> set[str]:
     reversals = {p.transaction_id for p in postings if p.kind == "reversal"}
     dated = await ledger.reversed_award_dates(reversals) if reversals else {}
     seasons = await _seasons()
-    return await store().add([
+    moves = [
         BoardPosting(boards.boards_for(dated.get(p.transaction_id) or _when(p.posted_at),
                                        p.category_id, seasons),
                      p.member_id, p.amount, p.transaction_id)
         for p in postings
-    ])
+    ]
+    try:
+        return await store().add(moves)
+    except StoreCold:
+        await heal()
+        # Read from the ledger meanwhile, these boards did change.
+        return {board for move in moves for board in move.boards}
 
 
 async def top(actor: Actor, board: str, limit: int, offset: int) -> BoardPage:
@@ -161,14 +246,21 @@ async def top(actor: Actor, board: str, limit: int, offset: int) -> BoardPage:
 
 
 async def _top(name: str, limit: int, offset: int) -> BoardPage:
-    return BoardPage(board=name, ranking=RANKING,
-                     items=await _rows(await store().top(name, limit, offset)))
+    return BoardPage(board=name, ranking=RANKING, items=await _rows(await _standings(
+        name, limit, offset)))
+
+
+async def _standings(name: str, limit: int, offset: int) -> list[Standing]:
+    return await _read(name, lambda s: s.top(name, limit, offset),
+                       lambda board: board.top(limit, offset))
 
 
 async def around(actor: Actor, board: str, member_id: int, n: int) -> AroundPage:
     name = await readable_board(actor, board)
-    me = await store().standing(name, member_id)
-    rows = await _rows(await store().around(name, member_id, n))
+    me = await _read(name, lambda s: s.standing(name, member_id),
+                     lambda board: board.standing(member_id))
+    rows = await _rows(await _read(name, lambda s: s.around(name, member_id, n),
+                                   lambda board: board.around(member_id, n)))
     mine = next((r for r in rows if r.member.id == member_id), None)
     return AroundPage(board=name, ranking=RANKING, me=mine if me else None, items=rows)
 
@@ -206,42 +298,69 @@ def _registered_board(family: str, key: int | str) -> str:
     return f"{family}:{key}"
 
 
-@schedule.task("leaderboards.rebuild")
-async def rebuild() -> int:
-    """Recompute every board from the ledger (and registered boards from their owners);
-    returns how many postings were read."""
+async def _snapshot() -> Snapshot:
+    """Every board from the ledger (and registered boards from their owners)."""
     entries = await ledger.earnings()
-    watermark = max((int(e["transaction_id"]) for e in entries), default=0)
     excluded = await _excluded()
     scores = _aggregate(entries, excluded, await _seasons())
     for name, members in (await _registered_scores()).items():
         scores[name] = {m: s for m, s in members.items() if m not in excluded}
-    await store().replace(scores, watermark)
-    return len(entries)
+    return Snapshot(scores, {int(e["transaction_id"]) for e in entries})
+
+
+@schedule.task("leaderboards.rebuild")
+async def rebuild() -> int:
+    """Recompute every board from the ledger (and registered boards from their owners),
+    after any rebuild under way and once Redis and the database answer; returns how many
+    ledger transactions were counted."""
+    waiting = False
+    while True:
+        try:
+            snap = await store().rebuild(_snapshot)
+        except Exception as exc:
+            # A warm store would keep lacking what this was asked for (a season defined
+            # during an outage): try again until the services are back.
+            if unavailable(exc) is None:
+                raise
+            if not waiting:
+                log.warning("the leaderboard rebuild waits for a service: %s", exc)
+            waiting, snap = True, None
+        if snap is not None:
+            return len(snap.transactions)
+        # Or another rebuild read the sources before this one was asked for.
+        await asyncio.sleep(1)
+
+
+@schedule.task("leaderboards.heal")
+async def heal_now() -> None:
+    """Rebuild a cold store, unless a rebuild is under way already."""
+    snap = await store().rebuild(_snapshot)
+    if snap is not None:
+        log.info("leaderboards rebuilt from %d ledger transactions", len(snap.transactions))
 
 
 async def set_scores(family: str, key: int | str, scores: dict[int, int]) -> None:
     """Members' scores on a registered board; staff and excluded members stay off it."""
     eligible = await _eligible_among(set(scores)) if scores else set()
-    await store().set_scores(_registered_board(family, key),
-                             {m: s for m, s in scores.items() if m in eligible})
+    await _write(store().set_scores(_registered_board(family, key),
+                                    {m: s for m, s in scores.items() if m in eligible}))
 
 
 async def registered_top(family: str, key: int | str, limit: int) -> list[Standing]:
-    return await store().top(_registered_board(family, key), limit, 0)
+    return await _standings(_registered_board(family, key), limit, 0)
 
 
 async def refresh_member(member_id: int) -> None:
     """Recompute one member's boards (after a role change or exclusion ends)."""
     if member_id not in await _eligible_among({member_id}):
-        await store().remove_member(member_id)
+        await _write(store().remove_member(member_id))
         return
     entries = await ledger.earnings(member_id)
     scores = _aggregate(entries, set(), await _seasons())
     scores.update(await _registered_scores(member_id))
     watermark = max((int(e["transaction_id"]) for e in entries), default=0)
-    await store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},
-                             watermark)
+    await _write(store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},
+                                    watermark))
 
 
 async def set_excluded(actor: Actor, member_id: int, excluded: bool) -> None:

@@ -539,6 +539,31 @@ async def earnings(member_id: int | None = None) -> list[dict[str, Any]]:
     return await db.fetch(sql + " ORDER BY t.id", *args)
 
 
+def earned_totals(since: dt.datetime | None = None, until: dt.datetime | None = None,
+                  category_id: int | None = None) -> tuple[str, list[Any]]:
+    """A SELECT of (member, score): what each member earned (dated as `earnings()` dates
+    postings) in [since, until) and in the category, when given; SQL with {} placeholders and
+    its arguments, for the leaderboards to rank while their store cannot answer."""
+    sql = (
+        "SELECT a.member AS member, SUM(p.amount) AS score "
+        "FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
+        "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
+        "LEFT JOIN ledger_transaction o ON o.id = t.reverses AND t.kind = 'reversal' "
+        "WHERE a.kind = 'member' AND t.kind IN ('award', 'reversal', 'adjustment')"
+    )
+    args: list[Any] = []
+    if since is not None:
+        sql += " AND COALESCE(o.created_at, t.created_at) >= {}"
+        args.append(since)
+    if until is not None:
+        sql += " AND COALESCE(o.created_at, t.created_at) < {}"
+        args.append(until)
+    if category_id is not None:
+        sql += " AND t.category_id = {}"
+        args.append(category_id)
+    return sql + " GROUP BY a.member", args
+
+
 async def reversed_award_dates(reversals: Collection[int]) -> dict[int, dt.datetime]:
     """When the transaction each of these reversals undoes was made, by reversal id (the
     date `earnings()` gives a reversal)."""
