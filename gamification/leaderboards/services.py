@@ -394,3 +394,18 @@ async def push_board(board: str) -> None:
     stamp = clock.now().timestamp()
     await runtime.current().broker.publish(f"leaderboard:{board}", "leaderboard.changed",
                                            msgspec.to_builtins(page), message_id=f"lb:{board}:{stamp}")
+
+
+async def drifted_boards() -> list[str]:
+    """Where a points board shows other scores than the ledger gives (what rebuild() would
+    put there): each line names the board and the member."""
+    expected = _aggregate(await ledger.earnings(), await _excluded(), await _seasons())
+    found = []
+    for name, members in sorted(expected.items()):
+        shown = {s.member_id: s.score for s in await store().top(name, len(members) + 1, 0)}
+        wanted = {m: s for m, s in members.items() if s > 0}
+        for member_id in sorted(set(shown) | set(wanted)):
+            if shown.get(member_id, 0) != wanted.get(member_id, 0):
+                found.append(f"board {name}: member {member_id} shows "
+                             f"{shown.get(member_id, 0)}, the ledger gives {wanted.get(member_id, 0)}")
+    return found

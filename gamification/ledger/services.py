@@ -606,6 +606,28 @@ async def day_earnings(member_days: set[tuple[int, dt.date]]) -> dict[tuple[int,
     return totals
 
 
+async def live_awards() -> dict[int, tuple[str, str]]:
+    """The source and idempotency key of each award that no transaction reverses, by
+    transaction id."""
+    rows = await db.fetch(
+        "SELECT t.id AS id, t.source AS source, t.idempotency_key AS idempotency_key "
+        "FROM ledger_transaction t WHERE t.kind = 'award' "
+        "AND NOT EXISTS (SELECT 1 FROM ledger_transaction r WHERE r.reverses = t.id)")
+    return {int(r["id"]): (str(r["source"]), str(r["idempotency_key"])) for r in rows}
+
+
+async def lifetime_earned() -> dict[int, int]:
+    """What each member with a points account has earned, all time (Balance.lifetime_earned
+    for everyone at once)."""
+    rows = await db.fetch(
+        "SELECT a.member AS member, COALESCE(SUM(CASE WHEN t.kind IN "
+        "('award', 'reversal', 'adjustment') THEN p.amount ELSE 0 END), 0) AS earned "
+        "FROM ledger_account a LEFT JOIN ledger_posting p ON p.account = a.id "
+        "LEFT JOIN ledger_transaction t ON t.id = p.ledger_transaction "
+        "WHERE a.kind = 'member' GROUP BY a.member")
+    return {int(r["member"]): int(r["earned"]) for r in rows}
+
+
 async def check_invariants() -> Invariants:
     """What must always hold; the concurrency tests assert it after hammering the ledger."""
     total = await db.fetch("SELECT COALESCE(SUM(amount), 0) AS total FROM ledger_posting")

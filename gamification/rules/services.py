@@ -316,8 +316,7 @@ def _earlier_than(event_id: int) -> Callable[[str], bool]:
     """Accepts the keys of awards for events before this one: a removal takes back what came
     before it, never a later act (replays, or batches handled out of order)."""
     def accepts(key: str) -> bool:
-        parts = key.split(":")
-        awarded_for = parse_id(parts[2]) if parts[:2] == ["award", "event"] and len(parts) >= 3 else None
+        awarded_for = _event_of(key)
         return awarded_for is None or awarded_for < event_id
 
     return accepts
@@ -332,3 +331,36 @@ async def revoke(source: str, reason: str, removal_event_id: int) -> None:
         await RuleAward.update({RuleAward.reversed_at: clock.now()}).where(
             RuleAward.ledger_transaction.is_in(reversed_ids)
         )
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+async def duplicate_awards() -> list[str]:
+    """Acts paid twice: a source with more than one live award under the same rule (two
+    events for one post, say). An award whose act a later removal took back is not live,
+    even when its reversal found nothing left to recover."""
+    live = await ledger.live_awards()
+    by_act: dict[tuple[str, int], list[tuple[int, int | None]]] = {}
+    for row in await RuleAward.select(RuleAward.rule, RuleAward.ledger_transaction):
+        award = live.get(int(row["ledger_transaction"]))
+        if award is not None:
+            source, key = award
+            by_act.setdefault((source, int(row["rule"])), []).append(
+                (int(row["ledger_transaction"]), _event_of(key)))
+    suspects = {act: paid for act, paid in by_act.items() if len(paid) > 1}
+    gone = await removals.taken_back([(source, event_id) for (source, _), paid in suspects.items()
+                                      for _, event_id in paid if event_id is not None])
+    found = []
+    for (source, rule_id), paid in sorted(suspects.items()):
+        kept = sorted(i for i, event_id in paid if (source, event_id) not in gone)
+        if len(kept) > 1:
+            found.append(f"{source} paid {len(kept)} times under rule {rule_id} "
+                         f"(transactions {', '.join(map(str, kept))})")
+    return found
+
+
+def _event_of(key: str) -> int | None:
+    """The event an award key (award_key) names; None for a visit's, which names a day."""
+    parts = key.split(":")
+    return parse_id(parts[2]) if parts[:2] == ["award", "event"] and len(parts) >= 3 else None

@@ -150,3 +150,11 @@ async def review_all() -> int:
     for start in range(0, len(members), 200):
         await evaluate(set(members[start:start + 200]))
     return len(members)
+
+
+async def counted_earnings() -> dict[int, int]:
+    """What the earning days add up to for each member: all of what they earned, when every
+    earning was recounted."""
+    rows = await db.fetch("SELECT member, SUM(points) AS earned FROM gamification_earning_day "
+                          "GROUP BY member")
+    return {int(r["member"]): int(r["earned"]) for r in rows}
