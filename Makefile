@@ -44,6 +44,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/ws_fanout.py
 	$(BIN)/python bench/events_throughput.py
 	$(BIN)/python bench/leaderboard_latency.py
+	$(BIN)/python bench/leaderboard_heal.py
+	$(BIN)/python bench/recovery.py
 
 clean:
 	rm -rf $(VENV) var node_modules

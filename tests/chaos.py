@@ -1,12 +1,14 @@
-"""What the fault tests (tests/server/test_chaos.py) and bench/recovery.py share: members
-replying in a thread through several app servers while processes and services die, every
-answer recorded, and the state that must hold once the dust has settled.
+"""What the fault tests (tests/server/test_chaos.py) and bench/recovery.py share: a scaled
+stack on a private Redis (two app servers, two workers, beat), members replying in a thread
+through both servers while processes and services die, every answer recorded, and the state
+that must hold once the dust has settled.
 
-    stream = ReplyStream(stack, servers, writers, thread_id)
-    with stream.running():
-        ...kill things, start replacements (stream.replace(old, new))...
-    eventually(lambda: settled(stack, thread_id), timeout=...)
-    assert_nothing_lost(stack, stream, thread_id, admin)
+    with chaos_stack(workdir) as chaos:
+        stream = chaos.stream()
+        with stream.running():
+            ...kill things, start replacements (stream.replace(old, new))...
+        eventually(lambda: settled(chaos.stack, stream.thread_id), timeout=...)
+        assert_nothing_lost(chaos.stack, stream, stream.thread_id, chaos.admin)
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.harness import Client, Server, Stack
+from tests.conftest import signed_in_admin
+from tests.faults import PrivatePostgres, PrivateRedis, private_redis, private_stack
+from tests.harness import Client, Process, Server, Stack, drop_stack
 
 # "Posted a reply" without the default's daily cap: every reply earns exactly one award.
 REPLY_RULE = {"name": "Chaos reply", "event_types": ["post.created"],
@@ -124,6 +128,61 @@ class ReplyStream:
                 raise AssertionError(f"the stream got {len(self.accepted())} replies accepted, "
                                      f"not {target}, within {timeout}s")
             time.sleep(0.05)
+
+
+@dataclass
+class Chaos:
+    stack: Stack
+    redis: PrivateRedis
+    servers: list[Server]
+    workers: list[Process]
+    beat: Process
+    admin: Client
+    writers: list[Client]
+    category_id: int
+
+    def thread(self) -> int:
+        response = self.writers[0].post(f"/api/categories/{self.category_id}/threads",
+                                        {"title": "Chaos " + uuid.uuid4().hex[:6],
+                                         "body": "Reply here, whatever happens"})
+        assert response.status_code == 201, response.text
+        return int(response.json()["thread"]["id"])
+
+    def stream(self) -> ReplyStream:
+        """A stream of replies in a new thread, through every server."""
+        return ReplyStream(self.stack, list(self.servers), self.writers, self.thread())
+
+    def replace_server(self, old: Server, *streams: ReplyStream) -> Server:
+        new = self.stack.start_server()
+        self.servers[self.servers.index(old)] = new
+        for stream in streams:
+            stream.replace(old, new)
+        return new
+
+
+@contextmanager
+def chaos_stack(workdir: Path, writers: int = 6,
+                postgres: PrivatePostgres | None = None) -> Iterator[Chaos]:
+    """Two workers, beat and two app servers on a private Redis (and the private PostgreSQL
+    given, else a new database on the shared one); an admin, a rule paying a point for each
+    reply, a category, and `writers` members signed in, registered through both servers."""
+    with private_redis(workdir) as redis:
+        stack = private_stack(workdir / "stack", redis, postgres)
+        try:
+            workers = [stack.start_worker(), stack.start_worker()]
+            beat = stack.spawn("beat", "beat")
+            servers = [stack.start_server(), stack.start_server()]
+            admin = signed_in_admin(servers[0], stack)
+            rule = admin.post("/api/gamification/rules", REPLY_RULE)
+            assert rule.status_code == 201, rule.text
+            slug = "chaos-" + uuid.uuid4().hex[:8]
+            category = admin.post("/api/categories", {"name": "Chaos " + slug, "slug": slug})
+            assert category.status_code == 201, category.text
+            members = [servers[i % 2].client().register() for i in range(writers)]
+            yield Chaos(stack, redis, servers, workers, beat, admin, members,
+                        int(category.json()["id"]))
+        finally:
+            drop_stack(stack)
 
 
 def pending_events(stack: Stack) -> int:

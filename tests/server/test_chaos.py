@@ -7,17 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.chaos import REPLY_RULE, ReplyStream, assert_nothing_lost, settled, signal_tree
-from tests.conftest import signed_in_admin
-from tests.faults import PrivateRedis, private_redis, private_stack
-from tests.harness import Client, Process, Server, Stack, drop_stack, eventually, services_reachable
+from tests.chaos import Chaos, assert_nothing_lost, chaos_stack, settled, signal_tree
+from tests.harness import eventually, services_reachable
 
 pytestmark = pytest.mark.scaled_only
 
@@ -28,28 +24,6 @@ SETTLE_SECONDS = 90
 OUTAGE_SECONDS = 20
 
 
-@dataclass
-class Chaos:
-    stack: Stack
-    redis: PrivateRedis
-    servers: list[Server]
-    workers: list[Process]
-    beat: Process
-    admin: Client
-    writers: list[Client]
-    category_id: int
-
-    def thread(self) -> int:
-        response = self.writers[0].post(f"/api/categories/{self.category_id}/threads",
-                                        {"title": "Chaos " + uuid.uuid4().hex[:6],
-                                         "body": "Reply here, whatever happens"})
-        assert response.status_code == 201, response.text
-        return int(response.json()["thread"]["id"])
-
-    def stream(self) -> ReplyStream:
-        return ReplyStream(self.stack, list(self.servers), self.writers, self.thread())
-
-
 @pytest.fixture(scope="module")
 def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
     missing = services_reachable()
@@ -57,24 +31,8 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
         if os.environ.get("CI"):
             pytest.fail(f"scaled mode needs {missing} (CI is set: missing services are a failure)")
         pytest.skip(f"scaled mode needs {missing}")
-    workdir = Path(tmp_path_factory.mktemp("chaos"))
-    with private_redis(workdir) as redis:
-        stack = private_stack(workdir / "stack", redis)
-        try:
-            workers = [stack.start_worker(), stack.start_worker()]
-            beat = stack.spawn("beat", "beat")
-            servers = [stack.start_server(), stack.start_server()]
-            admin = signed_in_admin(servers[0], stack)
-            rule = admin.post("/api/gamification/rules", REPLY_RULE)
-            assert rule.status_code == 201, rule.text
-            slug = "chaos-" + uuid.uuid4().hex[:8]
-            category = admin.post("/api/categories", {"name": "Chaos " + slug, "slug": slug})
-            assert category.status_code == 201, category.text
-            writers = [servers[i % 2].client().register() for i in range(WRITERS)]
-            yield Chaos(stack, redis, servers, workers, beat, admin, writers,
-                        int(category.json()["id"]))
-        finally:
-            drop_stack(stack)
+    with chaos_stack(Path(tmp_path_factory.mktemp("chaos")), writers=WRITERS) as stack:
+        yield stack
 
 
 def test_a_worker_and_an_app_process_killed_mid_stream_lose_no_reply_and_no_award(
@@ -88,9 +46,7 @@ def test_a_worker_and_an_app_process_killed_mid_stream_lose_no_reply_and_no_awar
         doomed = chaos.servers[0]
         signal_tree(doomed.process.popen.pid, signal.SIGKILL)
         doomed.process.popen.wait()
-        replacement = chaos.stack.start_server()
-        stream.replace(doomed, replacement)
-        chaos.servers[0] = replacement
+        chaos.replace_server(doomed, stream)
         chaos.workers[0] = chaos.stack.start_worker()
         stream.wait_for_replies(40)
 

@@ -1,0 +1,226 @@
+"""How fast a scaled deployment recovers when a worker, Redis or PostgreSQL dies.
+
+On a private Redis and a private PostgreSQL (tests/faults.py: they are killed and restarted,
+the shared ones are never touched), the stack the fault tests use (tests/chaos.py: two app
+servers, two Celery workers, beat; members replying in a thread through both servers, a rule
+paying one point a reply), four scenarios in one run:
+
+    baseline   both workers stopped (SIGSTOP) while --backlog replies pile up, then let go:
+               the time for that backlog to be handled (every reply awarded, outbox empty),
+               with no fault
+    worker     the same backlog; one worker let go until it holds a claimed batch, then
+               kill -9 (with its pool children): the time from its death to every event it
+               held being dispatched by the other worker, and to the outbox being drained
+    redis      replies streaming; the private Redis killed (kill -9, it keeps nothing) for
+               --outage seconds, then started again, empty: the number of 5xx (and of 503,
+               and of requests with no answer) during the outage, and the time from Redis
+               returning to the outbox being drained (the stream stops when Redis returns)
+    postgres   replies streaming; the private PostgreSQL restarted (pg_ctl stop -m fast,
+               start): the number of 5xx during the restart and the few seconds after it,
+               and the time from PostgreSQL returning to the outbox being drained
+
+Times are measured by polling the database (psql) every 50 ms; they include that and a
+loaded machine's slowness. A scenario that does not finish within --timeout says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+# The fault helpers start scaled stacks only; the harness reads the mode when imported.
+os.environ["HEARTH_TEST_MODE"] = "scaled"
+
+# _common puts the repository on sys.path.
+from _common import log, machine_note
+
+from tests.chaos import (
+    Answer,
+    Chaos,
+    ReplyStream,
+    chaos_stack,
+    pending_events,
+    replies,
+    settled,
+    signal_tree,
+)
+from tests.faults import PrivatePostgres, private_postgres
+from tests.harness import Process
+
+POLL = 0.05
+
+
+def _until(check: Callable[[], bool], timeout: float, since: float | None = None) -> float | None:
+    """Seconds from `since` (default: now) until check() holds; None if it did not within
+    timeout seconds of since."""
+    start = time.monotonic() if since is None else since
+    while time.monotonic() - start < timeout:
+        try:
+            if check():
+                return time.monotonic() - start
+        except AssertionError:
+            pass
+        time.sleep(POLL)
+    return None
+
+
+def _seconds(value: float | None, timeout: float) -> str:
+    return f"{value:6.1f} s" if value is not None else f"NOT within {timeout:g} s"
+
+
+def _settled(chaos: Chaos, stream: ReplyStream) -> Callable[[], bool]:
+    return lambda: settled(chaos.stack, stream.thread_id)
+
+
+def _server_errors(answers: list[Answer]) -> str:
+    fivexx = [a for a in answers if a.status is not None and a.status >= 500]
+    plain = [a for a in fivexx if a.status != 503 or a.retry_after is None]
+    unanswered = [a for a in answers if a.status is None]
+    return (f"{len(fivexx)} 5xx ({len(plain)} of them not a 503 with Retry-After) and "
+            f"{len(unanswered)} without an answer, of {len(answers)} requests")
+
+
+def _pause(workers: list[Process]) -> None:
+    for worker in workers:
+        signal_tree(worker.popen.pid, signal.SIGSTOP)
+
+
+def _resume(workers: list[Process]) -> None:
+    for worker in workers:
+        signal_tree(worker.popen.pid, signal.SIGCONT)
+
+
+def _backlog(chaos: Chaos, count: int) -> ReplyStream:
+    """`count` replies accepted while no worker runs: events waiting in the outbox."""
+    _pause(chaos.workers)
+    stream = chaos.stream()
+    with stream.running():
+        stream.wait_for_replies(count, timeout=300)
+    return stream
+
+
+def baseline(chaos: Chaos, args: argparse.Namespace) -> None:
+    stream = _backlog(chaos, args.backlog)
+    backlog = pending_events(chaos.stack)
+    _resume(chaos.workers)
+    took = _until(_settled(chaos, stream), args.timeout)
+    print(f"baseline: {len(replies(chaos.stack, stream.thread_id))} replies ({backlog} events) "
+          f"handled by two workers in {_seconds(took, args.timeout)}")
+
+
+def _held(chaos: Chaos) -> list[int]:
+    rows = chaos.stack.sql("SELECT id FROM outbox_event WHERE dispatched_at IS NULL "
+                           "AND claimed_until > now()")
+    return [int(row[0]) for row in rows]
+
+
+def worker_death(chaos: Chaos, args: argparse.Namespace) -> None:
+    stream = _backlog(chaos, args.backlog)
+    doomed, other = chaos.workers
+    _resume([doomed])
+    # Only this worker runs: whatever is claimed, it holds.
+    if _until(lambda: bool(_held(chaos)), args.timeout) is None:
+        print("worker: the worker never claimed a batch; nothing measured")
+        _resume([other])
+        return
+    signal_tree(doomed.popen.pid, signal.SIGKILL)
+    died = time.monotonic()
+    held = _held(chaos)
+    doomed.popen.wait()
+    _resume([other])
+    match = ", ".join(map(str, held))
+
+    def taken_over() -> bool:
+        rows = chaos.stack.sql(f"SELECT COUNT(*) FROM outbox_event WHERE id IN ({match}) "
+                               "AND dispatched_at IS NULL")
+        return int(rows[0][0]) == 0
+
+    over = _until(taken_over, args.timeout, since=died)
+    drained = _until(_settled(chaos, stream), args.timeout, since=died)
+    chaos.workers[0] = chaos.stack.start_worker()
+    print(f"worker: killed holding {len(held)} claimed events; the other worker had dispatched "
+          f"them {_seconds(over, args.timeout)} after its death, and the backlog of "
+          f"{args.backlog} replies {_seconds(drained, args.timeout)} after it")
+
+
+def redis_outage(chaos: Chaos, args: argparse.Namespace) -> None:
+    stream = chaos.stream()
+    with stream.running():
+        stream.wait_for_replies(20)
+        chaos.redis.kill()
+        down = time.monotonic()
+        time.sleep(args.outage)
+        chaos.redis.start()
+        back = time.monotonic()
+    drained = _until(_settled(chaos, stream), args.timeout, since=back)
+    alive = sum(w.popen.poll() is None for w in chaos.workers)
+    print(f"redis: during a {back - down:.0f} s outage: {_server_errors(stream.since(down))}; "
+          f"outbox drained {_seconds(drained, args.timeout)} after Redis returned "
+          f"({pending_events(chaos.stack)} events still pending); workers alive: "
+          f"{alive} of {len(chaos.workers)}, beat {'alive' if chaos.beat.popen.poll() is None else 'DEAD'}")
+
+
+def postgres_restart(chaos: Chaos, postgres: PrivatePostgres, args: argparse.Namespace) -> None:
+    stream = chaos.stream()
+    with stream.running():
+        stream.wait_for_replies(20)
+        down = time.monotonic()
+        postgres.restart()
+        back = time.monotonic()
+        stream.wait_for_replies(20, timeout=args.timeout)
+    drained = _until(_settled(chaos, stream), args.timeout, since=back)
+    print(f"postgres: restart took {back - down:.1f} s; from it until the stream had 20 more "
+          f"replies accepted: {_server_errors(stream.since(down))}; outbox drained "
+          f"{_seconds(drained, args.timeout)} after PostgreSQL returned")
+
+
+SCENARIOS = ("baseline", "worker", "redis", "postgres")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    parser.add_argument("--backlog", type=int, default=300,
+                        help="replies piled up for the baseline and worker scenarios")
+    parser.add_argument("--outage", type=float, default=20.0, help="Redis outage, seconds")
+    parser.add_argument("--writers", type=int, default=6, help="members replying at once")
+    parser.add_argument("--timeout", type=float, default=180.0,
+                        help="per measurement, seconds")
+    args = parser.parse_args()
+    args.backlog = min(max(args.backlog, 10), 10_000)
+    args.outage = min(max(args.outage, 1.0), 300.0)
+    args.writers = min(max(args.writers, 1), 50)
+    args.timeout = min(max(args.timeout, 10.0), 1800.0)
+    wanted = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    print("recovery: scaled mode, private Redis and PostgreSQL, two servers, two workers, beat")
+    print(machine_note())
+    log("starting a private PostgreSQL, a private Redis and the stack...")
+    with private_postgres() as postgres, \
+            chaos_stack(Path(tempfile.mkdtemp(prefix="hearth-bench-recovery-")),
+                        writers=args.writers, postgres=postgres) as chaos:
+        for name in wanted:
+            log(f"scenario {name}...")
+            try:
+                if name == "baseline":
+                    baseline(chaos, args)
+                elif name == "worker":
+                    worker_death(chaos, args)
+                elif name == "redis":
+                    redis_outage(chaos, args)
+                else:
+                    postgres_restart(chaos, postgres, args)
+            except AssertionError as exc:
+                # What an earlier fault broke (sessions lost with Redis, say) is a finding too.
+                print(f"{name}: could not be measured: {str(exc)[:300]}")
+    print(machine_note())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
