@@ -8,7 +8,7 @@ that must hold once the dust has settled.
         with stream.running():
             ...kill things, start replacements (stream.replace(old, new))...
         eventually(lambda: settled(chaos.stack, stream.thread_id), timeout=...)
-        assert_nothing_lost(chaos.stack, stream, stream.thread_id, chaos.admin)
+        assert_nothing_lost(chaos.stack, stream, stream.thread_id)
 """
 
 from __future__ import annotations
@@ -142,9 +142,10 @@ class Chaos:
     category_id: int
 
     def thread(self) -> int:
-        response = self.writers[0].post(f"/api/categories/{self.category_id}/threads",
-                                        {"title": "Chaos " + uuid.uuid4().hex[:6],
-                                         "body": "Reply here, whatever happens"})
+        # Through a server alive now: the one a writer registered on may have been killed.
+        response = self.writers[0].post(
+            f"{self.servers[0].url}/api/categories/{self.category_id}/threads",
+            {"title": "Chaos " + uuid.uuid4().hex[:6], "body": "Reply here, whatever happens"})
         assert response.status_code == 201, response.text
         return int(response.json()["thread"]["id"])
 
@@ -217,7 +218,7 @@ def settled(stack: Stack, thread_id: int) -> bool:
     return True
 
 
-def assert_nothing_lost(stack: Stack, stream: ReplyStream, thread_id: int, reader: Client) -> None:
+def assert_nothing_lost(stack: Stack, stream: ReplyStream, thread_id: int) -> None:
     """Every accepted reply exists once, every reply earned one award, the ledger check finds
     nothing and each writer's all-time score is their count of replies."""
     texts = Counter(replies(stack, thread_id).values())
@@ -230,7 +231,8 @@ def assert_nothing_lost(stack: Stack, stream: ReplyStream, thread_id: int, reade
     assert check.returncode == 0, f"ledger-check found:\n{check.stdout}{check.stderr}"
     authors = dict(stack.sql(f"SELECT author, COUNT(*) FROM forum_post WHERE thread = {thread_id} "
                              "AND post_number > 1 GROUP BY author"))
-    board = reader.get("/api/leaderboards/all-time", params={"limit": 100})
+    board = httpx.get(stream.servers[0].url + "/api/leaderboards/all-time",
+                      params={"limit": 100}, timeout=30)
     assert board.status_code == 200, board.text
     scores = {row["member"]["id"]: row["score"] for row in board.json()["items"]}
     assert {w.member["id"]: scores.get(w.member["id"]) for w in stream.writers} == \
