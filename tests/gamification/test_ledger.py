@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.harness import Client, eventually
+from tests.harness import Client, Stack, eventually
 
 
 def key() -> str:
@@ -413,3 +413,16 @@ def test_brand_staff_see_only_what_their_brand_paid_in_a_members_history(
         [goodwill["id"], theirs["id"], ours["id"]]
     # The balance a checkout needs stays whole.
     assert bot.get(f"/api/members/{member.member['id']}/points").json()["balance"] == 42
+
+
+def test_ledger_check_command_exits_1_naming_a_balance_that_drifted(
+        stack: Stack, admin: Client, member: Client) -> None:
+    assert adjust(admin, member, 40).status_code == 201
+    account = f"member:{member.member['id']}"
+    stack.sql(f"UPDATE ledger_account SET balance = balance + 1 WHERE code = '{account}'")
+    try:
+        drifted = stack.run("ledger-check", check=False)
+    finally:
+        stack.sql(f"UPDATE ledger_account SET balance = balance - 1 WHERE code = '{account}'")
+    assert drifted.returncode == 1, drifted.stdout + drifted.stderr
+    assert f"account {account}: its balance is not the sum of its postings" in drifted.stdout
