@@ -38,7 +38,7 @@ from pathlib import Path
 os.environ["HEARTH_TEST_MODE"] = "scaled"
 
 # _common puts the repository on sys.path.
-from _common import log, machine_note
+from _common import log, machine_note, median
 
 from tests.chaos import (
     Answer,
@@ -82,8 +82,10 @@ def _server_errors(answers: list[Answer]) -> str:
     fivexx = [a for a in answers if a.status is not None and a.status >= 500]
     plain = [a for a in fivexx if a.status != 503 or a.retry_after is None]
     unanswered = [a for a in answers if a.status is None]
+    took = [a.seconds for a in answers]
     return (f"{len(fivexx)} 5xx ({len(plain)} of them not a 503 with Retry-After) and "
-            f"{len(unanswered)} without an answer, of {len(answers)} requests")
+            f"{len(unanswered)} without an answer, of {len(answers)} requests (answered in "
+            f"p50 {median(took):.2f} s, max {max(took, default=0):.2f} s)")
 
 
 def _pause(workers: list[Process]) -> None:
@@ -160,7 +162,10 @@ def redis_outage(chaos: Chaos, args: argparse.Namespace) -> None:
         back = time.monotonic()
     drained = _until(_settled(chaos, stream), args.timeout, since=back)
     alive = sum(w.popen.poll() is None for w in chaos.workers)
-    print(f"redis: during a {back - down:.0f} s outage: {_server_errors(stream.since(down))}; "
+    before = [a for a in stream.answers if a.at < down]
+    print(f"redis: before the outage: {_server_errors(before)}")
+    print(f"redis: during a {back - down:.0f} s outage: "
+          f"{_server_errors([a for a in stream.since(down) if a.at <= back])}; "
           f"outbox drained {_seconds(drained, args.timeout)} after Redis returned "
           f"({pending_events(chaos.stack)} events still pending); workers alive: "
           f"{alive} of {len(chaos.workers)}, beat {'alive' if chaos.beat.popen.poll() is None else 'DEAD'}")

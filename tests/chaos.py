@@ -44,6 +44,7 @@ class Answer:
     status: int | None
     retry_after: str | None
     at: float
+    seconds: float
     detail: str = ""
 
 
@@ -72,13 +73,16 @@ class ReplyStream:
 
     def _send(self, writer: Client, method: str, server: Server, path: str, token: str,
               body: dict[str, str] | None = None) -> None:
+        sent = time.monotonic()
         try:
             response = writer.request(method, server.url + path, json=body, timeout=30)
+            now = time.monotonic()
             answer = Answer(method, server.url, token, response.status_code,
-                            response.headers.get("retry-after"), time.monotonic(),
+                            response.headers.get("retry-after"), now, now - sent,
                             response.text[:200] if response.status_code >= 400 else "")
         except httpx.HTTPError as exc:
-            answer = Answer(method, server.url, token, None, None, time.monotonic(),
+            now = time.monotonic()
+            answer = Answer(method, server.url, token, None, None, now, now - sent,
                             f"{type(exc).__name__}: {exc}")
         with self._lock:
             self.answers.append(answer)
