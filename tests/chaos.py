@@ -6,7 +6,7 @@ that must hold once the dust has settled.
     with chaos_stack(workdir) as chaos:
         stream = chaos.stream()
         with stream.running():
-            ...kill things, start replacements (stream.replace(old, new))...
+            ...kill things, start replacements (chaos.replace_server(old, stream))...
         eventually(lambda: settled(chaos.stack, stream.thread_id), timeout=...)
         assert_nothing_lost(chaos.stack, stream, stream.thread_id)
 """
@@ -53,7 +53,6 @@ class ReplyStream:
     """Each writer (a signed-in member) posts a reply, then reads the thread, again and again,
     taking the servers in turn; `pace` seconds between rounds keeps a loaded machine usable."""
 
-    stack: Stack
     servers: list[Server]
     writers: list[Client]
     thread_id: int
@@ -155,7 +154,7 @@ class Chaos:
 
     def stream(self) -> ReplyStream:
         """A stream of replies in a new thread, through every server."""
-        return ReplyStream(self.stack, list(self.servers), self.writers, self.thread())
+        return ReplyStream(list(self.servers), self.writers, self.thread())
 
     def replace_server(self, old: Server, *streams: ReplyStream) -> Server:
         new = self.stack.start_server()
