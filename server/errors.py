@@ -5,6 +5,7 @@ Body: {"error": {"status": 404, "code": "not_found", "message": "...", "details"
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 from typing import Any
@@ -72,8 +73,9 @@ class RateLimited(DomainError):
 
 
 class ServiceUnavailable(DomainError):
-    """A backing service this request needs (Redis, the database) cannot be reached right now;
-    nothing was written. Clients retry after `retry_after` seconds."""
+    """A backing service this request needs (Redis, the database) cannot be reached right now.
+    Its transaction did not commit, unless the connection was cut during COMMIT itself (then
+    nobody can know). Clients retry after `retry_after` seconds."""
 
     status = 503
     code = "unavailable"
@@ -92,6 +94,22 @@ UNAVAILABLE_RETRY_SECONDS = 5
 # argument count), which is a bug and stays a 500.
 _GONE_WORDS = ("connection is closed", "connection was closed", "pool is closing", "pool is closed",
                "cannot switch to state", "released back to the pool")
+
+
+# What a socket says when the other end is gone or cannot be reached.
+_NETWORK_ERRNOS = frozenset({
+    errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
+    errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN,
+})
+
+
+def _network_failure(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    # asyncio reports a host with several addresses (localhost: ::1 and 127.0.0.1) that all
+    # refused as one OSError "Multiple exceptions: ...", with no errno.
+    return isinstance(exc, OSError) and (exc.errno in _NETWORK_ERRNOS
+                                         or str(exc).startswith("Multiple exceptions:"))
 
 
 def unavailable(exc: BaseException) -> ServiceUnavailable | None:
@@ -114,7 +132,7 @@ def unavailable(exc: BaseException) -> ServiceUnavailable | None:
         if isinstance(seen, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
             return ServiceUnavailable("Redis is unreachable; try again shortly",
                                       UNAVAILABLE_RETRY_SECONDS)
-        if isinstance(seen, ConnectionError | TimeoutError | socket.gaierror):
+        if _network_failure(seen):
             return ServiceUnavailable("a backing service is unreachable; try again shortly",
                                       UNAVAILABLE_RETRY_SECONDS)
         seen = seen.__cause__ or seen.__context__

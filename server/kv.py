@@ -12,13 +12,9 @@ from contextlib import contextmanager
 from typing import Protocol
 
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from server.errors import ServiceUnavailable
+from server.errors import UNAVAILABLE_RETRY_SECONDS, ServiceUnavailable, unavailable
 
-# How long a client is told to wait when the store is unreachable.
-RETRY_AFTER_SECONDS = 5
 # After Redis failed to answer, calls fail at once for this long instead of each paying the
 # connect-and-retry time again: during an outage a request's fallbacks (rate limits, sessions)
 # cost nothing, and one call a second finds out when Redis is back.
@@ -31,9 +27,11 @@ def reachable(what: str) -> Iterator[None]:
     can do without it), so that callers need not know the backend."""
     try:
         yield
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+    except Exception as exc:
+        if unavailable(exc) is None:
+            raise
         raise ServiceUnavailable(f"{what} is unreachable; try again shortly",
-                                 RETRY_AFTER_SECONDS) from exc
+                                 UNAVAILABLE_RETRY_SECONDS) from exc
 
 
 class KeyValue(Protocol):
@@ -96,6 +94,8 @@ class MemoryKeyValue:
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         now = time.monotonic()
+        if len(self._counters) > self._purge_at:
+            self._purge()
         count, resets = self._counters.get(key, (0, 0.0))
         if resets <= now:
             count, resets = 0, now + window_seconds
@@ -109,7 +109,7 @@ class MemoryKeyValue:
         self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
         # When most keys are live (a flood of websocket tickets, say), purging again on the
         # next set would scan them all on every write: wait until the store has doubled.
-        self._purge_at = max(self.PURGE_AT, 2 * len(self._data))
+        self._purge_at = max(self.PURGE_AT, 2 * len(self._data), 2 * len(self._counters))
 
     async def close(self) -> None:
         return None
@@ -126,7 +126,7 @@ class RedisKeyValue:
         what = "the key/value store"
         if time.monotonic() < self._skip_until:
             raise ServiceUnavailable(f"{what} is unreachable; try again shortly",
-                                     RETRY_AFTER_SECONDS)
+                                     UNAVAILABLE_RETRY_SECONDS)
         try:
             with reachable(what):
                 yield

@@ -40,7 +40,8 @@ ERROR_DESCRIPTIONS = {
     422: "Well-formed, but a value is not acceptable.",
     429: "Too many requests; try again after Retry-After seconds.",
     503: "A backing service (the database, or Redis for what needs it) is unreachable for "
-         "now; nothing was written. Try again after Retry-After seconds.",
+         "now; the request was not carried out (unless the connection broke while committing: "
+         "read before retrying a write). Try again after Retry-After seconds.",
 }
 
 # Every request: a bad bearer token (401), a token without the read/write scope (403), NUL

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 
 import msgspec
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from server.errors import unavailable
 
 log = logging.getLogger("hearth.pubsub")
 
@@ -213,10 +213,6 @@ redis.call('EXPIRE', KEYS[4], ARGV[3])
 return seq
 """
 
-# What a publisher or the subscriber sees while Redis is unreachable.
-_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
-
-
 class RedisBroker:
     """Publishes through `client`; listens on `subscriber`, a client of its own that it
     closes on stop, which must not retry by itself: every lost subscription is a gap that
@@ -259,7 +255,9 @@ class RedisBroker:
         try:
             seq = int(await self._script(keys=self._keys(channel),
                                          args=[raw, self._size, HISTORY_TTL_SECONDS]))
-        except _UNREACHABLE as exc:
+        except Exception as exc:
+            if unavailable(exc) is None:
+                raise
             self._publish_failed(exc, channel)
             return 0
         self._published()
@@ -275,7 +273,9 @@ class RedisBroker:
                     await self._script(keys=self._keys(m.channel),
                                        args=[raw, self._size, HISTORY_TTL_SECONDS], client=pipe)
                 await pipe.execute()
-        except _UNREACHABLE as exc:
+        except Exception as exc:
+            if unavailable(exc) is None:
+                raise
             self._publish_failed(exc, f"{len(messages)} messages")
             return
         self._published()
@@ -325,7 +325,7 @@ class RedisBroker:
                 self._listening = False
                 if lost_at is None:
                     lost_at = time.monotonic()
-                    if isinstance(exc, _UNREACHABLE):
+                    if unavailable(exc) is not None:
                         log.warning("redis pub/sub connection lost (%s: %s); reconnecting",
                                     type(exc).__name__, exc)
                     else:

@@ -22,3 +22,19 @@ def test_writes_stay_cheap_when_most_keys_are_live() -> None:
 
     assert asyncio.run(fill()) < 2.0
     assert asyncio.run(store.get("ticket:0")) == b"x"
+
+
+def test_rate_limit_counters_of_many_keys_do_not_pile_up() -> None:
+    # Counting per process (embedded, or while Redis is down), every distinct login name an
+    # attacker tries is a counter: expired ones must go, or memory grows without bound.
+    store = MemoryKeyValue()
+
+    async def flood() -> None:
+        for n in range(MemoryKeyValue.PURGE_AT + 1):
+            await store.hit(f"login:{n}", 1)
+        time.sleep(1.1)  # every window above has ended
+        for n in range(10):
+            await store.hit(f"login:later-{n}", 60)
+
+    asyncio.run(flood())
+    assert len(store._counters) <= 10

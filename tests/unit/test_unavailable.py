@@ -2,6 +2,7 @@
 and which are bugs (a 500); and the key/value store not paying for a dead Redis per call."""
 
 import asyncio
+import errno
 from typing import Any
 
 import asyncpg
@@ -29,6 +30,11 @@ def _caused_by(cause: BaseException) -> RuntimeError:
     redis.exceptions.ConnectionError("Connection closed by server."),
     redis.exceptions.TimeoutError("Timeout reading from socket"),
     _caused_by(redis.exceptions.ConnectionError("Error 111 connecting")),
+    OSError(errno.EHOSTUNREACH, "No route to host"),
+    OSError(errno.ENETUNREACH, "Network is unreachable"),
+    # asyncio, when every address of a host (localhost: ::1 and 127.0.0.1) refused.
+    OSError("Multiple exceptions: [Errno 111] Connect call failed ('::1', 5432, 0, 0), "
+            "[Errno 111] Connect call failed ('127.0.0.1', 5432)"),
 ])
 def test_unreachable_services_are_503(exc: BaseException) -> None:
     down = unavailable(exc)
@@ -40,6 +46,7 @@ def test_unreachable_services_are_503(exc: BaseException) -> None:
     asyncpg.UniqueViolationError("duplicate key value"),
     ValueError("a bug"),
     FileNotFoundError("media/missing.png"),
+    OSError(errno.ENOSPC, "No space left on device"),
 ])
 def test_bugs_stay_500(exc: BaseException) -> None:
     assert unavailable(exc) is None
