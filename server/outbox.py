@@ -271,8 +271,9 @@ async def _run(h: Handler, batch: list[Delivery]) -> Failure | None:
 
 async def _keep_claimed(event_ids: list[int]) -> None:
     """Renew the batch's claim while it runs. Its own connection, outside the dispatch's
-    transaction; on SQLite it waits for the write lock between the handlers' transactions
-    (the dispatch never waits on it), and a renewal that fails only lets the claim run on."""
+    transaction; on SQLite it queues for the write lock like any writer (a handler's next
+    transaction may then wait for one short UPDATE, never for anything the dispatch holds),
+    and a renewal that fails only lets the claim run on."""
     match, args = db.values_in(event_ids, "bigint")
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
