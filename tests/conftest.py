@@ -32,6 +32,8 @@ def pytest_report_header() -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scaled_only: behaviour that exists only in scaled mode")
+    config.addinivalue_line("markers", "embedded_only: behaviour that exists only in embedded "
+                            "mode (SQLite's write lock, file backups)")
     config.addinivalue_line(
         "markers", "own_stack: the module runs on a stack (database, servers) of its own, "
         "for tests that replay or forget every event")
@@ -43,7 +45,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         dropped = [i for i in items if "scaled_only" in i.keywords]
     else:
         # The service tier runs on SQLite files whatever the mode: once is enough.
-        dropped = [i for i in items if SERVICE_TIER in i.path.parents]
+        dropped = [i for i in items
+                   if SERVICE_TIER in i.path.parents or "embedded_only" in i.keywords]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         gone = set(dropped)

@@ -218,8 +218,7 @@ def test_long_running_services_restart_and_are_healthchecked_or_gated(compose: d
 
 def test_worker_healthcheck_pings_its_own_celery_node(compose: dict[str, Any]) -> None:
     check = _services(compose)["worker"].get("healthcheck")
-    if check is None:
-        pytest.skip("the worker has no healthcheck (its depends_on gates are checked elsewhere)")
+    assert check is not None, "the worker needs a healthcheck: a wedged worker must show"
     argv = _argv(check["test"])
     line = argv[1] if argv[0] == "CMD-SHELL" else " ".join(argv[1:])
     app = re.search(r"celery\s+-A\s+(\S+)\s+inspect\s+ping\b", line)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import MODE, Client, Server, Stack, eventually
+from tests.harness import Client, Server, Stack, eventually
 
 pytestmark = [
     pytest.mark.own_stack,
-    pytest.mark.skipif(MODE != "embedded", reason="embedded backups; scaled mode uses pg_dump"),
+    # Embedded backups; scaled mode uses pg_dump.
+    pytest.mark.embedded_only,
 ]
 
 PHOTO = bytes(range(256)) * 64

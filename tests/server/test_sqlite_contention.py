@@ -13,11 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import MODE, Client, Server, Stack
+from tests.harness import Client, Server, Stack
 
 pytestmark = [
     pytest.mark.own_stack,
-    pytest.mark.skipif(MODE != "embedded", reason="SQLite's write lock exists in embedded mode only"),
+    # SQLite's write lock exists in embedded mode only.
+    pytest.mark.embedded_only,
 ]
 
 MEMBERS = 25
