@@ -6,16 +6,24 @@ import asyncio
 import contextlib
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
+from server.errors import unavailable
 from server.settings import get_settings
+
+T = TypeVar("T")
+
+# How long a PostgreSQL restart is waited out before requests get 503 (a restart takes
+# about half a second; a failover, longer, and then failing fast is better than piling up).
+RESTART_PATIENCE_SECONDS = 3.0
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -109,6 +117,13 @@ class _PooledTransaction(PostgresTransaction):
     async def __aenter__(self) -> PostgresTransaction:
         if self._parent is not None:
             return self._parent
+        assert isinstance(self.engine, HearthPostgresEngine)
+        # Nothing has run before BEGIN succeeds: a restart's refusals can be waited out.
+        await self.engine.patiently(self._begin)
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def _begin(self) -> None:
         self.connection = await self.get_connection()
         try:
             self.transaction = self.connection.transaction()
@@ -116,8 +131,6 @@ class _PooledTransaction(PostgresTransaction):
         except BaseException:
             await self._give_back()
             raise
-        self.context = self.engine.current_transaction.set(self)
-        return self
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
         if self._parent:
@@ -147,8 +160,50 @@ class _PooledTransaction(PostgresTransaction):
 
 
 class HearthPostgresEngine(PostgresEngine):
+    """Rides out a PostgreSQL restart: it refuses connections for a moment and cuts the
+    pool's idle ones. What has not run yet (opening a connection, BEGIN, a SELECT outside a
+    transaction) is tried again, for at most RESTART_PATIENCE_SECONDS from when the database
+    was first found gone; past that, callers fail at once (a 503) until it answers again."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gone_since: float | None = None
+
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return _PooledTransaction(engine=self, allow_nested=allow_nested)
+
+    async def patiently(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        delay = 0.05
+        while True:
+            try:
+                result = await attempt()
+            except Exception as exc:
+                if unavailable(exc) is None:
+                    raise
+                now = time.monotonic()
+                if self._gone_since is None:
+                    self._gone_since = now
+                if now + delay - self._gone_since > RESTART_PATIENCE_SECONDS:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, 0.5)
+                continue
+            self._gone_since = None
+            return result
+
+    async def _run_in_pool(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        if query.lstrip()[:6].upper() == "SELECT":
+            return await self.patiently(lambda: super(HearthPostgresEngine, self)._run_in_pool(
+                query, args))
+        # A write is not repeated (it may have run before its connection was cut); only
+        # getting a connection for it is.
+        assert self.pool is not None
+        connection = await self.patiently(self.pool.acquire)
+        try:
+            return await connection.fetch(query, *(args or []))
+        finally:
+            with contextlib.suppress(Exception):
+                await self.pool.release(connection)
 
 
 # Seconds to open a PostgreSQL connection (asyncpg waits 60 by default): a database that
