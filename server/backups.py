@@ -7,9 +7,10 @@ taken while servers keep writing, and the media directory.
                          snapshot's rows name is there (files are written before their rows)
 
 Restore checks the whole archive and the database's integrity with everything staged beside
-its target under temporary names, then swaps the database and the media directory in. A
-server serving the data dir holds a shared lock on `<database>.lock`, which restore needs
-exclusively: it refuses while one runs, and a server does not start mid-restore.
+its target under temporary names, signs everyone out in the staged database, then swaps the
+database and the media directory in. Every process using the data dir (a server, a one-off
+command, `hearth migrate`, a backup) holds a shared lock on `<database>.lock`, which restore
+needs exclusively: it refuses while one runs, and none starts mid-restore.
 """
 
 from __future__ import annotations
@@ -72,12 +73,12 @@ def _lock(settings: Settings, mode: int) -> IO[bytes] | None:
 
 
 def claim_serving(settings: Settings) -> IO[bytes]:
-    """Mark the data dir as served by this process until the returned file is closed (the
+    """Mark the data dir as in use by this process until the returned file is closed (the
     kernel lets go of it when the process dies, however it dies)."""
     handle = _lock(settings, fcntl.LOCK_SH)
     if handle is None:
-        raise BackupError(f"a restore into {settings.sqlite_path} is under way: start the "
-                          "server once it has finished")
+        raise BackupError(f"a restore into {settings.sqlite_path} is under way: try again "
+                          "once it has finished")
     return handle
 
 
@@ -110,7 +111,9 @@ def backup(settings: Settings, target: Path) -> Summary:
     created_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     # Written under another name and renamed when complete: a backup under its own name is whole.
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".hearth-backup-") as staging:
+    # Held so that a restore cannot swap the database and media between the two copies.
+    with claim_serving(settings), \
+            tempfile.TemporaryDirectory(dir=target.parent, prefix=".hearth-backup-") as staging:
         snapshot = Path(staging) / DATABASE
         with closing(sqlite3.connect(source, timeout=30)) as src, \
                 closing(sqlite3.connect(snapshot)) as dst:
@@ -179,6 +182,21 @@ def _opened(archive: Path) -> Iterator[tuple[tarfile.TarFile, dict[str, object]]
         yield tar, manifest
 
 
+def _logs_of(database: Path) -> tuple[Path, Path]:
+    return (database.with_name(database.name + "-wal"),
+            database.with_name(database.name + "-shm"))
+
+
+def _sign_everyone_out(database: Path) -> None:
+    """Delete every session: the backup's rows include sessions ended since (signed out, or
+    revoked after a theft), whose cookies must not work again."""
+    with closing(sqlite3.connect(database)) as connection, connection:
+        # A backup taken before sessions were rows has none.
+        if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                              "AND name = 'member_session'").fetchone():
+            connection.execute("DELETE FROM member_session")
+
+
 def _retire_wal(database: Path) -> None:
     """Fold the old database's write-ahead log into it and remove it: a log left beside a
     replaced database would be replayed into the new one."""
@@ -188,8 +206,8 @@ def _retire_wal(database: Path) -> None:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.DatabaseError:
         pass  # a damaged database is likely why it is being restored: it goes all the same
-    for suffix in ("-wal", "-shm"):
-        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    for stale in _logs_of(database):
+        stale.unlink(missing_ok=True)
 
 
 def restore(settings: Settings, archive: Path) -> Summary:
@@ -203,7 +221,8 @@ def restore(settings: Settings, archive: Path) -> Summary:
         database.parent.mkdir(parents=True, exist_ok=True)
         lock = _lock(settings, fcntl.LOCK_EX)
         if lock is None:
-            raise BackupError(f"a Hearth server is serving {database}: stop it, then restore")
+            raise BackupError(f"a Hearth server or command is using {database}: stop it, "
+                              "then restore")
         with lock, tempfile.TemporaryDirectory(dir=settings.data_dir,
                                                prefix=".hearth-restore-") as staging:
             staged_db = database.with_name(f".{database.name}.restoring-{os.getpid()}")
@@ -218,6 +237,7 @@ def restore(settings: Settings, archive: Path) -> Summary:
                 if problem is not None:
                     raise BackupError(f"{archive} is damaged: its database fails the integrity "
                                       f"check ({problem}); nothing was changed")
+                _sign_everyone_out(staged_db)
                 staged_media = Path(staging) / MEDIA
                 staged_media.mkdir()
                 tar.extractall(staging, members=[m for m in tar.getmembers()
@@ -225,7 +245,8 @@ def restore(settings: Settings, archive: Path) -> Summary:
                                filter="data")
                 _swap(database, staged_db, media, staged_media, Path(staging))
             finally:
-                staged_db.unlink(missing_ok=True)
+                for leftover in (staged_db, *_logs_of(staged_db)):
+                    leftover.unlink(missing_ok=True)
             media_files = len(_media_files(media))
     return Summary(archive, database.stat().st_size, media_files, str(manifest.get("created_at")))
 

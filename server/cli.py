@@ -124,11 +124,16 @@ def _stopped(signum: int, frame: object) -> None:
 @main.command()
 def migrate() -> None:
     """Apply pending migrations, then the product defaults not applied yet (idempotent)."""
-    from server import db, migrating, plugins, runtime
+    from server import backups, db, migrating, plugins, runtime
 
     settings = _settings_or_exit()
     data_hint = (f"drop and recreate the database {redact_url(settings.database_url)}"
                  if settings.scaled else f"delete {settings.sqlite_path} (by default: delete var/)")
+    # It runs without a runtime, so it holds the data dir itself, as every runtime does.
+    try:
+        in_use = None if settings.scaled else backups.claim_serving(settings)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
 
     async def run() -> list[str]:
         try:
@@ -144,7 +149,11 @@ def migrate() -> None:
         finally:
             await db.stop()
 
-    seeded = asyncio.run(run())
+    try:
+        seeded = asyncio.run(run())
+    finally:
+        if in_use is not None:
+            in_use.close()
     click.echo("migrations applied" + (f"; defaults seeded: {', '.join(seeded)}" if seeded else ""))
 
 
@@ -292,8 +301,8 @@ def backup(path: Path) -> None:
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 def restore(path: Path) -> None:
-    """Replace the embedded database and media with the backup at PATH (stop the server
-    first; scaled mode: use pg_restore)."""
+    """Replace the embedded database and media with the backup at PATH, signing everyone out
+    (stop the server and other commands first; scaled mode: use pg_restore)."""
     from server import backups
 
     try:

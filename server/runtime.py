@@ -62,7 +62,7 @@ class Runtime:
     redis: aioredis.Redis | None = None
     plugins: tuple[Plugin, ...] = ()
     backends: dict[str, Any] = field(default_factory=dict)
-    # Held while this process serves an embedded data dir; `hearth restore` refuses meanwhile.
+    # Held while this process uses an embedded data dir; `hearth restore` refuses meanwhile.
     serving_lock: IO[bytes] | None = None
 
     def backend(self, backend: Backend[T]) -> T:
@@ -100,13 +100,24 @@ async def check_services(settings: Settings) -> None:
 async def start(settings: Settings, role: str) -> Runtime:
     """role is "web" (serves requests, runs the in-process runner when embedded), "worker"
     (a Celery worker process: publishes, never schedules) or "cli" (a one-off command)."""
-    global _current
     serving = None
-    if role == "web" and not settings.scaled:
+    if not settings.scaled:
+        # Every role, one-off commands too: a restore swapping the database under a process
+        # that still writes the old file would lose those writes, and its log with them.
         try:
             serving = backups.claim_serving(settings)
         except backups.BackupError as exc:
             raise StartupError(str(exc)) from None
+    try:
+        return await _start(settings, role, serving)
+    except BaseException:
+        if serving is not None:
+            serving.close()
+        raise
+
+
+async def _start(settings: Settings, role: str, serving: IO[bytes] | None) -> Runtime:
+    global _current
     await check_services(settings)
     await db.start()
     installed = install()

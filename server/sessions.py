@@ -4,15 +4,19 @@ with the key/value store as a short-lived cache in front of them.
 The cookie holds a random secret; rows and cache entries are keyed by its sha256 (the
 session's `key`), so neither the database nor Redis holds anything that signs anyone in.
 
-Revocation: signing out deletes the row, then the cache entry. Should Redis be unreachable
-at that moment, an entry could outlive the row in a Redis that kept its data; entries are
-therefore cached for CACHE_SECONDS only (Redis counts that down while it is down too), which
-bounds how long a signed-out cookie can keep working to CACHE_SECONDS after the sign-out,
-and only in that case. Every session costs one indexed read per CACHE_SECONDS for it.
+Revocation: signing out deletes the row, then overwrites the cache entry with a tombstone
+that lives CACHE_SECONDS. find() fills the cache only where nothing is (set-if-absent) and
+takes a tombstone for "no session", so a request that read the row just before the sign-out
+cannot cache it again after: it answers that one request, and the next is refused.
+Should the tombstone not be written (the store unreachable at the sign-out and again once
+its fail-fast window has passed), an entry cached before the sign-out may be trusted until
+it expires: at most CACHE_SECONDS after it was cached, as Redis counts expiry down while it
+is unreachable too. Every session costs one indexed read per CACHE_SECONDS for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -21,6 +25,7 @@ import msgspec
 
 from server import clock, db, runtime, schedule
 from server.errors import ServiceUnavailable
+from server.kv import SKIP_AFTER_FAILURE_SECONDS
 from server.security import new_secret, sha256
 from server.tables import MemberSession
 
@@ -28,6 +33,8 @@ log = logging.getLogger("hearth.sessions")
 
 CACHE_SECONDS = 60
 CACHE_PREFIX = "session:"
+# Cached in place of a session that ended (a Session is JSON, never this).
+ENDED = b"ended"
 PRUNE_CHUNK = 5000
 USER_AGENT_CHARS = 200
 IP_CHARS = 45
@@ -68,6 +75,8 @@ async def find(key: str) -> Session | None:
     # While the cache is unreachable the database answers alone.
     with contextlib.suppress(ServiceUnavailable):
         cached = await kv.get(CACHE_PREFIX + key)
+    if cached == ENDED:
+        return None
     if cached is not None:
         session = _decoder.decode(cached)
     else:
@@ -78,9 +87,10 @@ async def find(key: str) -> Session | None:
             return None
         session = Session(member_id=rows[0]["member"], csrf=rows[0]["csrf"],
                           expires_at=rows[0]["expires_at"].timestamp())
+        # Set-if-absent: a sign-out since the read left a tombstone, which must stay.
         # Uncached, the next request reads the row again.
         with contextlib.suppress(ServiceUnavailable):
-            await kv.set(CACHE_PREFIX + key, _encoder.encode(session), CACHE_SECONDS)
+            await kv.add(CACHE_PREFIX + key, _encoder.encode(session), CACHE_SECONDS)
     if session.expires_at <= clock.now().timestamp():
         return None
     return session
@@ -88,13 +98,23 @@ async def find(key: str) -> Session | None:
 
 async def end(key: str) -> None:
     """End the session at once, in every process: the row first (what every process falls
-    back on), then the cached copy."""
+    back on), then a tombstone over the cached copy."""
     await MemberSession.delete().where(MemberSession.secret_hash == key)
+    kv = runtime.current().kv
     try:
-        await runtime.current().kv.delete(CACHE_PREFIX + key)
+        await kv.set(CACHE_PREFIX + key, ENDED, CACHE_SECONDS)
+        return
     except ServiceUnavailable:
-        log.warning("a session ended while the key/value store was unreachable: its cached "
-                    "copy may be trusted for up to %s s more", CACHE_SECONDS)
+        pass
+    # The store may only be inside its fail-fast window after a blip, skipping calls without
+    # trying Redis: once that window has passed, try once more. A sign-out during an outage
+    # answers that much later. (A little more: asyncio may run a timer a tick early.)
+    await asyncio.sleep(SKIP_AFTER_FAILURE_SECONDS + 0.05)
+    try:
+        await kv.set(CACHE_PREFIX + key, ENDED, CACHE_SECONDS)
+    except ServiceUnavailable:
+        log.warning("a session ended while the key/value store was unreachable: a copy "
+                    "cached before may be trusted for up to %s s more", CACHE_SECONDS)
 
 
 @schedule.every(3600, "sessions.prune")

@@ -1,5 +1,5 @@
 """`hearth backup` and `hearth restore` in embedded mode: an online snapshot taken while the
-server keeps writing, brought back into a fresh data dir and in place."""
+server keeps writing, brought back into a fresh data dir and in place (signing everyone out)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,9 @@ def test_restore_in_place_brings_back_the_backup_after_the_server_stops(
         tmp_path: Path) -> None:
     thread_id = thread["thread"]["id"]
     archive = tmp_path / "in-place.tar"
+    # The member's browser, signed in before the backup: its session is in the backup.
+    cookie = {"Cookie": f"hearth_session={member.http.cookies['hearth_session']}"}
+    assert server.client().get("/api/me", headers=cookie).status_code == 200
     stack.run("backup", str(archive))
     kept = _post_numbers(member, thread_id)
     assert member.post(f"/api/threads/{thread_id}/posts", {"body": "to be undone"}
@@ -138,6 +141,8 @@ def test_restore_in_place_brings_back_the_backup_after_the_server_stops(
     assert not media.with_name("later.jpg").exists()
 
     again = stack.start_server()
+    # Everyone signs in again after a restore: a session ended since the backup stays ended.
+    assert again.client().get("/api/me", headers=cookie).status_code == 401
     reader = again.client()
     assert reader.login(member.member["handle"], "correct horse battery").status_code == 200
     assert _post_numbers(reader, thread_id) == kept

@@ -1,12 +1,16 @@
 """Sessions with the key/value store unreachable: the database alone signs members in and
-out, and a day's visit is still counted, once."""
+out, and a day's visit is still counted, once. A sign-out holds against a request that read
+the session just before it, and against a store that skipped calls after a blip."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 from server import auth, runtime, sessions
 from server.errors import ServiceUnavailable
+from server.kv import SKIP_AFTER_FAILURE_SECONDS, KeyValue
 from server.tables import OutboxEvent
 from tests.service.support import Hearth, register
 
@@ -34,6 +38,54 @@ def unreachable(hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> UnreachableK
     # A memo of this process's earlier tests (same day, same ids) must not count here.
     monkeypatch.setattr(auth, "_seen_today", auth._SeenToday())
     return kv
+
+
+class SignOutBeforeFill:
+    """The store as a request sees it when the member signs out in another request between
+    this one's database read and its cache fill: the first write to the session's cache
+    entry runs the sign-out first."""
+
+    def __init__(self, inner: KeyValue, key: str) -> None:
+        self.inner, self.key, self.raced = inner, key, False
+        self.get, self.delete, self.close = inner.get, inner.delete, inner.close
+
+    async def _race(self, key: str) -> None:
+        if key == sessions.CACHE_PREFIX + self.key and not self.raced:
+            self.raced = True
+            await sessions.end(self.key)
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        await self._race(key)
+        await self.inner.set(key, value, ttl_seconds)
+
+    async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
+        await self._race(key)
+        return await self.inner.add(key, value, ttl_seconds)
+
+
+class AfterABlip:
+    """A store that has just failed once, as RedisKeyValue is for SKIP_AFTER_FAILURE_SECONDS
+    after a transient Redis error: every call fails at once until then."""
+
+    def __init__(self, inner: KeyValue) -> None:
+        self.inner, self.close = inner, inner.close
+        self.skip_until = time.monotonic() + SKIP_AFTER_FAILURE_SECONDS
+
+    def _check(self) -> None:
+        if time.monotonic() < self.skip_until:
+            raise ServiceUnavailable("the key/value store is unreachable; try again shortly")
+
+    async def get(self, key: str) -> bytes | None:
+        self._check()
+        return await self.inner.get(key)
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        self._check()
+        await self.inner.set(key, value, ttl_seconds)
+
+    async def delete(self, key: str) -> None:
+        self._check()
+        await self.inner.delete(key)
 
 
 async def _visits(member_id: int) -> int:
@@ -89,3 +141,38 @@ async def test_visits_are_counted_once_a_day_while_the_kv_is_unreachable(
     for _ in range(5):
         await auth.record_visit(member.member_id)
     assert await _visits(member.member_id) == 2
+
+
+@pytest.mark.anyio
+async def test_a_sign_out_between_a_requests_read_and_its_cache_fill_holds(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    member = await register()
+    assert member.member_id is not None
+    secret, _ = await sessions.create(member.member_id)
+    key = sessions.key_of(secret)
+    racing = SignOutBeforeFill(runtime.current().kv, key)
+    monkeypatch.setattr(runtime.current(), "kv", racing)
+
+    # The request that read the row before the sign-out is answered as signed in...
+    assert await sessions.find(key) is not None
+    assert racing.raced
+    # ...and every request after it is refused, though the cache was filled after the sign-out.
+    assert await sessions.find(key) is None
+    assert await auth.recheck(auth.Actor(via="session", session_key=key)) == auth.ANONYMOUS
+
+
+@pytest.mark.anyio
+async def test_a_sign_out_just_after_a_blip_still_refuses_the_cached_session(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    member = await register()
+    assert member.member_id is not None
+    secret, _ = await sessions.create(member.member_id)
+    key = sessions.key_of(secret)
+    kv = runtime.current().kv
+    assert await sessions.find(key) is not None  # now cached
+
+    monkeypatch.setattr(runtime.current(), "kv", AfterABlip(kv))
+    await sessions.end(key)
+    # The store answers again: what it holds must not sign the cookie in.
+    monkeypatch.setattr(runtime.current(), "kv", kv)
+    assert await sessions.find(key) is None

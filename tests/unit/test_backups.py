@@ -104,3 +104,44 @@ def test_a_backup_restores_over_a_damaged_database_and_its_stale_log(tmp_path: P
         assert connection.execute("SELECT x FROM kept").fetchall() == [(42,)]
     assert sorted(p.name for p in damaged.media_dir.iterdir()) == ["a.jpg"]
     assert not damaged.sqlite_path.with_name("hearth.db-wal").exists()
+
+
+def _backup_of(tmp_path: Path, sessions: int) -> Path:
+    """A backup of a data dir whose database (in WAL mode, as Hearth keeps it) holds a kept
+    row and `sessions` signed-in sessions."""
+    source = Settings(data_dir=tmp_path / "source")
+    source.data_dir.mkdir(parents=True)
+    with closing(sqlite3.connect(source.sqlite_path)) as connection, connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE kept (x)")
+        connection.execute("INSERT INTO kept VALUES (42)")
+        connection.execute("CREATE TABLE member_session (id INTEGER PRIMARY KEY, secret_hash)")
+        connection.executemany("INSERT INTO member_session (secret_hash) VALUES (?)",
+                               [(f"h{i}",) for i in range(sessions)])
+    return backups.backup(source, tmp_path / "b.tar").path
+
+
+def test_a_restore_refuses_while_a_command_uses_the_data_dir(
+        tmp_path: Path, existing: Path) -> None:
+    archive = _backup_of(tmp_path, sessions=0)
+    before = existing.read_bytes()
+    settings = _settings(tmp_path)
+    # What every embedded runtime (a server, `hearth relay-sweep`...) holds while it is up.
+    with backups.claim_serving(settings):
+        with pytest.raises(backups.BackupError, match="stop it, then restore"):
+            backups.restore(settings, archive)
+        assert existing.read_bytes() == before
+    backups.restore(settings, archive)
+    with closing(sqlite3.connect(existing)) as connection:
+        assert connection.execute("SELECT x FROM kept").fetchall() == [(42,)]
+
+
+def test_after_a_restore_everyone_signs_in_again(tmp_path: Path) -> None:
+    archive = _backup_of(tmp_path, sessions=3)
+    target = _settings(tmp_path)
+    backups.restore(target, archive)
+    with closing(sqlite3.connect(target.sqlite_path)) as connection:
+        assert connection.execute("SELECT count(*) FROM member_session").fetchall() == [(0,)]
+        assert connection.execute("SELECT x FROM kept").fetchall() == [(42,)]
+    assert {p.name for p in target.data_dir.iterdir()} == {"hearth.db", "hearth.db.lock",
+                                                           "media"}
