@@ -134,12 +134,21 @@ async def _source(name: str) -> fallback.Source:
     if family == "week":
         iso_year, iso_week = key.split("-W")
         since = dt.datetime.fromisocalendar(int(iso_year), int(iso_week), 1).replace(tzinfo=dt.UTC)
-        return fallback.Window(since, since + dt.timedelta(days=7))
+        return fallback.Window(since, _until(lambda: since + dt.timedelta(days=7)))
     if family == "month":
         year, month = (int(part) for part in key.split("-"))
-        return fallback.Window(dt.datetime(year, month, 1, tzinfo=dt.UTC),
-                               dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC))
+        return fallback.Window(dt.datetime(year, month, 1, tzinfo=dt.UTC), _until(
+            lambda: dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)))
     return fallback.Window()
+
+
+def _until(end: Callable[[], dt.datetime]) -> dt.datetime | None:
+    """A period's end; None (no end) for the last period of year 9999, which ends past the
+    largest date Python has."""
+    try:
+        return end()
+    except (ValueError, OverflowError):
+        return None
 
 
 async def readable_board(actor: Actor, board: str) -> str:
