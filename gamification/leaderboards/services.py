@@ -342,8 +342,9 @@ async def rebuild() -> int:
 
 @schedule.task("leaderboards.heal")
 async def heal_now() -> None:
-    """Rebuild a cold store, unless a rebuild is under way already."""
-    snap = await store().rebuild(_snapshot)
+    """Rebuild a cold store, unless a rebuild is under way already. Asks queued before one
+    started find the store warm once they hold its lock, and leave it be."""
+    snap = await store().rebuild(_snapshot, cold_only=True)
     if snap is not None:
         log.info("leaderboards rebuilt from %d ledger transactions", len(snap.transactions))
 
