@@ -406,13 +406,18 @@ async def push_board(board: str) -> None:
                                            msgspec.to_builtins(page), message_id=f"lb:{board}:{stamp}")
 
 
-async def drifted_boards() -> list[str]:
+async def drifted_boards() -> list[str] | None:
     """Where a points board shows other scores than the ledger gives (what rebuild() would
-    put there): each line names the board and the member."""
+    put there): each line names the board and the member. None while the store holds no
+    complete build: there is nothing to compare until it is rebuilt."""
     expected = _aggregate(await ledger.earnings(), await _excluded(), await _seasons())
     found = []
     for name, members in sorted(expected.items()):
-        shown = {s.member_id: s.score for s in await store().top(name, len(members) + 1, 0)}
+        try:
+            standings = await store().top(name, len(members) + 1, 0)
+        except StoreCold:
+            return None
+        shown = {s.member_id: s.score for s in standings}
         wanted = {m: s for m, s in members.items() if s > 0}
         for member_id in sorted(set(shown) | set(wanted)):
             if shown.get(member_id, 0) != wanted.get(member_id, 0):
