@@ -12,9 +12,11 @@ from server.cli import with_runtime
 def ledger_check() -> None:
     """Verify the points ledger: balances equal their postings, lifetime points their
     earnings, no act paid twice, boards equal the ledger. Exits 1 listing what is wrong."""
-    found = with_runtime(check)
-    for line in found:
+    result = with_runtime(check)
+    for line in result.notes:
+        click.echo(f"note: {line}")
+    for line in result.found:
         click.echo(line)
-    if found:
+    if result.found:
         raise click.exceptions.Exit(1)
     click.echo("ledger check: no discrepancies")

@@ -5,7 +5,9 @@ challenge's) from their owner's scores. Same filters, ranking and tie order as t
 Summing a large ledger costs far more than a store read, and a cold store meets every reader
 at once: each process computes a board once in a while (CACHE_SECONDS, or twice as long as
 the computation took, so that reads never take more than a third of the database from the
-rebuild), and whoever asks meanwhile waits for that one computation or reuses it."""
+rebuild), and whoever asks meanwhile waits for that one computation or reuses it. Any week
+or month of years 1 to 9999 is a board: those wholly before the ledger's first transaction or
+after now are empty without a sum, and a process runs at most CONCURRENT_SUMS sums at once."""
 
 from __future__ import annotations
 
@@ -13,14 +15,16 @@ import asyncio
 import contextvars
 import datetime as dt
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from gamification.leaderboards.store import Standing
 from gamification.ledger import services as ledger
-from server import db
+from server import clock, db
 
 CACHE_SECONDS = 2.0
+CONCURRENT_SUMS = 2
 
 
 @dataclass(frozen=True)
@@ -65,20 +69,51 @@ class Board:
         return [] if position is None else self._page(max(0, position - n), 2 * n + 1)
 
 
+# Per event loop: asyncio primitives belong to the loop they were first used on.
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
+_first: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[float, dt.datetime | None]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if loop not in _gates:
+        _gates[loop] = asyncio.Semaphore(CONCURRENT_SUMS)
+    return _gates[loop]
+
+
+async def _first_transaction() -> dt.datetime | None:
+    loop = asyncio.get_running_loop()
+    known = _first.get(loop)
+    if known is None or time.monotonic() - known[0] > CACHE_SECONDS:
+        async with _gate():
+            known = (time.monotonic(), await ledger.first_transaction_at())
+        _first[loop] = known
+    return known[1]
+
+
+async def _nothing_earned_in(window: Window) -> bool:
+    if window.since is not None and window.since > clock.now():
+        return True
+    if window.until is None:
+        return False
+    first = await _first_transaction()
+    return first is None or window.until <= first
+
+
 async def load(source: Source, excluded: set[int]) -> Board:
     if isinstance(source, dict):
         return Board(source, excluded)
+    if await _nothing_earned_in(source):
+        return Board({}, excluded)
     totals, args = ledger.earned_totals(source.since, source.until, source.category_id)
-    rows = await db.fetch(totals, *args)
+    async with _gate():
+        rows = await db.fetch(totals, *args)
     return Board({int(r["member"]): int(r["score"]) for r in rows}, excluded)
 
 
 _computed: dict[str, tuple[float, asyncio.Task[tuple[Board, float]]]] = {}
-
-
-def _forget(name: str, task: asyncio.Task[object] | None) -> None:
-    if name in _computed and _computed[name][1] is task:
-        del _computed[name]
 
 
 def _fresh(started: float, task: asyncio.Task[tuple[Board, float]], now: float) -> bool:
@@ -93,6 +128,7 @@ async def board(name: str, compute: Callable[[], Awaitable[Board]]) -> Board:
     """The board as this process computed it lately (or is computing it now)."""
     now = time.monotonic()
     loop = asyncio.get_running_loop()
+    # Stale ones go here, at the next read from the sources: none is ever used stale.
     for key in [k for k, (at, task) in _computed.items() if not _fresh(at, task, now)]:
         del _computed[key]
     cached = _computed.get(name)
@@ -100,10 +136,7 @@ async def board(name: str, compute: Callable[[], Awaitable[Board]]) -> Board:
         async def run() -> tuple[Board, float]:
             started = time.monotonic()
             computed = await compute()
-            cost = time.monotonic() - started
-            # Not kept once stale: the store may answer again before anyone asks here.
-            loop.call_later(max(CACHE_SECONDS, 2 * cost), _forget, name, asyncio.current_task())
-            return computed, cost
+            return computed, time.monotonic() - started
 
         # A fresh context: the computation must not join whatever transaction its first
         # asker has open, and it outlives that asker if the asker is cancelled.

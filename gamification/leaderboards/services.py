@@ -134,12 +134,21 @@ async def _source(name: str) -> fallback.Source:
     if family == "week":
         iso_year, iso_week = key.split("-W")
         since = dt.datetime.fromisocalendar(int(iso_year), int(iso_week), 1).replace(tzinfo=dt.UTC)
-        return fallback.Window(since, since + dt.timedelta(days=7))
+        return fallback.Window(since, _until(lambda: since + dt.timedelta(days=7)))
     if family == "month":
         year, month = (int(part) for part in key.split("-"))
-        return fallback.Window(dt.datetime(year, month, 1, tzinfo=dt.UTC),
-                               dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC))
+        return fallback.Window(dt.datetime(year, month, 1, tzinfo=dt.UTC), _until(
+            lambda: dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)))
     return fallback.Window()
+
+
+def _until(end: Callable[[], dt.datetime]) -> dt.datetime | None:
+    """A period's end; None (no end) for the last period of year 9999, which ends past the
+    largest date Python has."""
+    try:
+        return end()
+    except (ValueError, OverflowError):
+        return None
 
 
 async def readable_board(actor: Actor, board: str) -> str:
@@ -333,8 +342,9 @@ async def rebuild() -> int:
 
 @schedule.task("leaderboards.heal")
 async def heal_now() -> None:
-    """Rebuild a cold store, unless a rebuild is under way already."""
-    snap = await store().rebuild(_snapshot)
+    """Rebuild a cold store, unless a rebuild is under way already. Asks queued before one
+    started find the store warm once they hold its lock, and leave it be."""
+    snap = await store().rebuild(_snapshot, cold_only=True)
     if snap is not None:
         log.info("leaderboards rebuilt from %d ledger transactions", len(snap.transactions))
 
@@ -396,13 +406,18 @@ async def push_board(board: str) -> None:
                                            msgspec.to_builtins(page), message_id=f"lb:{board}:{stamp}")
 
 
-async def drifted_boards() -> list[str]:
+async def drifted_boards() -> list[str] | None:
     """Where a points board shows other scores than the ledger gives (what rebuild() would
-    put there): each line names the board and the member."""
+    put there): each line names the board and the member. None while the store holds no
+    complete build: there is nothing to compare until it is rebuilt."""
     expected = _aggregate(await ledger.earnings(), await _excluded(), await _seasons())
     found = []
     for name, members in sorted(expected.items()):
-        shown = {s.member_id: s.score for s in await store().top(name, len(members) + 1, 0)}
+        try:
+            standings = await store().top(name, len(members) + 1, 0)
+        except StoreCold:
+            return None
+        shown = {s.member_id: s.score for s in standings}
         wanted = {m: s for m, s in members.items() if s > 0}
         for member_id in sorted(set(shown) | set(wanted)):
             if shown.get(member_id, 0) != wanted.get(member_id, 0):

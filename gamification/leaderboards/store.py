@@ -95,9 +95,10 @@ class LeaderboardStore(Protocol):
         request its worker lost); so one read of a burst asks."""
         ...
 
-    async def rebuild(self, snapshot: SnapshotFn) -> Snapshot | None:
+    async def rebuild(self, snapshot: SnapshotFn, *, cold_only: bool = False) -> Snapshot | None:
         """Replace every board with snapshot()'s, keeping changes made meanwhile, then mark
-        the store warm; returns the snapshot, or None when another rebuild holds the lock."""
+        the store warm; returns the snapshot, or None when another rebuild holds the lock
+        (or, cold_only, when the store is warm by the time this one holds it)."""
         ...
 
 
@@ -126,8 +127,10 @@ class SqlStore:
     a database from before the mark), and rebuilt in one transaction."""
 
     def __init__(self) -> None:
-        # An embedded deployment is one process: who asked for a rebuild is known here.
+        # An embedded deployment is one process: who asked for a rebuild, and whether one is
+        # under way (its mark is invisible until it commits), is known here.
         self._asked_at = -math.inf
+        self._rebuilding = 0
 
     async def _warm(self) -> bool:
         return bool(await LeaderboardState.exists().where(LeaderboardState.name == GENERATION))
@@ -241,24 +244,32 @@ class SqlStore:
             await self._set_watermark(f"member:{member_id}", watermark)
 
     async def ask_rebuild(self) -> bool:
-        if time.monotonic() - self._asked_at < ASK_AGAIN_SECONDS or await self._warm():
+        if (self._rebuilding or time.monotonic() - self._asked_at < ASK_AGAIN_SECONDS
+                or await self._warm()):
             return False
         self._asked_at = time.monotonic()
         return True
 
-    async def rebuild(self, snapshot: SnapshotFn) -> Snapshot | None:
-        # One write transaction from reading the sources to the mark: SQLite lets no other
-        # writer in meanwhile, so nothing recorded during the rebuild can be lost.
-        async with db.transaction():
-            snap = await snapshot()
-            await LeaderboardEntry.delete(force=True)
-            await db.insert_rows(
-                "leaderboard_entry", ["board", "member", "score"], ["text", "bigint", "bigint"],
-                [(board, member, score) for board, members in sorted(snap.scores.items())
-                 for member, score in sorted(members.items())])
-            await self._set_watermark(WATERMARK, snap.watermark)
-            await self._set_watermark(GENERATION, 1)
-        # Started: the next loss may ask again at once.
+    async def rebuild(self, snapshot: SnapshotFn, *, cold_only: bool = False) -> Snapshot | None:
+        self._rebuilding += 1
+        try:
+            # One write transaction from reading the sources to the mark: SQLite lets no
+            # other writer in meanwhile, so nothing recorded during the rebuild can be lost.
+            async with db.transaction():
+                # Asked while another rebuild held the write lock: that one healed it.
+                if cold_only and await self._warm():
+                    return None
+                snap = await snapshot()
+                await LeaderboardEntry.delete(force=True)
+                await db.insert_rows(
+                    "leaderboard_entry", ["board", "member", "score"], ["text", "bigint", "bigint"],
+                    [(board, member, score) for board, members in sorted(snap.scores.items())
+                     for member, score in sorted(members.items())])
+                await self._set_watermark(WATERMARK, snap.watermark)
+                await self._set_watermark(GENERATION, 1)
+        finally:
+            self._rebuilding -= 1
+        # Done: the next loss may ask again at once.
         self._asked_at = -math.inf
         return snap
 
@@ -268,13 +279,24 @@ class SqlStore:
 # or answers from the complete build, and a rebuild goes live by changing one key. Keys built
 # from the generation inside a script mean one Redis server, not a cluster.
 
+# Journals an entry for the rebuild the target names, if any. The journal expires with the
+# target (renewed together while the rebuild lives): a killed rebuild's goes with it.
+_JOURNAL_ENTRY = """
+local function journal(target, prefix, entry)
+  local building = redis.call('GET', target)
+  if not building then return end
+  redis.call('RPUSH', prefix .. building, entry)
+  local ttl = redis.call('PTTL', target)
+  if ttl > 0 then redis.call('PEXPIRE', prefix .. building, ttl) end
+end
+"""
+
 # KEYS: applied flag, watermark, member's watermark, generation, rebuild's journal target.
 # ARGV: transaction, member, delta, flag TTL, boards prefix, journal prefix, journal entry,
 # boards... Returns 1 applied, 0 applied already (or rebuilt), -1 cold.
-_ADD = """
+_ADD = _JOURNAL_ENTRY + """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[4]) then return 0 end
-local building = redis.call('GET', KEYS[5])
-if building then redis.call('RPUSH', ARGV[6] .. building, ARGV[7]) end
+journal(KEYS[5], ARGV[6], ARGV[7])
 local gen = redis.call('GET', KEYS[4])
 if not gen then return -1 end
 local watermark = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'),
@@ -288,9 +310,8 @@ return 1
 
 # KEYS: generation, journal target. ARGV: boards prefix, journal prefix, journal entry, board,
 # then member, score pairs. Returns 1, or -1 cold.
-_SET_SCORES = """
-local building = redis.call('GET', KEYS[2])
-if building then redis.call('RPUSH', ARGV[2] .. building, ARGV[3]) end
+_SET_SCORES = _JOURNAL_ENTRY + """
+journal(KEYS[2], ARGV[2], ARGV[3])
 local gen = redis.call('GET', KEYS[1])
 if not gen then return -1 end
 local key = ARGV[1] .. gen .. ':' .. ARGV[4]
@@ -306,9 +327,8 @@ return 1
 
 # KEYS: generation, journal target. ARGV: journal prefix, journal entry. Returns the
 # generation to change (nil when cold).
-_JOURNAL = """
-local building = redis.call('GET', KEYS[2])
-if building then redis.call('RPUSH', ARGV[1] .. building, ARGV[2]) end
+_JOURNAL = _JOURNAL_ENTRY + """
+journal(KEYS[2], ARGV[1], ARGV[2])
 return redis.call('GET', KEYS[1])
 """
 
@@ -357,17 +377,31 @@ if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[1]) then return 1 end
 return 0
 """
 
-# KEYS: rebuild lock, journal target. ARGV: the rebuild's generation, seconds.
+# KEYS: rebuild lock, generation. ARGV: the rebuild's generation, seconds, 1 when only a cold
+# store is to be rebuilt. Returns 1 when the lock is this rebuild's. No rebuild goes live
+# without the lock, so a store cold when it is taken stays cold until this one is done.
+_CLAIM = """
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
+
+# KEYS: rebuild lock, journal target, journal. ARGV: the rebuild's generation, seconds.
 _KEEP = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  redis.call('EXPIRE', KEYS[3], ARGV[2])
+end
 return 1
 """
 
-# KEYS: rebuild lock, journal target, journal. ARGV: the rebuild's generation.
+# KEYS: rebuild lock, journal target, journal. ARGV: the rebuild's generation. The journal
+# is this rebuild's alone: it goes whoever the target names now.
 _RELEASE = """
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2], KEYS[3]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+redis.call('DEL', KEYS[3])
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 """
@@ -418,6 +452,7 @@ class RedisStore:
         self._standing = client.register_script(_STANDING)
         self._around = client.register_script(_AROUND)
         self._ask = client.register_script(_ASK)
+        self._claim = client.register_script(_CLAIM)
         self._keep = client.register_script(_KEEP)
         self._release = client.register_script(_RELEASE)
         self._swap = client.register_script(_SWAP)
@@ -540,7 +575,7 @@ class RedisStore:
             return bool(await self._ask(keys=[self._key(GENERATION), self._key("lock"),
                                               self._key("asked")], args=[ASK_AGAIN_SECONDS]))
 
-    async def rebuild(self, snapshot: SnapshotFn) -> Snapshot | None:
+    async def rebuild(self, snapshot: SnapshotFn, *, cold_only: bool = False) -> Snapshot | None:
         """Build a new generation beside the live one. From before the sources are read until
         it goes live, every write is also journaled; the journal is replayed onto the new
         generation (skipping what the snapshot counted) and the generation swapped in once
@@ -550,7 +585,8 @@ class RedisStore:
         journal = self._journal_prefix + generation
         mine = self._board(generation, "").encode()
         with reachable("the leaderboard store"):
-            if not await self._redis.set(lock, generation, nx=True, ex=LOCK_SECONDS):
+            if not await self._claim(keys=[lock, self._key(GENERATION)],
+                                     args=[generation, LOCK_SECONDS, int(cold_only)]):
                 return None
         # Started: the next loss may ask again at once.
         await self._redis.delete(self._key("asked"))
@@ -577,7 +613,8 @@ class RedisStore:
             await asyncio.sleep(LOCK_SECONDS / 4)
             # A failed renewal is tried again; a lock let expire makes the swap refuse.
             with contextlib.suppress(Exception):
-                await self._keep(keys=[self._key("lock"), self._key("building")],
+                await self._keep(keys=[self._key("lock"), self._key("building"),
+                                       self._journal_prefix + generation],
                                  args=[generation, LOCK_SECONDS])
 
     async def _fill(self, generation: str, scores: dict[str, dict[int, int]]) -> None:

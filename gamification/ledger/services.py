@@ -564,6 +564,16 @@ def earned_totals(since: dt.datetime | None = None, until: dt.datetime | None = 
     return sql + " GROUP BY a.member", args
 
 
+async def first_transaction_at() -> dt.datetime | None:
+    """When the ledger's first transaction was made (None while it has none): nothing is
+    earned, or dated by `earnings()`, before it."""
+    rows = await db.fetch("SELECT MIN(created_at) AS created_at FROM ledger_transaction")
+    first = rows[0]["created_at"]
+    if first is None or isinstance(first, dt.datetime):
+        return first
+    return dt.datetime.fromisoformat(first)
+
+
 async def reversed_award_dates(reversals: Collection[int]) -> dict[int, dt.datetime]:
     """When the transaction each of these reversals undoes was made, by reversal id (the
     date `earnings()` gives a reversal)."""

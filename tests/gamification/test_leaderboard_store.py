@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from gamification.leaderboards.store import BoardPosting, RedisStore, Snapshot, StoreCold
+from gamification.leaderboards.store import (
+    LOCK_SECONDS,
+    BoardPosting,
+    RedisStore,
+    Snapshot,
+    StoreCold,
+)
 from tests.harness import REDIS_URL
 
 pytestmark = pytest.mark.scaled_only
@@ -98,6 +104,30 @@ def test_a_rebuild_of_a_warm_store_serves_the_old_boards_until_the_new_ones_are_
         keys = {k async for k in client.scan_iter(f"{prefix}:lbz:*")}
         generation = (await client.get(f"{prefix}:lb:generation")).decode()
         assert keys == {f"{prefix}:lbz:{generation}:all-time".encode()}
+
+    with_store(test)
+
+
+def test_a_killed_rebuilds_journal_expires_with_it_and_heals_leave_a_warm_store_alone() -> None:
+    async def test(store: RedisStore, client: aioredis.Redis, prefix: str) -> None:
+        journals: list[int] = []
+
+        async def snapshot() -> Snapshot:
+            for write in (store.add([posting(1, 7, 3)]), store.set_scores("challenge:1", {7: 1}),
+                          store.remove_member(8)):
+                with pytest.raises(StoreCold):
+                    await write
+            [journal] = [k async for k in client.scan_iter(f"{prefix}:lb:journal:*")]
+            journals.append(await client.ttl(journal))
+            return Snapshot({"all-time": {7: 3}}, {1})
+
+        await store.rebuild(snapshot)
+        # A rebuild killed mid-way (no finally ran) leaves its journal for LOCK_SECONDS only.
+        [ttl] = journals
+        assert 0 < ttl <= LOCK_SECONDS
+        # Asked while that rebuild ran, a heal finds the store warm and leaves it be.
+        assert await store.rebuild(lambda: _done(Snapshot({}, set())), cold_only=True) is None
+        assert await board(store) == [(7, 3, 1)]
 
     with_store(test)
 

@@ -341,6 +341,15 @@ def test_a_lost_store_is_read_from_the_ledger_and_heals_by_itself(
             "/api/leaderboards/all-time?limit=100").json()["items"]]
 
 
+def test_the_last_periods_python_dates_reach_are_read_while_the_store_is_lost(
+        stack: Stack, member: Client) -> None:
+    wipe_boards(stack)
+    for name in ("week:9999-W52", "month:9999-12"):
+        response = member.get(f"/api/leaderboards/{name}")
+        assert response.status_code == 200, (name, response.text)
+        assert response.json()["items"] == []
+
+
 @pytest.mark.scaled_only
 def test_boards_are_read_from_the_ledger_while_redis_is_down(tmp_path: Path) -> None:
     with private_redis(tmp_path) as redis:
