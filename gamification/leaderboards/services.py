@@ -368,9 +368,8 @@ async def refresh_member(member_id: int) -> None:
     entries = await ledger.earnings(member_id)
     scores = _aggregate(entries, set(), await _seasons())
     scores.update(await _registered_scores(member_id))
-    watermark = max((int(e["transaction_id"]) for e in entries), default=0)
     await _write(store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},
-                                    watermark))
+                                    {int(e["transaction_id"]) for e in entries}))
 
 
 async def set_excluded(actor: Actor, member_id: int, excluded: bool) -> None:

@@ -1,9 +1,10 @@
 """Where board scores live: SQL rows ranked with window functions (embedded) or Redis sorted
 sets (scaled). Both rank by competition ranking (1, 2, 2, 4) and break display ties by member
 id, newest first. Both apply each ledger transaction once, and skip transactions a rebuild
-already counted (the watermark). Both keep a member's true score, zero or below too (a
-negative adjustment can take a week's board below zero), so later earnings add to it as a
-rebuild would; only members above zero are shown.
+already counted (a watermark; in Redis a safe low one, with the counted ids above it flagged).
+Both keep a member's true score, zero or below too (a negative adjustment can take a week's
+board below zero), so later earnings add to it as a rebuild would; only members above zero
+are shown.
 
 A store is warm while it holds a complete build of the boards, which a mark (the generation)
 written at the end of each build says. Without it (Redis restarted empty, flushed, or a
@@ -84,9 +85,10 @@ class LeaderboardStore(Protocol):
     async def standing(self, board: str, member_id: int) -> Standing | None: ...
     async def around(self, board: str, member_id: int, n: int) -> list[Standing]: ...
     async def remove_member(self, member_id: int) -> None: ...
-    async def set_member(self, member_id: int, scores: dict[str, int], watermark: int) -> None:
-        """Set a member's scores as recomputed from the ledger up to `watermark`; later adds
-        of transactions at or below it are skipped."""
+    async def set_member(self, member_id: int, scores: dict[str, int],
+                         transactions: set[int]) -> None:
+        """Set a member's scores as recomputed from the ledger, which counted `transactions`;
+        later adds of those are skipped."""
         ...
 
     async def ask_rebuild(self) -> bool:
@@ -234,14 +236,16 @@ class SqlStore:
         await self._require_warm()
         await LeaderboardEntry.delete().where(LeaderboardEntry.member == member_id)
 
-    async def set_member(self, member_id: int, scores: dict[str, int], watermark: int) -> None:
+    async def set_member(self, member_id: int, scores: dict[str, int],
+                         transactions: set[int]) -> None:
         async with db.transaction():
             await self.remove_member(member_id)
             for board, score in scores.items():
                 await LeaderboardEntry.insert(
                     LeaderboardEntry(board=board, member=member_id, score=score)
                 )
-            await self._set_watermark(f"member:{member_id}", watermark)
+            # Ids commit in id order here (see rebuild).
+            await self._set_watermark(f"member:{member_id}", max(transactions, default=0))
 
     async def ask_rebuild(self) -> bool:
         if (self._rebuilding or time.monotonic() - self._asked_at < ASK_AGAIN_SECONDS
@@ -265,6 +269,8 @@ class SqlStore:
                     "leaderboard_entry", ["board", "member", "score"], ["text", "bigint", "bigint"],
                     [(board, member, score) for board, members in sorted(snap.scores.items())
                      for member, score in sorted(members.items())])
+                # Ids commit in id order here (SQLite has one writer at a time): the
+                # highest counted is a safe watermark.
                 await self._set_watermark(WATERMARK, snap.watermark)
                 await self._set_watermark(GENERATION, 1)
         finally:
@@ -407,23 +413,40 @@ return 1
 """
 
 # KEYS: rebuild lock, journal target, journal, generation, watermark. ARGV: the rebuild's
-# generation, journal entries replayed, watermark. Goes live only when no entry is left to
-# replay: then nothing written during the rebuild is missing from it. Returns 1 live, 0 more
+# generation, journal entries replayed, watermark (a safe low mark), applied flag prefix,
+# flag TTL, the counted transactions above the mark (space-separated). Goes live only when
+# no entry is left to replay: then nothing written during the rebuild is missing from it.
+# The flags go with the swap: no add sees the lower mark without them. Returns 1 live, 0 more
 # to replay, -1 the lock was lost (expired, or Redis lost everything again).
 _SWAP = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return -1
 end
 if redis.call('LLEN', KEYS[3]) ~= tonumber(ARGV[2]) then return 0 end
+for tx in string.gmatch(ARGV[6], '%d+') do
+  redis.call('SET', ARGV[4] .. tx, '1', 'EX', ARGV[5])
+end
 redis.call('SET', KEYS[4], ARGV[1])
 redis.call('SET', KEYS[5], ARGV[3])
 redis.call('DEL', KEYS[2], KEYS[3])
 return 1
 """
 APPLIED_TTL_SECONDS = 30 * 86400
+# PostgreSQL hands out ledger ids before commit, so they commit out of order: a recount that
+# saw transaction N+1 may not have seen N yet. Its watermark is therefore this many ids below
+# the highest it counted, and the ids it counted above that are flagged applied one by one.
+# A transaction still uncommitted while this many later ones committed is not credible.
+HORIZON = 10_000
 # A rebuild holds its lock this long past its last sign of life (it renews it meanwhile).
 LOCK_SECONDS = 60
 FILL_CHUNK = 10_000
+
+
+def _low_mark(transactions: set[int]) -> tuple[int, list[int]]:
+    """A watermark no late-committing transaction falls under (see HORIZON), and the counted
+    transactions above it, to flag applied."""
+    mark = max(0, max(transactions, default=0) - HORIZON)
+    return mark, sorted(t for t in transactions if t > mark)
 
 
 def _member_key(member_id: int) -> str:
@@ -466,6 +489,9 @@ class RedisStore:
     def _member_watermark(self, member_id: int) -> str:
         return f"{self._prefix}:lbmw:{member_id}"
 
+    def _applied(self, transaction_id: int | str) -> str:
+        return f"{self._prefix}:lbtx:{transaction_id}"
+
     @property
     def _live(self) -> list[str]:
         """The keys every write script reads first: the generation and the journal target."""
@@ -477,7 +503,7 @@ class RedisStore:
         with reachable("the leaderboard store"):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for p in postings:
-                    keys = [f"{self._prefix}:lbtx:{p.transaction_id}", self._key(WATERMARK),
+                    keys = [self._applied(p.transaction_id), self._key(WATERMARK),
                             self._member_watermark(p.member_id), *self._live]
                     entry = msgspec.json.encode({"op": "add", "tx": p.transaction_id,
                                                  "member": p.member_id, "delta": p.delta,
@@ -559,15 +585,20 @@ class RedisStore:
                 pipe.zrem(key, _member_key(member_id))
             await pipe.execute()
 
-    async def set_member(self, member_id: int, scores: dict[str, int], watermark: int) -> None:
+    async def set_member(self, member_id: int, scores: dict[str, int],
+                         transactions: set[int]) -> None:
+        mark, above = _low_mark(transactions)
         with reachable("the leaderboard store"):
             generation = await self._journaled({"op": "member", "member": member_id,
-                                                "scores": scores, "watermark": watermark})
+                                                "scores": scores, "watermark": mark,
+                                                "counted": above})
             await self._remove(generation, member_id)
             async with self._redis.pipeline(transaction=True) as pipe:
                 for board, score in scores.items():
                     pipe.zadd(self._board(generation, board), {_member_key(member_id): score})
-                pipe.set(self._member_watermark(member_id), watermark, ex=APPLIED_TTL_SECONDS)
+                for tx in above:
+                    pipe.set(self._applied(tx), 1, ex=APPLIED_TTL_SECONDS)
+                pipe.set(self._member_watermark(member_id), mark, ex=APPLIED_TTL_SECONDS)
                 await pipe.execute()
 
     async def ask_rebuild(self) -> bool:
@@ -631,6 +662,7 @@ class RedisStore:
         counted = set(snap.transactions)
         boards = set(snap.scores)
         marks: dict[int, int] = {}
+        mark, above = _low_mark(snap.transactions)
         replayed = 0
         while True:
             entries = await self._redis.lrange(journal, replayed, -1)  # type: ignore[misc]
@@ -641,7 +673,9 @@ class RedisStore:
                 continue
             swapped = await self._swap(
                 keys=[self._key("lock"), self._key("building"), journal, self._key(GENERATION),
-                      self._key(WATERMARK)], args=[generation, replayed, snap.watermark])
+                      self._key(WATERMARK)],
+                args=[generation, replayed, mark, self._applied(""), APPLIED_TTL_SECONDS,
+                      " ".join(map(str, above))])
             if swapped == 1:
                 return True
             if swapped == -1:
@@ -676,6 +710,7 @@ class RedisStore:
                             pipe.zadd(self._board(generation, board), {_member_key(e["member"]): score})
                             boards.add(board)
                         marks[e["member"]] = e["watermark"]
+                        counted.update(e["counted"])
             await pipe.execute()
 
     async def _drop_boards(self, which: Callable[[bytes], bool]) -> None:

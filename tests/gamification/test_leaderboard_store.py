@@ -93,7 +93,7 @@ def test_a_rebuild_of_a_warm_store_serves_the_old_boards_until_the_new_ones_are_
         async def snapshot() -> Snapshot:
             await store.add([posting(3, 2, 4)])  # old boards move on meanwhile
             assert await board(store) == [(2, 7, 1), (1, 5, 2)]
-            await store.set_member(1, {"all-time": 6}, 5)  # a recount of member 1 up to 5
+            await store.set_member(1, {"all-time": 6}, {5})  # a recount of member 1 that counted 5
             await store.add([posting(5, 1, 9)])  # counted in that recount: skipped
             return Snapshot({"all-time": {1: 5, 2: 3}}, {1, 2})
 
@@ -104,6 +104,23 @@ def test_a_rebuild_of_a_warm_store_serves_the_old_boards_until_the_new_ones_are_
         keys = {k async for k in client.scan_iter(f"{prefix}:lbz:*")}
         generation = (await client.get(f"{prefix}:lb:generation")).decode()
         assert keys == {f"{prefix}:lbz:{generation}:all-time".encode()}
+
+    with_store(test)
+
+
+def test_a_transaction_committing_after_a_later_one_a_rebuild_counted_still_counts() -> None:
+    async def test(store: RedisStore, client: aioredis.Redis, prefix: str) -> None:
+        # PostgreSQL gave 100 and 101 out in that order, but 101 committed first: the
+        # rebuild's read of the ledger saw 101 only, and 100's event arrives after the swap.
+        await store.rebuild(lambda: _done(Snapshot({"all-time": {7: 5}}, {101})))
+        assert await store.add([posting(100, 7, 10)]) == {"all-time", "week:2026-W01"}
+        assert await store.add([posting(101, 7, 5), posting(100, 7, 10)]) == set()
+        assert await board(store) == [(7, 15, 1)]
+        # The same for one member's recount.
+        await store.set_member(8, {"all-time": 4}, {103})
+        assert await store.add([posting(102, 8, 3)]) == {"all-time", "week:2026-W01"}
+        assert await store.add([posting(103, 8, 4)]) == set()
+        assert await board(store) == [(7, 15, 1), (8, 7, 2)]
 
     with_store(test)
 
