@@ -23,8 +23,21 @@ from pathlib import Path
 
 from tests.harness import MODE, Stack, build_stack, free_port
 
-PG_BIN = Path(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
-              .stdout.strip() or "/usr/lib/postgresql/15/bin")
+
+def _pg_bin() -> Path:
+    """Where initdb and pg_ctl are: pg_config says, else Debian's newest server install."""
+    if shutil.which("pg_config"):
+        found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        if (Path(found.stdout.strip()) / "initdb").exists():
+            return Path(found.stdout.strip())
+    installed = sorted(Path("/usr/lib/postgresql").glob("[0-9]*/bin/initdb"),
+                       key=lambda initdb: int(initdb.parent.parent.name))
+    if not installed:
+        raise AssertionError("fault tests need PostgreSQL's initdb and pg_ctl")
+    return installed[-1].parent
+
+
+PG_BIN = _pg_bin()
 
 
 def _wait(check: object, what: str, timeout: float = 30) -> None:
