@@ -520,18 +520,23 @@ async def history(code: str, before: int | None, limit: int,
     return HistoryPage(items=items, next_cursor=items[-1].id if len(page) > limit else None)
 
 
+# Earning postings on member accounts, with the transaction (t) and, for a reversal, the award
+# it reverses (o): a reversal counts as earned when its award was.
+_EARNING_POSTINGS = (
+    "FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
+    "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
+    "LEFT JOIN ledger_transaction o ON o.id = t.reverses AND t.kind = 'reversal' "
+    "WHERE a.kind = 'member' AND t.kind IN ('award', 'reversal', 'adjustment')"
+)
+_EARNED_AT = "COALESCE(o.created_at, t.created_at)"
+
+
 async def earnings(member_id: int | None = None) -> list[dict[str, Any]]:
     """Every earning posting on member accounts (for rebuilding derived views), oldest first:
     transaction id, member, amount, when it was earned, category. A reversal counts as
     earned when its award was: deleting last week's post takes from last week."""
-    sql = (
-        "SELECT t.id AS transaction_id, a.member AS member_id, p.amount AS amount, "
-        "COALESCE(o.created_at, t.created_at) AS earned_at, t.category_id AS category_id "
-        "FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
-        "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
-        "LEFT JOIN ledger_transaction o ON o.id = t.reverses AND t.kind = 'reversal' "
-        "WHERE a.kind = 'member' AND t.kind IN ('award', 'reversal', 'adjustment')"
-    )
+    sql = ("SELECT t.id AS transaction_id, a.member AS member_id, p.amount AS amount, "
+           f"{_EARNED_AT} AS earned_at, t.category_id AS category_id " + _EARNING_POSTINGS)
     args: list[Any] = []
     if member_id is not None:
         sql += " AND a.member = {}"
@@ -544,19 +549,13 @@ def earned_totals(since: dt.datetime | None = None, until: dt.datetime | None = 
     """A SELECT of (member, score): what each member earned (dated as `earnings()` dates
     postings) in [since, until) and in the category, when given; SQL with {} placeholders and
     its arguments, for the leaderboards to rank while their store cannot answer."""
-    sql = (
-        "SELECT a.member AS member, SUM(p.amount) AS score "
-        "FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
-        "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
-        "LEFT JOIN ledger_transaction o ON o.id = t.reverses AND t.kind = 'reversal' "
-        "WHERE a.kind = 'member' AND t.kind IN ('award', 'reversal', 'adjustment')"
-    )
+    sql = "SELECT a.member AS member, SUM(p.amount) AS score " + _EARNING_POSTINGS
     args: list[Any] = []
     if since is not None:
-        sql += " AND COALESCE(o.created_at, t.created_at) >= {}"
+        sql += f" AND {_EARNED_AT} >= {{}}"
         args.append(since)
     if until is not None:
-        sql += " AND COALESCE(o.created_at, t.created_at) < {}"
+        sql += f" AND {_EARNED_AT} < {{}}"
         args.append(until)
     if category_id is not None:
         sql += " AND t.category_id = {}"
