@@ -88,6 +88,14 @@ class AfterABlip:
         await self.inner.delete(key)
 
 
+async def _signed_in() -> str:
+    """A new member's session key."""
+    member = await register()
+    assert member.member_id is not None
+    secret, _ = await sessions.create(member.member_id)
+    return sessions.key_of(secret)
+
+
 async def _visits(member_id: int) -> int:
     return await OutboxEvent.count().where(
         (OutboxEvent.type == "member.visited")
@@ -146,10 +154,7 @@ async def test_visits_are_counted_once_a_day_while_the_kv_is_unreachable(
 @pytest.mark.anyio
 async def test_a_sign_out_between_a_requests_read_and_its_cache_fill_holds(
         hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
-    member = await register()
-    assert member.member_id is not None
-    secret, _ = await sessions.create(member.member_id)
-    key = sessions.key_of(secret)
+    key = await _signed_in()
     racing = SignOutBeforeFill(runtime.current().kv, key)
     monkeypatch.setattr(runtime.current(), "kv", racing)
 
@@ -164,10 +169,7 @@ async def test_a_sign_out_between_a_requests_read_and_its_cache_fill_holds(
 @pytest.mark.anyio
 async def test_a_sign_out_just_after_a_blip_still_refuses_the_cached_session(
         hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
-    member = await register()
-    assert member.member_id is not None
-    secret, _ = await sessions.create(member.member_id)
-    key = sessions.key_of(secret)
+    key = await _signed_in()
     kv = runtime.current().kv
     assert await sessions.find(key) is not None  # now cached
 
