@@ -35,12 +35,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     MODES,
+    add_target_options,
     cpu_seconds,
     deployment,
     log,
     machine_note,
     percentile,
     seed_thread,
+    summary,
+    target_of,
 )
 
 TARGET_RATIO = 0.4
@@ -156,7 +159,7 @@ def measure(name: str, url: str, pid: int, args: argparse.Namespace) -> Result:
 
 def bench_mode(mode: str, args: argparse.Namespace) -> list[Result]:
     log(f"[{mode}] starting a fresh stack and one server process")
-    with deployment(mode, servers=1, keep=args.keep) as dep:
+    with deployment(mode, servers=1, keep=args.keep, target=target_of(args)) as dep:
         server = dep.servers[0]
         log(f"[{mode}] seeding a member, a category and a thread of {POSTS} posts")
         member, thread = seed_thread(dep, server, replies=POSTS - 1)
@@ -178,7 +181,7 @@ def bench_mode(mode: str, args: argparse.Namespace) -> list[Result]:
         return results
 
 
-def report(mode: str, results: list[Result]) -> float:
+def report(mode: str, results: list[Result]) -> tuple[float, float, float]:
     print(f"\n== {mode} mode: one server process (1 uvicorn worker), "
           f"{'SQLite + memory' if mode == 'embedded' else 'PostgreSQL + Redis + Celery worker'}")
     print(f"   generator: {results[0].generator}")
@@ -193,7 +196,7 @@ def report(mode: str, results: list[Result]) -> float:
     ratio = results[1].requests_per_s / results[0].requests_per_s
     verdict = "met" if ratio >= TARGET_RATIO else "MISSED"
     print(f"   thread/ceiling = {ratio:.2f}  (target >= {TARGET_RATIO}: {verdict})")
-    return ratio
+    return ratio, results[1].requests_per_s, results[0].requests_per_s
 
 
 def main() -> int:
@@ -206,6 +209,7 @@ def main() -> int:
     parser.add_argument("--generator", choices=["wrk", "httpx"], default=None,
                         help="default: wrk when installed, else httpx")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    add_target_options(parser)
     args = parser.parse_args()
     args.duration = min(max(args.duration, 1.0), 600.0)
     args.warmup = min(max(args.warmup, 1.0), 60.0)
@@ -218,7 +222,7 @@ def main() -> int:
     print("thread_page: thread page vs. /api/ping ceiling")
     print(machine_note())
     modes = list(MODES) if args.mode == "both" else [args.mode]
-    ratios: dict[str, float] = {}
+    ratios: dict[str, tuple[float, float, float]] = {}
     for mode in modes:
         try:
             results = bench_mode(mode, args)
@@ -226,10 +230,13 @@ def main() -> int:
             print(f"\n== {mode} mode: skipped: {exc}")
             continue
         ratios[mode] = report(mode, results)
-    if ratios:
-        print("\nsummary: " + ", ".join(
-            f"{m} {r:.2f} ({'met' if r >= TARGET_RATIO else 'MISSED'})" for m, r in ratios.items()
-        ) + f"  [target thread/ceiling >= {TARGET_RATIO}]")
+    print()
+    summary(f"thread_page, anonymous thread page ({POSTS} posts) / GET /api/ping, "
+            f"{args.generator} c{args.connections}, one server process", ", ".join(
+                f"{m} {r:.2f} = {page:.0f}/{ping:.0f} req/s "
+                f"({'met' if r >= TARGET_RATIO else 'MISSED'})"
+                for m, (r, page, ping) in ratios.items()
+            ) + f" [target >= {TARGET_RATIO}]" if ratios else "nothing measured")
     return 0
 
 
