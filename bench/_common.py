@@ -306,6 +306,46 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text.strip())
+    if not match:
+        raise ValueError(f"unexpected wrk duration {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
+    """(requests/s, p50 ms, p99 ms, requests, errors) from `wrk --latency` output."""
+    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses:\s*(\d+)", output):
+        errors += int(match.group(1))
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        errors += sum(int(g) for g in match.groups())
+    return rps, p50, p99, total, errors
+
+
+def run_wrk(url: str, seconds: float, connections: int, threads: int,
+            headers: Sequence[str] = ()) -> str:
+    """`wrk --latency` for `seconds` at `connections` keep-alive connections; its output."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+               "--timeout", "10s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    command.append(url)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if result.returncode != 0:
+        raise RuntimeError(f"wrk failed: {result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
 def summary(what: str, figures: str) -> None:
     """The last line of every bench's output: what it measured, its headline figures and the
     load average they were measured under."""

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -40,7 +38,9 @@ from _common import (
     deployment,
     log,
     machine_note,
+    parse_wrk,
     percentile,
+    run_wrk,
     seed_thread,
     summary,
     target_of,
@@ -60,41 +60,6 @@ class Result:
     errors: int  # non-2xx responses plus socket errors
     server_cpu: float  # server process CPU time / wall time (1.0 = one core)
     generator: str
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text.strip())
-    if not match:
-        raise ValueError(f"unexpected wrk duration {text!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
-    """(requests/s, p50 ms, p99 ms, requests, errors) from `wrk --latency` output."""
-    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    errors = 0
-    if match := re.search(r"Non-2xx or 3xx responses:\s*(\d+)", output):
-        errors += int(match.group(1))
-    if match := re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    ):
-        errors += sum(int(g) for g in match.groups())
-    return rps, p50, p99, total, errors
-
-
-def run_wrk(url: str, seconds: float, connections: int, threads: int) -> str:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-               "--timeout", "10s", "--latency", url]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if result.returncode != 0:
-        raise RuntimeError(f"wrk failed: {result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 async def _httpx_load(url: str, seconds: float, connections: int) -> tuple[list[float], int]:
