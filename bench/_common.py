@@ -64,6 +64,8 @@ def _database_name(raw: str) -> str:
     # Interpolated into CREATE DATABASE and URLs: a plain lower-case identifier only.
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", raw):
         raise argparse.ArgumentTypeError(f"a database name is [a-z_][a-z0-9_]*, not {raw!r}")
+    if raw in ("postgres", "template0", "template1"):
+        raise argparse.ArgumentTypeError(f"{raw} is PostgreSQL's own database: name another")
     return raw
 
 

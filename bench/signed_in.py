@@ -356,7 +356,10 @@ def report(scene: Scene, args: argparse.Namespace) -> Verdict:
         moved = sum(scene.moved_signed_in.values())
         reads = sum(m.requests for target in (SIGNED_IN, SIGNED_IN_LARGE)
                     for m in scene.results[target])
-        print(f"   sequence values taken during the signed-in measurements ({reads} reads): {moved}"
+        # wrk counts the reads it saw answered; the up to 50 in flight when it stopped count
+        # here too, since settle() waits for them.
+        print(f"   sequence values taken during the signed-in measurements ({reads} reads "
+              f"answered, plus up to {args.connections} in flight at each stop): {moved}"
               + (f" ({', '.join(f'{k} +{v}' for k, v in sorted(scene.moved_signed_in.items()))})"
                  if moved else "")
               + "; during the others (a control: background work): "
