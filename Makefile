@@ -41,6 +41,7 @@ test: lint test-embedded test-scaled
 
 bench: $(STAMP)
 	$(BIN)/python bench/thread_page.py
+	$(BIN)/python bench/signed_in.py
 	$(BIN)/python bench/ws_fanout.py
 	$(BIN)/python bench/events_throughput.py
 	$(BIN)/python bench/leaderboard_latency.py

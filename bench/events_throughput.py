@@ -69,11 +69,15 @@ from _common import (
     MODES,
     ROOT,
     Deployment,
+    add_target_options,
     admin_client,
     cpu_seconds,
     deployment,
     log,
     machine_note,
+    port_of,
+    summary,
+    target_of,
 )
 
 from tests.harness import Server
@@ -295,7 +299,7 @@ def run_phase(dep: Deployment, server: Server, ids: dict[str, Any], phase: str, 
 def bench_mode(mode: str, args: argparse.Namespace) -> list[PhaseResult]:
     log(f"[{mode}] starting a fresh stack and one server process")
     results = []
-    with deployment(mode, servers=1, keep=args.keep,
+    with deployment(mode, servers=1, keep=args.keep, target=target_of(args),
                     worker_concurrency=args.worker_concurrency) as dep:
         server = dep.servers[0]
         ids = setup(dep, server)
@@ -308,7 +312,8 @@ def bench_mode(mode: str, args: argparse.Namespace) -> list[PhaseResult]:
                 # The server must not sweep the same events at the same time.
                 log(f"[{mode}] restarting the server with a one-hour sweep interval")
                 server.process.stop()
-                server = dep.stack.start_server(env={"HEARTH_SWEEP_INTERVAL_SECONDS": "3600"})
+                server = dep.start_server(env={"HEARTH_SWEEP_INTERVAL_SECONDS": "3600"},
+                                          port=port_of(server))
             count = args.events or (args.embedded_events if mode == "embedded"
                                     else args.scaled_events)
             log(f"[{mode}/{phase}] {DESCRIPTIONS[(mode, phase)]}: {count} events")
@@ -390,6 +395,7 @@ def main() -> int:
     parser.add_argument("--worker-concurrency", type=int, default=2,
                         help="Celery worker processes in scaled mode")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    add_target_options(parser)
     args = parser.parse_args()
     for name in ("events", "embedded_events", "scaled_events"):
         setattr(args, name, min(max(getattr(args, name), 0), 200_000))
@@ -400,18 +406,19 @@ def main() -> int:
     print("events_throughput: post.created events/s, outbox -> rules -> ledger -> leaderboard")
     print(machine_note())
     modes = list(MODES) if args.mode == "both" else [args.mode]
-    summary: list[PhaseResult] = []
+    phases: list[PhaseResult] = []
     for mode in modes:
         try:
-            summary.extend(bench_mode(mode, args))
+            phases.extend(bench_mode(mode, args))
         except RuntimeError as exc:
             print(f"\n== {mode} mode: skipped: {exc}")
-    if summary:
-        print("\nsummary (end to end, events/s): " + ", ".join(
-            f"{r.mode}/{r.phase} {r.rate:.0f}" for r in summary
-        ) + f"  [target: scaled >= {TARGET_SCALED:.0f}: " + ", ".join(
-            f"{r.phase} {'met' if r.rate >= TARGET_SCALED else 'MISSED'}"
-            for r in summary if r.mode == "scaled") + "]")
+    print()
+    summary("events_throughput, post.created events/s end to end (outbox -> rules -> ledger -> "
+            "leaderboard)", ", ".join(
+                f"{r.mode}/{r.phase} {r.rate:.0f}" for r in phases
+            ) + f" [target scaled >= {TARGET_SCALED:.0f}: " + ", ".join(
+                f"{r.phase} {'met' if r.rate >= TARGET_SCALED else 'MISSED'}"
+                for r in phases if r.mode == "scaled") + "]" if phases else "nothing measured")
     return 0
 
 

@@ -37,7 +37,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import deployment, log, machine_note, percentile
+from _common import (
+    add_target_options,
+    deployment,
+    log,
+    machine_note,
+    percentile,
+    summary,
+    target_of,
+)
 
 HEADER = f"   {'reads':<52}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
 
@@ -138,6 +146,7 @@ def main() -> int:
     parser.add_argument("--awards", type=int, default=3, help="award transactions per member")
     parser.add_argument("--requests", type=int, default=300, help="reads of each kind after healing")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    add_target_options(parser)
     args = parser.parse_args()
     args.members = min(max(args.members, 100), 2_000_000)
     args.awards = min(max(args.awards, 1), 20)
@@ -151,8 +160,9 @@ def main() -> int:
     missing = harness.services_reachable()
     if missing:
         print(f"\nskipped: scaled mode needs {missing}")
+        summary("leaderboard_heal", "nothing measured")
         return 0
-    with deployment("scaled", servers=1, keep=args.keep) as dep:
+    with deployment("scaled", servers=1, keep=args.keep, target=target_of(args)) as dep:
         env = dep.stack.env
         prefix = env["HEARTH_REDIS_PREFIX"]
         client = redis.Redis.from_url(env["HEARTH_REDIS_URL"])
@@ -215,8 +225,15 @@ def main() -> int:
     print(row("while healing, from the ledger: members/<id>?n=5", healing["around"]))
     print(row("healed, from the store: top 100", after["top"]))
     print(row("healed, from the store: members/<id>?n=5", after["around"]))
-    print(machine_note())
+    print()
+    summary(f"leaderboard_heal, boards rebuilt after losing every key, {len(ids):,} members",
+            f"healed in {heal_seconds:.2f} s (first build {first_build:.2f} s); top-100 p99 "
+            f"{_p99(healing['top'])} while healing, {_p99(after['top'])} healed")
     return 0
+
+
+def _p99(latencies: list[float]) -> str:
+    return f"{percentile(latencies, 99):.1f} ms" if latencies else "n/a (no read)"
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import deployment, log, machine_note, percentile
+from _common import add_target_options, deployment, log, machine_note, percentile, target_of
 
 from tests import harness
 
@@ -267,7 +267,7 @@ def http_timed(client: Any, requests: int, path: Callable[[int], str]) -> list[f
 
 def endpoint_part(args: argparse.Namespace) -> dict[str, list[float]]:
     log(f"[http] starting a scaled deployment; {args.http_members:,} members by COPY")
-    with deployment("scaled", servers=1, keep=args.keep) as dep:
+    with deployment("scaled", servers=1, keep=args.keep, target=target_of(args)) as dep:
         server = dep.servers[0]
         env = dep.stack.env
         started = time.perf_counter()
@@ -325,6 +325,7 @@ def main() -> int:
                         help="member rows for the HTTP part (0 skips it)")
     parser.add_argument("--requests", type=int, default=1000, help="requests per endpoint")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    add_target_options(parser)
     args = parser.parse_args()
     args.sizes = sorted({min(max(int(s), 1000), 5_000_000) for s in args.sizes.split(",") if s})
     args.calls = min(max(args.calls, 10), 100_000)

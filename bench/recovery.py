@@ -26,32 +26,45 @@ loaded machine's slowness. A scenario that does not finish within --timeout says
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # The fault helpers start scaled stacks only; the harness reads the mode when imported.
 os.environ["HEARTH_TEST_MODE"] = "scaled"
 
 # _common puts the repository on sys.path.
-from _common import log, machine_note, median
+from _common import (
+    Deployment,
+    Target,
+    add_target_options,
+    build_stack,
+    log,
+    machine_note,
+    median,
+    summary,
+    target_of,
+)
 
 from tests.chaos import (
+    REPLY_RULE,
     Answer,
     Chaos,
     ReplyStream,
-    chaos_stack,
     pending_events,
     replies,
     settled,
     signal_tree,
 )
-from tests.faults import PrivatePostgres, private_postgres
-from tests.harness import Process, services_reachable
+from tests.conftest import signed_in_admin
+from tests.faults import PrivatePostgres, private_redis
+from tests.harness import Process, drop_stack
 
 POLL = 0.05
 
@@ -107,13 +120,21 @@ def _backlog(chaos: Chaos, count: int) -> ReplyStream:
     return stream
 
 
-def baseline(chaos: Chaos, args: argparse.Namespace) -> None:
+def _plain_fivexx(answers: list[Answer]) -> str:
+    """The 5xx a client could not retry on cue: those that are not a 503 with Retry-After."""
+    plain = sum(a.status is not None and a.status >= 500
+                and (a.status != 503 or a.retry_after is None) for a in answers)
+    return f"{plain} 5xx other than 503+Retry-After"
+
+
+def baseline(chaos: Chaos, args: argparse.Namespace) -> str:
     stream = _backlog(chaos, args.backlog)
     backlog = pending_events(chaos.stack)
     _resume(chaos.workers)
     took = _until(_settled(chaos, stream), args.timeout)
     print(f"baseline: {len(replies(chaos.stack, stream.thread_id))} replies ({backlog} events) "
           f"handled by two workers in {_seconds(took, args.timeout)}")
+    return f"backlog handled in {_seconds(took, args.timeout).strip()}"
 
 
 def _held(chaos: Chaos) -> list[int]:
@@ -122,7 +143,7 @@ def _held(chaos: Chaos) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
-def worker_death(chaos: Chaos, args: argparse.Namespace) -> None:
+def worker_death(chaos: Chaos, args: argparse.Namespace) -> str:
     stream = _backlog(chaos, args.backlog)
     doomed, other = chaos.workers
     _resume([doomed])
@@ -130,7 +151,7 @@ def worker_death(chaos: Chaos, args: argparse.Namespace) -> None:
     if _until(lambda: bool(_held(chaos)), args.timeout) is None:
         print("worker: the worker never claimed a batch; nothing measured")
         _resume([other])
-        return
+        return "no batch claimed"
     signal_tree(doomed.popen.pid, signal.SIGKILL)
     died = time.monotonic()
     held = _held(chaos)
@@ -149,9 +170,10 @@ def worker_death(chaos: Chaos, args: argparse.Namespace) -> None:
     print(f"worker: killed holding {len(held)} claimed events; the other worker had dispatched "
           f"them {_seconds(over, args.timeout)} after its death, and the backlog of "
           f"{args.backlog} replies {_seconds(drained, args.timeout)} after it")
+    return f"taken over in {_seconds(over, args.timeout).strip()}"
 
 
-def redis_outage(chaos: Chaos, args: argparse.Namespace) -> None:
+def redis_outage(chaos: Chaos, args: argparse.Namespace) -> str:
     stream = chaos.stream()
     with stream.running():
         stream.wait_for_replies(20)
@@ -169,9 +191,11 @@ def redis_outage(chaos: Chaos, args: argparse.Namespace) -> None:
           f"outbox drained {_seconds(drained, args.timeout)} after Redis returned "
           f"({pending_events(chaos.stack)} events still pending); workers alive: "
           f"{alive} of {len(chaos.workers)}, beat {'alive' if chaos.beat.popen.poll() is None else 'DEAD'}")
+    during = [a for a in stream.since(down) if a.at <= back]
+    return f"{_plain_fivexx(during)}, drained {_seconds(drained, args.timeout).strip()} after"
 
 
-def postgres_restart(chaos: Chaos, postgres: PrivatePostgres, args: argparse.Namespace) -> None:
+def postgres_restart(chaos: Chaos, postgres: PrivatePostgres, args: argparse.Namespace) -> str:
     stream = chaos.stream()
     with stream.running():
         stream.wait_for_replies(20)
@@ -183,9 +207,57 @@ def postgres_restart(chaos: Chaos, postgres: PrivatePostgres, args: argparse.Nam
     print(f"postgres: restart took {back - down:.1f} s; from it until the stream had 20 more "
           f"replies accepted: {_server_errors(stream.since(down))}; outbox drained "
           f"{_seconds(drained, args.timeout)} after PostgreSQL returned")
+    return (f"{_plain_fivexx(stream.since(down))}, drained "
+            f"{_seconds(drained, args.timeout).strip()} after")
 
 
 SCENARIOS = ("baseline", "worker", "redis", "postgres")
+
+
+@contextlib.contextmanager
+def private_postgres(target: Target) -> Iterator[PrivatePostgres]:
+    """tests.faults.private_postgres, its database named by --database if given (the whole
+    private cluster goes at the end all the same)."""
+    postgres = PrivatePostgres(database=target.database) if target.database else PrivatePostgres()
+    try:
+        postgres.init()
+        yield postgres
+    finally:
+        postgres.remove()
+
+
+@contextlib.contextmanager
+def chaos_stack(workdir: Path, writers: int, postgres: PrivatePostgres,
+                target: Target) -> Iterator[Chaos]:
+    """tests.chaos.chaos_stack (two workers, beat, two servers on a private Redis and
+    PostgreSQL, an admin, a reply rule, a category, the writers), with the servers on
+    --port and the next port when given, and the keys under --redis-prefix."""
+    with private_redis(workdir) as redis:
+        # The harness's environment without a database on the shared PostgreSQL: both
+        # services are private here.
+        stack = build_stack("embedded", workdir)
+        stack.mode = "scaled"
+        stack.env.update({"HEARTH_DATABASE_URL": postgres.url, "HEARTH_REDIS_URL": redis.url,
+                          "HEARTH_REDIS_PREFIX": target.redis_prefix or f"t{uuid.uuid4().hex[:10]}"})
+        log(f"private PostgreSQL on port {postgres.port} (database {postgres.database}), "
+            f"private Redis on port {redis.port} (prefix {stack.env['HEARTH_REDIS_PREFIX']})")
+        try:
+            stack.run("migrate")
+            workers = [stack.start_worker(), stack.start_worker()]
+            beat = stack.spawn("beat", "beat")
+            dep = Deployment("scaled", stack, target=target)
+            servers = [dep.start_server(), dep.start_server()]
+            admin = signed_in_admin(servers[0], stack)
+            rule = admin.post("/api/gamification/rules", REPLY_RULE)
+            assert rule.status_code == 201, rule.text
+            slug = "chaos-" + uuid.uuid4().hex[:8]
+            category = admin.post("/api/categories", {"name": "Chaos " + slug, "slug": slug})
+            assert category.status_code == 201, category.text
+            members = [servers[i % 2].client().register() for i in range(writers)]
+            yield Chaos(stack, redis, servers, workers, beat, admin, members,
+                        int(category.json()["id"]))
+        finally:
+            drop_stack(stack)
 
 
 def main() -> int:
@@ -197,6 +269,7 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=6, help="members replying at once")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="per measurement, seconds")
+    add_target_options(parser)
     args = parser.parse_args()
     args.backlog = min(max(args.backlog, 10), 10_000)
     args.outage = min(max(args.outage, 1.0), 300.0)
@@ -205,30 +278,31 @@ def main() -> int:
     wanted = SCENARIOS if args.scenario == "all" else (args.scenario,)
     print("recovery: scaled mode, private Redis and PostgreSQL, two servers, two workers, beat")
     print(machine_note())
-    missing = services_reachable()
-    if missing:
-        # The stack's database is made on the shared PostgreSQL, like every test stack's.
-        print(f"skipped: scaled mode needs {missing}")
-        return 0
     log("starting a private PostgreSQL, a private Redis and the stack...")
-    with private_postgres() as postgres, \
+    target = target_of(args)
+    with private_postgres(target) as postgres, \
             chaos_stack(Path(tempfile.mkdtemp(prefix="hearth-bench-recovery-")),
-                        writers=args.writers, postgres=postgres) as chaos:
+                        args.writers, postgres, target) as chaos:
+        outcomes: dict[str, str] = {}
         for name in wanted:
             log(f"scenario {name}...")
             try:
                 if name == "baseline":
-                    baseline(chaos, args)
+                    outcomes[name] = baseline(chaos, args)
                 elif name == "worker":
-                    worker_death(chaos, args)
+                    outcomes[name] = worker_death(chaos, args)
                 elif name == "redis":
-                    redis_outage(chaos, args)
+                    outcomes[name] = redis_outage(chaos, args)
                 else:
-                    postgres_restart(chaos, postgres, args)
+                    outcomes[name] = postgres_restart(chaos, postgres, args)
             except AssertionError as exc:
                 # What an earlier fault broke (sessions lost with Redis, say) is a finding too.
                 print(f"{name}: could not be measured: {str(exc)[:300]}")
-    print(machine_note())
+                outcomes[name] = "not measured"
+    print()
+    summary("recovery, scaled, two servers and two workers on a private Redis and PostgreSQL",
+            "; ".join(f"{name}: {outcome}" for name, outcome in outcomes.items())
+            + " [targets: taken over within 15 s; 0 5xx other than 503 with Retry-After]")
     return 0
 
 

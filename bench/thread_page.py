@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -35,12 +33,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     MODES,
+    add_target_options,
     cpu_seconds,
     deployment,
     log,
     machine_note,
+    parse_wrk,
     percentile,
+    run_wrk,
     seed_thread,
+    summary,
+    target_of,
 )
 
 TARGET_RATIO = 0.4
@@ -57,41 +60,6 @@ class Result:
     errors: int  # non-2xx responses plus socket errors
     server_cpu: float  # server process CPU time / wall time (1.0 = one core)
     generator: str
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text.strip())
-    if not match:
-        raise ValueError(f"unexpected wrk duration {text!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
-    """(requests/s, p50 ms, p99 ms, requests, errors) from `wrk --latency` output."""
-    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    errors = 0
-    if match := re.search(r"Non-2xx or 3xx responses:\s*(\d+)", output):
-        errors += int(match.group(1))
-    if match := re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    ):
-        errors += sum(int(g) for g in match.groups())
-    return rps, p50, p99, total, errors
-
-
-def run_wrk(url: str, seconds: float, connections: int, threads: int) -> str:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-               "--timeout", "10s", "--latency", url]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if result.returncode != 0:
-        raise RuntimeError(f"wrk failed: {result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 async def _httpx_load(url: str, seconds: float, connections: int) -> tuple[list[float], int]:
@@ -156,7 +124,7 @@ def measure(name: str, url: str, pid: int, args: argparse.Namespace) -> Result:
 
 def bench_mode(mode: str, args: argparse.Namespace) -> list[Result]:
     log(f"[{mode}] starting a fresh stack and one server process")
-    with deployment(mode, servers=1, keep=args.keep) as dep:
+    with deployment(mode, servers=1, keep=args.keep, target=target_of(args)) as dep:
         server = dep.servers[0]
         log(f"[{mode}] seeding a member, a category and a thread of {POSTS} posts")
         member, thread = seed_thread(dep, server, replies=POSTS - 1)
@@ -178,7 +146,7 @@ def bench_mode(mode: str, args: argparse.Namespace) -> list[Result]:
         return results
 
 
-def report(mode: str, results: list[Result]) -> float:
+def report(mode: str, results: list[Result]) -> tuple[float, float, float]:
     print(f"\n== {mode} mode: one server process (1 uvicorn worker), "
           f"{'SQLite + memory' if mode == 'embedded' else 'PostgreSQL + Redis + Celery worker'}")
     print(f"   generator: {results[0].generator}")
@@ -193,7 +161,7 @@ def report(mode: str, results: list[Result]) -> float:
     ratio = results[1].requests_per_s / results[0].requests_per_s
     verdict = "met" if ratio >= TARGET_RATIO else "MISSED"
     print(f"   thread/ceiling = {ratio:.2f}  (target >= {TARGET_RATIO}: {verdict})")
-    return ratio
+    return ratio, results[1].requests_per_s, results[0].requests_per_s
 
 
 def main() -> int:
@@ -206,6 +174,7 @@ def main() -> int:
     parser.add_argument("--generator", choices=["wrk", "httpx"], default=None,
                         help="default: wrk when installed, else httpx")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    add_target_options(parser)
     args = parser.parse_args()
     args.duration = min(max(args.duration, 1.0), 600.0)
     args.warmup = min(max(args.warmup, 1.0), 60.0)
@@ -218,7 +187,7 @@ def main() -> int:
     print("thread_page: thread page vs. /api/ping ceiling")
     print(machine_note())
     modes = list(MODES) if args.mode == "both" else [args.mode]
-    ratios: dict[str, float] = {}
+    ratios: dict[str, tuple[float, float, float]] = {}
     for mode in modes:
         try:
             results = bench_mode(mode, args)
@@ -226,10 +195,13 @@ def main() -> int:
             print(f"\n== {mode} mode: skipped: {exc}")
             continue
         ratios[mode] = report(mode, results)
-    if ratios:
-        print("\nsummary: " + ", ".join(
-            f"{m} {r:.2f} ({'met' if r >= TARGET_RATIO else 'MISSED'})" for m, r in ratios.items()
-        ) + f"  [target thread/ceiling >= {TARGET_RATIO}]")
+    print()
+    summary(f"thread_page, anonymous thread page ({POSTS} posts) / GET /api/ping, "
+            f"{args.generator} c{args.connections}, one server process", ", ".join(
+                f"{m} {r:.2f} = {page:.0f}/{ping:.0f} req/s "
+                f"({'met' if r >= TARGET_RATIO else 'MISSED'})"
+                for m, (r, page, ping) in ratios.items()
+            ) + f" [target >= {TARGET_RATIO}]" if ratios else "nothing measured")
     return 0
 
 

@@ -40,6 +40,7 @@ from websockets.exceptions import ConnectionClosed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    add_target_options,
     cpu_seconds,
     deployment,
     log,
@@ -47,6 +48,8 @@ from _common import (
     median,
     percentile,
     seed_thread,
+    summary,
+    target_of,
 )
 
 TARGET_P99_MS = 250.0
@@ -218,7 +221,7 @@ def run_scenario(key: str, args: argparse.Namespace) -> dict[str, Any] | None:
     mode, servers, title = SCENARIOS[key]
     log(f"[{key}] {title}: starting a fresh stack")
     try:
-        with deployment(mode, servers=servers, keep=args.keep) as dep:
+        with deployment(mode, servers=servers, keep=args.keep, target=target_of(args)) as dep:
             member, thread = seed_thread(dep, dep.servers[0], replies=0)
             urls = [s.ws_url for s in dep.servers]
             pids = [s.process.popen.pid for s in dep.servers]
@@ -298,6 +301,7 @@ def main() -> int:
     parser.add_argument("--no-compression", action="store_true",
                         help="do not offer permessage-deflate (browsers offer it)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    add_target_options(parser)
     args = parser.parse_args()
     args.subscribers = min(max(args.subscribers, 1), 10_000)
     args.rounds = min(max(args.rounds, 1), 1_000)
@@ -308,15 +312,17 @@ def main() -> int:
     print("ws_fanout: time from POSTing a reply to the last of the subscribers receiving it")
     print(machine_note())
     keys = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
-    summary = {}
+    p99s = {}
     for key in keys:
         outcome = run_scenario(key, args)
         if outcome and outcome["results"]:
-            summary[key] = percentile([r.last_ms for r in outcome["results"]], 99)
-    if summary:
-        print("\nsummary (p99 to the last subscriber): " + ", ".join(
-            f"{k} {v:.1f} ms ({'met' if v <= TARGET_P99_MS else 'MISSED'})" for k, v in summary.items()
-        ) + f"  [target <= {TARGET_P99_MS:g} ms]")
+            p99s[key] = percentile([r.last_ms for r in outcome["results"]], 99)
+    print()
+    summary(f"ws_fanout, p99 from POSTing a reply to the last of {args.subscribers} websocket "
+            "subscribers receiving it", ", ".join(
+                f"{k} {v:.1f} ms ({'met' if v <= TARGET_P99_MS else 'MISSED'})"
+                for k, v in p99s.items()
+            ) + f" [target <= {TARGET_P99_MS:g} ms]" if p99s else "nothing measured")
     return 0
 
 
