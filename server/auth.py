@@ -3,20 +3,22 @@
 Cookie-authenticated writes must carry the session's CSRF token in X-CSRF-Token; token
 requests are not exposed to CSRF (a browser never attaches them by itself).
 
-Each process keeps the actors it resolved for ACTOR_CACHE_SECONDS, so a member's requests in
-a burst cost one session lookup and one member read between them. What ends or narrows an
-actor (a sign-out, a role change, a revoked token) drops its entries in the process that did
-it at once; other processes stop trusting theirs within ACTOR_CACHE_SECONDS.
+Each process keeps the actors it resolved for ACTOR_CACHE_SECONDS: however many requests a
+member makes, they cost this process one session lookup and one member read that often.
+What ends or narrows an actor (a sign-out, a role change, a revoked token) drops its entries
+in the process that did it at once; other processes stop trusting theirs within
+ACTOR_CACHE_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -124,15 +126,23 @@ class Actor(msgspec.Struct, frozen=True):
 ANONYMOUS = Actor()
 
 
+# A lookup's answer: the actor (None: not signed in) and when its session ends (server.clock).
+Lookup = Callable[[], Awaitable[tuple[Actor | None, float]]]
+FOREVER = float("inf")
+
+
 class _ActorCache:
     """Actors resolved in the last ACTOR_CACHE_SECONDS, by credential, least recently used
-    evicted first. Only signed-in actors are kept: a wrong credential costs its lookup."""
+    evicted first. Only signed-in actors are kept: a wrong credential costs its lookup.
+    Requests that miss together (a member's burst, when their entry expires) share one
+    lookup instead of each making their own."""
 
     def __init__(self, entries: int) -> None:
         self.entries = entries
         # credential -> (actor, monotonic deadline, end of the session on server.clock)
         self._actors: OrderedDict[str, tuple[Actor, float, float]] = OrderedDict()
-        # Moved by every forget: a lookup that began before one does not cache its answer,
+        self._loading: dict[str, asyncio.Task[Actor | None]] = {}
+        # Moved by every drop and forget: a lookup that began before one does not cache its answer,
         # which may predate the sign-out or role change.
         self._epoch = 0
 
@@ -147,29 +157,51 @@ class _ActorCache:
         self._actors.move_to_end(key)
         return actor
 
-    def begin(self) -> tuple[int, float]:
-        """Taken before a lookup and handed to put(): its answer is as old as its start."""
-        return self._epoch, time.monotonic()
+    async def load(self, key: str, lookup: Lookup) -> Actor | None:
+        """The cached actor, or the answer of the lookup under way for this key, or of a new
+        one. A lookup outlives a request that gives up on it, for the others waiting."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        task = self._loading.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._fill(key, lookup))
+            self._loading[key] = task
+            task.add_done_callback(functools.partial(self._loaded, key))
+        return await asyncio.shield(task)
 
-    def put(self, key: str, actor: Actor, begun: tuple[int, float],
-            ends: float = float("inf")) -> None:
-        epoch, started = begun
-        if epoch != self._epoch:
-            return
-        self._actors[key] = (actor, started + ACTOR_CACHE_SECONDS, ends)
-        self._actors.move_to_end(key)
-        if len(self._actors) > self.entries:
-            self._actors.popitem(last=False)
+    async def _fill(self, key: str, lookup: Lookup) -> Actor | None:
+        epoch, started = self._epoch, time.monotonic()
+        actor, ends = await lookup()
+        # Its answer is as old as its start.
+        if actor is not None and epoch == self._epoch:
+            self._actors[key] = (actor, started + ACTOR_CACHE_SECONDS, ends)
+            self._actors.move_to_end(key)
+            if len(self._actors) > self.entries:
+                self._actors.popitem(last=False)
+        return actor
+
+    def _loaded(self, key: str, task: asyncio.Task[Actor | None]) -> None:
+        if self._loading.get(key) is task:
+            del self._loading[key]
+        if not task.cancelled():
+            # Retrieved, so that a lookup whose requests all gave up logs no warning.
+            task.exception()
 
     def drop(self, key: str) -> None:
-        self._epoch += 1
+        self._invalidate()
         self._actors.pop(key, None)
 
     def forget(self, stale: Callable[[Actor], bool]) -> None:
-        self._epoch += 1
+        self._invalidate()
         # Role changes and revocations are rare; a scan of the bounded cache is cheap.
         for key in [k for k, (actor, _, _) in self._actors.items() if stale(actor)]:
             del self._actors[key]
+
+    def _invalidate(self) -> None:
+        self._epoch += 1
+        # Requests from now on make lookups of their own.
+        self._loading.clear()
 
 
 _actors = _ActorCache(ACTOR_CACHE_ENTRIES)
@@ -217,27 +249,19 @@ async def _member_actor(member_id: int, **extra: Any) -> Actor | None:
 
 
 async def _from_session(session_key: str) -> Actor | None:
-    cache_key = SESSION_ENTRY + session_key
-    actor = _actors.get(cache_key)
-    if actor is not None:
-        return actor
-    begun = _actors.begin()
-    session = await sessions.find(session_key)
-    if session is None:
-        return None
-    actor = await _member_actor(session.member_id, via="session", session_key=session_key,
-                                csrf=session.csrf)
-    if actor is not None:
-        _actors.put(cache_key, actor, begun, ends=session.expires_at)
-    return actor
+    async def find() -> tuple[Actor | None, float]:
+        session = await sessions.find(session_key)
+        if session is None:
+            return None, FOREVER
+        actor = await _member_actor(session.member_id, via="session", session_key=session_key,
+                                    csrf=session.csrf)
+        return actor, session.expires_at
+
+    return await _actors.load(SESSION_ENTRY + session_key, find)
 
 
 async def _from_token(token: str) -> Actor:
-    # Keyed by the token's hash: the cache holds nothing that signs anyone in.
-    cache_key = TOKEN_ENTRY + sha256(token)
-    actor = _actors.get(cache_key)
-    if actor is None:
-        begun = _actors.begin()
+    async def find() -> tuple[Actor | None, float]:
         prefix, _, rest = token.partition("_")
         lookup, _, secret = rest.partition("_")
         if prefix != TOKEN_PREFIX or not lookup or not secret:
@@ -245,8 +269,12 @@ async def _from_token(token: str) -> Actor:
         rows = await ApiToken.select().where(ApiToken.lookup == lookup)
         if not rows or not same(rows[0]["secret_hash"], sha256(secret)):
             raise Unauthenticated("the API token is unknown or revoked")
-        actor = await _token_actor(rows[0])
-        _actors.put(cache_key, actor, begun)
+        return await _token_actor(rows[0]), FOREVER
+
+    # Keyed by the token's hash: the cache holds nothing that signs anyone in.
+    actor = await _actors.load(TOKEN_ENTRY + sha256(token), find)
+    # A token's lookup answers an actor or raises.
+    assert actor is not None
     _token_use.note(actor)
     return actor
 
