@@ -16,7 +16,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.static_files import create_static_files_router
 
-from server import apidocs, auth, db, openapi, plugins, runtime
+from server import apidocs, auth, db, openapi, plugins, runtime, sequences
 from server.accounts.controllers import BrandController, MemberController, SessionController
 from server.errors import EXCEPTION_HANDLERS
 from server.headers import security_headers
@@ -40,6 +40,9 @@ class Health(msgspec.Struct):
     status: str
     mode: str
     services: dict[str, ServiceState]
+    # What needs an operator's attention without being an outage (an id sequence past half
+    # its range); it leaves `status` as it is.
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 async def _probe(check: Any) -> tuple[bool, str]:
@@ -58,7 +61,9 @@ async def health() -> Response[Health]:
     """Mode and the state of each backing service. `ok`: all up. `degraded` (still 200):
     Redis is down, so live updates pause, background work waits and rate limits count per
     process, but the forums keep working; taking the process out of rotation would not help.
-    `down` (503): the database is unreachable and hardly anything works."""
+    `down` (503): the database is unreachable and hardly anything works. `warnings`: what
+    needs attention before it becomes an outage (an id sequence past half its range, read at
+    most once a minute)."""
     rt = runtime.current()
     settings = rt.settings
     services: dict[str, ServiceState] = {}
@@ -79,7 +84,9 @@ async def health() -> Response[Health]:
         "" if redis_ok else "background work waits for Redis (committed events are kept)")
     status = ("down" if not database_ok
               else "ok" if all(s.ok for s in services.values()) else "degraded")
-    body = Health(status=status, mode=settings.mode, services=services)
+    # Not read while the database is unreachable: the last reading stands.
+    warnings = await sequences.warnings() if database_ok else sequences.last_warnings()
+    body = Health(status=status, mode=settings.mode, services=services, warnings=warnings)
     return Response(body, status_code=503 if status == "down" else 200)
 
 

@@ -2,10 +2,23 @@
 
 Cookie-authenticated writes must carry the session's CSRF token in X-CSRF-Token; token
 requests are not exposed to CSRF (a browser never attaches them by itself).
+
+Each process keeps the actors it resolved for ACTOR_CACHE_SECONDS: however many requests a
+member makes, they cost this process one session lookup and one member read that often.
+What ends or narrows an actor (a sign-out, a role change, a revoked token) drops its entries
+in the process that did it at once; other processes stop trusting theirs within
+ACTOR_CACHE_SECONDS.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import functools
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -26,6 +39,8 @@ from server.security import new_secret, same, sha256
 from server.tables import ApiToken, Member
 from server.types import MAX_ID
 
+log = logging.getLogger("hearth.auth")
+
 SESSION_COOKIE = "hearth_session"
 CSRF_COOKIE = "hearth_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -35,6 +50,12 @@ TOKEN_SCOPES = frozenset({"read", "write", "realtime"})
 TOKEN_SCOPE_OPT = "token_scope"
 TICKET_PREFIX = "ws-ticket:"
 NOT_A_PERSON = "API tokens act for a brand, not a person"
+# Issue 10: sign-out and role changes must reach every process within a second.
+ACTOR_CACHE_SECONDS = 1.0
+ACTOR_CACHE_ENTRIES = 20_000
+SESSION_ENTRY, TOKEN_ENTRY = "session:", "token:"
+# A token's last_used_at is written at most this often per token and process.
+TOKEN_USE_GRANULARITY_SECONDS = 60
 
 
 class TicketData(msgspec.Struct):
@@ -103,6 +124,101 @@ class Actor(msgspec.Struct, frozen=True):
 
 
 ANONYMOUS = Actor()
+
+
+# A lookup's answer: the actor (None: not signed in) and when its session ends (server.clock).
+Lookup = Callable[[], Awaitable[tuple[Actor | None, float]]]
+FOREVER = float("inf")
+
+
+class _ActorCache:
+    """Actors resolved in the last ACTOR_CACHE_SECONDS, by credential, least recently used
+    evicted first. Only signed-in actors are kept: a wrong credential costs its lookup.
+    Requests that miss together (a member's burst, when their entry expires) share one
+    lookup instead of each making their own."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        # credential -> (actor, monotonic deadline, end of the session on server.clock)
+        self._actors: OrderedDict[str, tuple[Actor, float, float]] = OrderedDict()
+        self._loading: dict[str, asyncio.Task[Actor | None]] = {}
+        # Moved by every drop and forget: a lookup that began before one does not cache its answer,
+        # which may predate the sign-out or role change.
+        self._epoch = 0
+
+    def get(self, key: str) -> Actor | None:
+        entry = self._actors.get(key)
+        if entry is None:
+            return None
+        actor, deadline, ends = entry
+        if time.monotonic() >= deadline or clock.now().timestamp() >= ends:
+            del self._actors[key]
+            return None
+        self._actors.move_to_end(key)
+        return actor
+
+    async def load(self, key: str, lookup: Lookup) -> Actor | None:
+        """The cached actor, or the answer of the lookup under way for this key, or of a new
+        one. A lookup outlives a request that gives up on it, for the others waiting."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        task = self._loading.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._fill(key, lookup))
+            self._loading[key] = task
+            task.add_done_callback(functools.partial(self._loaded, key))
+        return await asyncio.shield(task)
+
+    async def _fill(self, key: str, lookup: Lookup) -> Actor | None:
+        epoch, started = self._epoch, time.monotonic()
+        actor, ends = await lookup()
+        # Its answer is as old as its start.
+        if actor is not None and epoch == self._epoch:
+            self._actors[key] = (actor, started + ACTOR_CACHE_SECONDS, ends)
+            self._actors.move_to_end(key)
+            if len(self._actors) > self.entries:
+                self._actors.popitem(last=False)
+        return actor
+
+    def _loaded(self, key: str, task: asyncio.Task[Actor | None]) -> None:
+        if self._loading.get(key) is task:
+            del self._loading[key]
+        if not task.cancelled():
+            # Retrieved, so that a lookup whose requests all gave up logs no warning.
+            task.exception()
+
+    def drop(self, key: str) -> None:
+        self._invalidate()
+        self._actors.pop(key, None)
+
+    def forget(self, stale: Callable[[Actor], bool]) -> None:
+        self._invalidate()
+        # Role changes and revocations are rare; a scan of the bounded cache is cheap.
+        for key in [k for k, (actor, _, _) in self._actors.items() if stale(actor)]:
+            del self._actors[key]
+
+    def _invalidate(self) -> None:
+        self._epoch += 1
+        # Requests from now on make lookups of their own.
+        self._loading.clear()
+
+
+_actors = _ActorCache(ACTOR_CACHE_ENTRIES)
+
+
+def forget_member(member_id: int) -> None:
+    """The member's role or standing changed: drop their sessions and the tokens they made,
+    in this process at once (others within ACTOR_CACHE_SECONDS). Call it after the change
+    is committed."""
+    _actors.forget(lambda actor: actor.member_id == member_id)
+
+
+def forget_token(token_id: int) -> None:
+    """The token was revoked; as forget_member."""
+    _actors.forget(lambda actor: actor.token_id == token_id)
+
+
 _ticket_codec = msgspec.json.Decoder(TicketData)
 _encoder = msgspec.json.Encoder()
 
@@ -114,7 +230,11 @@ async def create_session(request: Request[Any, Any, Any], member_id: int) -> tup
 
 
 async def end_session(session_key: str) -> None:
-    await sessions.end(session_key)
+    try:
+        await sessions.end(session_key)
+    finally:
+        # After the row is gone: a lookup racing the sign-out cannot cache it again.
+        _actors.drop(SESSION_ENTRY + session_key)
 
 
 async def _member_actor(member_id: int, **extra: Any) -> Actor | None:
@@ -129,29 +249,43 @@ async def _member_actor(member_id: int, **extra: Any) -> Actor | None:
 
 
 async def _from_session(session_key: str) -> Actor | None:
-    session = await sessions.find(session_key)
-    if session is None:
-        return None
-    return await _member_actor(session.member_id, via="session", session_key=session_key,
-                               csrf=session.csrf)
+    async def find() -> tuple[Actor | None, float]:
+        session = await sessions.find(session_key)
+        if session is None:
+            return None, FOREVER
+        actor = await _member_actor(session.member_id, via="session", session_key=session_key,
+                                    csrf=session.csrf)
+        return actor, session.expires_at
+
+    return await _actors.load(SESSION_ENTRY + session_key, find)
 
 
 async def _from_token(token: str) -> Actor:
-    prefix, _, rest = token.partition("_")
-    lookup, _, secret = rest.partition("_")
-    if prefix != TOKEN_PREFIX or not lookup or not secret:
-        raise Unauthenticated("the API token is malformed")
-    rows = await ApiToken.select().where(ApiToken.lookup == lookup)
-    if not rows or not same(rows[0]["secret_hash"], sha256(secret)):
-        raise Unauthenticated("the API token is unknown or revoked")
-    return await _token_actor(rows[0])
+    async def find() -> tuple[Actor | None, float]:
+        prefix, _, rest = token.partition("_")
+        lookup, _, secret = rest.partition("_")
+        if prefix != TOKEN_PREFIX or not lookup or not secret:
+            raise Unauthenticated("the API token is malformed")
+        rows = await ApiToken.select().where(ApiToken.lookup == lookup)
+        if not rows or not same(rows[0]["secret_hash"], sha256(secret)):
+            raise Unauthenticated("the API token is unknown or revoked")
+        return await _token_actor(rows[0]), FOREVER
+
+    # Keyed by the token's hash: the cache holds nothing that signs anyone in.
+    actor = await _actors.load(TOKEN_ENTRY + sha256(token), find)
+    # A token's lookup answers an actor or raises.
+    assert actor is not None
+    _token_use.note(actor)
+    return actor
 
 
 async def _from_token_id(token_id: int) -> Actor:
     rows = await ApiToken.select().where(ApiToken.id == token_id)
     if not rows:
         raise Unauthenticated("the API token is unknown or revoked")
-    return await _token_actor(rows[0])
+    actor = await _token_actor(rows[0])
+    _token_use.note(actor)
+    return actor
 
 
 async def _token_actor(row: dict[str, Any]) -> Actor:
@@ -162,12 +296,52 @@ async def _token_actor(row: dict[str, Any]) -> Actor:
     creator = await _member_actor(row["created_by"])
     if creator is None or not creator.manages_brand(row["brand"]):
         raise Unauthenticated("the API token's owner no longer manages its brand")
-    await ApiToken.update({ApiToken.last_used_at: clock.now()}).where(
-        ApiToken.id == row["id"]
-    )
     return Actor(member_id=creator.member_id, handle=creator.handle, role="brand_staff",
                  brand_id=row["brand"], via="token", scopes=frozenset(row["scopes"].split()),
                  token_id=row["id"])
+
+
+class _TokenUse:
+    """Records API tokens' last use at most once per TOKEN_USE_GRANULARITY_SECONDS per token
+    and process, after the request rather than in it: a read stays a read."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        # token id -> when this process last recorded its use (seconds on server.clock)
+        self.recorded: dict[int, float] = {}
+        # Held until done: the event loop keeps only weak references to tasks.
+        self.writes: set[asyncio.Task[None]] = set()
+
+    def note(self, actor: Actor) -> None:
+        if actor.token_id is None:
+            return
+        now = clock.now()
+        last = self.recorded.get(actor.token_id)
+        if last is not None and now.timestamp() - last < TOKEN_USE_GRANULARITY_SECONDS:
+            return
+        if len(self.recorded) >= self.LIMIT:
+            # Forgetting costs one more write per token, no more.
+            self.recorded.clear()
+        self.recorded[actor.token_id] = now.timestamp()
+        task = asyncio.get_running_loop().create_task(self._write(actor.token_id, now))
+        self.writes.add(task)
+        task.add_done_callback(self.writes.discard)
+
+    @staticmethod
+    async def _write(token_id: int, now: dt.datetime) -> None:
+        try:
+            # Never backwards: another process may have recorded a later use meanwhile.
+            await ApiToken.update({ApiToken.last_used_at: now}).where(
+                (ApiToken.id == token_id)
+                & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < now)))
+        except Exception as exc:
+            # Bookkeeping only: the request it records has been answered.
+            log.warning("could not record API token %s's use: %s: %s", token_id,
+                        type(exc).__name__, exc)
+
+
+_token_use = _TokenUse()
 
 
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

@@ -1,5 +1,5 @@
 """The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, demo-logins,
-relay-sweep, outbox-prune, backup, restore, run-job, and each installed plugin's commands."""
+relay-sweep, outbox-prune, backup, restore, run-job, sequences, and each installed plugin's commands."""
 
 from __future__ import annotations
 
@@ -312,6 +312,23 @@ def restore(path: Path) -> None:
     click.echo(f"restored the backup of {summary.created_at} from {summary.path}: database "
                f"{summary.database_bytes} bytes, {summary.media_files} media files. Run "
                "`hearth migrate` if this Hearth is newer than the backup.")
+
+
+@main.command()
+def sequences() -> None:
+    """Print how much of each id sequence is used; exits 1 naming each past half its range."""
+    from server import sequences as ids
+
+    found = with_runtime(ids.usage)
+    for sequence in found:
+        click.echo(f"{sequence.used:>9.4%}  {sequence.name}  "
+                   f"({sequence.last_value} of {sequence.max_value})")
+    past_half = [s for s in found if s.past_half]
+    for sequence in past_half:
+        click.echo(f"warning: {sequence.warning()}")
+    if past_half:
+        raise click.exceptions.Exit(1)
+    click.echo(f"sequences: none past {ids.WARN_FRACTION:.0%} of its range")
 
 
 @main.command("run-job")

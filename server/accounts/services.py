@@ -19,7 +19,7 @@ from server.accounts.schemas import (
     TokenIn,
     TokenOut,
 )
-from server.auth import TOKEN_PREFIX, TOKEN_SCOPES, Actor
+from server.auth import TOKEN_PREFIX, TOKEN_SCOPES, Actor, forget_member, forget_token
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from server.security import hash_password, new_secret, sha256, verify_password
 from server.tables import ApiToken, Brand, Member
@@ -116,6 +116,7 @@ async def set_role(actor: Actor, member_id: int, data: RoleIn) -> MemberOut:
             Member.id == member_id
         )
         await outbox.emit(events.MemberRoleChanged(member_id=member_id, role=data.role))
+    forget_member(member_id)
     return member_out(await get_member(member_id))
 
 
@@ -218,6 +219,7 @@ async def revoke_token(actor: Actor, brand_id: int, token_id: int) -> TokenOut:
         await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(
             ApiToken.id == token_id
         )
+        forget_token(token_id)
     return token_out((await ApiToken.select().where(ApiToken.id == token_id))[0])
 
 

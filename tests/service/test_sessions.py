@@ -1,9 +1,12 @@
 """Sessions with the key/value store unreachable: the database alone signs members in and
 out, and a day's visit is still counted, once. A sign-out holds against a request that read
-the session just before it, and against a store that skipped calls after a blip."""
+the session just before it, and against a store that skipped calls after a blip. Each
+process's actor cache holds against a sign-out in the same way, and requests that miss it
+together share one lookup."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -61,6 +64,36 @@ class SignOutBeforeFill:
     async def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
         await self._race(key)
         return await self.inner.add(key, value, ttl_seconds)
+
+
+class SignOutDuringLookup:
+    """The store as a request's actor lookup sees it when the member signs out, in this
+    process, while the lookup is under way: the first read of the session runs the sign-out,
+    then answers what it read before it."""
+
+    def __init__(self, inner: KeyValue, key: str) -> None:
+        self.inner, self.key, self.raced = inner, key, False
+        self.set, self.add, self.delete, self.close = inner.set, inner.add, inner.delete, inner.close
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self.inner.get(key)
+        if key == sessions.CACHE_PREFIX + self.key and not self.raced:
+            self.raced = True
+            await auth.end_session(self.key)
+        return value
+
+
+class CountingReads:
+    """The store, counting reads of one session's entry."""
+
+    def __init__(self, inner: KeyValue, key: str) -> None:
+        self.inner, self.key, self.reads = inner, key, 0
+        self.set, self.add, self.delete, self.close = inner.set, inner.add, inner.delete, inner.close
+
+    async def get(self, key: str) -> bytes | None:
+        if key == sessions.CACHE_PREFIX + self.key:
+            self.reads += 1
+        return await self.inner.get(key)
 
 
 class AfterABlip:
@@ -178,3 +211,32 @@ async def test_a_sign_out_just_after_a_blip_still_refuses_the_cached_session(
     # The store answers again: what it holds must not sign the cookie in.
     monkeypatch.setattr(runtime.current(), "kv", kv)
     assert await sessions.find(key) is None
+
+
+@pytest.mark.anyio
+async def test_a_sign_out_during_an_actor_lookup_is_not_undone_by_its_answer(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = await _signed_in()
+    assert await sessions.find(key) is not None  # in the store, as a busy session is
+    racing = SignOutDuringLookup(runtime.current().kv, key)
+    monkeypatch.setattr(runtime.current(), "kv", racing)
+    session = auth.Actor(via="session", session_key=key)
+
+    # The request whose lookup read the session before the sign-out is answered as signed in...
+    assert (await auth.recheck(session)).signed_in
+    assert racing.raced
+    # ...and the next request in this process is refused: that answer was not kept.
+    assert await auth.recheck(session) == auth.ANONYMOUS
+
+
+@pytest.mark.anyio
+async def test_requests_that_miss_the_actor_cache_together_share_one_lookup(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = await _signed_in()
+    counting = CountingReads(runtime.current().kv, key)
+    monkeypatch.setattr(runtime.current(), "kv", counting)
+    session = auth.Actor(via="session", session_key=key)
+    actors = await asyncio.gather(*(auth.recheck(session) for _ in range(10)))
+    assert {actor.member_id for actor in actors} == {actors[0].member_id}
+    assert actors[0].signed_in
+    assert counting.reads == 1
