@@ -9,6 +9,7 @@ moves the read mark in memory only (community.forums.readmarks).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import msgspec
@@ -45,7 +46,10 @@ async def read(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage
     shared = cache.signed_in.get(key)
     overlay = await _overlay(actor.person_id, thread_id, shared.post_ids if shared else [])
     if shared is None or shared.version != overlay.version:
-        shared = await _build(thread_id, after, limit)
+        shared = await _build_once(key)
+        if shared.version < overlay.version:
+            # That build began before the write this reader has seen committed.
+            shared = await _build(*key)
         cache.signed_in.put(key, shared)
         if actor.person_id is not None and shared.post_ids:
             overlay.mine = await _reactions(actor.person_id, shared.post_ids)
@@ -59,10 +63,26 @@ async def _anonymous(actor: Actor, thread_id: int, after: int, limit: int) -> Po
     key = cache.anonymous_key(thread_id, after, limit)
     shared = cache.anonymous.get(key)
     if shared is None:
-        shared = await _build(thread_id, after, limit)
+        shared = await _build_once((thread_id, after, limit))
         cache.anonymous.put(key, shared)
     check_readable(actor, {"visibility": shared.visibility})
     return shared.page
+
+
+_building: dict[tuple[int, int, int], asyncio.Task[SharedPage]] = {}
+
+
+async def _build_once(key: tuple[int, int, int]) -> SharedPage:
+    """_build, shared by the readers who miss the cache together (after a write to a busy
+    thread, every reader would otherwise build the same page at once)."""
+    task = _building.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(_build(*key))
+        _building[key] = task
+        task.add_done_callback(lambda done: _building.pop(key, None)
+                               if _building.get(key) is done else None)
+    # Shielded: one reader hanging up must not cancel the build the others wait for.
+    return await asyncio.shield(task)
 
 
 async def _build(thread_id: int, after: int, limit: int) -> SharedPage:
