@@ -2,11 +2,11 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from community.forums.tables import Category, Post, PostRevision, Reaction, Thread, ThreadRead
+from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
 
 APP_CONFIG = AppConfig(
     app_name="community",
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "community",
-    table_classes=[Category, Thread, Post, PostRevision, Reaction, ThreadRead],
+    table_classes=[Category, Thread, Post, PostRevision, Reaction],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -1,6 +1,7 @@
 """What the community package adds to a Hearth process (see server.plugins)."""
 
 from community import demo
+from community.forums import readmarks
 from community.forums import services as forums
 from community.forums.controllers import CategoryController, PostController, ThreadController
 from server.plugins import DemoSteps, Plugin
@@ -18,6 +19,8 @@ plugin = Plugin(
     },
     handler_modules=["community.forums.handlers"],
     register=forums.register,
+    # Members' read marks are buffered between writes.
+    on_stop=[readmarks.stop],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
     # Its demo threads and replies count toward gamification's demo badges and challenge.
     after=["gamification"],

@@ -78,6 +78,8 @@ class Plugin:
     # Called once per process after every plugin's handler modules are imported: for
     # registrations a module makes with a lower one (a board source, a lookup).
     register: Callable[[], None] | None = None
+    # Called as the process stops, before the database closes: to write what it buffered.
+    on_stop: Sequence[Callable[[], Awaitable[None]]] = ()
     # Added to the `hearth` command.
     cli_commands: Sequence[click.Command] = ()
     demo: DemoSteps | None = None

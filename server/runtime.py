@@ -168,6 +168,12 @@ async def stop() -> None:
     if rt is None:
         return
     await rt.runner.stop()
+    for plugin in rt.plugins:
+        for stopping in plugin.on_stop:
+            try:
+                await stopping()
+            except Exception:
+                log.exception("plugin %s could not finish stopping", plugin.name)
     _current = None
     await rt.broker.stop()
     await rt.kv.close()

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
-from community.forums import services
+from community.forums import pages, services
 from community.forums.schemas import (
     CategoryIn,
     CategoryOut,
@@ -78,7 +78,7 @@ class ThreadController(Controller):
     async def get_thread(self, actor: Actor, thread_id: int, after: PostNumber = 0,
                          limit: PageSize = 20) -> PostPage:
         """Posts after post number `after`. Reading a page marks it read for the caller."""
-        return await services.get_thread(actor, thread_id, after, limit)
+        return await pages.read(actor, thread_id, after, limit)
 
     @patch("/{thread_id:int}")
     async def update_thread(self, actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:

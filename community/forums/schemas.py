@@ -123,10 +123,27 @@ class PostOut(msgspec.Struct):
     my_reactions: list[str]
 
 
+class Viewer(msgspec.Struct):
+    """What a page means to the signed-in member reading it."""
+
+    member_id: int
+    # Where their read mark stands after this read.
+    last_read_post_number: int
+    # The thread takes their replies (it is not locked, or they moderate).
+    can_reply: bool
+    # They may pin, lock, and edit or delete any post.
+    can_moderate: bool
+    # Posts on this page they may edit (their own, while the thread is open) and delete.
+    editable_post_ids: list[int]
+    deletable_post_ids: list[int]
+
+
 class PostPage(msgspec.Struct):
     thread: ThreadOut
     items: list[PostOut]
     next_cursor: int | None
+    # None for anonymous readers and API tokens.
+    viewer: Viewer | None = None
 
 
 class RevisionOut(msgspec.Struct):

@@ -9,13 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import time
-from collections import OrderedDict
 from typing import Any
 
-import msgspec
 from piccolo.query.functions.aggregate import Count
 
+from community.forums import cache, readmarks
 from community.forums.schemas import (
     Author,
     CategoryIn,
@@ -23,7 +21,6 @@ from community.forums.schemas import (
     CategoryPatch,
     PostIn,
     PostOut,
-    PostPage,
     PostPatch,
     ReactionsOut,
     RevisionOut,
@@ -33,53 +30,12 @@ from community.forums.schemas import (
     ThreadPatch,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
-from server import clock, db, events, outbox, runtime, visibility
+from server import clock, db, events, outbox, visibility
 from server.accounts.services import get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.markup import render
-from server.security import new_secret
 from server.types import MAX_ID
-
-# --- the anonymous page cache ------------------------------------------------------------
-# Anonymous readers all see the same thread page, so each process keeps recent ones, keyed
-# by the thread's version. A write that changes a page bumps the version in its own process
-# before answering, and announces it on the internal `sys:forum-version` channel, which
-# reaches the other processes over Redis within milliseconds. A lost announcement costs at
-# most PAGE_CACHE_SECONDS of staleness, for anonymous readers only.
-
-PAGE_CACHE_SECONDS = 30
-PAGE_CACHE_SIZE = 2000
-VERSION_CHANNEL = "sys:forum-version"
-_pages: OrderedDict[str, tuple[float, PostPage]] = OrderedDict()
-_versions: dict[int, int] = {}
-_listening: set[int] = set()
-
-
-def _on_version(channel: str, seq: int, frame: bytes) -> None:
-    thread_id = int(msgspec.json.decode(frame)["data"]["thread_id"])
-    _versions[thread_id] = _versions.get(thread_id, 0) + 1
-
-
-def _listen() -> None:
-    hub = runtime.current().broker.hub
-    if id(hub) not in _listening:
-        _listening.add(id(hub))
-        hub.add(VERSION_CHANNEL, _on_version)
-
-
-def _page_key(thread_id: int, after: int, limit: int) -> str:
-    _listen()
-    return f"{thread_id}:{after}:{limit}:{_versions.get(thread_id, 0)}:{_versions.get(0, 0)}"
-
-
-async def _changed(thread_id: int | None) -> None:
-    """Thread None means every thread (a category's visibility changed)."""
-    key = thread_id or 0
-    _versions[key] = _versions.get(key, 0) + 1
-    await runtime.current().broker.publish(VERSION_CHANNEL, "changed", {"thread_id": key},
-                                           message_id=new_secret(6))
-
 
 # --- reading rules -----------------------------------------------------------------------
 
@@ -91,13 +47,13 @@ async def _category_row(category_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def _check_readable(actor: Actor, category: dict[str, Any]) -> None:
+def check_readable(actor: Actor, category: dict[str, Any]) -> None:
     if category["visibility"] == "members" and not actor.signed_in:
         raise Forbidden("this category is for signed-in members; sign in to read it")
 
 
 async def readable_category(actor: Actor, category_id: int) -> None:
-    _check_readable(actor, await _category_row(category_id))
+    check_readable(actor, await _category_row(category_id))
 
 
 def register() -> None:
@@ -111,7 +67,7 @@ async def readable_thread(actor: Actor, thread_id: int) -> tuple[dict[str, Any],
     if not rows:
         raise NotFound(f"thread {thread_id} does not exist")
     category = await _category_row(rows[0]["category"])
-    _check_readable(actor, category)
+    check_readable(actor, category)
     return rows[0], category
 
 
@@ -135,13 +91,13 @@ def _may_write(actor: Actor, thread: dict[str, Any]) -> int:
 # --- shaping -----------------------------------------------------------------------------
 
 
-async def _authors(ids: set[int]) -> dict[int, Author]:
+async def authors_by_id(ids: set[int]) -> dict[int, Author]:
     members = await members_by_id(ids)
     return {i: Author(id=m.id, handle=m.handle, display_name=m.display_name)
             for i, m in members.items()}
 
 
-def _thread_out(row: dict[str, Any], author: Author, unread: int | None = None) -> ThreadOut:
+def thread_from_row(row: dict[str, Any], author: Author, unread: int | None = None) -> ThreadOut:
     return ThreadOut(
         id=row["id"], category_id=row["category"], title=row["title"], author=author,
         pinned=bool(row["pinned"]), locked=bool(row["locked"]), created_at=row["created_at"],
@@ -171,8 +127,8 @@ async def _reactions(post_ids: list[int], member_id: int | None
     return counts, mine
 
 
-async def _posts_out(rows: list[dict[str, Any]], member_id: int | None) -> list[PostOut]:
-    authors = await _authors({r["author"] for r in rows})
+async def posts_from_rows(rows: list[dict[str, Any]], member_id: int | None) -> list[PostOut]:
+    authors = await authors_by_id({r["author"] for r in rows})
     counts, mine = await _reactions([r["id"] for r in rows], member_id)
     return [
         PostOut(
@@ -188,7 +144,7 @@ async def _posts_out(rows: list[dict[str, Any]], member_id: int | None) -> list[
 async def post_out(post_id: int, member_id: int | None = None) -> PostOut | None:
     """A live post as any reader sees it; None once deleted."""
     rows = await Post.select().where((Post.id == post_id) & Post.deleted_at.is_null())
-    return (await _posts_out(rows, member_id))[0] if rows else None
+    return (await posts_from_rows(rows, member_id))[0] if rows else None
 
 
 async def posts_out(post_ids: set[int]) -> dict[int, PostOut]:
@@ -196,7 +152,7 @@ async def posts_out(post_ids: set[int]) -> dict[int, PostOut]:
     if not post_ids:
         return {}
     rows = await Post.select().where(Post.id.is_in(sorted(post_ids)) & Post.deleted_at.is_null())
-    return {p.id: p for p in await _posts_out(rows, None)}
+    return {p.id: p for p in await posts_from_rows(rows, None)}
 
 
 async def live_post_ids(post_ids: set[int]) -> set[int]:
@@ -211,8 +167,8 @@ async def thread_out(thread_id: int) -> ThreadOut | None:
     rows = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
     if not rows:
         return None
-    authors = await _authors({rows[0]["author"]})
-    return _thread_out(rows[0], authors[rows[0]["author"]])
+    authors = await authors_by_id({rows[0]["author"]})
+    return thread_from_row(rows[0], authors[rows[0]["author"]])
 
 
 async def reaction_summary(post_id: int, member_id: int | None = None) -> ReactionsOut:
@@ -282,7 +238,7 @@ async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -
     }
     if changes:
         await Category.update(changes).where(Category.id == category_id)
-        await _changed(None)
+        await cache.changed(None)
     count = await Thread.count().where(
         (Thread.category == category_id) & Thread.deleted_at.is_null()
     )
@@ -313,7 +269,7 @@ def _decode_cursor(cursor: str) -> tuple[bool, int]:
 
 async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit: int) -> ThreadPage:
     """Pinned first, then by last activity (newest post), newest first."""
-    _check_readable(actor, await _category_row(category_id))
+    check_readable(actor, await _category_row(category_id))
     query = Thread.select().where((Thread.category == category_id) & Thread.deleted_at.is_null())
     if cursor:
         pinned, last = _decode_cursor(cursor)
@@ -324,42 +280,18 @@ async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit
                             else unpinned & older)
     rows = await query.order_by(Thread.pinned, Thread.last_post_id, ascending=False).limit(limit + 1)
     page = rows[:limit]
-    authors = await _authors({r["author"] for r in page})
+    authors = await authors_by_id({r["author"] for r in page})
     unread: dict[int, int] | None = None
     if actor.person_id is not None:
-        unread = await _unread_counts(actor.person_id, [r["id"] for r in page])
-    items = [_thread_out(r, authors[r["author"]], None if unread is None else unread.get(r["id"], 0))
+        unread = await readmarks.unread_counts(
+            actor.person_id, {r["id"]: r["highest_post_number"] for r in page})
+    items = [thread_from_row(r, authors[r["author"]], None if unread is None else unread.get(r["id"], 0))
              for r in page]
     next_cursor = None
     if len(rows) > limit:
         last_row = page[-1]
         next_cursor = _encode_cursor(bool(last_row["pinned"]), last_row["last_post_id"])
     return ThreadPage(items=items, next_cursor=next_cursor)
-
-
-async def _unread_counts(member_id: int, thread_ids: list[int]) -> dict[int, int]:
-    """Live posts after the last one the member read, per thread; deleted posts never count."""
-    if not thread_ids:
-        return {}
-    placeholders = ", ".join("{}" for _ in thread_ids)
-    rows = await db.fetch(
-        "SELECT p.thread AS thread, COUNT(*) AS n FROM forum_post p "
-        "LEFT JOIN forum_thread_read r ON r.thread = p.thread AND r.member = {} "
-        f"WHERE p.thread IN ({placeholders}) AND p.deleted_at IS NULL "
-        "AND p.post_number > COALESCE(r.last_read_post_number, 0) GROUP BY p.thread",
-        member_id, *thread_ids,
-    )
-    return {int(r["thread"]): int(r["n"]) for r in rows}
-
-
-async def _mark_read(member_id: int, thread_id: int, post_number: int) -> None:
-    await db.fetch(
-        "INSERT INTO forum_thread_read (member, thread, last_read_post_number) "
-        "VALUES ({}, {}, {}) ON CONFLICT (member, thread) DO UPDATE "
-        "SET last_read_post_number = excluded.last_read_post_number "
-        "WHERE forum_thread_read.last_read_post_number < excluded.last_read_post_number",
-        member_id, thread_id, post_number,
-    )
 
 
 async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: int, body: str,
@@ -375,6 +307,7 @@ async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: 
         Thread.highest_post_number: Thread.highest_post_number + 1,
         Thread.post_count: Thread.post_count + 1,
         Thread.last_activity_at: now,
+        Thread.version: Thread.version + 1,
     }).where(open_thread).returning(Thread.highest_post_number)
     if not numbered:
         current = await Thread.select(Thread.deleted_at).where(Thread.id == thread["id"])
@@ -392,7 +325,7 @@ async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: 
         PostRevision(post=post_id, revision=1, markdown=body, editor=author_id, created_at=now)
     )
     await Thread.update({Thread.last_post_id: post_id}).where(Thread.id == thread["id"])
-    await _mark_read(author_id, thread["id"], post_number)
+    await readmarks.write(author_id, thread["id"], post_number)
     await outbox.emit(events.PostCreated(
         post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
         author_id=author_id, post_number=post_number,
@@ -406,7 +339,7 @@ async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: 
 async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple[ThreadOut, PostOut]:
     member_id = actor.member()
     category = await _category_row(category_id)
-    _check_readable(actor, category)
+    check_readable(actor, category)
     title = data.title.strip()
     if len(title) < 3:
         raise Invalid("the title needs at least 3 visible characters")
@@ -422,53 +355,10 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
             brand_id=category["brand"],
         ))
     thread_row, _ = await readable_thread(actor, thread["id"])
-    authors = await _authors({member_id})
+    authors = await authors_by_id({member_id})
     post = await post_out(post_id, member_id)
     assert post is not None
-    return _thread_out(thread_row, authors[member_id], 0), post
-
-
-async def get_thread(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage:
-    """A page of live posts after post number `after`; reading it marks it read."""
-    if actor.member_id is not None:
-        return await _thread_page(actor, thread_id, after, limit)
-    key = _page_key(thread_id, after, limit)
-    now = time.monotonic()
-    cached = _pages.get(key)
-    if cached is not None and now - cached[0] < PAGE_CACHE_SECONDS:
-        _pages.move_to_end(key)
-        return cached[1]
-    page = await _thread_page(actor, thread_id, after, limit)
-    _pages[key] = (now, page)
-    if len(_pages) > PAGE_CACHE_SIZE:
-        _pages.popitem(last=False)
-    return page
-
-
-async def _thread_page(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage:
-    thread, _ = await readable_thread(actor, thread_id)
-    rows = await Post.select().where(
-        (Post.thread == thread_id) & Post.deleted_at.is_null() & (Post.post_number > after)
-    ).order_by(Post.post_number).limit(limit + 1)
-    page = rows[:limit]
-    posts = await _posts_out(page, actor.person_id)
-    unread = None
-    if actor.person_id is not None:
-        at_end = len(rows) <= limit
-        # Reaching the end reads the whole thread, including numbers taken by deleted posts.
-        read_to = thread["highest_post_number"] if at_end else page[-1]["post_number"]
-        if page or at_end:
-            await _mark_read(actor.person_id, thread_id, read_to)
-        unread = (await _unread_counts(actor.person_id, [thread_id])).get(thread_id, 0)
-    # The first page already carries the thread's author; look it up only past it.
-    author = next((p.author for p in posts if p.author.id == thread["author"]), None)
-    if author is None:
-        author = (await _authors({thread["author"]}))[thread["author"]]
-    return PostPage(
-        thread=_thread_out(thread, author, unread),
-        items=posts,
-        next_cursor=page[-1]["post_number"] if len(rows) > limit else None,
-    )
+    return thread_from_row(thread_row, authors[member_id], 0), post
 
 
 async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:
@@ -490,15 +380,21 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
     if data.locked is not None:
         changes[Thread.locked] = data.locked
     if changes:
+        changes[Thread.version] = Thread.version + 1
         async with outbox.unit_of_work():
             await Thread.update(changes).where(Thread.id == thread_id)
             await outbox.emit(events.ThreadUpdated(
                 thread_id=thread_id, category_id=thread["category"], editor_id=member_id,
             ))
-        await _changed(thread_id)
+        await cache.changed(thread_id)
     thread, _ = await readable_thread(actor, thread_id)
-    authors = await _authors({thread["author"]})
-    return _thread_out(thread, authors[thread["author"]])
+    authors = await authors_by_id({thread["author"]})
+    return thread_from_row(thread, authors[thread["author"]])
+
+
+async def _touch(thread_id: int) -> None:
+    """Inside a unit of work: the thread's pages change when it commits (see cache)."""
+    await Thread.update({Thread.version: Thread.version + 1}).where(Thread.id == thread_id)
 
 
 # --- posts ---------------------------------------------------------------------------------
@@ -518,7 +414,7 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
     async with outbox.unit_of_work():
         post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, reply_to,
                                         may_bypass_lock=actor.is_moderator)
-    await _changed(thread_id)
+    await cache.changed(thread_id)
     post = await post_out(post_id, member_id)
     assert post is not None
     return post
@@ -553,11 +449,12 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
         await PostRevision.insert(PostRevision(
             post=post_id, revision=revision, markdown=data.body, editor=member_id, created_at=now,
         ))
+        await _touch(thread["id"])
         await outbox.emit(events.PostEdited(
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
             author_id=post["author"], editor_id=member_id, revision=revision,
         ))
-    await _changed(thread["id"])
+    await cache.changed(thread["id"])
     return await get_post(actor, post_id)
 
 
@@ -574,7 +471,8 @@ async def delete_post(actor: Actor, post_id: int) -> None:
         ).returning(Post.id)
         if not deleted:
             raise NotFound(f"post {post_id} does not exist")
-        changes: dict[Any, Any] = {Thread.post_count: Thread.post_count - 1}
+        changes: dict[Any, Any] = {Thread.post_count: Thread.post_count - 1,
+                                   Thread.version: Thread.version + 1}
         if post["post_number"] == 1:
             changes[Thread.deleted_at] = now
         await Thread.update(changes).where(Thread.id == thread["id"])
@@ -582,7 +480,7 @@ async def delete_post(actor: Actor, post_id: int) -> None:
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
             author_id=post["author"], deleted_by_id=member_id,
         ))
-    await _changed(thread["id"])
+    await cache.changed(thread["id"])
 
 
 async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
@@ -590,7 +488,7 @@ async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
     rows = await PostRevision.select().where(PostRevision.post == post_id).order_by(
         PostRevision.revision
     )
-    editors = await _authors({r["editor"] for r in rows})
+    editors = await authors_by_id({r["editor"] for r in rows})
     return [RevisionOut(revision=r["revision"], raw=r["markdown"], editor=editors[r["editor"]],
                         created_at=r["created_at"]) for r in rows]
 
@@ -604,6 +502,7 @@ async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
     try:
         async with outbox.unit_of_work():
             await Reaction.insert(Reaction(post=post_id, member=member_id, kind=kind))
+            await _touch(thread["id"])
             await outbox.emit(events.ReactionAdded(
                 post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
                 post_author_id=post["author"], member_id=member_id, kind=kind,
@@ -613,7 +512,7 @@ async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
         if db.is_unique_violation(exc):
             raise Conflict(f"you already reacted to this post with '{kind}'") from None
         raise
-    await _changed(thread["id"])
+    await cache.changed(thread["id"])
     return await reaction_summary(post_id, member_id)
 
 
@@ -626,11 +525,12 @@ async def remove_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut
         ).returning(Reaction.id)
         if not removed:
             raise NotFound(f"you have no '{kind}' reaction on this post")
+        await _touch(thread["id"])
         await outbox.emit(events.ReactionRemoved(
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
             post_author_id=post["author"], member_id=member_id, kind=kind,
         ))
-    await _changed(thread["id"])
+    await cache.changed(thread["id"])
     return await reaction_summary(post_id, member_id)
 
 
@@ -655,14 +555,14 @@ async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
             await outbox.emit(events.PostUnmarkedHelpful(
                 post_id=current, thread_id=thread["id"], category_id=thread["category"],
                 post_author_id=previous[0]["author"] if previous else 0, marked_by_id=member_id))
-        await Thread.update({Thread.helpful_post_id: post_id if helpful else None}).where(
-            Thread.id == thread["id"])
+        await Thread.update({Thread.helpful_post_id: post_id if helpful else None,
+                             Thread.version: Thread.version + 1}).where(Thread.id == thread["id"])
         if helpful:
             await outbox.emit(events.PostMarkedHelpful(
                 post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
                 post_author_id=post["author"], marked_by_id=member_id,
                 brand_id=category["brand"]))
-    await _changed(thread["id"])
+    await cache.changed(thread["id"])
     return await _thread_now(thread["id"])
 
 

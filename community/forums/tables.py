@@ -46,6 +46,10 @@ class Thread(Table, tablename="forum_thread"):
     deleted_at = Timestamptz(null=True, default=None)
     # The reply its author (or a moderator) marked as the helpful answer.
     helpful_post_id = BigInt(null=True, default=None)
+    # Bumped in the same transaction as every change to what the thread's pages show (posts,
+    # edits, deletions, reactions, the helpful mark, title, pin, lock): a member's read
+    # compares it with the cached page's, in the one query it makes.
+    version = BigInt(default=0)
 
 
 class Post(Table, tablename="forum_post"):
@@ -80,8 +84,7 @@ class Reaction(Table, tablename="forum_reaction"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class ThreadRead(Table, tablename="forum_thread_read"):
-    id = BigSerial(primary_key=True)
-    member = ForeignKey(references=Member)
-    thread = ForeignKey(references=Thread)
-    last_read_post_number = Integer(default=0)
+# How far each member has read each thread lives in `forum_read_mark`, keyed by (member,
+# thread) alone: Piccolo tables need a surrogate id, whose sequence an upsert would spend on
+# every read, so that table is created in raw SQL by its migration and used through
+# community.forums.readmarks.

@@ -100,3 +100,17 @@ def test_a_request_stalled_past_the_grace_period_does_not_hold_the_stop_up(
     stalled.close()
     posts = member.get(f"/api/threads/{thread_id}?limit=100").json()["items"]
     assert [p for p in posts if p["raw"] == "never finished"] == []
+
+
+def test_read_marks_buffered_at_sigterm_are_written_before_exit(
+        stack: Stack, member: Client, thread: dict) -> None:
+    doomed = stack.start_server()
+    reader = doomed.client().register()
+    thread_id = thread["thread"]["id"]
+    highest = reader.get(f"/api/threads/{thread_id}").json()["thread"]["highest_post_number"]
+    # Straight after the read: the mark is still in the process's buffer (written each second).
+    doomed.process.popen.send_signal(signal.SIGTERM)
+    assert doomed.process.popen.wait(timeout=60) == 0, doomed.process.log()
+    marks = stack.sql(f"SELECT last_read_post_number FROM forum_read_mark "
+                      f"WHERE member = {reader.member['id']} AND thread = {thread_id}")
+    assert [int(m[0]) for m in marks] == [highest]

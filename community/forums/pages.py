@@ -1,0 +1,187 @@
+"""Reading a thread page: the shared page from the cache, and what is the reader's own on top.
+
+Every reader gets the same posts, so they come from community.forums.cache. A signed-in
+member's read costs one query (the overlay): the thread's version and category visibility,
+their read mark, and their reactions on the page's posts. When the version matches the
+cached page's, that is the whole read; otherwise the page is built again first. Reading
+moves the read mark in memory only (community.forums.readmarks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import msgspec
+
+from community.forums import cache, readmarks
+from community.forums.cache import SharedPage
+from community.forums.schemas import PostOut, PostPage, Viewer
+from community.forums.services import (
+    authors_by_id,
+    check_readable,
+    posts_from_rows,
+    thread_from_row,
+)
+from community.forums.tables import Category, Post, Thread
+from server import db
+from server.auth import Actor
+from server.errors import NotFound
+
+
+@dataclass
+class Overlay:
+    version: int
+    visibility: str
+    mark: int = 0
+    # Post id -> the reader's reaction kinds on it.
+    mine: dict[int, list[str]] = field(default_factory=dict)
+
+
+async def read(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage:
+    """A page of live posts after post number `after`; reading it marks it read."""
+    if actor.member_id is None:
+        return await _anonymous(actor, thread_id, after, limit)
+    key = (thread_id, after, limit)
+    shared = cache.signed_in.get(key)
+    overlay = await _overlay(actor.person_id, thread_id, shared.post_ids if shared else [])
+    if shared is None or shared.version != overlay.version:
+        shared = await _build_once(key)
+        if shared.version < overlay.version:
+            # That build began before the write this reader has seen committed.
+            shared = await _build(*key)
+        cache.signed_in.put(key, shared)
+        if actor.person_id is not None and shared.post_ids:
+            overlay.mine = await _reactions(actor.person_id, shared.post_ids)
+    check_readable(actor, {"visibility": overlay.visibility})
+    if actor.person_id is None:
+        return shared.page
+    return await _for_member(actor, shared, overlay)
+
+
+async def _anonymous(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage:
+    key = cache.anonymous_key(thread_id, after, limit)
+    shared = cache.anonymous.get(key)
+    if shared is None:
+        shared = await _build_once((thread_id, after, limit))
+        cache.anonymous.put(key, shared)
+    check_readable(actor, {"visibility": shared.visibility})
+    return shared.page
+
+
+_building: dict[tuple[int, int, int], asyncio.Task[SharedPage]] = {}
+
+
+async def _build_once(key: tuple[int, int, int]) -> SharedPage:
+    """_build, shared by the readers who miss the cache together (after a write to a busy
+    thread, every reader would otherwise build the same page at once)."""
+    task = _building.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(_build(*key))
+        _building[key] = task
+        task.add_done_callback(lambda done: _building.pop(key, None)
+                               if _building.get(key) is done else None)
+    # Shielded: one reader hanging up must not cancel the build the others wait for.
+    return await asyncio.shield(task)
+
+
+async def _build(thread_id: int, after: int, limit: int) -> SharedPage:
+    """The page from the database. The thread (and its version) is read before the posts, so
+    the page is at least as new as the version it is cached under."""
+    threads = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
+    if not threads:
+        raise NotFound(f"thread {thread_id} does not exist")
+    thread = threads[0]
+    categories = await Category.select(Category.visibility).where(
+        Category.id == thread["category"])
+    if not categories:
+        raise NotFound(f"thread {thread_id} does not exist")
+    rows = await Post.select().where(
+        (Post.thread == thread_id) & Post.deleted_at.is_null() & (Post.post_number > after)
+    ).order_by(Post.post_number).limit(limit + 1)
+    page = rows[:limit]
+    posts = await posts_from_rows(page, None)
+    # The first page already carries the thread's author; look it up only past it.
+    author = next((p.author for p in posts if p.author.id == thread["author"]), None)
+    if author is None:
+        author = (await authors_by_id({thread["author"]}))[thread["author"]]
+    deleted = await db.fetch(
+        "SELECT post_number FROM forum_post WHERE thread = {} AND deleted_at IS NOT NULL "
+        "AND post_number > {} ORDER BY post_number", thread_id, after)
+    return SharedPage(
+        page=PostPage(thread=thread_from_row(thread, author), items=posts,
+                      next_cursor=page[-1]["post_number"] if len(rows) > limit else None),
+        version=int(thread["version"]), visibility=categories[0]["visibility"],
+        at_end=len(rows) <= limit, deleted=[int(r["post_number"]) for r in deleted],
+        post_ids=[p.id for p in posts],
+    )
+
+
+THREAD_STATE = ("SELECT t.version AS version, c.visibility AS visibility{extra} "
+                "FROM forum_thread t JOIN forum_category c ON c.id = t.category{joins} "
+                "WHERE t.id = {{}} AND t.deleted_at IS NULL")
+MARK = " LEFT JOIN forum_read_mark m ON m.member = {} AND m.thread = t.id"
+REACTIONS = " LEFT JOIN forum_reaction x ON x.member = {} AND x.post "
+
+
+async def _overlay(member_id: int | None, thread_id: int, post_ids: list[int]) -> Overlay:
+    """The one query of a signed-in read (see the module)."""
+    if member_id is None:
+        sql, args = THREAD_STATE.format(extra="", joins=""), [thread_id]
+    elif not post_ids:
+        sql = THREAD_STATE.format(extra=", m.last_read_post_number AS mark", joins=MARK)
+        args = [member_id, thread_id]
+    else:
+        match, ids = db.values_in(post_ids, "bigint")
+        sql = THREAD_STATE.format(
+            extra=", m.last_read_post_number AS mark, x.post AS post, x.kind AS kind",
+            joins=MARK + REACTIONS + match)
+        args = [member_id, member_id, *ids, thread_id]
+    rows = await db.fetch(sql, *args)
+    if not rows:
+        raise NotFound(f"thread {thread_id} does not exist")
+    overlay = Overlay(version=int(rows[0]["version"]), visibility=rows[0]["visibility"],
+                      mark=int(rows[0].get("mark") or 0))
+    for row in rows:
+        if row.get("post") is not None:
+            overlay.mine.setdefault(int(row["post"]), []).append(row["kind"])
+    return overlay
+
+
+async def _reactions(member_id: int, post_ids: list[int]) -> dict[int, list[str]]:
+    match, ids = db.values_in(post_ids, "bigint")
+    mine: dict[int, list[str]] = {}
+    for row in await db.fetch("SELECT post, kind FROM forum_reaction WHERE member = {} "
+                              "AND post " + match, member_id, *ids):
+        mine.setdefault(int(row["post"]), []).append(row["kind"])
+    return mine
+
+
+async def _for_member(actor: Actor, shared: SharedPage, overlay: Overlay) -> PostPage:
+    member_id = actor.member()
+    page = shared.page
+    thread = page.thread
+    mark = max(overlay.mark, readmarks.buffered(member_id, thread.id))
+    # Reaching the end reads the whole thread, including numbers taken by deleted posts.
+    read_to = thread.highest_post_number if shared.at_end else page.items[-1].post_number
+    if read_to > mark:
+        await readmarks.advance(member_id, thread.id, read_to)
+        mark = read_to
+    items: list[PostOut] = [
+        msgspec.structs.replace(post, my_reactions=sorted(overlay.mine[post.id]))
+        if post.id in overlay.mine else post
+        for post in page.items
+    ]
+    open_to_me = not thread.locked or actor.is_moderator
+    own = [post.id for post in page.items if post.author.id == member_id]
+    everything = [post.id for post in page.items]
+    viewer = Viewer(
+        member_id=member_id, last_read_post_number=mark, can_reply=open_to_me,
+        can_moderate=actor.is_moderator,
+        editable_post_ids=everything if actor.is_moderator else own if open_to_me else [],
+        deletable_post_ids=everything if actor.is_moderator else own,
+    )
+    unread = readmarks.unread(thread.highest_post_number, mark, shared.deleted)
+    return msgspec.structs.replace(
+        page, thread=msgspec.structs.replace(thread, unread_count=unread), items=items,
+        viewer=viewer)
