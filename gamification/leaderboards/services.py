@@ -130,7 +130,10 @@ def _cache() -> _TopPages:
     pages = _top_pages.get(owner)
     if pages is None:
         pages = _top_pages[owner] = _TopPages()
-        runtime.current().broker.hub.add(CHANGED_CHANNEL, pages.heard)
+        hub = runtime.current().broker.hub
+        hub.add(CHANGED_CHANNEL, pages.heard)
+        # Announcements may have been lost, and clients are told to refetch: start afresh.
+        hub.watch_gaps(pages.forget)
     return pages
 
 
