@@ -31,11 +31,12 @@ alternating rounds, so other work on the machine falls on every endpoint alike. 
 look the rows' members up in PostgreSQL (`member_names`: id, handle, display name, one
 statement): that lookup and the service functions without HTTP are timed separately, in this
 process, with the server's own code (runtime started with role="cli" against the same
-database and Redis).
+database and Redis). Reads write nothing: the rows PostgreSQL counts as inserted, updated or
+deleted during the HTTP requests, and the sequences that moved, are printed.
 
 Everything is removed at the end (the Redis keys of both prefixes, the database).
 Figures are printed, never asserted; the last line says what was measured, in one line.
-About 4 minutes with the defaults.
+About 2 minutes with the defaults.
 
     .venv/bin/python bench/leaderboard_latency.py [--sizes 100000,1000000] [--calls 2000]
         [--http-members 1000000] [--requests 1000] [--rounds 10]
@@ -68,6 +69,9 @@ PING = "GET /api/ping  [HTTP floor]"
 TOP = "GET /api/leaderboards/all-time?limit=100"
 TOP_UNCACHED = "GET ...?limit=100&offset=1  (never cached)"
 AROUND_ME = "GET .../all-time/around-me?n=5  (signed in)"
+# PostgreSQL publishes a backend's table counters at the latest 10 s after it goes idle
+# (PGSTAT_IDLE_INTERVAL): the write counts are read that long after the requests.
+STATS_LAG_SECONDS = 11
 
 
 def _run(coro: Awaitable[Any]) -> Any:
@@ -265,6 +269,20 @@ async def service_part(env: dict[str, str], member_ids: list[int], me: int,
         await runtime.stop()
 
 
+async def written(database_url: str) -> tuple[int, dict[str, int]]:
+    """Rows inserted, updated or deleted in the database so far, and each sequence's value."""
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetchval(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables")
+        sequences = await connection.fetch("SELECT sequencename, last_value FROM pg_sequences")
+    finally:
+        await connection.close()
+    return int(rows), {r["sequencename"]: r["last_value"] for r in sequences}
+
+
 def http_rounds(targets: dict[str, tuple[Any, Callable[[int], str]]], requests: int,
                 rounds: int) -> dict[str, list[float]]:
     """`requests` sequential requests per target (client, path of the i-th request), after 50
@@ -285,7 +303,8 @@ def http_rounds(targets: dict[str, tuple[Any, Callable[[int], str]]], requests: 
     return out
 
 
-def endpoint_part(args: argparse.Namespace) -> dict[str, list[float]]:
+def endpoint_part(args: argparse.Namespace) -> tuple[dict[str, list[float]], str]:
+    """The HTTP figures, and what the reads wrote to PostgreSQL (nothing, they should)."""
     log(f"[http] starting a scaled deployment; {args.http_members:,} members by COPY")
     with deployment("scaled", servers=1, keep=args.keep) as dep:
         server = dep.servers[0]
@@ -307,6 +326,9 @@ def endpoint_part(args: argparse.Namespace) -> dict[str, list[float]]:
             timeout=10)
         around = me.get(f"/api/leaderboards/{BOARD}/around-me?n=5").json()
         assert around["me"] and len(around["items"]) == 11, str(around)[:300]
+        log(f"[http] {STATS_LAG_SECONDS}s for PostgreSQL's write counters to settle, then measuring")
+        time.sleep(STATS_LAG_SECONDS)
+        before = _run(written(env["HEARTH_DATABASE_URL"]))
         measured = http_rounds({
             PING: (anon.http, lambda i: "/api/ping"),
             TOP: (anon.http, lambda i: f"/api/leaderboards/{BOARD}?limit=100"),
@@ -315,6 +337,14 @@ def endpoint_part(args: argparse.Namespace) -> dict[str, list[float]]:
             "GET .../all-time/members/<random>?n=5": (
                 anon.http, lambda i: f"/api/leaderboards/{BOARD}/members/{targets[i]}?n=5"),
         }, args.requests, args.rounds)
+        moved = sorted(name for name, value in _run(written(env["HEARTH_DATABASE_URL"]))[1].items()
+                       if value != before[1].get(name))
+        log(f"[http] {STATS_LAG_SECONDS}s for PostgreSQL's write counters to settle")
+        time.sleep(STATS_LAG_SECONDS)
+        rows = _run(written(env["HEARTH_DATABASE_URL"]))[0] - before[0]
+        writes = (f"{rows} rows written and {len(moved)} sequences moved in PostgreSQL during "
+                  f"the {sum(len(v) for v in measured.values()):,} reads"
+                  + (f" ({', '.join(moved)})" if moved else ""))
         print(f"\n-- HTTP, scaled deployment, one server process: {len(ids) + 1:,} members in "
               "PostgreSQL and on the all-time board; sequential requests, one keep-alive "
               f"connection per client (httpx in this process), {args.rounds} alternating rounds")
@@ -323,6 +353,7 @@ def endpoint_part(args: argparse.Namespace) -> dict[str, list[float]]:
         print(HEADER)
         for name, latencies in measured.items():
             print(row(name, latencies, target=name != PING))
+        print(f"   {writes}")
         anon.http.close()
         me.http.close()
         log("[http] the service functions in this process (server code, no HTTP)")
@@ -332,7 +363,7 @@ def endpoint_part(args: argparse.Namespace) -> dict[str, list[float]]:
         print(HEADER)
         for name, latencies in service.items():
             print(row(name, latencies, target=not name.startswith("member_names")))
-        return measured
+        return measured, writes
 
 
 def main() -> int:
@@ -361,14 +392,14 @@ def main() -> int:
     log(f"[store] boards of {', '.join(f'{s:,}' for s in args.sizes)} members, "
         f"{args.calls} calls per operation")
     results = _run(store_part(args))
-    http = endpoint_part(args) if args.http_members else {}
+    http, writes = endpoint_part(args) if args.http_members else ({}, "")
     largest, measured = results[-1]
-    print("\n" + summary(largest, measured, args.http_members, http))
+    print("\n" + summary(largest, measured, args.http_members, http, writes))
     return 0
 
 
 def summary(largest: int, store: dict[str, list[float]], http_members: int,
-            http: dict[str, list[float]]) -> str:
+            http: dict[str, list[float]], writes: str) -> str:
     """One line: what was measured, the figures against the target, the baseline, the load."""
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -383,7 +414,7 @@ def summary(largest: int, store: dict[str, list[float]], http_members: int,
                 f"sequential): top-100 {p(TOP, http)} (uncached {p(TOP_UNCACHED, http)}), "
                 f"around-me {p(AROUND_ME, http)}; target p99 <= {TARGET_P99_MS:g} ms {verdict}; "
                 f"baseline /api/ping {p(PING, http)}, store top(100) at {largest:,} "
-                f"{p('top(board, 100, 0)', store)}; load average {load}")
+                f"{p('top(board, 100, 0)', store)}; {writes}; load average {load}")
     judged = [stats(v)[1] for name, v in store.items() if not name.startswith("PING")]
     verdict = "met" if max(judged) <= TARGET_P99_MS else "MISSED"
     return (f"summary: the store alone at {largest:,} members (HTTP skipped): top(100) "
