@@ -9,7 +9,6 @@ from litestar.params import Parameter
 
 from gamification.leaderboards import services
 from gamification.leaderboards.services import AroundPage, BoardPage, SeasonIn, SeasonOut
-from server.accounts.services import get_member
 from server.auth import Actor
 
 PageSize = Annotated[int, Parameter(ge=1, le=100)]
@@ -47,8 +46,7 @@ class LeaderboardController(Controller):
     @get("/{board:str}/members/{member_id:int}")
     async def around_member(self, actor: Actor, board: str, member_id: int,
                             n: Neighbours = 5) -> AroundPage:
-        await get_member(member_id)
-        return await services.around(actor, board, member_id, n)
+        return await services.around_member(actor, board, member_id, n)
 
     @put("/exclusions/{member_id:int}", status_code=204)
     async def exclude(self, actor: Actor, member_id: int) -> Response[None]:

@@ -8,8 +8,9 @@ import datetime as dt
 import logging
 import math
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+import weakref
+from collections import OrderedDict, defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -26,9 +27,14 @@ from gamification.leaderboards.store import (
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
 from server import clock, db, events, runtime, schedule, visibility
-from server.accounts.services import get_member, members_by_id, plain_member_ids, staff_member_ids
+from server.accounts.services import (
+    get_member,
+    member_names,
+    plain_member_ids,
+    staff_member_ids,
+)
 from server.auth import Actor
-from server.errors import Forbidden, Invalid, ServiceUnavailable, unavailable
+from server.errors import Forbidden, Invalid, NotFound, ServiceUnavailable, unavailable
 from server.text import require_plain
 
 log = logging.getLogger("hearth.leaderboards")
@@ -80,6 +86,79 @@ def store() -> LeaderboardStore:
     return runtime.current().backend(STORE)
 
 
+# --- the top-page cache --------------------------------------------------------------------
+# Every reader of a board gets the same top page, names included, so each process keeps each
+# board's first TOP_PAGE rows for TOP_CACHE_SECONDS: a crowd reading a board costs one store
+# read and one member lookup a second, not one per request. Changes this process makes to the
+# store clear it at once; changes from other processes (a Celery worker applying points,
+# another server) show within TOP_CACHE_SECONDS. The web app refetches a board when told it
+# changed, so push_board() first announces the change on CHANGED_CHANNEL, which every process
+# hears before the push itself (one Redis subscription, in order) and drops that board's page.
+# Who may read a board is checked on every request before the cache, and around-me pages, the
+# reader's own, are never cached.
+TOP_CACHE_SECONDS = 1.0
+CHANGED_CHANNEL = "sys:leaderboard-changed"
+TOP_PAGE = 100
+# Board names are many (every week, month, season, category): the least recently read go.
+TOP_CACHE_BOARDS = 1000
+
+
+class _TopPages:
+    def __init__(self) -> None:
+        self.pages: OrderedDict[str, tuple[float, list[BoardRow]]] = OrderedDict()
+        # Bumped by every change, so a read that overlapped one does not cache what it read.
+        self.version = 0
+
+    def forget(self, boards: Iterable[str] | None = None) -> None:
+        """Drop these boards' pages (None: every board's)."""
+        if boards is None:
+            self.pages.clear()
+        for board in boards or ():
+            self.pages.pop(board, None)
+        self.version += 1
+
+    def heard(self, channel: str, seq: int, frame: bytes) -> None:
+        self.forget([msgspec.json.decode(frame)["data"]["board"]])
+
+
+# One per store: each runtime (and each test's database) has its own.
+_top_pages: weakref.WeakKeyDictionary[object, _TopPages] = weakref.WeakKeyDictionary()
+
+
+def _cache() -> _TopPages:
+    owner = store()
+    pages = _top_pages.get(owner)
+    if pages is None:
+        pages = _top_pages[owner] = _TopPages()
+        hub = runtime.current().broker.hub
+        hub.add(CHANGED_CHANNEL, pages.heard)
+        # Announcements may have been lost, and clients are told to refetch: start afresh.
+        hub.watch_gaps(pages.forget)
+    return pages
+
+
+def _changed(boards: Iterable[str] | None = None) -> None:
+    _cache().forget(boards)
+
+
+async def _top_rows(name: str) -> list[BoardRow]:
+    """The board's first TOP_PAGE rows, at most TOP_CACHE_SECONDS old."""
+    cache = _cache()
+    now = time.monotonic()
+    cached = cache.pages.get(name)
+    if cached is not None and now - cached[0] < TOP_CACHE_SECONDS:
+        cache.pages.move_to_end(name)
+        return cached[1]
+    version = cache.version
+    rows = await _rows(await _standings(name, TOP_PAGE, 0))
+    if cache.version == version:
+        cache.pages[name] = (now, rows)
+        cache.pages.move_to_end(name)
+        if len(cache.pages) > TOP_CACHE_BOARDS:
+            cache.pages.popitem(last=False)
+    return rows
+
+
 async def heal() -> None:
     """The store is cold: have it rebuilt in the background, by one process at a time."""
     try:
@@ -118,6 +197,8 @@ async def _write(change: Awaitable[None]) -> None:
         await change
     except StoreCold:
         await heal()
+    finally:
+        _changed()
 
 
 async def _source(name: str) -> fallback.Source:
@@ -162,7 +243,7 @@ async def readable_board(actor: Actor, board: str) -> str:
 
 
 async def _rows(standings: list[Standing]) -> list[BoardRow]:
-    members = await members_by_id({s.member_id for s in standings})
+    members = await member_names([s.member_id for s in standings])
     return [
         BoardRow(rank=s.rank, score=s.score, member=BoardMember(
             id=s.member_id, handle=members[s.member_id].handle,
@@ -248,10 +329,15 @@ async def record(postings: list[events.PointsPosted]) -> set[str]:
         await heal()
         # Read from the ledger meanwhile, these boards did change.
         return {board for move in moves for board in move.boards}
+    finally:
+        _changed({board for move in moves for board in move.boards})
 
 
 async def top(actor: Actor, board: str, limit: int, offset: int) -> BoardPage:
-    return await _top(await readable_board(actor, board), limit, offset)
+    name = await readable_board(actor, board)
+    if offset == 0 and limit <= TOP_PAGE:
+        return BoardPage(board=name, ranking=RANKING, items=(await _top_rows(name))[:limit])
+    return await _top(name, limit, offset)
 
 
 async def _top(name: str, limit: int, offset: int) -> BoardPage:
@@ -265,13 +351,22 @@ async def _standings(name: str, limit: int, offset: int) -> list[Standing]:
 
 
 async def around(actor: Actor, board: str, member_id: int, n: int) -> AroundPage:
+    """The member's rank with n members above and below: read fresh, never from the cache.
+    A member is in their own neighbourhood exactly when ranked, so that one read says both."""
     name = await readable_board(actor, board)
-    me = await _read(name, lambda s: s.standing(name, member_id),
-                     lambda board: board.standing(member_id))
     rows = await _rows(await _read(name, lambda s: s.around(name, member_id, n),
                                    lambda board: board.around(member_id, n)))
     mine = next((r for r in rows if r.member.id == member_id), None)
-    return AroundPage(board=name, ranking=RANKING, me=mine if me else None, items=rows)
+    return AroundPage(board=name, ranking=RANKING, me=mine, items=rows)
+
+
+async def around_member(actor: Actor, board: str, member_id: int, n: int) -> AroundPage:
+    """around() for any member; 404 for one that does not exist (looked up only when the
+    board does not show them)."""
+    page = await around(actor, board, member_id, n)
+    if page.me is None and not await member_names([member_id]):
+        raise NotFound(f"member {member_id} does not exist")
+    return page
 
 
 def _aggregate(entries: list[dict[str, Any]], excluded: set[int],
@@ -335,6 +430,7 @@ async def rebuild() -> int:
                 log.warning("the leaderboard rebuild waits for a service: %s", exc)
             waiting, snap = True, None
         if snap is not None:
+            _changed()
             return len(snap.transactions)
         # Or another rebuild read the sources before this one was asked for.
         await asyncio.sleep(1)
@@ -346,6 +442,7 @@ async def heal_now() -> None:
     started find the store warm once they hold its lock, and leave it be."""
     snap = await store().rebuild(_snapshot, cold_only=True)
     if snap is not None:
+        _changed()
         log.info("leaderboards rebuilt from %d ledger transactions", len(snap.transactions))
 
 
@@ -401,8 +498,11 @@ async def publish_changes(changed: set[str]) -> None:
 async def push_board(board: str) -> None:
     page = await _top(board, 10, 0)
     stamp = clock.now().timestamp()
-    await runtime.current().broker.publish(f"leaderboard:{board}", "leaderboard.changed",
-                                           msgspec.to_builtins(page), message_id=f"lb:{board}:{stamp}")
+    broker = runtime.current().broker
+    await broker.publish(CHANGED_CHANNEL, "changed", {"board": board},
+                         message_id=f"lbc:{board}:{stamp}")
+    await broker.publish(f"leaderboard:{board}", "leaderboard.changed",
+                         msgspec.to_builtins(page), message_id=f"lb:{board}:{stamp}")
 
 
 async def drifted_boards() -> list[str] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NamedTuple
 
 from server import clock, db, events, outbox
 from server.accounts.passwords import check_password
@@ -48,6 +48,21 @@ async def members_by_id(ids: set[int]) -> dict[int, MemberOut]:
         Member.created_at,
     ).where(Member.id.is_in(list(ids)))
     return {r["id"]: member_out(r) for r in rows}
+
+
+class MemberName(NamedTuple):
+    handle: str
+    display_name: str
+
+
+async def member_names(ids: Collection[int]) -> dict[int, MemberName]:
+    """Handles and display names by id, for lists of members on hot paths (a leaderboard
+    page): one statement, three columns, without the query builder's cost."""
+    if not ids:
+        return {}
+    match, args = db.values_in(sorted(ids), "bigint")
+    rows = await db.fetch("SELECT id, handle, display_name FROM member WHERE id " + match, *args)
+    return {int(r["id"]): MemberName(r["handle"], r["display_name"]) for r in rows}
 
 
 async def register(data: RegisterIn, role: str = "member", brand_id: int | None = None) -> MemberOut:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gamification.leaderboards.services import TOP_CACHE_SECONDS
 from tests.conftest import signed_in_admin
 from tests.faults import private_redis, private_stack
 from tests.gamification.boards import stored_board, wipe_boards
@@ -277,9 +278,11 @@ def test_a_members_only_category_board_follows_the_category(server: Server, admi
     earner = server.client().register()
     threads(earner, category, 1)
     eventually(lambda: ranking(earner, name) == [(earner.member["handle"], 1, 10)])
+    anon = Client(server)
+    # Read (and so cached) by an anonymous reader just before it turns members-only.
+    assert ranking(anon, name) == [(earner.member["handle"], 1, 10)]
     assert admin.patch(f"/api/categories/{category['id']}",
                        {"visibility": "members"}).status_code == 200
-    anon = Client(server)
     forum = anon.get(f"/api/categories/{category['id']}/threads")
     for path in (f"/api/leaderboards/{name}",
                  f"/api/leaderboards/{name}/members/{earner.member['id']}"):
@@ -334,11 +337,13 @@ def test_a_lost_store_is_read_from_the_ledger_and_heals_by_itself(
     threads(players[0], category, 3)
     expected = [(players[0], 40), (players[2], 30), (players[1], 20)]
     eventually(lambda: stored_board(stack, name) == [(p.member["id"], s) for p, s in expected])
-    assert [(h, rank, s) for h, rank, s in ranking(admin, name)] == [
-        (p.member["handle"], rank, s) for rank, (p, s) in enumerate(expected, start=1)]
-    assert (stored_board(stack, "all-time") or [])[:100] == [
+    # Top pages are cached for up to TOP_CACHE_SECONDS where another process (a Celery
+    # worker) changed the store.
+    eventually(lambda: [(h, rank, s) for h, rank, s in ranking(admin, name)] == [
+        (p.member["handle"], rank, s) for rank, (p, s) in enumerate(expected, start=1)])
+    eventually(lambda: (stored_board(stack, "all-time") or [])[:100] == [
         (i["member"]["id"], i["score"]) for i in admin.get(
-            "/api/leaderboards/all-time?limit=100").json()["items"]]
+            "/api/leaderboards/all-time?limit=100").json()["items"]])
 
 
 def test_the_last_periods_python_dates_reach_are_read_while_the_store_is_lost(
@@ -373,3 +378,52 @@ def test_boards_are_read_from_the_ledger_while_redis_is_down(tmp_path: Path) -> 
                 (first.member["id"], 1, 30), (second.member["id"], 2, 20)]
         finally:
             drop_stack(stack)
+
+
+def test_a_cached_top_page_shows_another_processs_change_within_its_bound(
+        stack: Stack, server: Server, board) -> None:
+    """Each process keeps a board's top page for TOP_CACHE_SECONDS: what another process
+    (here another server; in scaled mode a Celery worker) changes shows there within it."""
+    category, name = board
+    second = stack.start_server()
+    try:
+        reader = Client(second)
+        player = server.client().register()
+        threads(player, category, 1)
+        eventually(lambda: ranking(reader, name) == [(player.member["handle"], 1, 10)])
+        # The shape a client sees, unchanged by the cache.
+        assert reader.get(f"/api/leaderboards/{name}?limit=3").json() == {
+            "board": name, "ranking": ok(reader.get(f"/api/leaderboards/{name}"))["ranking"],
+            "items": [{"rank": 1, "score": 10, "member": {
+                "id": player.member["id"], "handle": player.member["handle"],
+                "display_name": player.member["display_name"]}}]}
+
+        rival = server.client().register()
+        threads(rival, category, 2)
+        # Neighbourhoods are never cached: once the second server's store shows the rival's
+        # 20 points, its top page follows within the bound (plus slack for a loaded machine).
+        eventually(lambda: (ok(reader.get(
+            f"/api/leaderboards/{name}/members/{rival.member['id']}?n=0"))["me"] or {}
+        ).get("score") == 20)
+        eventually(lambda: ranking(reader, name) == [
+            (rival.member["handle"], 1, 20), (player.member["handle"], 2, 10)],
+            timeout=TOP_CACHE_SECONDS + 2)
+    finally:
+        second.process.stop()
+
+
+def test_around_me_is_the_readers_own_while_the_top_page_is_cached(server: Server,
+                                                                  board) -> None:
+    category, name = board
+    first, second, unranked = (server.client().register() for _ in range(3))
+    threads(first, category, 2)
+    threads(second, category, 1)
+    eventually(lambda: ranking(unranked, name) == [
+        (first.member["handle"], 1, 20), (second.member["handle"], 2, 10)])
+    for client, rank, score in ((second, 2, 10), (first, 1, 20), (second, 2, 10)):
+        page = ok(client.get(f"/api/leaderboards/{name}/around-me?n=0"))
+        assert page["me"] == {"rank": rank, "score": score, "member": {
+            "id": client.member["id"], "handle": client.member["handle"],
+            "display_name": client.member["display_name"]}}
+        assert page["items"] == [page["me"]]
+    assert ok(unranked.get(f"/api/leaderboards/{name}/around-me?n=1"))["me"] is None

@@ -1,7 +1,7 @@
 """Leaderboards while their store is cold (the embedded store's mark of a complete build gone):
 reads from the ledger that cost nothing when nothing can be on the board, a bounded number of
 ledger sums at once, one rebuild however many asked, and a ledger check that says it could not
-compare the boards rather than crashing."""
+compare the boards rather than crashing. And the cached top page a board's live push renews."""
 
 from __future__ import annotations
 
@@ -124,3 +124,17 @@ async def test_the_ledger_check_notes_boards_not_built_yet_instead_of_failing(
     assert check.found == []
     assert check.notes == ["leaderboards: boards not built yet (rebuilding), not compared"]
 
+
+
+async def test_a_boards_live_push_renews_the_cached_top_page(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Browsers refetch a board when its push arrives: every process drops its cached top page
+    before it passes the push on, however long pages are kept."""
+    member_id = await _earning_member(hearth)
+    monkeypatch.setattr(leaderboards, "TOP_CACHE_SECONDS", 3600)
+    assert await _scores("all-time") == [(member_id, 10)]
+    # As another process changes it: straight into the store, nothing here hears of it.
+    await leaderboards.store().add([store.BoardPosting(["all-time"], member_id, 5, 10**12)])
+    assert await _scores("all-time") == [(member_id, 10)]
+    await leaderboards.push_board("all-time")
+    assert await _scores("all-time") == [(member_id, 15)]

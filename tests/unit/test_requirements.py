@@ -78,3 +78,15 @@ def test_the_virtualenv_runs_the_pinned_versions() -> None:
     pins = _pins("requirements.txt") | _pins("requirements-dev.txt")
     drift = {n: (v, metadata.version(n)) for n, v in pins.items() if metadata.version(n) != v}
     assert not drift, f"pinned vs installed (re-run make): {drift}"
+
+
+def test_the_servers_redis_client_parses_replies_with_hiredis() -> None:
+    # redis-py uses hiredis only when it is installed, and silently falls back to its pure
+    # Python parser otherwise: a leaderboard page parses a few hundred reply items.
+    from redis._parsers.hiredis import _AsyncHiredisParser
+
+    from server.runtime import redis_client
+
+    assert "hiredis" in _pins("requirements.txt")
+    client = redis_client("redis://127.0.0.1:1/0")
+    assert isinstance(client.connection_pool.make_connection()._parser, _AsyncHiredisParser)
