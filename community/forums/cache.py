@@ -9,8 +9,8 @@ lead to them:
   PAGE_CACHE_SECONDS of staleness, for anonymous readers only.
 - Signed-in readers ask the database for the thread's `version` in the one query they make
   (community.forums.pages), which every write bumps in its own transaction: they see every
-  committed change, in every process. Their entries also expire after SHARED_PAGE_SECONDS,
-  which bounds how long an author's new display name takes to show.
+  committed change, in every process. Their entries are also renewed after
+  SHARED_PAGE_SECONDS, which bounds how long an author's new display name takes to show.
 """
 
 from __future__ import annotations
@@ -75,8 +75,9 @@ class Recent(Generic[K, V]):
 
 # Anonymous: (thread, after, limit, announcements for it, announcements for all).
 anonymous: Recent[tuple[int, int, int, int, int], SharedPage] = Recent(PAGE_CACHE_SECONDS)
-# Signed-in: the newest page built for (thread, after, limit), whatever its version.
-signed_in: Recent[tuple[int, int, int], SharedPage] = Recent(SHARED_PAGE_SECONDS)
+# Signed-in: the newest page built for (thread, after, limit), whatever its version; kept
+# while it is current, and renewed behind the reads after SHARED_PAGE_SECONDS.
+signed_in: Recent[tuple[int, int, int], SharedPage] = Recent(float("inf"))
 
 _versions: dict[int, int] = {}
 _listening: set[int] = set()

@@ -10,7 +10,9 @@ moves the read mark in memory only (community.forums.readmarks).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -53,6 +55,10 @@ async def read(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage
         cache.signed_in.put(key, shared)
         if actor.person_id is not None and shared.post_ids:
             overlay.mine = await _reactions(actor.person_id, shared.post_ids)
+    elif time.monotonic() - shared.built > cache.SHARED_PAGE_SECONDS:
+        # Current, but authors' names may have changed: renewed behind this read, so that
+        # the readers of a busy thread never all wait for it together.
+        _renew(key)
     check_readable(actor, {"visibility": overlay.visibility})
     if actor.person_id is None:
         return shared.page
@@ -83,6 +89,21 @@ async def _build_once(key: tuple[int, int, int]) -> SharedPage:
                                if _building.get(key) is done else None)
     # Shielded: one reader hanging up must not cancel the build the others wait for.
     return await asyncio.shield(task)
+
+
+def _renew(key: tuple[int, int, int]) -> None:
+    if key in _building:
+        return
+
+    def keep(task: asyncio.Task[SharedPage]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        current = cache.signed_in.get(key)
+        if current is None or current.version <= task.result().version:
+            cache.signed_in.put(key, task.result())
+
+    task = asyncio.ensure_future(_build_once(key))
+    task.add_done_callback(keep)
 
 
 async def _build(thread_id: int, after: int, limit: int) -> SharedPage:
@@ -121,23 +142,30 @@ THREAD_STATE = ("SELECT t.version AS version, c.visibility AS visibility{extra} 
                 "FROM forum_thread t JOIN forum_category c ON c.id = t.category{joins} "
                 "WHERE t.id = {{}} AND t.deleted_at IS NULL")
 MARK = " LEFT JOIN forum_read_mark m ON m.member = {} AND m.thread = t.id"
-REACTIONS = " LEFT JOIN forum_reaction x ON x.member = {} AND x.post "
+# Driven from the page's post ids (at most 100), each probing the (post, member, kind) index.
+REACTIONS_PG = (" LEFT JOIN (SELECT r.post, r.kind FROM unnest({}::bigint[]) AS p(id) "
+                "JOIN forum_reaction r ON r.post = p.id AND r.member = {}) x ON true")
 
 
 async def _overlay(member_id: int | None, thread_id: int, post_ids: list[int]) -> Overlay:
     """The one query of a signed-in read (see the module)."""
+    args: list[Any]
     if member_id is None:
         sql, args = THREAD_STATE.format(extra="", joins=""), [thread_id]
     elif not post_ids:
         sql = THREAD_STATE.format(extra=", m.last_read_post_number AS mark", joins=MARK)
         args = [member_id, thread_id]
     else:
-        match, ids = db.values_in(post_ids, "bigint")
-        sql = THREAD_STATE.format(
-            extra=", m.last_read_post_number AS mark, x.post AS post, x.kind AS kind",
-            joins=MARK + REACTIONS + match)
-        args = [member_id, member_id, *ids, thread_id]
-    rows = await db.fetch(sql, *args)
+        extra = ", m.last_read_post_number AS mark, x.post AS post, x.kind AS kind"
+        if db.is_sqlite():
+            match, ids = db.values_in(post_ids, "bigint")
+            reactions = " LEFT JOIN forum_reaction x ON x.member = {} AND x.post " + match
+            args = [member_id, member_id, *ids, thread_id]
+        else:
+            reactions = REACTIONS_PG
+            args = [member_id, post_ids, member_id, thread_id]
+        sql = THREAD_STATE.format(extra=extra, joins=MARK + reactions)
+    rows = await db.fetch_small(sql, *args)
     if not rows:
         raise NotFound(f"thread {thread_id} does not exist")
     overlay = Overlay(version=int(rows[0]["version"]), visibility=rows[0]["visibility"],
@@ -149,10 +177,16 @@ async def _overlay(member_id: int | None, thread_id: int, post_ids: list[int]) -
 
 
 async def _reactions(member_id: int, post_ids: list[int]) -> dict[int, list[str]]:
-    match, ids = db.values_in(post_ids, "bigint")
+    if db.is_sqlite():
+        match, ids = db.values_in(post_ids, "bigint")
+        rows = await db.fetch_small("SELECT post, kind FROM forum_reaction WHERE member = {} "
+                                    "AND post " + match, member_id, *ids)
+    else:
+        rows = await db.fetch("SELECT r.post AS post, r.kind AS kind FROM unnest({}::bigint[]) "
+                              "AS p(id) JOIN forum_reaction r ON r.post = p.id AND r.member = {}",
+                              post_ids, member_id)
     mine: dict[int, list[str]] = {}
-    for row in await db.fetch("SELECT post, kind FROM forum_reaction WHERE member = {} "
-                              "AND post " + match, member_id, *ids):
+    for row in rows:
         mine.setdefault(int(row["post"]), []).append(row["kind"])
     return mine
 

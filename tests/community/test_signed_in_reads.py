@@ -197,3 +197,16 @@ def test_repeated_reads_write_nothing_and_move_no_sequence(
     eventually(lambda: _mark(stack, member.member["id"], barrier_id) == 5 or None, timeout=10)
     assert _sequences(stack) == before
     assert _mark(stack, member.member["id"], thread_id) == 3
+
+
+def test_an_authors_new_name_reaches_members_reading_a_cached_page(
+        member: Client, other: Client, category: dict, elsewhere: Server) -> None:
+    thread_id, _ = _thread(other, category, 1)
+    there = _as(member, elsewhere)
+    assert _page(there, thread_id)["items"][0]["author"]["display_name"] == other.member["handle"]
+    renamed = other.patch("/api/me", {"display_name": "Renamed Author"})
+    assert renamed.status_code == 200, renamed.text
+    # Names are not versioned with the thread: the page is renewed behind the reads after
+    # SHARED_PAGE_SECONDS (10).
+    eventually(lambda: _page(there, thread_id)["items"][0]["author"]["display_name"]
+               == "Renamed Author" or None, timeout=20)
