@@ -13,6 +13,7 @@ ACTOR_CACHE_SECONDS.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -165,7 +166,8 @@ class _ActorCache:
             return cached
         task = self._loading.get(key)
         if task is None:
-            task = asyncio.get_running_loop().create_task(self._fill(key, lookup))
+            task = asyncio.get_running_loop().create_task(self._fill(key, lookup),
+                                                          context=contextvars.Context())
             self._loading[key] = task
             task.add_done_callback(functools.partial(self._loaded, key))
         return await asyncio.shield(task)
@@ -324,7 +326,8 @@ class _TokenUse:
             # Forgetting costs one more write per token, no more.
             self.recorded.clear()
         self.recorded[actor.token_id] = now.timestamp()
-        task = asyncio.get_running_loop().create_task(self._write(actor.token_id, now))
+        task = asyncio.get_running_loop().create_task(self._write(actor.token_id, now),
+                                                      context=contextvars.Context())
         self.writes.add(task)
         task.add_done_callback(self.writes.discard)
 

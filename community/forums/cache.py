@@ -29,6 +29,7 @@ from server.security import new_secret
 PAGE_CACHE_SECONDS = 30
 SHARED_PAGE_SECONDS = 10
 PAGE_CACHE_SIZE = 2000
+PAGE_CACHE_BYTES = 64 * 1024 * 1024
 VERSION_CHANNEL = "sys:forum-version"
 
 K = TypeVar("K")
@@ -49,15 +50,20 @@ class SharedPage:
     # Numbers of deleted posts after the page's start, sorted: unread counts subtract them.
     deleted: list[int]
     post_ids: list[int] = field(default_factory=list)
+    # Bytes it holds, roughly: the caches are bounded by these as well as by count.
+    weight: int = 0
     built: float = field(default_factory=time.monotonic)
 
 
 class Recent(Generic[K, V]):
-    """The newest PAGE_CACHE_SIZE entries, each good for `seconds`."""
+    """The newest entries, at most PAGE_CACHE_SIZE of them and PAGE_CACHE_BYTES in all (a
+    reader chooses `after` and `limit`, so the keys are theirs to multiply), each good for
+    `seconds`."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self.weight = 0
+        self._entries: OrderedDict[K, tuple[float, V, int]] = OrderedDict()
 
     def get(self, key: K) -> V | None:
         found = self._entries.get(key)
@@ -66,11 +72,15 @@ class Recent(Generic[K, V]):
         self._entries.move_to_end(key)
         return found[1]
 
-    def put(self, key: K, value: V) -> None:
-        self._entries[key] = (time.monotonic(), value)
-        self._entries.move_to_end(key)
-        if len(self._entries) > PAGE_CACHE_SIZE:
-            self._entries.popitem(last=False)
+    def put(self, key: K, value: V, weight: int) -> None:
+        replaced = self._entries.pop(key, None)
+        if replaced is not None:
+            self.weight -= replaced[2]
+        self._entries[key] = (time.monotonic(), value, weight)
+        self.weight += weight
+        while len(self._entries) > 1 and (len(self._entries) > PAGE_CACHE_SIZE
+                                          or self.weight > PAGE_CACHE_BYTES):
+            self.weight -= self._entries.popitem(last=False)[1][2]
 
 
 # Anonymous: (thread, after, limit, announcements for it, announcements for all).

@@ -10,7 +10,9 @@ moves the read mark in memory only (community.forums.readmarks).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,11 +50,11 @@ async def read(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage
     shared = cache.signed_in.get(key)
     overlay = await _overlay(actor.person_id, thread_id, shared.post_ids if shared else [])
     if shared is None or shared.version != overlay.version:
-        shared = await _build_once(key)
+        shared = await _build_once(("member", *key), key)
         if shared.version < overlay.version:
             # That build began before the write this reader has seen committed.
             shared = await _build(*key)
-        cache.signed_in.put(key, shared)
+        cache.signed_in.put(key, shared, shared.weight)
         if actor.person_id is not None and shared.post_ids:
             overlay.mine = await _reactions(actor.person_id, shared.post_ids)
     elif time.monotonic() - shared.built > cache.SHARED_PAGE_SECONDS:
@@ -69,30 +71,36 @@ async def _anonymous(actor: Actor, thread_id: int, after: int, limit: int) -> Po
     key = cache.anonymous_key(thread_id, after, limit)
     shared = cache.anonymous.get(key)
     if shared is None:
-        shared = await _build_once((thread_id, after, limit))
-        cache.anonymous.put(key, shared)
+        # Keyed by the announcements seen too: a build begun before a write must not be
+        # joined by a reader who has heard of it (only members' reads check versions).
+        shared = await _build_once(("anonymous", *key), (thread_id, after, limit))
+        cache.anonymous.put(key, shared, shared.weight)
     check_readable(actor, {"visibility": shared.visibility})
     return shared.page
 
 
-_building: dict[tuple[int, int, int], asyncio.Task[SharedPage]] = {}
+_building: dict[Hashable, asyncio.Task[SharedPage]] = {}
 
 
-async def _build_once(key: tuple[int, int, int]) -> SharedPage:
-    """_build, shared by the readers who miss the cache together (after a write to a busy
-    thread, every reader would otherwise build the same page at once)."""
-    task = _building.get(key)
-    if task is None or task.get_loop() is not asyncio.get_running_loop():
-        task = asyncio.ensure_future(_build(*key))
-        _building[key] = task
-        task.add_done_callback(lambda done: _building.pop(key, None)
-                               if _building.get(key) is done else None)
+async def _build_once(flight: Hashable, key: tuple[int, int, int]) -> SharedPage:
+    """_build of the page at key, shared by the readers who miss the cache together under
+    the same `flight` (after a write to a busy thread, every reader would otherwise build
+    the same page at once)."""
+    loop = asyncio.get_running_loop()
+    task = _building.get(flight)
+    if task is None or task.get_loop() is not loop:
+        # A context of its own: never a reader's unit of work.
+        task = loop.create_task(_build(*key), context=contextvars.Context())
+        _building[flight] = task
+        task.add_done_callback(lambda done: _building.pop(flight, None)
+                               if _building.get(flight) is done else None)
     # Shielded: one reader hanging up must not cancel the build the others wait for.
     return await asyncio.shield(task)
 
 
 def _renew(key: tuple[int, int, int]) -> None:
-    if key in _building:
+    flight = ("member", *key)
+    if flight in _building:
         return
 
     def keep(task: asyncio.Task[SharedPage]) -> None:
@@ -100,9 +108,10 @@ def _renew(key: tuple[int, int, int]) -> None:
             return
         current = cache.signed_in.get(key)
         if current is None or current.version <= task.result().version:
-            cache.signed_in.put(key, task.result())
+            cache.signed_in.put(key, task.result(), task.result().weight)
 
-    task = asyncio.ensure_future(_build_once(key))
+    task = asyncio.get_running_loop().create_task(_build_once(flight, key),
+                                                  context=contextvars.Context())
     task.add_done_callback(keep)
 
 
@@ -135,8 +144,12 @@ async def _build(thread_id: int, after: int, limit: int) -> SharedPage:
         version=int(thread["version"]), visibility=categories[0]["visibility"],
         at_end=len(rows) <= limit, deleted=[int(r["post_number"]) for r in deleted],
         post_ids=[p.id for p in posts],
+        weight=sum(len(p.raw) + len(p.html) + POST_OVERHEAD for p in posts) + 8 * len(deleted),
     )
 
+
+# Roughly what a post costs in memory besides its text (its struct, author, reactions).
+POST_OVERHEAD = 600
 
 THREAD_STATE = ("SELECT t.version AS version, c.visibility AS visibility{extra} "
                 "FROM forum_thread t JOIN forum_category c ON c.id = t.category{joins} "

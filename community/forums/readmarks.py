@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import contextvars
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from server import db
+from server.errors import unavailable
 
 log = logging.getLogger("hearth.forums")
 
@@ -33,6 +36,8 @@ _pending: dict[Key, int] = {}
 # Being written right now: still this process's truth until the write lands.
 _writing: dict[Key, int] = {}
 _flusher: tuple[asyncio.AbstractEventLoop, asyncio.Task[None]] | None = None
+# The timer's writes, shielded from its cancellation; stop() waits for them.
+_writes: set[asyncio.Future[None]] = set()
 
 UPSERT = ("INSERT INTO forum_read_mark (member, thread, last_read_post_number) {rows} "
           "ON CONFLICT (member, thread) DO UPDATE "
@@ -68,30 +73,45 @@ def _schedule() -> None:
     loop = asyncio.get_running_loop()
     if _flusher is not None and _flusher[0] is loop and not _flusher[1].done():
         return
-    _flusher = (loop, loop.create_task(_flush_while_pending(), name="forums.read-marks"))
+    # A context of its own: never the unit of work (or anything else) of the read that
+    # started it.
+    _flusher = (loop, loop.create_task(_flush_while_pending(), name="forums.read-marks",
+                                       context=contextvars.Context()))
 
 
 async def stop() -> None:
     """Stop the timer and write what is buffered (the plugin's on_stop)."""
     global _flusher
-    if _flusher is not None and _flusher[0] is asyncio.get_running_loop():
-        _flusher[1].cancel()
-    _flusher = None
+    held, _flusher = _flusher, None
+    if held is not None and held[0] is asyncio.get_running_loop():
+        # Cancelled while it sleeps; a write under way finishes (it is shielded) and is
+        # waited for, so that whatever it fails to write is back in the buffer below.
+        held[1].cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await held[1]
+    with contextlib.suppress(Exception):
+        await asyncio.gather(*_writes)
     await flush()
 
 
 async def _flush_while_pending() -> None:
     while _pending:
         await asyncio.sleep(FLUSH_SECONDS)
+        write = asyncio.ensure_future(flush())
+        _writes.add(write)
+        write.add_done_callback(_writes.discard)
         try:
-            await flush()
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            raise
         except Exception:  # kept in the buffer; the next round tries again
             log.warning("read marks could not be written; retrying in %s s", FLUSH_SECONDS,
                         exc_info=True)
 
 
 async def flush() -> None:
-    """Write every buffered mark now. On failure they go back into the buffer."""
+    """Write every buffered mark now. While the database is unreachable they go back into
+    the buffer; a mark the database refuses (its member or thread is gone) is dropped."""
     global _pending, _writing
     if not _pending:
         return
@@ -100,7 +120,13 @@ async def flush() -> None:
     items = sorted(batch.items())
     try:
         for start in range(0, len(items), CHUNK):
-            await _upsert(items[start:start + CHUNK])
+            chunk = items[start:start + CHUNK]
+            try:
+                await _upsert(chunk)
+            except Exception as exc:
+                if unavailable(exc) is not None:
+                    raise
+                await _upsert_each(chunk)
     except BaseException:
         for key, number in batch.items():
             if _pending.get(key, 0) < number:
@@ -108,6 +134,18 @@ async def flush() -> None:
         raise
     finally:
         _writing = {k: v for k, v in _writing.items() if batch.get(k) != v}
+
+
+async def _upsert_each(items: Sequence[tuple[Key, int]]) -> None:
+    """One by one, so that one mark the database refuses does not hold the others back."""
+    for item in items:
+        try:
+            await _upsert([item])
+        except Exception as exc:
+            if unavailable(exc) is not None:
+                raise
+            log.warning("dropped the read mark of member %s on thread %s: %s",
+                        item[0][0], item[0][1], exc)
 
 
 async def _upsert(items: Sequence[tuple[Key, int]]) -> None:

@@ -11,6 +11,9 @@ DESCRIPTION = "deleted posts by thread"
 STATEMENT = ("CREATE INDEX CONCURRENTLY IF NOT EXISTS forum_post_deleted "
              "ON forum_post (thread, post_number) WHERE deleted_at IS NOT NULL")
 
+INVALID = ("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+           "WHERE c.relname = 'forum_post_deleted' AND NOT i.indisvalid")
+
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="community", description=DESCRIPTION,
@@ -18,8 +21,14 @@ async def forwards():
 
     async def index():
         engine = engine_finder()
-        sqlite = engine.engine_type == "sqlite"
-        await engine.run_ddl(STATEMENT.replace(" CONCURRENTLY", "") if sqlite else STATEMENT)
+        if engine.engine_type == "sqlite":
+            await engine.run_ddl(STATEMENT.replace(" CONCURRENTLY", ""))
+            return
+        # A concurrent build that failed leaves an invalid index behind, which IF NOT EXISTS
+        # would take for done: drop it and build again.
+        if await engine.run_ddl(INVALID):
+            await engine.run_ddl("DROP INDEX CONCURRENTLY IF EXISTS forum_post_deleted")
+        await engine.run_ddl(STATEMENT)
 
     manager.add_raw(index)
     return manager

@@ -105,7 +105,9 @@ def test_hostile_expressions_are_refused_at_once_with_a_short_body_while_ping_an
                 if timings[-1] < 0.1:
                     break
             assert min(timings) < 0.1, (where, expression, timings)
-    assert pinger.answers > 0
+    # The refusals can all be done before the pinger's thread is first scheduled on a loaded
+    # machine: its first answer (and how long it took) is what counts.
+    eventually(lambda: pinger.answers > 0 or None, timeout=10)
     assert pinger.slowest < 1.0, pinger.slowest
 
 

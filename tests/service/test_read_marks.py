@@ -76,3 +76,17 @@ async def test_unread_counts_subtract_deleted_posts_after_the_mark(hearth: Heart
     assert readmarks.unread(6, 2, [4, 6]) == 2
     assert readmarks.unread(6, 4, [4, 6]) == 1
     assert readmarks.unread(6, 6, [4, 6]) == 0
+
+
+async def test_a_mark_the_database_refuses_is_dropped_and_the_others_written(
+        hearth: Hearth) -> None:
+    author, reader = await register(), await register()
+    thread_id = await _thread(hearth.admin, author, 2)
+    assert reader.member_id is not None
+    await readmarks.advance(reader.member_id, thread_id, 3)
+    # A thread that does not exist (as if deleted for good since the read).
+    await readmarks.advance(reader.member_id, thread_id + 1000, 7)
+    await readmarks.flush()
+    assert await _written(reader.member_id, thread_id) == 3
+    assert await _written(reader.member_id, thread_id + 1000) is None
+    assert readmarks.buffered(reader.member_id, thread_id + 1000) == 0
