@@ -53,16 +53,15 @@ from _common import (
 )
 
 from tests.chaos import (
-    REPLY_RULE,
     Answer,
     Chaos,
     ReplyStream,
     pending_events,
+    populate,
     replies,
     settled,
     signal_tree,
 )
-from tests.conftest import signed_in_admin
 from tests.faults import PrivatePostgres, private_redis
 from tests.harness import Process, drop_stack
 
@@ -247,15 +246,7 @@ def chaos_stack(workdir: Path, writers: int, postgres: PrivatePostgres,
             beat = stack.spawn("beat", "beat")
             dep = Deployment("scaled", stack, target=target)
             servers = [dep.start_server(), dep.start_server()]
-            admin = signed_in_admin(servers[0], stack)
-            rule = admin.post("/api/gamification/rules", REPLY_RULE)
-            assert rule.status_code == 201, rule.text
-            slug = "chaos-" + uuid.uuid4().hex[:8]
-            category = admin.post("/api/categories", {"name": "Chaos " + slug, "slug": slug})
-            assert category.status_code == 201, category.text
-            members = [servers[i % 2].client().register() for i in range(writers)]
-            yield Chaos(stack, redis, servers, workers, beat, admin, members,
-                        int(category.json()["id"]))
+            yield populate(stack, redis, servers, workers, beat, writers)
         finally:
             drop_stack(stack)
 

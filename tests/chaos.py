@@ -176,17 +176,23 @@ def chaos_stack(workdir: Path, writers: int = 6,
             workers = [stack.start_worker(), stack.start_worker()]
             beat = stack.spawn("beat", "beat")
             servers = [stack.start_server(), stack.start_server()]
-            admin = signed_in_admin(servers[0], stack)
-            rule = admin.post("/api/gamification/rules", REPLY_RULE)
-            assert rule.status_code == 201, rule.text
-            slug = "chaos-" + uuid.uuid4().hex[:8]
-            category = admin.post("/api/categories", {"name": "Chaos " + slug, "slug": slug})
-            assert category.status_code == 201, category.text
-            members = [servers[i % 2].client().register() for i in range(writers)]
-            yield Chaos(stack, redis, servers, workers, beat, admin, members,
-                        int(category.json()["id"]))
+            yield populate(stack, redis, servers, workers, beat, writers)
         finally:
             drop_stack(stack)
+
+
+def populate(stack: Stack, redis: PrivateRedis, servers: list[Server], workers: list[Process],
+             beat: Process, writers: int) -> Chaos:
+    """What the chaos runs share on a started stack: an admin, a rule paying a point for each
+    reply, a category, and `writers` members registered through both servers."""
+    admin = signed_in_admin(servers[0], stack)
+    rule = admin.post("/api/gamification/rules", REPLY_RULE)
+    assert rule.status_code == 201, rule.text
+    slug = "chaos-" + uuid.uuid4().hex[:8]
+    category = admin.post("/api/categories", {"name": "Chaos " + slug, "slug": slug})
+    assert category.status_code == 201, category.text
+    members = [servers[i % 2].client().register() for i in range(writers)]
+    return Chaos(stack, redis, servers, workers, beat, admin, members, int(category.json()["id"]))
 
 
 def pending_events(stack: Stack) -> int:

@@ -218,6 +218,14 @@ class Client:
         self.member: dict[str, Any] = {}
         self.token: str | None = None
 
+    def on(self, server: Server) -> Client:
+        """The same browser (its cookies) talking to another server process of the stack."""
+        moved = Client(server)
+        moved.http.cookies.update(self.http.cookies)
+        moved.member = self.member
+        moved.token = self.token
+        return moved
+
     def _headers(self, method: str) -> dict[str, str]:
         headers: dict[str, str] = {}
         if self.token:

@@ -24,14 +24,6 @@ def elsewhere(stack: Stack, server: Server) -> Iterator[Server]:
     second.process.stop()
 
 
-def _as(client: Client, server: Server) -> Client:
-    """The same browser (its cookies) talking to another server process."""
-    moved = Client(server)
-    moved.http.cookies.update(client.http.cookies)
-    moved.member = client.member
-    return moved
-
-
 def _thread(client: Client, category: dict, replies: int) -> tuple[int, list[dict]]:
     created = client.post(f"/api/categories/{category['id']}/threads",
                           {"title": "Overlay test", "body": "first"})
@@ -65,7 +57,7 @@ def _unread(client: Client, category: dict, thread_id: int) -> int:
 def test_own_reactions_edits_and_deletions_show_on_the_next_read_in_any_process(
         member: Client, other: Client, category: dict, elsewhere: Server) -> None:
     thread_id, posts = _thread(other, category, 3)
-    there = _as(member, elsewhere)
+    there = member.on(elsewhere)
     # Both processes cache the page first.
     assert _post(_page(member, thread_id), posts[1]["id"])["my_reactions"] == []  # type: ignore[index]
     assert _post(_page(there, thread_id), posts[1]["id"])["my_reactions"] == []  # type: ignore[index]
@@ -75,7 +67,7 @@ def test_own_reactions_edits_and_deletions_show_on_the_next_read_in_any_process(
     assert seen is not None
     assert seen["my_reactions"] == ["like"] and seen["reactions"] == {"like": 1}
     # Another member's page shows the count, not the reaction as theirs.
-    theirs = _post(_page(_as(other, elsewhere), thread_id), posts[1]["id"])
+    theirs = _post(_page(other.on(elsewhere), thread_id), posts[1]["id"])
     assert theirs is not None and theirs["reactions"] == {"like": 1} and theirs["my_reactions"] == []
 
     mine = member.post(f"/api/threads/{thread_id}/posts", {"body": "my first words"}).json()
@@ -98,7 +90,7 @@ def test_own_reactions_edits_and_deletions_show_on_the_next_read_in_any_process(
 def test_unread_counts_follow_reads_and_deletions_in_every_process(
         member: Client, other: Client, category: dict, elsewhere: Server) -> None:
     thread_id, posts = _thread(other, category, 4)
-    there = _as(member, elsewhere)
+    there = member.on(elsewhere)
     assert _unread(member, category, thread_id) == 5
     first_page = _page(member, thread_id, "?limit=2")
     assert first_page["thread"]["unread_count"] == 3
@@ -125,7 +117,7 @@ def test_unread_counts_follow_reads_and_deletions_in_every_process(
 def test_what_a_member_may_do_follows_role_changes_and_locks(
         admin: Client, member: Client, other: Client, category: dict, elsewhere: Server) -> None:
     thread_id, posts = _thread(other, category, 1)
-    there = _as(member, elsewhere)
+    there = member.on(elsewhere)
     viewer = _page(there, thread_id)["viewer"]
     assert viewer["member_id"] == member.member["id"]
     assert viewer["can_reply"] is True and viewer["can_moderate"] is False
@@ -139,8 +131,8 @@ def test_what_a_member_may_do_follows_role_changes_and_locks(
     assert _page(there, thread_id)["viewer"]["can_moderate"] is True
 
     assert member.patch(f"/api/threads/{thread_id}", {"locked": True}).status_code == 200
-    assert _page(_as(other, elsewhere), thread_id)["viewer"]["can_reply"] is False
-    assert _page(_as(other, elsewhere), thread_id)["viewer"]["editable_post_ids"] == []
+    assert _page(other.on(elsewhere), thread_id)["viewer"]["can_reply"] is False
+    assert _page(other.on(elsewhere), thread_id)["viewer"]["editable_post_ids"] == []
     assert _page(there, thread_id)["viewer"]["can_reply"] is True
 
     demoted = admin.put(f"/api/members/{member.member['id']}/role", {"role": "member"})
@@ -154,7 +146,7 @@ def test_a_member_who_signs_out_reads_as_anonymous(
         server: Server, category: dict, elsewhere: Server) -> None:
     reader = server.client().register()
     thread_id, _ = _thread(reader, category, 1)
-    there = _as(reader, elsewhere)
+    there = reader.on(elsewhere)
     assert _page(there, thread_id)["viewer"]["member_id"] == reader.member["id"]
     assert reader.post("/api/session/logout").status_code == 204
     page = _page(reader, thread_id)
@@ -202,7 +194,7 @@ def test_repeated_reads_write_nothing_and_move_no_sequence(
 def test_an_authors_new_name_reaches_members_reading_a_cached_page(
         member: Client, other: Client, category: dict, elsewhere: Server) -> None:
     thread_id, _ = _thread(other, category, 1)
-    there = _as(member, elsewhere)
+    there = member.on(elsewhere)
     assert _page(there, thread_id)["items"][0]["author"]["display_name"] == other.member["handle"]
     renamed = other.patch("/api/me", {"display_name": "Renamed Author"})
     assert renamed.status_code == 200, renamed.text

@@ -37,14 +37,6 @@ def elsewhere(stack: Stack, server: Server) -> Iterator[Server]:
         other.process.stop()
 
 
-def _as(client: Client, server: Server) -> Client:
-    """The same browser (its cookies) talking to another server process of the stack."""
-    moved = Client(server)
-    moved.http.cookies.update(client.http.cookies)
-    moved.member = client.member
-    return moved
-
-
 def _signed_in_and_csrf_works(client: Client) -> None:
     me = client.get("/api/me")
     assert me.status_code == 200, me.text
@@ -98,7 +90,7 @@ def test_a_restarted_server_keeps_everyone_signed_in(stack: Stack) -> None:
 
     second = stack.start_server()
     try:
-        again = _as(member, second)
+        again = member.on(second)
         _signed_in_and_csrf_works(again)
         if MODE == "scaled":
             # Redis lost everything (a restart without persistence): still signed in.
@@ -112,7 +104,7 @@ def test_a_sign_out_holds_at_once_here_and_within_a_second_in_every_other_proces
         stack: Stack, server: Server, elsewhere: Server) -> None:
     member = server.client().register()
     # The same cookie kept aside: signing out clears the client's own.
-    here, there = _as(member, server), _as(member, elsewhere)
+    here, there = member.on(server), member.on(elsewhere)
     # Both processes have the actor in hand (and cached) before the sign-out.
     assert here.get("/api/me").status_code == 200
     assert there.get("/api/me").status_code == 200
@@ -127,7 +119,7 @@ def test_a_sign_out_holds_at_once_here_and_within_a_second_in_every_other_proces
 def test_a_demoted_moderator_loses_the_powers_at_once_here_and_within_a_second_elsewhere(
         admin: Client, moderator: Client, thread: dict, elsewhere: Server) -> None:
     path = f"/api/threads/{thread['thread']['id']}"
-    there = _as(moderator, elsewhere)
+    there = moderator.on(elsewhere)
     assert moderator.patch(path, {"locked": True}).status_code == 200
     assert there.patch(path, {"locked": True}).status_code == 200
     demoted = admin.put(f"/api/members/{moderator.member['id']}/role", {"role": "member"})
