@@ -21,6 +21,16 @@ from server.settings import get_settings
 
 T = TypeVar("T")
 
+
+def for_loop(store: dict[int, tuple[asyncio.AbstractEventLoop, T]], make: Callable[[], T]) -> T:
+    """The running event loop's own T, made on first use: loops come and go (tests, one-off
+    commands) and a closed loop's id may be reused."""
+    loop = asyncio.get_running_loop()
+    held = store.get(id(loop))
+    if held is None or held[0] is not loop:
+        held = store[id(loop)] = (loop, make())
+    return held[1]
+
 READ_HERE_TIMEOUT_SECONDS = 0.005
 
 # How long a PostgreSQL restart is waited out before requests get 503 (a restart takes
@@ -53,10 +63,7 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def writing(self) -> AsyncIterator[None]:
         """Hold this event loop's write lock (see the class)."""
         loop = asyncio.get_running_loop()
-        held = self._write_locks.get(id(loop))
-        if held is None or held[0] is not loop:
-            held = self._write_locks[id(loop)] = (loop, asyncio.Lock())
-        async with held[1]:
+        async with for_loop(self._write_locks, asyncio.Lock):
             self._writer[id(loop)] = asyncio.current_task()
             try:
                 yield
@@ -105,21 +112,19 @@ class PooledSQLiteEngine(SQLiteEngine):
         A read that SQLite answers from its page cache in microseconds costs more in the
         handover to a connection's thread and back; in WAL mode a reader never waits for a
         writer, and the busy timeout bounds the rare wait (WAL recovery) to a few ms."""
-        loop = asyncio.get_running_loop()
-        held = self._readers.get(id(loop))
-        if held is None or held[0] is not loop:
-            connection = sqlite3.connect(self.connection_kwargs["database"],
-                                         timeout=READ_HERE_TIMEOUT_SECONDS,
-                                         check_same_thread=False)
-            connection.execute("PRAGMA query_only = 1")
-            connection.row_factory = dict_factory  # type: ignore[assignment]
-            held = self._readers[id(loop)] = (loop, connection)
         try:
-            return held[1].execute(query, list(args)).fetchall()
+            return for_loop(self._readers, self._open_reader).execute(query, list(args)).fetchall()
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 return None
             raise
+
+    def _open_reader(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.connection_kwargs["database"],
+                                     timeout=READ_HERE_TIMEOUT_SECONDS, check_same_thread=False)
+        connection.execute("PRAGMA query_only = 1")
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        return connection
 
     async def close_pool(self) -> None:
         loop = id(asyncio.get_running_loop())
@@ -202,11 +207,7 @@ class HearthPostgresEngine(PostgresEngine):
         """Statements outside a transaction queue here, first come first served, for one of
         POOL_SIZE places: asyncpg's pool hands a returned connection to whoever asks first,
         not to who has waited longest, and under load a few requests lost every race."""
-        loop = asyncio.get_running_loop()
-        held = self._gates.get(id(loop))
-        if held is None or held[0] is not loop:
-            held = self._gates[id(loop)] = (loop, asyncio.Semaphore(POOL_SIZE))
-        return held[1]
+        return for_loop(self._gates, lambda: asyncio.Semaphore(POOL_SIZE))
 
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return _PooledTransaction(engine=self, allow_nested=allow_nested)

@@ -82,10 +82,10 @@ async def _anonymous(actor: Actor, thread_id: int, after: int, limit: int) -> Po
 _building: dict[Hashable, asyncio.Task[SharedPage]] = {}
 
 
-async def _build_once(flight: Hashable, key: tuple[int, int, int]) -> SharedPage:
-    """_build of the page at key, shared by the readers who miss the cache together under
-    the same `flight` (after a write to a busy thread, every reader would otherwise build
-    the same page at once)."""
+def _flight(flight: Hashable, key: tuple[int, int, int]) -> asyncio.Task[SharedPage]:
+    """The build of the page at key that readers missing the cache together under the same
+    `flight` share (after a write to a busy thread, every reader would otherwise build the
+    same page at once)."""
     loop = asyncio.get_running_loop()
     task = _building.get(flight)
     if task is None or task.get_loop() is not loop:
@@ -94,15 +94,15 @@ async def _build_once(flight: Hashable, key: tuple[int, int, int]) -> SharedPage
         _building[flight] = task
         task.add_done_callback(lambda done: _building.pop(flight, None)
                                if _building.get(flight) is done else None)
+    return task
+
+
+async def _build_once(flight: Hashable, key: tuple[int, int, int]) -> SharedPage:
     # Shielded: one reader hanging up must not cancel the build the others wait for.
-    return await asyncio.shield(task)
+    return await asyncio.shield(_flight(flight, key))
 
 
 def _renew(key: tuple[int, int, int]) -> None:
-    flight = ("member", *key)
-    if flight in _building:
-        return
-
     def keep(task: asyncio.Task[SharedPage]) -> None:
         if task.cancelled() or task.exception() is not None:
             return
@@ -110,9 +110,9 @@ def _renew(key: tuple[int, int, int]) -> None:
         if current is None or current.version <= task.result().version:
             cache.signed_in.put(key, task.result(), task.result().weight)
 
-    task = asyncio.get_running_loop().create_task(_build_once(flight, key),
-                                                  context=contextvars.Context())
-    task.add_done_callback(keep)
+    flight = ("member", *key)
+    if flight not in _building:
+        _flight(flight, key).add_done_callback(keep)
 
 
 async def _build(thread_id: int, after: int, limit: int) -> SharedPage:

@@ -19,7 +19,6 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from server import db
 from server.errors import unavailable
@@ -39,10 +38,9 @@ _flusher: tuple[asyncio.AbstractEventLoop, asyncio.Task[None]] | None = None
 # The timer's writes, shielded from its cancellation; stop() waits for them.
 _writes: set[asyncio.Future[None]] = set()
 
-UPSERT = ("INSERT INTO forum_read_mark (member, thread, last_read_post_number) {rows} "
-          "ON CONFLICT (member, thread) DO UPDATE "
-          "SET last_read_post_number = excluded.last_read_post_number "
-          "WHERE forum_read_mark.last_read_post_number < excluded.last_read_post_number")
+ON_CONFLICT = ("ON CONFLICT (member, thread) DO UPDATE "
+               "SET last_read_post_number = excluded.last_read_post_number "
+               "WHERE forum_read_mark.last_read_post_number < excluded.last_read_post_number")
 
 
 def buffered(member_id: int, thread_id: int) -> int:
@@ -149,18 +147,10 @@ async def _upsert_each(items: Sequence[tuple[Key, int]]) -> None:
 
 
 async def _upsert(items: Sequence[tuple[Key, int]]) -> None:
-    members = [member for (member, _), _ in items]
-    threads = [thread for (_, thread), _ in items]
-    numbers = [number for _, number in items]
-    if db.is_sqlite():
-        # The WHERE keeps SQLite from reading ON CONFLICT as a join constraint.
-        rows = "SELECT * FROM (VALUES " + ", ".join("({}, {}, {})" for _ in items) + ") WHERE true"
-        args: list[Any] = [value for (member, thread), number in items
-                           for value in (member, thread, number)]
-    else:
-        rows = "SELECT * FROM unnest({}::bigint[], {}::bigint[], {}::int[])"
-        args = [members, threads, numbers]
-    await db.fetch(UPSERT.format(rows=rows), *args)
+    await db.insert_rows("forum_read_mark", ("member", "thread", "last_read_post_number"),
+                         ("bigint", "bigint", "int"),
+                         [(member, thread, number) for (member, thread), number in items],
+                         ON_CONFLICT)
 
 
 async def marks(member_id: int, thread_ids: Sequence[int]) -> dict[int, int]:
@@ -188,15 +178,21 @@ async def unread_counts(member_id: int, highest: dict[int, int]) -> dict[int, in
     the threads' other posts."""
     if not highest:
         return {}
-    current = await marks(member_id, list(highest))
     match, args = db.values_in(list(highest), "bigint")
+    written: dict[int, int] = {}
     deleted: dict[int, list[int]] = {thread_id: [] for thread_id in highest}
     for row in await db.fetch(
-            "SELECT d.thread AS thread, d.post_number AS n FROM forum_post d "
-            "LEFT JOIN forum_read_mark m ON m.member = {} AND m.thread = d.thread "
-            "WHERE d.deleted_at IS NOT NULL AND d.thread " + match +
-            " AND d.post_number > COALESCE(m.last_read_post_number, 0) ORDER BY d.post_number",
+            "SELECT t.id AS thread, m.last_read_post_number AS mark, d.post_number AS n "
+            "FROM forum_thread t "
+            "LEFT JOIN forum_read_mark m ON m.member = {} AND m.thread = t.id "
+            "LEFT JOIN forum_post d ON d.thread = t.id AND d.deleted_at IS NOT NULL "
+            "AND d.post_number > COALESCE(m.last_read_post_number, 0) "
+            "WHERE t.id " + match + " ORDER BY d.post_number",
             member_id, *args):
-        deleted[int(row["thread"])].append(int(row["n"]))
-    return {thread_id: unread(number, current[thread_id], deleted[thread_id])
+        thread_id = int(row["thread"])
+        written[thread_id] = int(row["mark"] or 0)
+        if row["n"] is not None:
+            deleted[thread_id].append(int(row["n"]))
+    return {thread_id: unread(number, max(written.get(thread_id, 0),
+                                          buffered(member_id, thread_id)), deleted[thread_id])
             for thread_id, number in highest.items()}
