@@ -5,6 +5,7 @@ permissions follow role changes; signing out leaves them an anonymous reader."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -202,3 +203,21 @@ def test_an_authors_new_name_reaches_members_reading_a_cached_page(
     # SHARED_PAGE_SECONDS (10).
     eventually(lambda: _page(there, thread_id)["items"][0]["author"]["display_name"]
                == "Renamed Author" or None, timeout=20)
+
+
+def test_an_api_token_reads_pages_with_nothing_of_a_persons(
+        admin: Client, server: Server, member: Client, category: dict) -> None:
+    """A token is a brand's integration, not its creator: no read mark, reactions or
+    permissions of anyone's, and its reads mark nothing read for the admin who made it."""
+    thread_id, posts = _thread(member, category, 1)
+    assert admin.post(f"/api/posts/{posts[1]['id']}/reactions", {"kind": "like"}).status_code == 201
+    brand = admin.post("/api/brands", {"name": "Pages", "slug": "pg-" + uuid.uuid4().hex[:6]})
+    secret = admin.post(f"/api/brands/{brand.json()['id']}/tokens",
+                        {"name": "crm", "scopes": ["read"]}).json()["secret"]
+    integration = Client(server)
+    integration.token = secret
+    page = _page(integration, thread_id)
+    assert page["viewer"] is None and page["thread"]["unread_count"] is None
+    assert [p["my_reactions"] for p in page["items"]] == [[], []]
+    assert page["items"][1]["reactions"] == {"like": 1}
+    assert _unread(admin, category, thread_id) == 2
