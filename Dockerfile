@@ -1,12 +1,14 @@
 # Hearth: one image for every role. The command picks it: `hearth serve` (the default),
 # `hearth migrate`, `hearth worker`, `hearth beat`. docker-compose.yml runs the scaled set-up.
 
-# The API reference pages' scripts (Scalar, Swagger UI), from the pinned package-lock.json.
-# Only the served files reach the image, not node_modules or Node itself.
-FROM node:22-slim AS apidocs
+# The web app (built by Vite) and the API reference pages' scripts (Scalar, Swagger UI), from
+# the pinned package-lock.json. Only the served files reach the image, not node_modules or Node.
+FROM node:22-slim AS web
 WORKDIR /build
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --loglevel=error
+COPY frontend ./frontend
+RUN npm run build
 
 FROM python:3.11-slim
 
@@ -28,16 +30,17 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
 # The files server/apidocs.py serves, where it looks for them.
-COPY --from=apidocs /build/node_modules/@scalar/api-reference/dist/browser/standalone.js \
+COPY --from=web /build/node_modules/@scalar/api-reference/dist/browser/standalone.js \
      node_modules/@scalar/api-reference/dist/browser/
-COPY --from=apidocs /build/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+COPY --from=web /build/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
      /build/node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js \
      /build/node_modules/swagger-ui-dist/swagger-ui.css \
      node_modules/swagger-ui-dist/
 
-# Editable on purpose: server/app.py serves frontend/public from beside the source tree,
+# Editable on purpose: server/app.py serves frontend/dist from beside the source tree,
 # which a regular install into site-packages would leave behind.
 COPY . .
+COPY --from=web /build/frontend/dist frontend/dist/
 RUN pip install --no-deps -e . \
  && mkdir -p /data \
  && chown hearth:hearth /data

@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# Scalar and Swagger UI for /schema (server/apidocs.py), pinned in package-lock.json.
+# The web app's toolchain (Vite, TypeScript, ESLint, Vitest) and Scalar and Swagger UI for
+# /schema (server/apidocs.py), pinned in package-lock.json.
 NODE_STAMP := node_modules/.installed-stamp
+# The built web app (frontend/dist), rebuilt when its sources change.
+FRONTEND_STAMP := frontend/dist/.vite/manifest.json
+FRONTEND_SOURCES := $(shell find frontend/src -type f) frontend/index.html \
+	frontend/vite.config.ts frontend/tsconfig.json
 
-.PHONY: run test test-embedded test-scaled lint bench clean
+.PHONY: run test test-embedded test-scaled lint lint-python lint-frontend frontend api-types bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,20 +25,39 @@ $(NODE_STAMP): package.json package-lock.json .npmrc
 	npm ci --loglevel=error
 	touch $(NODE_STAMP)
 
-run: $(STAMP) $(NODE_STAMP)
+$(FRONTEND_STAMP): $(NODE_STAMP) $(FRONTEND_SOURCES)
+	npm run --silent build -- --logLevel warn
+
+frontend: $(FRONTEND_STAMP)
+
+# Regenerates frontend/src/api/schema.d.ts from the OpenAPI document after an API change
+# (tests/unit/test_api_types.py fails while it is stale).
+api-types: $(STAMP) $(NODE_STAMP)
+	$(BIN)/hearth openapi var/openapi.json
+	npm run --silent api-types
+
+run: $(STAMP) $(FRONTEND_STAMP)
 	$(BIN)/hearth migrate
 	$(BIN)/hearth seed-demo
 	@if [ -n "$$HEARTH_DEMO_PASSWORD" ]; then $(BIN)/hearth demo-logins; fi
 	$(BIN)/hearth serve
 
-lint: $(STAMP)
+lint: lint-python lint-frontend
+
+lint-python: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test-embedded: $(STAMP) $(NODE_STAMP)
+# The web app: ESLint, the TypeScript type check, and its unit tests (Vitest).
+lint-frontend: $(NODE_STAMP)
+	npm run --silent lint
+	npm run --silent typecheck
+	npm run --silent unit
+
+test-embedded: $(STAMP) $(FRONTEND_STAMP)
 	HEARTH_TEST_MODE=embedded $(BIN)/pytest -q
 
-test-scaled: $(STAMP) $(NODE_STAMP)
+test-scaled: $(STAMP) $(FRONTEND_STAMP)
 	HEARTH_TEST_MODE=scaled $(BIN)/pytest -q
 
 # The same suite twice: SQLite + in-memory backends, then PostgreSQL + Redis + Celery.
@@ -49,4 +73,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/recovery.py
 
 clean:
-	rm -rf $(VENV) var node_modules
+	rm -rf $(VENV) var node_modules frontend/dist

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Response, get
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.static_files import create_static_files_router
@@ -27,7 +28,11 @@ from server.settings import Settings, get_settings, redact_url
 
 log = logging.getLogger("hearth.app")
 
-FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "public"
+# The web app as Vite builds it (`make frontend`). Its assets have content hashes in their
+# names, so they are cached for good; index.html is revalidated on every load.
+FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+_IMMUTABLE = CacheControlHeader(public=True, max_age=31_536_000, immutable=True)
+_REVALIDATE = CacheControlHeader(no_cache=True)
 
 
 class ServiceState(msgspec.Struct):
@@ -116,9 +121,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers.extend(plugin.route_handlers)
     if FRONTEND_DIR.is_dir():
         route_handlers.append(create_static_files_router(
-            path="/", directories=[FRONTEND_DIR], html_mode=True, include_in_schema=False,
-            name="frontend",
+            path="/assets", directories=[FRONTEND_DIR / "assets"], include_in_schema=False,
+            name="frontend-assets", cache_control=_IMMUTABLE,
         ))
+        route_handlers.append(create_static_files_router(
+            path="/", directories=[FRONTEND_DIR], html_mode=True, include_in_schema=False,
+            name="frontend", cache_control=_REVALIDATE,
+        ))
+    else:
+        log.warning("the web app is not built (%s is missing): run `make frontend`", FRONTEND_DIR)
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],

@@ -1,5 +1,6 @@
 """The `hearth` command: serve, migrate, worker, beat, create-admin, seed-demo, demo-logins,
-relay-sweep, outbox-prune, backup, restore, run-job, sequences, and each installed plugin's commands."""
+relay-sweep, outbox-prune, backup, restore, run-job, sequences, openapi, and each installed plugin's
+commands."""
 
 from __future__ import annotations
 
@@ -115,6 +116,20 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         ws_max_size=MAX_FRAME_BYTES,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def openapi(path: Path) -> None:
+    """Write the OpenAPI document to PATH, as /schema/openapi.json serves it, without serving.
+
+    The web app's API types are generated from it (`make api-types`)."""
+    from litestar.serialization import encode_json
+
+    from server.app import create_app
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode_json(create_app(_settings_or_exit()).openapi_schema.to_schema()))
 
 
 def _stopped(signum: int, frame: object) -> None:

@@ -421,7 +421,7 @@ def test_dockerfile_builds_a_non_root_image_from_the_pinned_requirements() -> No
     copied = [i for i, (kw, a) in enumerate(rows)
               if kw == "COPY" and ("requirements.txt" in a.split() or a.split()[0] == ".")]
     assert copied and copied[0] < req_run, "requirements.txt is installed before it is copied"
-    # Editable: server/app.py serves frontend/public from beside the source tree, and a
+    # Editable: server/app.py serves frontend/dist from beside the source tree, and a
     # site-packages install would drop it without an error (the app just serves no web app).
     assert any(re.search(r"pip install\b[^&;]*\s-e\s+\.(?:\s|$)", a) for a in runs), (
         "the project (the `hearth` command) must be installed with `pip install -e .`"

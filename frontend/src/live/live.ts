@@ -13,90 +13,116 @@ const SEEN_IDS_KEPT = 500;
 const SERVICE_RESTART = 1012;
 const RESTART_SPREAD_MS = 3_000;
 
-function socketUrl() {
+export type LiveStatus = "offline" | "connecting" | "live" | "reconnecting";
+
+/** A frame from the server. `event` and `data` are set on "message" frames. */
+export interface Frame {
+  type: string;
+  channel?: string;
+  seq?: number;
+  id?: string | number;
+  event?: string;
+  data?: unknown;
+  code?: string;
+  message?: string;
+  [key: string]: unknown;
+}
+
+export interface Handlers {
+  onMessage?: (frame: Frame) => void;
+  onReady?: (ready: { fresh: boolean; seq: number | undefined }) => void;
+  onRefetch?: (frame: Frame) => void;
+  onError?: (frame: Frame) => void;
+}
+
+function socketUrl(): string {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}/ws`;
 }
 
-class Subscription {
-  constructor(client, channel, handlers) {
-    this.client = client;
-    this.channel = channel;
-    this.handlers = handlers;
-    this.lastSeq = null; // null until the first "subscribed": then a catch-up point exists
-    this.requestedSince = null;
-    this.seen = new Set();
-    this.seenOrder = [];
-    this.active = false; // acknowledged on the current connection
-    this.denied = null;
-    this.closed = false;
-    this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
+export class Subscription {
+  lastSeq: number | null = null; // null until the first "subscribed": then a catch-up point exists
+  requestedSince: number | null = null;
+  active = false; // acknowledged on the current connection
+  denied: Frame | null = null;
+  closed = false;
+  readonly ready: Promise<boolean>;
+  private readonly seen = new Set<string>();
+  private readonly seenOrder: string[] = [];
+  resolveReady: (ok: boolean) => void = () => undefined;
+
+  constructor(
+    private readonly client: LiveClient,
+    readonly channel: string,
+    private readonly handlers: Handlers,
+  ) {
+    this.ready = new Promise((resolve) => { this.resolveReady = resolve; });
   }
 
-  remember(id) {
+  remember(id: string): boolean {
     if (this.seen.has(id)) return false;
     this.seen.add(id);
     this.seenOrder.push(id);
-    if (this.seenOrder.length > SEEN_IDS_KEPT) this.seen.delete(this.seenOrder.shift());
+    if (this.seenOrder.length > SEEN_IDS_KEPT) this.seen.delete(this.seenOrder.shift() as string);
     return true;
   }
 
-  call(name, ...args) {
-    const fn = this.handlers[name];
+  call<K extends keyof Handlers>(name: K, arg: Parameters<NonNullable<Handlers[K]>>[0]): void {
+    const fn = this.handlers[name] as ((value: typeof arg) => void) | undefined;
     if (typeof fn !== "function") return;
     try {
-      fn(...args);
+      fn(arg);
     } catch (err) {
       console.error(`live handler ${name} for ${this.channel} failed`, err);
     }
   }
 
-  close() {
+  close(): void {
     if (this.closed) return;
     this.closed = true;
-    this._resolveReady(false);
-    this.client._drop(this);
+    this.resolveReady(false);
+    this.client.drop(this);
   }
 }
 
 export class LiveClient {
-  constructor(url = socketUrl()) {
-    this.url = url;
-    this.socket = null;
-    this.subs = new Map();
-    this.status = "offline";
-    this.attempts = 0;
-    this.retryTimer = null;
-    this.pingTimer = null;
-    this.lastFrameAt = 0;
-    this.started = false;
-    this.statusListeners = new Set();
+  status: LiveStatus = "offline";
+  private socket: WebSocket | null = null;
+  private readonly subs = new Map<string, Subscription>();
+  private attempts = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private lastFrameAt = 0;
+  private started = false;
+  private readonly statusListeners = new Set<(status: LiveStatus) => void>();
+
+  constructor(private readonly url: string = socketUrl()) {
     window.addEventListener("online", () => { if (this.started) this.reconnectNow(); });
   }
 
-  onStatus(listener) {
+  onStatus(listener: (status: LiveStatus) => void): () => void {
     this.statusListeners.add(listener);
     listener(this.status);
-    return () => this.statusListeners.delete(listener);
+    return () => { this.statusListeners.delete(listener); };
   }
 
-  _setStatus(status) {
+  private setStatus(status: LiveStatus): void {
     if (this.status === status) return;
     this.status = status;
     for (const listener of this.statusListeners) listener(status);
   }
 
-  start() {
+  start(): void {
     if (this.started) return;
     this.started = true;
-    this._connect();
+    this.connect();
   }
 
   /** Reconnect at once, e.g. after signing in or out, so the socket carries the new cookie. */
-  reconnectNow() {
+  reconnectNow(): void {
     this.attempts = 0;
     clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.retryTimer = undefined;
     const old = this.socket;
     this.socket = null;
     if (old) {
@@ -106,122 +132,118 @@ export class LiveClient {
       try { old.close(1000, "reconnecting"); } catch { /* already closed */ }
     }
     for (const sub of this.subs.values()) sub.active = false;
-    this._connect();
+    this.connect();
   }
 
-  isOpen() {
+  isOpen(): boolean {
     return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
   }
 
-  /**
-   * Follow a channel. handlers: onMessage(frame), onReady({fresh, seq}), onRefetch(frame),
-   * onError(frame). Returns a Subscription with .ready (resolves true on the first
-   * acknowledgement, false on refusal or close) and .close().
-   */
-  subscribe(channel, handlers) {
-    const existing = this.subs.get(channel);
-    if (existing) existing.close();
+  /** Follow a channel; the returned Subscription's `ready` resolves true on the first
+   *  acknowledgement, false on refusal or close. */
+  subscribe(channel: string, handlers: Handlers): Subscription {
+    this.subs.get(channel)?.close();
     const sub = new Subscription(this, channel, handlers);
     this.subs.set(channel, sub);
-    if (this.isOpen()) this._sendSubscribe(sub);
+    if (this.isOpen()) this.sendSubscribe(sub);
     return sub;
   }
 
-  _drop(sub) {
+  drop(sub: Subscription): void {
     if (this.subs.get(sub.channel) !== sub) return;
     this.subs.delete(sub.channel);
-    if (this.isOpen()) this._send({ op: "unsubscribe", channel: sub.channel });
+    if (this.isOpen()) this.send({ op: "unsubscribe", channel: sub.channel });
   }
 
-  _send(message) {
-    if (!this.isOpen()) return false;
+  private send(message: Record<string, unknown>): boolean {
+    if (!this.isOpen() || this.socket === null) return false;
     this.socket.send(JSON.stringify(message));
     return true;
   }
 
-  _sendSubscribe(sub) {
-    const message = { op: "subscribe", channel: sub.channel };
+  private sendSubscribe(sub: Subscription): void {
+    const message: Record<string, unknown> = { op: "subscribe", channel: sub.channel };
     if (sub.lastSeq !== null) message.since = sub.lastSeq;
     sub.requestedSince = sub.lastSeq;
     sub.active = false;
-    this._send(message);
+    this.send(message);
   }
 
-  _connect() {
+  private connect(): void {
     clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    this._setStatus(this.attempts === 0 ? "connecting" : "reconnecting");
-    let socket;
+    this.retryTimer = undefined;
+    this.setStatus(this.attempts === 0 ? "connecting" : "reconnecting");
+    let socket: WebSocket;
     try {
       socket = new WebSocket(this.url);
-    } catch (err) {
-      this._scheduleRetry();
+    } catch {
+      this.scheduleRetry();
       return;
     }
     this.socket = socket;
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.lastFrameAt = Date.now();
-      this._setStatus("live");
+      this.setStatus("live");
       // The backoff resets on the first answer, not on open: a server that accepts and then
       // drops us at once must not be hammered.
-      this._send({ op: "ping" });
-      for (const sub of this.subs.values()) this._sendSubscribe(sub);
+      this.send({ op: "ping" });
+      for (const sub of this.subs.values()) this.sendSubscribe(sub);
       clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this._heartbeat(), PING_EVERY_MS);
+      this.pingTimer = setInterval(() => this.heartbeat(), PING_EVERY_MS);
     };
-    socket.onmessage = (event) => {
+    socket.onmessage = (event: MessageEvent<string>) => {
       if (this.socket !== socket) return;
       this.lastFrameAt = Date.now();
       this.attempts = 0;
-      let frame;
+      let frame: Frame;
       try {
-        frame = JSON.parse(event.data);
+        frame = JSON.parse(event.data) as Frame;
       } catch {
         return;
       }
-      this._dispatch(frame);
+      this.dispatch(frame);
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       clearInterval(this.pingTimer);
       for (const sub of this.subs.values()) sub.active = false;
-      this._scheduleRetry(event.code === SERVICE_RESTART ? RESTART_SPREAD_MS : 0);
+      this.scheduleRetry(event.code === SERVICE_RESTART ? RESTART_SPREAD_MS : 0);
     };
     socket.onerror = () => { /* onclose follows and schedules the retry */ };
   }
 
-  _heartbeat() {
+  private heartbeat(): void {
     if (!this.isOpen()) return;
     if (Date.now() - this.lastFrameAt > SILENT_LIMIT_MS) {
       this.reconnectNow();
       return;
     }
-    this._send({ op: "ping" });
+    this.send({ op: "ping" });
   }
 
-  _scheduleRetry(spreadMs = 0) {
-    this._setStatus("reconnecting");
+  private scheduleRetry(spreadMs = 0): void {
+    this.setStatus("reconnecting");
     const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** this.attempts);
     // Full jitter over the spread when one is asked for, else half-jittered backoff.
     const delay = Math.round(spreadMs > ceiling ? Math.random() * spreadMs
-                                                : ceiling * (0.5 + Math.random() * 0.5));
+      : ceiling * (0.5 + Math.random() * 0.5));
     this.attempts += 1;
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this._connect(), delay);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
-  _dispatch(frame) {
-    const sub = frame.channel ? this.subs.get(frame.channel) : null;
+  private dispatch(frame: Frame): void {
+    const sub = frame.channel ? this.subs.get(frame.channel) : undefined;
     switch (frame.type) {
       case "subscribed": {
         if (!sub) return;
         const fresh = sub.requestedSince === null;
-        if (fresh) sub.lastSeq = frame.seq;
+        if (fresh) sub.lastSeq = frame.seq ?? null;
         sub.active = true;
         sub.denied = null;
-        sub._resolveReady(true);
+        sub.resolveReady(true);
         sub.call("onReady", { fresh, seq: frame.seq });
         return;
       }
@@ -246,7 +268,7 @@ export class LiveClient {
           return;
         }
         sub.denied = frame;
-        sub._resolveReady(false);
+        sub.resolveReady(false);
         sub.call("onError", frame);
         return;
       }
@@ -255,3 +277,5 @@ export class LiveClient {
     }
   }
 }
+
+export const live = new LiveClient();

@@ -1,0 +1,45 @@
+// The page frame: skip link, top bar, the current view in <main>, and the hosts for toasts and
+// confirmations. The view is keyed by its path so each page starts fresh.
+
+import { AccountNav } from "./AccountNav";
+import { LiveStatus } from "./LiveStatus";
+import { PAGES, viewFor } from "./routes";
+import { parseRoute, useHash } from "./router";
+import { ConfirmHost } from "../components/ConfirmDialog";
+import { Icon } from "../components/Icon";
+import { ToastHost } from "../components/Toast";
+
+function skipToContent(event: MouseEvent): void {
+  // Not an in-page anchor: the hash is the router's.
+  event.preventDefault();
+  const main = document.getElementById("view");
+  main?.focus();
+  main?.scrollIntoView();
+}
+
+export function App() {
+  const hash = useHash();
+  const route = parseRoute(hash, PAGES);
+  const View = viewFor(route.name);
+  return (
+    <>
+      <a class="skip-link" href="#view" data-testid="skip-link" onClick={skipToContent}>Skip to content</a>
+      <header class="topbar">
+        <div class="topbar-inner">
+          <a class="brand" href="#/" data-testid="nav-home">
+            <span class="brand-mark" aria-hidden="true"><Icon name="flame" /></span>Hearth
+          </a>
+          <LiveStatus />
+          <AccountNav />
+        </div>
+      </header>
+      <ToastHost />
+      <ConfirmHost />
+      <main class="page" id="view" data-testid="view" tabIndex={-1}>
+        <div class="view" key={route.path}>
+          <View params={route.params} />
+        </div>
+      </main>
+    </>
+  );
+}
