@@ -187,8 +187,9 @@ class BookmarkController(Controller):
 
     @get("/")
     async def list_bookmarks(
-        self, actor: Actor, before: Annotated[int, Parameter(ge=1, le=MAX_ID)] | None = None,
-        limit: PageSize = 20,
+        self, actor: Actor,
+        # Optional inside the annotation: `Annotated[int, ...] | None` would drop the bounds.
+        before: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None, limit: PageSize = 20,
     ) -> BookmarkPage:
         """The signed-in member's bookmarked posts they may still read, newest bookmark
         first; pass next_cursor back as `before` for older ones."""
