@@ -68,11 +68,14 @@ async def member_names(ids: Collection[int]) -> dict[int, MemberName]:
 async def active_member_roles(ids: Collection[int]) -> dict[int, str]:
     """The roles of those of these members whose accounts are active: whom a notification
     may reach, and what they may read."""
-    if not ids:
-        return {}
-    match, args = db.values_in(sorted(ids), "bigint")
-    rows = await db.fetch("SELECT id, role FROM member WHERE is_active AND id " + match, *args)
-    return {int(r["id"]): r["role"] for r in rows}
+    ordered = sorted(ids)
+    roles: dict[int, str] = {}
+    # In slices: a popular thread's watchers would pass SQLite's limit on parameters.
+    for start in range(0, len(ordered), 10_000):
+        match, args = db.values_in(ordered[start:start + 10_000], "bigint")
+        rows = await db.fetch("SELECT id, role FROM member WHERE is_active AND id " + match, *args)
+        roles.update((int(r["id"]), r["role"]) for r in rows)
+    return roles
 
 
 async def active_member_ids_by_handle(handle_keys: Collection[str]) -> dict[str, int]:
