@@ -1,15 +1,20 @@
 """What the community package adds to a Hearth process (see server.plugins)."""
 
 from community import demo
-from community.forums import readmarks
+from community.forums import notices, readmarks
 from community.forums import services as forums
-from community.forums.controllers import CategoryController, PostController, ThreadController
+from community.forums.controllers import (
+    BookmarkController,
+    CategoryController,
+    PostController,
+    ThreadController,
+)
 from server.plugins import DemoSteps, Plugin
 
 plugin = Plugin(
     name="community",
     piccolo_app="community.piccolo_app",
-    route_handlers=[CategoryController, ThreadController, PostController],
+    route_handlers=[CategoryController, ThreadController, PostController, BookmarkController],
     error_statuses={
         "POST /api/categories": frozenset({404, 409}),
         "POST /api/categories/{category_id}/threads": frozenset({429}),
@@ -22,6 +27,7 @@ plugin = Plugin(
     # Members' read marks are buffered between writes.
     on_stop=[readmarks.stop],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
+    notification_texts=notices.TEXTS,
     # Its demo threads and replies count toward gamification's demo badges and challenge.
     after=["gamification"],
 )

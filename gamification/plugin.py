@@ -1,7 +1,7 @@
 """What the gamification package adds to a Hearth process (see server.plugins), product
 defaults included (seed steps `hearth migrate` applies once)."""
 
-from gamification import demo
+from gamification import demo, notices
 from gamification.badges.controllers import BadgeController
 from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
@@ -57,6 +57,7 @@ plugin = Plugin(
     register=challenges.register,
     cli_commands=[leaderboards_rebuild, ledger_check],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
+    notification_texts=notices.TEXTS,
     # Names are recorded once applied: renaming one applies it again.
     seed_steps=[
         ("gamification.default-rules", seed_default_rules),

@@ -84,6 +84,9 @@ class Plugin:
     cli_commands: Sequence[click.Command] = ()
     demo: DemoSteps | None = None
     seed_steps: Sequence[Seeding] = ()
+    # How each notification kind it sends reads, from the notification's data, e.g.
+    # {"badge": lambda data: f"You earned {data['name']}"} (see server.notifications).
+    notification_texts: Mapping[str, Callable[[dict[str, Any]], str]] = field(default_factory=dict)
     # Plugins that must be installed, and are loaded first.
     requires: Sequence[str] = ()
     # Plugins loaded first when they are installed (demo data that counts toward theirs).

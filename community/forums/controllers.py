@@ -7,8 +7,10 @@ from typing import Annotated
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
-from community.forums import pages, services
+from community.forums import bookmarks, pages, services
 from community.forums.schemas import (
+    BookmarkOut,
+    BookmarkPage,
     CategoryIn,
     CategoryOut,
     CategoryPatch,
@@ -25,10 +27,12 @@ from community.forums.schemas import (
     ThreadOut,
     ThreadPage,
     ThreadPatch,
+    WatchIn,
+    WatchOut,
 )
 from server import ratelimit, runtime
 from server.auth import Actor
-from server.types import MAX_INT32
+from server.types import MAX_ID, MAX_INT32
 
 PostNumber = Annotated[int, Parameter(ge=0, le=MAX_INT32, description="return posts after this number")]
 PageSize = Annotated[int, Parameter(ge=1, le=100, description="page size, 1 to 100")]
@@ -69,6 +73,23 @@ class CategoryController(Controller):
         thread, first = await services.create_thread(actor, category_id, data)
         return CreatedThread(thread=thread, post=first)
 
+    @get("/{category_id:int}/watch")
+    async def category_watch(self, actor: Actor, category_id: int) -> WatchOut:
+        """The signed-in member's watch level for the category."""
+        return await services.category_watch(actor, category_id)
+
+    @put("/{category_id:int}/watch")
+    async def watch_category(self, actor: Actor, category_id: int, data: WatchIn) -> WatchOut:
+        """watching: told of every new thread and post in it; tracking, normal: of replies
+        to them and mentions of them; muted: of nothing, replies and mentions included.
+        A thread's own level overrides this."""
+        return await services.set_category_watch(actor, category_id, data.level)
+
+    @delete("/{category_id:int}/watch", status_code=200)
+    async def unwatch_category(self, actor: Actor, category_id: int) -> WatchOut:
+        """Back to the default level (normal)."""
+        return await services.set_category_watch(actor, category_id, None)
+
 
 class ThreadController(Controller):
     path = "/api/threads"
@@ -89,6 +110,22 @@ class ThreadController(Controller):
     async def reply(self, actor: Actor, thread_id: int, data: PostIn) -> PostOut:
         await _write_limit(actor)
         return await services.reply(actor, thread_id, data)
+
+    @get("/{thread_id:int}/watch")
+    async def thread_watch(self, actor: Actor, thread_id: int) -> WatchOut:
+        """The signed-in member's watch level for the thread, and where it comes from."""
+        return await services.thread_watch(actor, thread_id)
+
+    @put("/{thread_id:int}/watch")
+    async def watch_thread(self, actor: Actor, thread_id: int, data: WatchIn) -> WatchOut:
+        """Levels as for categories; this one overrides the category's. A thread's author
+        watches it from the start."""
+        return await services.set_thread_watch(actor, thread_id, data.level)
+
+    @delete("/{thread_id:int}/watch", status_code=200)
+    async def unwatch_thread(self, actor: Actor, thread_id: int) -> WatchOut:
+        """Back to the category's level."""
+        return await services.set_thread_watch(actor, thread_id, None)
 
 
 class PostController(Controller):
@@ -120,6 +157,15 @@ class PostController(Controller):
     async def unmark_helpful(self, actor: Actor, post_id: int) -> ThreadOut:
         return await services.mark_helpful(actor, post_id, False)
 
+    @put("/{post_id:int}/bookmark")
+    async def bookmark(self, actor: Actor, post_id: int) -> BookmarkOut:
+        """Bookmark the post for the signed-in member (again is harmless)."""
+        return await bookmarks.bookmark(actor, post_id)
+
+    @delete("/{post_id:int}/bookmark", status_code=200)
+    async def unbookmark(self, actor: Actor, post_id: int) -> BookmarkOut:
+        return await bookmarks.unbookmark(actor, post_id)
+
     @get("/{post_id:int}/revisions")
     async def revisions(self, actor: Actor, post_id: int) -> list[RevisionOut]:
         return await services.revisions(actor, post_id)
@@ -133,3 +179,18 @@ class PostController(Controller):
     @delete("/{post_id:int}/reactions/{kind:str}", status_code=200)
     async def remove_reaction(self, actor: Actor, post_id: int, kind: ReactionKind) -> ReactionsOut:
         return await services.remove_reaction(actor, post_id, kind)
+
+
+class BookmarkController(Controller):
+    path = "/api/me/bookmarks"
+    tags = ["forums"]
+
+    @get("/")
+    async def list_bookmarks(
+        self, actor: Actor,
+        # Optional inside the annotation: `Annotated[int, ...] | None` would drop the bounds.
+        before: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None, limit: PageSize = 20,
+    ) -> BookmarkPage:
+        """The signed-in member's bookmarked posts they may still read, newest bookmark
+        first; pass next_cursor back as `before` for older ones."""
+        return await bookmarks.page(actor, before, limit)

@@ -6,12 +6,13 @@ from typing import Any
 
 import msgspec
 
-from community.forums import services
+from community.forums import services, watching
 from server import events, outbox, runtime
-from server.accounts.services import members_by_id
+from server.accounts.services import active_member_ids_by_handle, members_by_id
 from server.auth import Actor
 from server.errors import DomainError
-from server.notifications import notify
+from server.markup import mentions
+from server.notifications import notify, notify_many
 from server.pubsub import Delivered, Message
 from server.realtime import channel_rule, history_filter
 
@@ -20,6 +21,15 @@ from server.realtime import channel_rule, history_filter
 async def may_follow_thread(actor: Actor, key: str) -> bool:
     try:
         await services.readable_thread(actor, int(key))
+    except DomainError:
+        return False
+    return True
+
+
+@channel_rule("category", numeric=True)
+async def may_follow_category(actor: Actor, key: str) -> bool:
+    try:
+        await services.readable_category(actor, int(key))
     except DomainError:
         return False
     return True
@@ -39,9 +49,11 @@ async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delive
     "forums.live",
     events.PostCreated, events.PostEdited, events.PostDeleted,
     events.ReactionAdded, events.ReactionRemoved, events.ThreadUpdated,
-    events.PostMarkedHelpful, events.PostUnmarkedHelpful,
+    events.PostMarkedHelpful, events.PostUnmarkedHelpful, events.ThreadCreated,
 )
 async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
+    """Each change on its thread's channel; a new thread on its category's, where a thread
+    list counts arrivals (a "3 new threads" bar) and fetches them when asked."""
     posts = await services.posts_out({d.event.post_id for d in batch
                                       if isinstance(d.event, events.PostCreated | events.PostEdited)})
     messages = []
@@ -62,6 +74,12 @@ async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
         elif isinstance(event, events.PostMarkedHelpful | events.PostUnmarkedHelpful):
             data = {"post_id": event.post_id,
                     "helpful": isinstance(event, events.PostMarkedHelpful)}
+        elif isinstance(event, events.ThreadCreated):
+            messages.append(Message(f"category:{event.category_id}", "thread.created",
+                                    {"thread_id": event.thread_id,
+                                     "category_id": event.category_id},
+                                    str(delivery.event_id)))
+            continue
         elif isinstance(event, events.ThreadUpdated):
             thread = await services.thread_out(event.thread_id)
             if thread is None:
@@ -74,15 +92,12 @@ async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
     await outbox.after_commit(lambda: runtime.current().broker.publish_many(messages))
 
 
-@outbox.handler("forums.notify", events.PostCreated, events.ReactionAdded)
+@outbox.handler("forums.notify", events.PostCreated, events.PostEdited, events.ReactionAdded)
 async def notify_members(event_id: int, event: events.Event) -> None:
     if isinstance(event, events.PostCreated):
-        if event.reply_to_author_id is None or event.reply_to_author_id == event.author_id:
-            return
-        await notify(event.reply_to_author_id, "reply", event_id, {
-            "thread_id": event.thread_id, "post_id": event.post_id,
-            "post_number": event.post_number, **await _context(event.thread_id, event.author_id),
-        })
+        await _post_created(event_id, event)
+    elif isinstance(event, events.PostEdited):
+        await _post_edited(event_id, event)
     elif isinstance(event, events.ReactionAdded):
         if event.post_author_id == event.member_id:
             return
@@ -90,6 +105,63 @@ async def notify_members(event_id: int, event: events.Event) -> None:
             "thread_id": event.thread_id, "post_id": event.post_id, "kind": event.kind,
             **await _context(event.thread_id, event.member_id),
         })
+
+
+async def _post_created(event_id: int, event: events.PostCreated) -> None:
+    """One notification per member a new post concerns, the most particular reason first:
+    a reply to their post, then a mention, then watching the thread (or, for its first
+    post, the category). Muting the thread, or its category with no level for the thread,
+    silences all of them."""
+    if not await services.live_post_ids({event.post_id}):
+        return
+    levels = await watching.notable_levels(event.thread_id, event.category_id)
+    news = "new_thread" if event.post_number == 1 else "posted"
+    kinds = {member: news for member, level in levels.items() if level == "watching"}
+    mentioned = await _mentioned(event.post_id, 1)
+    kinds.update(dict.fromkeys(mentioned, "mention"))
+    if event.reply_to_author_id is not None:
+        kinds[event.reply_to_author_id] = "reply"
+    await _send(event_id, event, event.author_id, event.post_number, kinds, levels)
+
+
+async def _post_edited(event_id: int, event: events.PostEdited) -> None:
+    """An edit tells only members mentioned for the first time in this post."""
+    if event.revision < 2 or not await services.live_post_ids({event.post_id}):
+        return
+    mentioned = await _mentioned(event.post_id, event.revision)
+    if not mentioned:
+        return
+    levels = await watching.notable_levels(event.thread_id, event.category_id)
+    kinds = dict.fromkeys(mentioned, "mention")
+    kinds.pop(event.author_id, None)
+    await _send(event_id, event, event.editor_id, await services.post_number(event.post_id),
+                kinds, levels)
+
+
+async def _mentioned(post_id: int, revision: int) -> set[int]:
+    """Members this revision of the post mentions that no earlier revision did."""
+    texts = await services.revision_texts(post_id, revision)
+    if revision not in texts:
+        return set()
+    earlier = {handle for number, text in texts.items() if number < revision
+               for handle in mentions(text)}
+    handles = [handle for handle in mentions(texts[revision]) if handle not in earlier]
+    return set((await active_member_ids_by_handle(handles)).values())
+
+
+async def _send(event_id: int, event: events.PostCreated | events.PostEdited, by_member_id: int,
+                post_number: int, kinds: dict[int, str], levels: dict[int, str]) -> None:
+    kinds = {member: kind for member, kind in kinds.items()
+             if member != by_member_id and levels.get(member) != "muted"}
+    readers = await services.readers(event.category_id, set(kinds))
+    kinds = {member: kind for member, kind in kinds.items() if member in readers}
+    if not kinds:
+        return
+    await notify_many(event_id, kinds, {
+        "thread_id": event.thread_id, "post_id": event.post_id,
+        "post_number": post_number,
+        **await _context(event.thread_id, by_member_id),
+    })
 
 
 async def _context(thread_id: int, by_member_id: int) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Every reader gets the same posts, so they come from community.forums.cache. A signed-in
 member's read costs one query (the overlay): the thread's version and category visibility,
-their read mark, and their reactions on the page's posts. When the version matches the
+their read mark, their watch levels for the thread and its category, and their reactions
+and bookmarks on the page's posts. When the version matches the
 cached page's, that is the whole read; otherwise the page is built again first. Reading
 moves the read mark in memory only (community.forums.readmarks).
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from community.forums import cache, readmarks
+from community.forums import cache, readmarks, watching
 from community.forums.cache import SharedPage
 from community.forums.schemas import PostOut, PostPage, Viewer
 from community.forums.services import (
@@ -38,8 +39,11 @@ class Overlay:
     version: int
     visibility: str
     mark: int = 0
+    thread_level: str | None = None
+    category_level: str | None = None
     # Post id -> the reader's reaction kinds on it.
     mine: dict[int, list[str]] = field(default_factory=dict)
+    bookmarked: set[int] = field(default_factory=set)
 
 
 async def read(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage:
@@ -56,7 +60,7 @@ async def read(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage
             shared = await _build(*key)
         cache.signed_in.put(key, shared, shared.weight)
         if actor.person_id is not None and shared.post_ids:
-            overlay.mine = await _reactions(actor.person_id, shared.post_ids)
+            overlay.mine, overlay.bookmarked = await _own_marks(actor.person_id, shared.post_ids)
     elif time.monotonic() - shared.built > cache.SHARED_PAGE_SECONDS:
         # Current, but authors' names may have changed: renewed behind this read, so that
         # the readers of a busy thread never all wait for it together.
@@ -154,10 +158,38 @@ POST_OVERHEAD = 600
 THREAD_STATE = ("SELECT t.version AS version, c.visibility AS visibility{extra} "
                 "FROM forum_thread t JOIN forum_category c ON c.id = t.category{joins} "
                 "WHERE t.id = {{}} AND t.deleted_at IS NULL")
-MARK = " LEFT JOIN forum_read_mark m ON m.member = {} AND m.thread = t.id"
-# Driven from the page's post ids (at most 100), each probing the (post, member, kind) index.
-REACTIONS_PG = (" LEFT JOIN (SELECT r.post, r.kind FROM unnest({}::bigint[]) AS p(id) "
-                "JOIN forum_reaction r ON r.post = p.id AND r.member = {}) x ON true")
+MEMBER = (", m.last_read_post_number AS mark, tw.level AS thread_level, "
+          "cw.level AS category_level")
+MEMBER_JOINS = (" LEFT JOIN forum_read_mark m ON m.member = {} AND m.thread = t.id"
+                " LEFT JOIN forum_thread_watch tw ON tw.thread = t.id AND tw.member = {}"
+                " LEFT JOIN forum_category_watch cw ON cw.category = t.category AND cw.member = {}")
+# Driven from the page's post ids (at most 100), each probing the (post, member, kind) and
+# (member, post) indexes. A bookmark is a row without a kind.
+OWN_MARKS_PG = ("SELECT r.post AS post, r.kind AS kind FROM unnest({}::bigint[]) AS p(id) "
+                "JOIN forum_reaction r ON r.post = p.id AND r.member = {} UNION ALL "
+                "SELECT b.post AS post, NULL AS kind FROM unnest({}::bigint[]) AS q(id) "
+                "JOIN forum_bookmark b ON b.post = q.id AND b.member = {}")
+
+
+def _own_marks_sql(member_id: int, post_ids: list[int]) -> tuple[str, list[Any]]:
+    """The member's reactions and bookmarks on these posts, as (post, kind) rows."""
+    if not db.is_sqlite():
+        return OWN_MARKS_PG, [post_ids, member_id, post_ids, member_id]
+    match, ids = db.values_in(post_ids, "bigint")
+    return ("SELECT post, kind FROM forum_reaction WHERE member = {} AND post " + match
+            + " UNION ALL SELECT post, NULL AS kind FROM forum_bookmark WHERE member = {} "
+            "AND post " + match), [member_id, *ids, member_id, *ids]
+
+
+def _add_own_marks(rows: list[dict[str, Any]], mine: dict[int, list[str]],
+                   bookmarked: set[int]) -> None:
+    for row in rows:
+        if row.get("post") is None:
+            continue
+        if row["kind"] is None:
+            bookmarked.add(int(row["post"]))
+        else:
+            mine.setdefault(int(row["post"]), []).append(row["kind"])
 
 
 async def _overlay(member_id: int | None, thread_id: int, post_ids: list[int]) -> Overlay:
@@ -166,42 +198,31 @@ async def _overlay(member_id: int | None, thread_id: int, post_ids: list[int]) -
     if member_id is None:
         sql, args = THREAD_STATE.format(extra="", joins=""), [thread_id]
     elif not post_ids:
-        sql = THREAD_STATE.format(extra=", m.last_read_post_number AS mark", joins=MARK)
-        args = [member_id, thread_id]
+        sql = THREAD_STATE.format(extra=MEMBER, joins=MEMBER_JOINS)
+        args = [member_id, member_id, member_id, thread_id]
     else:
-        extra = ", m.last_read_post_number AS mark, x.post AS post, x.kind AS kind"
-        if db.is_sqlite():
-            match, ids = db.values_in(post_ids, "bigint")
-            reactions = " LEFT JOIN forum_reaction x ON x.member = {} AND x.post " + match
-            args = [member_id, member_id, *ids, thread_id]
-        else:
-            reactions = REACTIONS_PG
-            args = [member_id, post_ids, member_id, thread_id]
-        sql = THREAD_STATE.format(extra=extra, joins=MARK + reactions)
+        marks, marks_args = _own_marks_sql(member_id, post_ids)
+        sql = THREAD_STATE.format(extra=MEMBER + ", x.post AS post, x.kind AS kind",
+                                  joins=MEMBER_JOINS + " LEFT JOIN (" + marks + ") x ON 1 = 1")
+        args = [member_id, member_id, member_id, *marks_args, thread_id]
     rows = await db.fetch_small(sql, *args)
     if not rows:
         raise NotFound(f"thread {thread_id} does not exist")
     overlay = Overlay(version=int(rows[0]["version"]), visibility=rows[0]["visibility"],
-                      mark=int(rows[0].get("mark") or 0))
-    for row in rows:
-        if row.get("post") is not None:
-            overlay.mine.setdefault(int(row["post"]), []).append(row["kind"])
+                      mark=int(rows[0].get("mark") or 0),
+                      thread_level=rows[0].get("thread_level"),
+                      category_level=rows[0].get("category_level"))
+    _add_own_marks(rows, overlay.mine, overlay.bookmarked)
     return overlay
 
 
-async def _reactions(member_id: int, post_ids: list[int]) -> dict[int, list[str]]:
-    if db.is_sqlite():
-        match, ids = db.values_in(post_ids, "bigint")
-        rows = await db.fetch_small("SELECT post, kind FROM forum_reaction WHERE member = {} "
-                                    "AND post " + match, member_id, *ids)
-    else:
-        rows = await db.fetch("SELECT r.post AS post, r.kind AS kind FROM unnest({}::bigint[]) "
-                              "AS p(id) JOIN forum_reaction r ON r.post = p.id AND r.member = {}",
-                              post_ids, member_id)
+async def _own_marks(member_id: int, post_ids: list[int]) -> tuple[dict[int, list[str]], set[int]]:
+    sql, args = _own_marks_sql(member_id, post_ids)
+    rows = await (db.fetch_small if db.is_sqlite() else db.fetch)(sql, *args)
     mine: dict[int, list[str]] = {}
-    for row in rows:
-        mine.setdefault(int(row["post"]), []).append(row["kind"])
-    return mine
+    bookmarked: set[int] = set()
+    _add_own_marks(rows, mine, bookmarked)
+    return mine, bookmarked
 
 
 async def _for_member(actor: Actor, shared: SharedPage, overlay: Overlay) -> PostPage:
@@ -222,11 +243,14 @@ async def _for_member(actor: Actor, shared: SharedPage, overlay: Overlay) -> Pos
     open_to_me = not thread.locked or actor.is_moderator
     own = [post.id for post in page.items if post.author.id == member_id]
     everything = [post.id for post in page.items]
+    watch = watching.out(overlay.thread_level, overlay.category_level)
     viewer = Viewer(
         member_id=member_id, last_read_post_number=mark, can_reply=open_to_me,
         can_moderate=actor.is_moderator,
         editable_post_ids=everything if actor.is_moderator else own if open_to_me else [],
         deletable_post_ids=everything if actor.is_moderator else own,
+        bookmarked_post_ids=[post.id for post in page.items if post.id in overlay.bookmarked],
+        watch_level=watch.level, watch_source=watch.source,
     )
     unread = readmarks.unread(thread.highest_post_number, mark, shared.deleted)
     return msgspec.structs.replace(

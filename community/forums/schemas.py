@@ -18,6 +18,10 @@ Slug = Annotated[str, msgspec.Meta(min_length=2, max_length=80, pattern=r"^[a-z0
 Position = Annotated[int, msgspec.Meta(ge=-1_000_000, le=1_000_000)]
 Visibility = Annotated[str, msgspec.Meta(pattern=r"^(public|members)$")]
 ReactionKind = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(REACTION_KINDS) + ")$")]
+# Discourse's levels: watching is told of every new post; tracking and normal only of replies
+# to them and mentions of them; muted of nothing. A thread's level overrides its category's.
+WATCH_LEVELS = ("watching", "tracking", "normal", "muted")
+WatchLevel = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(WATCH_LEVELS) + ")$")]
 
 
 class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -53,6 +57,9 @@ class CategoryOut(msgspec.Struct):
     visibility: str
     brand_id: int | None
     thread_count: int
+    # The signed-in member's own level for the category; None for anonymous readers and
+    # API tokens.
+    watch_level: str | None = None
 
 
 class Author(msgspec.Struct):
@@ -136,6 +143,11 @@ class Viewer(msgspec.Struct):
     # Posts on this page they may edit (their own, while the thread is open) and delete.
     editable_post_ids: list[int]
     deletable_post_ids: list[int]
+    # Posts on this page they bookmarked.
+    bookmarked_post_ids: list[int]
+    # Their level for the thread (see WatchOut).
+    watch_level: str
+    watch_source: str
 
 
 class PostPage(msgspec.Struct):
@@ -166,3 +178,33 @@ class ReactionsOut(msgspec.Struct):
 class CreatedThread(msgspec.Struct):
     thread: ThreadOut
     post: PostOut
+
+
+class WatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    level: WatchLevel
+
+
+class WatchOut(msgspec.Struct):
+    """A member's level for a thread or category, and where it comes from: "thread" or
+    "category" when set there, "default" (normal) when set nowhere."""
+
+    level: str
+    source: str
+
+
+class BookmarkOut(msgspec.Struct):
+    post_id: int
+    bookmarked: bool
+
+
+class BookmarkedPost(msgspec.Struct):
+    id: int
+    created_at: dt.datetime
+    thread_id: int
+    thread_title: str
+    post: PostOut
+
+
+class BookmarkPage(msgspec.Struct):
+    items: list[BookmarkedPost]
+    next_cursor: int | None

@@ -13,7 +13,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from community.forums import cache, readmarks
+from community.forums import cache, readmarks, watching
 from community.forums.schemas import (
     Author,
     CategoryIn,
@@ -28,10 +28,11 @@ from community.forums.schemas import (
     ThreadOut,
     ThreadPage,
     ThreadPatch,
+    WatchOut,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
 from server import clock, db, events, outbox, visibility
-from server.accounts.services import get_brand, members_by_id
+from server.accounts.services import active_member_roles, get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.markup import render
@@ -47,9 +48,25 @@ async def _category_row(category_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+def readable_visibilities(actor: Actor) -> tuple[str, ...]:
+    """The category visibilities whose threads the actor may read."""
+    return ("public", "members") if actor.signed_in else ("public",)
+
+
 def check_readable(actor: Actor, category: dict[str, Any]) -> None:
-    if category["visibility"] == "members" and not actor.signed_in:
+    if category["visibility"] not in readable_visibilities(actor):
         raise Forbidden("this category is for signed-in members; sign in to read it")
+
+
+async def readers(category_id: int, member_ids: set[int]) -> set[int]:
+    """Those of these members who may read the category's threads now (their accounts
+    active): whom news of a post in it may reach."""
+    rows = await Category.select(Category.visibility).where(Category.id == category_id)
+    if not rows:
+        return set()
+    return {member_id for member_id, role in (await active_member_roles(member_ids)).items()
+            if rows[0]["visibility"] in readable_visibilities(
+                Actor(member_id=member_id, role=role, via="session"))}
 
 
 async def readable_category(actor: Actor, category_id: int) -> None:
@@ -71,7 +88,7 @@ async def readable_thread(actor: Actor, thread_id: int) -> tuple[dict[str, Any],
     return rows[0], category
 
 
-async def _readable_post(
+async def readable_post(
         actor: Actor, post_id: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The post, its thread and its category."""
     rows = await Post.select().where((Post.id == post_id) & Post.deleted_at.is_null())
@@ -162,6 +179,18 @@ async def live_post_ids(post_ids: set[int]) -> set[int]:
     return {int(r["id"]) for r in rows}
 
 
+async def post_number(post_id: int) -> int:
+    rows = await Post.select(Post.post_number).where(Post.id == post_id)
+    return int(rows[0]["post_number"]) if rows else 0
+
+
+async def revision_texts(post_id: int, upto: int) -> dict[int, str]:
+    """The post's Markdown by revision number, from the first to `upto`."""
+    rows = await PostRevision.select(PostRevision.revision, PostRevision.markdown).where(
+        (PostRevision.post == post_id) & (PostRevision.revision <= upto))
+    return {int(r["revision"]): r["markdown"] for r in rows}
+
+
 async def thread_out(thread_id: int) -> ThreadOut | None:
     """A live thread as an anonymous reader sees it; None once deleted."""
     rows = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
@@ -187,18 +216,23 @@ async def list_categories(actor: Actor) -> list[CategoryOut]:
         .where(Thread.deleted_at.is_null())
         .group_by(Thread.category)
     }
+    shown = [r for r in rows if r["visibility"] in readable_visibilities(actor)]
+    levels: dict[int, str] = {}
+    if actor.person_id is not None:
+        levels = await watching.category_levels(actor.person_id, [r["id"] for r in shown])
     return [
-        _category_out(r, counts.get(r["id"], 0))
-        for r in rows
-        if r["visibility"] == "public" or actor.signed_in
+        _category_out(r, counts.get(r["id"], 0),
+                      None if actor.person_id is None else levels.get(r["id"], watching.DEFAULT))
+        for r in shown
     ]
 
 
-def _category_out(row: dict[str, Any], thread_count: int) -> CategoryOut:
+def _category_out(row: dict[str, Any], thread_count: int,
+                  watch_level: str | None = None) -> CategoryOut:
     return CategoryOut(
         id=row["id"], name=row["name"], slug=row["slug"], description=row["description"],
         parent_id=row["parent"], position=row["position"], visibility=row["visibility"],
-        brand_id=row["brand"], thread_count=thread_count,
+        brand_id=row["brand"], thread_count=thread_count, watch_level=watch_level,
     )
 
 
@@ -243,6 +277,38 @@ async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -
         (Thread.category == category_id) & Thread.deleted_at.is_null()
     )
     return _category_out(await _category_row(category_id), int(count))
+
+
+# --- watching ------------------------------------------------------------------------------
+
+
+async def thread_watch(actor: Actor, thread_id: int) -> WatchOut:
+    member_id = actor.member()
+    await readable_thread(actor, thread_id)
+    return await watching.thread_level(member_id, thread_id)
+
+
+async def set_thread_watch(actor: Actor, thread_id: int, level: str | None) -> WatchOut:
+    """Set the member's level for the thread; None goes back to the category's."""
+    member_id = actor.member()
+    await readable_thread(actor, thread_id)
+    await watching.set_thread_level(member_id, thread_id, level)
+    return await watching.thread_level(member_id, thread_id)
+
+
+async def category_watch(actor: Actor, category_id: int) -> WatchOut:
+    member_id = actor.member()
+    await readable_category(actor, category_id)
+    levels = await watching.category_levels(member_id, [category_id])
+    return watching.out(None, levels.get(category_id))
+
+
+async def set_category_watch(actor: Actor, category_id: int, level: str | None) -> WatchOut:
+    """Set the member's level for the category; None goes back to the default."""
+    member_id = actor.member()
+    await readable_category(actor, category_id)
+    await watching.set_category_level(member_id, category_id, level)
+    return watching.out(None, level)
 
 
 # --- threads -------------------------------------------------------------------------------
@@ -350,6 +416,7 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
         thread = (await Thread.select().where(Thread.id == rows[0]["id"]))[0]
         post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, None,
                                         may_bypass_lock=True)
+        await watching.watch_new_thread(member_id, thread["id"])
         await outbox.emit(events.ThreadCreated(
             thread_id=thread["id"], category_id=category_id, author_id=member_id, post_id=post_id,
             brand_id=category["brand"],
@@ -421,7 +488,7 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
 
 
 async def get_post(actor: Actor, post_id: int) -> PostOut:
-    await _readable_post(actor, post_id)
+    await readable_post(actor, post_id)
     post = await post_out(post_id, actor.person_id)
     if post is None:
         raise NotFound(f"post {post_id} does not exist")
@@ -429,7 +496,7 @@ async def get_post(actor: Actor, post_id: int) -> PostOut:
 
 
 async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
-    post, thread, _ = await _readable_post(actor, post_id)
+    post, thread, _ = await readable_post(actor, post_id)
     member_id = _may_write(actor, thread)
     if post["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the author or a moderator can edit this post")
@@ -460,7 +527,7 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
 
 async def delete_post(actor: Actor, post_id: int) -> None:
     """Soft delete; deleting the first post deletes the thread."""
-    post, thread, _ = await _readable_post(actor, post_id)
+    post, thread, _ = await readable_post(actor, post_id)
     member_id = actor.member()
     if post["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the author or a moderator can delete this post")
@@ -484,7 +551,7 @@ async def delete_post(actor: Actor, post_id: int) -> None:
 
 
 async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
-    await _readable_post(actor, post_id)
+    await readable_post(actor, post_id)
     rows = await PostRevision.select().where(PostRevision.post == post_id).order_by(
         PostRevision.revision
     )
@@ -498,7 +565,7 @@ async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
 
 async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
     member_id = actor.member()
-    post, thread, category = await _readable_post(actor, post_id)
+    post, thread, category = await readable_post(actor, post_id)
     try:
         async with outbox.unit_of_work():
             await Reaction.insert(Reaction(post=post_id, member=member_id, kind=kind))
@@ -518,7 +585,7 @@ async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
 
 async def remove_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
     member_id = actor.member()
-    post, thread, _ = await _readable_post(actor, post_id)
+    post, thread, _ = await readable_post(actor, post_id)
     async with outbox.unit_of_work():
         removed = await Reaction.delete().where(
             (Reaction.post == post_id) & (Reaction.member == member_id) & (Reaction.kind == kind)
@@ -540,7 +607,7 @@ async def remove_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut
 async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
     """The thread's author or a moderator marks one reply as the helpful answer (marking
     another moves the mark); unmarking takes it away."""
-    post, thread, category = await _readable_post(actor, post_id)
+    post, thread, category = await readable_post(actor, post_id)
     member_id = actor.member()
     if thread["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the thread's author or a moderator marks the helpful reply")

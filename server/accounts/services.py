@@ -65,6 +65,29 @@ async def member_names(ids: Collection[int]) -> dict[int, MemberName]:
     return {int(r["id"]): MemberName(r["handle"], r["display_name"]) for r in rows}
 
 
+async def active_member_roles(ids: Collection[int]) -> dict[int, str]:
+    """The roles of those of these members whose accounts are active: whom a notification
+    may reach, and what they may read."""
+    ordered = sorted(ids)
+    roles: dict[int, str] = {}
+    # In slices: a popular thread's watchers would pass SQLite's limit on parameters.
+    for start in range(0, len(ordered), 10_000):
+        match, args = db.values_in(ordered[start:start + 10_000], "bigint")
+        rows = await db.fetch("SELECT id, role FROM member WHERE is_active AND id " + match, *args)
+        roles.update((int(r["id"]), r["role"]) for r in rows)
+    return roles
+
+
+async def active_member_ids_by_handle(handle_keys: Collection[str]) -> dict[str, int]:
+    """Active members by lower-cased handle (handle_key); unknown handles are left out."""
+    if not handle_keys:
+        return {}
+    match, args = db.values_in(sorted(handle_keys), "text")
+    rows = await db.fetch("SELECT id, handle_key FROM member WHERE is_active AND handle_key "
+                          + match, *args)
+    return {r["handle_key"]: int(r["id"]) for r in rows}
+
+
 async def register(data: RegisterIn, role: str = "member", brand_id: int | None = None) -> MemberOut:
     check_password(data.password)
     password_hash = await asyncio.to_thread(hash_password, data.password)

@@ -49,13 +49,20 @@ def test_count_badge_is_granted_notified_and_shown_on_the_profile(admin, member,
              if u["badge"]["id"] == chatty["id"] and u["progress"]["current"] == 2), None))
         assert progress == {"current": 2, "needed": 3}
         member.post(f"/api/threads/{thread['id']}/posts", {"body": "third"})
-        socket.wait_for(lambda f: f.get("event") == "notification" and f["data"]["kind"] == "badge"
-                        and f["data"]["data"]["name"] == "Conversationalist")
+        note = socket.wait_for(lambda f: f.get("event") == "notification"
+                               and f["data"]["kind"] == "badge"
+                               and f["data"]["data"]["name"] == "Conversationalist")
+        assert note["data"]["text"] == "You earned Conversationalist"
     finally:
         socket.close()
     assert earned(member, chatty["id"]) == 1
     profile = other.get(f"/api/members/{member.member['id']}/badges").json()
     assert [(b["badge"]["name"], b["badge"]["level"]) for b in profile] == [("Conversationalist", "silver")]
+    # The text keeps the name it was earned under.
+    assert admin.patch(f"/api/gamification/badges/{chatty['id']}",
+                       {"name": "Chatterbox"}).status_code == 200
+    assert [n["text"] for n in member.get("/api/notifications").json()["items"]
+            if n["kind"] == "badge"] == ["You earned Conversationalist"]
 
 
 def test_repeatable_badges_count_up(admin, member, other, scoped) -> None:

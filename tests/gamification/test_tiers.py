@@ -50,6 +50,7 @@ def test_earning_promotes_at_once_and_is_pushed_live(admin: Client, member: Clie
                                and f["data"]["kind"] == "tier"
                                and f["data"]["data"]["to_tier"] == "Regular")
         assert note["data"]["data"]["promoted"] is True
+        assert note["data"]["text"] == "You reached Regular"
     finally:
         socket.close()
     mine = member.get("/api/me/tier").json()
@@ -58,6 +59,8 @@ def test_earning_promotes_at_once_and_is_pushed_live(admin: Client, member: Clie
     credit(admin, member, 50)
     eventually(lambda: tier_of(member) == "Insider")
     assert member.get("/api/me/tier").json()["next"] is None
+    eventually(lambda: [n["text"] for n in member.get("/api/notifications").json()["items"]
+                        if n["kind"] == "tier"] == ["You reached Insider", "You reached Regular"])
 
 
 def test_demotion_waits_for_the_grace_period(stack: Stack, admin: Client, member: Client,
@@ -101,6 +104,7 @@ def test_demotion_waits_for_the_grace_period(stack: Stack, admin: Client, member
         socket.close()
     notes = member.get("/api/notifications").json()["items"]
     assert next(n["data"] for n in notes if n["kind"] == "tier") == change
+    assert next(n["text"] for n in notes if n["kind"] == "tier") == "You moved down to Newcomer"
 
 
 def test_points_older_than_the_window_stop_counting(stack: Stack, admin: Client, member: Client,

@@ -2,7 +2,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from server.markup import render
+from server.markup import MAX_MENTIONS, mentions, render
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",
@@ -59,3 +59,24 @@ def test_ordinary_markdown_survives() -> None:
     assert "<strong>bold</strong>" in html and "<em>it</em>" in html and "<code>code</code>" in html
     assert '<a href="https://example.com" rel="nofollow ugc noopener">link</a>' in html
     assert "<li>a</li>" in html
+
+
+def test_mentions_link_to_profiles_outside_code_and_links() -> None:
+    text = ("Thanks @ana_b, and @Bob! `@code` [ask @carl](https://example.com) ![@dee](x.png) "
+            "mail me@erin.com\n\n```\n@fence\n```\n\n> as @Gus said\n\n@no @this_handle_is_far_"
+            "too_long_to_be_one")
+    html = render(text)
+    linked = [attrs["href"] for tag, attrs in elements(html) if attrs.get("href", "").startswith("#")]
+    assert linked == ["#/u/ana_b", "#/u/Bob", "#/u/Gus"]
+    assert mentions(text) == ["ana_b", "bob", "gus"]
+
+
+def test_a_quote_keeps_its_markdown() -> None:
+    html = render("> **@ana** wrote:\n> grind *finer*\n\nI agree")
+    assert html.startswith("<blockquote>\n<p><strong><a href=\"#/u/ana\"")
+    assert "<em>finer</em></p>\n</blockquote>\n<p>I agree</p>" in html
+
+
+def test_mentions_are_counted_once_and_capped() -> None:
+    text = " ".join(f"@user{i} @USER{i}" for i in range(15))
+    assert mentions(text) == [f"user{i}" for i in range(MAX_MENTIONS)]
