@@ -10,11 +10,10 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.test_browser import Tab, brand_with_staff, browser, goto, new_thread, open_tab
 from tests.harness import Client, Server, Stack
-
-from playwright.sync_api import expect  # noqa: E402,I001  (test_browser skips where it cannot run)
 
 pytestmark = pytest.mark.e2e
 __all__ = ["browser", "open_tab"]  # the fixtures this module uses, from the browser tests
@@ -31,7 +30,8 @@ def local_input(tab: Tab, when: dt.datetime) -> str:
     """A datetime-local value for this instant in the browser's own time zone."""
     return str(tab.page.evaluate("""iso => {
         const d = new Date(iso), p = (n) => String(n).padStart(2, "0");
-        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+        const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+        return `${day}T${p(d.getHours())}:${p(d.getMinutes())}`;
     }""", when.isoformat()))
 
 
