@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -44,7 +45,7 @@ def confirm(tab: Tab, title: str) -> None:
 
 def test_brand_staff_build_a_two_task_challenge_publish_it_and_watch_a_member_complete_it_live(
     open_tab: Callable[..., Tab], admin: Client, server: Server, member: Client, other: Client,
-    stack: Stack,
+    stack: Stack, tmp_path: Path,
 ) -> None:
     staff, brand, category = brand_with_staff(admin, server)
     tab = open_tab()
@@ -130,6 +131,7 @@ def test_brand_staff_build_a_two_task_challenge_publish_it_and_watch_a_member_co
     expect(summary).to_have_text("1 member entered · 1 completed")
     assert page.evaluate("window.__sameDocument") is True
     assert started["id"] != elsewhere["id"]
+    page.screenshot(path=str(tmp_path / "brand-challenge.png"), full_page=True)
 
     # Cancelling is confirmed too, and the form says the challenge can no longer change.
     page.get_by_test_id("challenge-cancel").click()
@@ -138,7 +140,7 @@ def test_brand_staff_build_a_two_task_challenge_publish_it_and_watch_a_member_co
 
 
 def test_rules_budget_badges_and_tokens_from_the_console(
-    open_tab: Callable[..., Tab], admin: Client, server: Server, member: Client,
+    open_tab: Callable[..., Tab], admin: Client, server: Server, member: Client, tmp_path: Path,
 ) -> None:
     staff, brand, category = brand_with_staff(admin, server)
     badge = admin.post("/api/gamification/badges", {
@@ -167,6 +169,7 @@ def test_rules_budget_badges_and_tokens_from_the_console(
     page.get_by_test_id("try-run").click()
     expect(page.get_by_test_id("try-points")).to_have_text("Pays nothing")
     expect(page.get_by_test_id("try-check").filter(has_text="condition")).to_contain_text("comes to False")
+    page.screenshot(path=str(tmp_path / "brand-rule-try.png"), full_page=True)
     page.get_by_test_id("rule-save").click()
     confirm(tab, "Create this rule?")
     expect(page.get_by_test_id("rule-row").filter(has_text="Replies in spring")).to_be_visible()
@@ -241,3 +244,16 @@ def test_members_are_told_the_console_is_not_for_them_and_never_load_it(
     assert loaded and not [url for url in loaded if "/assets/console-" in url]
     goto(tab, "/brand/budget")
     expect(tab.page.get_by_test_id("brand-refused")).to_contain_text("for a brand's staff and for admins")
+
+
+def test_an_admin_picks_the_brand_the_console_acts_for(
+    open_tab: Callable[..., Tab], admin: Client, server: Server,
+) -> None:
+    _, brand, _ = brand_with_staff(admin, server)
+    tab = open_tab()
+    sign_in_as(tab, admin, server)
+    goto(tab, "/brand/budget")
+    tab.page.get_by_test_id("brand-pick").select_option(str(brand["id"]))
+    expect(tab.page.get_by_test_id("budget-balance")).to_have_text("1,000")
+    expect(tab.page.get_by_test_id("budget-history").get_by_test_id("table-row").first) \
+        .to_contain_text("spring season")

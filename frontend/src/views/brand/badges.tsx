@@ -140,9 +140,9 @@ export function Badges({ admin }: { brand: Brand; admin: boolean }) {
           {!admin && <p class="meta">The grants your brand's staff made.</p>}
           {revoking && <RevokeForm key={revoking.id} badge={badge} grant={revoking} onDone={changed}
             onClose={() => setRevoking(null)} />}
-          <CursorTable<Grant, number>
+          <CursorTable<Grant, number> key={badge.id}
             testid="grant-list" caption={`Grants of ${badge.name}, newest first`} empty="Nobody has been granted it yet."
-            version={version * 1_000_003 + badge.id} rowKey={(g) => g.id}
+            version={version} rowKey={(g) => g.id}
             load={(before) => call(client.GET("/api/gamification/badges/{badge_id}/grants", {
               params: { path: { badge_id: badge.id }, query: before === null ? {} : { before } },
             }))}

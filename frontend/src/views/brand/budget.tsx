@@ -96,7 +96,7 @@ export function Budget({ brand, admin }: { brand: Brand; admin: boolean }) {
         <h2 id="history-h">History</h2>
         <CursorTable<Entry, number>
           testid="budget-history" caption="Budget history, newest first" empty="Nothing has moved yet."
-          version={version + brand.id} rowKey={(row) => row.id}
+          version={version} rowKey={(row) => row.id}
           load={(before) => call(client.GET("/api/gamification/brands/{brand_id}/budget/history", {
             params: { path: { brand_id: brand.id }, query: before === null ? {} : { before } },
           }))}

@@ -305,6 +305,8 @@ export function ChallengeEditor({ brand, challengeId }: { brand: Brand; challeng
         </div>
       )}
       <FormError error={error} />
+      {/* Once it runs, following it matters more than its (now fixed) definition. */}
+      {challenge && !editable && <Entries challenge={challenge} />}
       <form class="card stack" data-testid="challenge-form" onSubmit={(e) => void save(e)} noValidate>
         {!editable && <p class="notice">The challenge is {challenge?.status}: it can no longer be changed.</p>}
         <fieldset class="stack" disabled={!editable || busy}>
@@ -362,7 +364,7 @@ export function ChallengeEditor({ brand, challengeId }: { brand: Brand; challeng
         </div>
       </form>
       {preview && <Preview form={form} />}
-      {challenge && challenge.status !== "draft" && <Entries challenge={challenge} />}
+      {challenge && editable && challenge.status !== "draft" && <Entries challenge={challenge} />}
     </>
   );
 }

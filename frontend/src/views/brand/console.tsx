@@ -48,11 +48,11 @@ export function BrandRules() {
 }
 
 export function BrandBudget() {
-  return <BrandFrame title="Budget" section="budget">{(brand, admin) => <Budget brand={brand} admin={admin} />}</BrandFrame>;
+  return <BrandFrame title="Budget" section="budget">{(brand, admin) => <Budget key={brand.id} brand={brand} admin={admin} />}</BrandFrame>;
 }
 
 export function BrandBadges() {
-  return <BrandFrame title="Badges" section="badges">{(brand, admin) => <Badges brand={brand} admin={admin} />}</BrandFrame>;
+  return <BrandFrame title="Badges" section="badges">{(brand, admin) => <Badges key={brand.id} brand={brand} admin={admin} />}</BrandFrame>;
 }
 
 export function BrandTokens() {
