@@ -310,6 +310,7 @@ def award_key(event_id: int, event: events.Event, rule_id: int) -> str:
 
 
 def _applies(rule: dict[str, Any], event_type: str, fields: dict[str, Any], now: dt.datetime) -> bool:
+    # try_rule() explains these same checks one by one: change both together.
     if event_type not in rule["event_types"].split():
         return False
     if rule["active_from"] is not None and now < rule["active_from"]:
