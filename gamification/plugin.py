@@ -10,7 +10,7 @@ from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
 from gamification.ledger.controllers import LedgerAdminController, PointsController
-from gamification.rules.controllers import RuleController
+from gamification.rules.controllers import EventTypeController, RuleController
 from gamification.rules.defaults import seed_default_rules
 from gamification.tiers import services as tiers
 from gamification.tiers.controllers import TierController
@@ -24,7 +24,7 @@ plugin = Plugin(
     piccolo_app="gamification.piccolo_app",
     route_handlers=[
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
-        TierController, BadgeController, ChallengeController,
+        TierController, BadgeController, ChallengeController, EventTypeController,
     ],
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),

@@ -205,3 +205,34 @@ def encode(event: Event) -> str:
 
 def decode(payload: str) -> Event:
     return _decoder.decode(payload)
+
+
+class FieldInfo(msgspec.Struct):
+    name: str
+    # JSON-ish type names: "integer", "text", "integer or null"...
+    type: str
+    required: bool
+
+
+_TYPE_NAMES: dict[type[msgspec.inspect.Type], str] = {
+    msgspec.inspect.IntType: "integer",
+    msgspec.inspect.StrType: "text",
+    msgspec.inspect.BoolType: "boolean",
+    msgspec.inspect.FloatType: "number",
+    msgspec.inspect.NoneType: "null",
+}
+
+
+def _type_name(info: msgspec.inspect.Type) -> str:
+    if isinstance(info, msgspec.inspect.UnionType):
+        return " or ".join(_type_name(t) for t in info.types)
+    return _TYPE_NAMES.get(type(info), "value")
+
+
+def fields_of(event_class: type[Event]) -> list[FieldInfo]:
+    """An event type's payload fields with their types, read from its declaration (so a
+    console's condition helper never drifts from what events carry)."""
+    info = msgspec.inspect.type_info(event_class)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return [FieldInfo(name=f.name, type=_type_name(f.type), required=f.required)
+            for f in info.fields]

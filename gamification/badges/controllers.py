@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, patch, post
+from litestar.params import Parameter
 
 from gamification.badges import services
 from gamification.badges.schemas import (
@@ -13,11 +16,13 @@ from gamification.badges.schemas import (
     EarnedBadge,
     GrantIn,
     GrantOut,
+    GrantPage,
     MyBadges,
     RevokeIn,
 )
 from server.accounts.services import get_member
 from server.auth import Actor
+from server.types import MAX_ID
 
 
 class BadgeController(Controller):
@@ -47,8 +52,17 @@ class BadgeController(Controller):
         """Staff grant a badge by hand, with a reason (logged)."""
         return await services.grant_manually(actor, badge_id, data.member_id, data.reason)
 
+    @get("/api/gamification/badges/{badge_id:int}/grants")
+    async def list_grants(self, actor: Actor, badge_id: int,
+                          before: Annotated[int, Parameter(ge=1, le=MAX_ID)] | None = None,
+                          limit: Annotated[int, Parameter(ge=1, le=100)] = 50) -> GrantPage:
+        """Newest first, revoked ones too: admins see every grant, brand staff the grants
+        their brand's staff made. Pass next_cursor back as `before`."""
+        return await services.grants(actor, badge_id, before, limit)
+
     @post("/api/gamification/badges/{badge_id:int}/grants/{grant_id:int}/revoke", status_code=200)
     async def revoke(self, actor: Actor, badge_id: int, grant_id: int, data: RevokeIn) -> GrantOut:
+        """Admins revoke any grant; brand staff the grants their brand's staff made."""
         return await services.revoke_manually(actor, badge_id, grant_id, data.reason)
 
     @get("/api/me/badges")

@@ -157,6 +157,15 @@ class GrantOut(msgspec.Struct):
     revoked_by: int | None
 
 
+class GrantListed(GrantOut):
+    handle: str
+
+
+class GrantPage(msgspec.Struct):
+    items: list[GrantListed]
+    next_cursor: int | None
+
+
 class BackfillOut(msgspec.Struct):
     badge_id: int
     total: int

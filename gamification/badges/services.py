@@ -22,7 +22,9 @@ from gamification.badges.schemas import (
     Criteria,
     EarnedBadge,
     FirstCriteria,
+    GrantListed,
     GrantOut,
+    GrantPage,
     ManualCriteria,
     MyBadges,
     PointsCriteria,
@@ -35,7 +37,7 @@ from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, credit, names
 from server import clock, db, events, outbox, runtime, schedule
-from server.accounts.services import get_member
+from server.accounts.services import brand_staff_ids, get_member, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -377,17 +379,53 @@ async def grant_manually(actor: Actor, badge_id: int, member_id: int, reason: st
     return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
 
 
+async def _granters(actor: Actor) -> set[int] | None:
+    """Whose manual grants the actor answers for: None for an admin (everyone's), the staff
+    of their brand for brand staff."""
+    if actor.is_admin:
+        return None
+    if actor.role != "brand_staff" or actor.brand_id is None:
+        raise Forbidden("only admins and brand staff manage badge grants")
+    return await brand_staff_ids(actor.brand_id)
+
+
 async def revoke_manually(actor: Actor, badge_id: int, grant_id: int, reason: str) -> GrantOut:
-    if not actor.is_admin:
-        raise Forbidden("only admins revoke badges")
+    """Admins revoke any grant; brand staff those their brand's staff made."""
+    if not (actor.is_admin or actor.role == "brand_staff"):
+        raise Forbidden("only admins and brand staff revoke badges")
+    granters = await _granters(actor)
     badge = await _badge_row(badge_id)
     rows = await BadgeGrant.select().where((BadgeGrant.id == grant_id) & (BadgeGrant.badge == badge_id))
     if not rows:
         raise NotFound(f"grant {grant_id} of badge {badge_id} does not exist")
+    if granters is not None and rows[0]["granted_by"] not in granters:
+        raise Forbidden("brand staff revoke only the grants their brand's staff made")
     await _revoke(rows[0], badge, reason, actor.member())
     log.info("badge %s grant %s of member %s revoked by %s: %s", badge_id, grant_id,
              rows[0]["member"], actor.member_id, reason)
     return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
+
+
+async def grants(actor: Actor, badge_id: int, before: int | None, limit: int) -> GrantPage:
+    """A badge's grants, newest first, revoked ones included: all of them for admins, those
+    made by their brand's staff for brand staff."""
+    granters = await _granters(actor)
+    await _badge_row(badge_id)
+    if granters == set():
+        return GrantPage(items=[], next_cursor=None)
+    query = BadgeGrant.select().where(BadgeGrant.badge == badge_id)
+    if granters is not None:
+        query = query.where(BadgeGrant.granted_by.is_in(sorted(granters)))
+    if before is not None:
+        query = query.where(BadgeGrant.id < before)
+    rows = await query.order_by(BadgeGrant.id, ascending=False).limit(limit + 1)
+    page = rows[:limit]
+    members = await members_by_id({int(r["member"]) for r in page})
+    return GrantPage(
+        items=[GrantListed(**msgspec.structs.asdict(_grant_out(r)),
+                           handle=members[r["member"]].handle if r["member"] in members else "")
+               for r in page],
+        next_cursor=page[-1]["id"] if len(rows) > limit else None)
 
 
 def may_grant(actor: Actor, badge: dict[str, Any]) -> None:

@@ -8,8 +8,15 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from gamification.challenges import services
-from gamification.challenges.schemas import ChallengeIn, ChallengeOut, MyChallenge, StandingOut
+from gamification.challenges.schemas import (
+    ChallengeIn,
+    ChallengeOut,
+    EntriesPage,
+    MyChallenge,
+    StandingOut,
+)
 from server.auth import Actor
+from server.types import MAX_ID
 
 
 class ChallengeController(Controller):
@@ -66,3 +73,11 @@ class ChallengeController(Controller):
                           limit: Annotated[int, Parameter(ge=1, le=100)] = 20) -> list[StandingOut]:
         """Ranked by task progress with competition ranking (1, 2, 2, 4); staff left out."""
         return await services.standings(actor, challenge_id, limit)
+
+    @get("/{challenge_id:int}/entries")
+    async def entries(self, actor: Actor, challenge_id: int,
+                      before: Annotated[int, Parameter(ge=1, le=MAX_ID)] | None = None,
+                      limit: Annotated[int, Parameter(ge=1, le=100)] = 50) -> EntriesPage:
+        """The brand's staff or an admin: every entry with its task progress, newest first
+        (pass next_cursor back as `before`), and how many entered and completed."""
+        return await services.entries(actor, challenge_id, before, limit)

@@ -95,3 +95,23 @@ class StandingOut(msgspec.Struct):
     handle: str
     score: int
     completed: bool
+
+
+class EntryOut(msgspec.Struct):
+    """One member's entry, as the brand's staff follow it."""
+
+    id: int
+    member_id: int
+    handle: str
+    joined_at: dt.datetime
+    completed_at: dt.datetime | None
+    reward_pending: bool
+    tasks: list[TaskProgress]
+
+
+class EntriesPage(msgspec.Struct):
+    # Over the whole challenge, not this page.
+    entered: int
+    completed: int
+    items: list[EntryOut]
+    next_cursor: int | None

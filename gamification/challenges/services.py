@@ -15,6 +15,8 @@ from gamification.badges import services as badges
 from gamification.challenges.schemas import (
     ChallengeIn,
     ChallengeOut,
+    EntriesPage,
+    EntryOut,
     MyChallenge,
     StandingOut,
     TaskOut,
@@ -312,6 +314,43 @@ async def standings(actor: Actor, challenge_id: int, limit: int) -> list[Standin
     return [StandingOut(rank=s.rank, member_id=s.member_id, handle=members[s.member_id].handle,
                         score=s.score, completed=s.member_id in completed)
             for s in top if s.member_id in members]
+
+
+async def entries(actor: Actor, challenge_id: int, before: int | None,
+                  limit: int) -> EntriesPage:
+    """Who entered and how far each got, newest entry first: for the brand's staff."""
+    row = await _managed(actor, challenge_id)
+    of_challenge = ChallengeEntry.challenge == challenge_id
+    query = ChallengeEntry.select().where(of_challenge)
+    if before is not None:
+        query = query.where(ChallengeEntry.id < before)
+    rows = await query.order_by(ChallengeEntry.id, ascending=False).limit(limit + 1)
+    page = rows[:limit]
+    tasks = await _tasks(challenge_id)
+    counts: dict[tuple[int, int], int] = {}
+    if page:
+        for r in await ChallengeProgress.select().where(
+                ChallengeProgress.entry.is_in([e["id"] for e in page])):
+            counts[(int(r["entry"]), int(r["task"]))] = int(r["amount"])
+    members = await members_by_id({int(e["member"]) for e in page})
+    entered = await ChallengeEntry.count().where(of_challenge)
+    completed = await ChallengeEntry.count().where(
+        of_challenge & ChallengeEntry.completed_at.is_not_null())
+    items = []
+    for entry in page:
+        member = members.get(int(entry["member"]))
+        progress = [TaskProgress(task_id=t["id"], name=t["name"],
+                                 count=counts.get((entry["id"], t["id"]), 0), target=t["target"],
+                                 done=counts.get((entry["id"], t["id"]), 0) >= t["target"])
+                    for t in tasks]
+        items.append(EntryOut(
+            id=entry["id"], member_id=entry["member"], handle=member.handle if member else "",
+            joined_at=entry["joined_at"], completed_at=entry["completed_at"],
+            reward_pending=bool(entry["completed_at"] is not None
+                                and entry["reward_paid_at"] is None and row["reward_points"]),
+            tasks=progress))
+    return EntriesPage(entered=entered, completed=completed, items=items,
+                       next_cursor=page[-1]["id"] if len(rows) > limit else None)
 
 
 # --- progress ------------------------------------------------------------------------------

@@ -349,7 +349,7 @@ def _compiled(expression: str) -> Compiled:
 # --- the interface --------------------------------------------------------------------------
 
 
-def _message(text: str) -> str:
+def message(text: str) -> str:
     return _cut(text, MAX_MESSAGE)
 
 
@@ -358,7 +358,7 @@ def check_syntax(expression: str, what: str) -> None:
     try:
         _compiled(expression)
     except Refused as exc:
-        raise Invalid(_message(f"the {what} {exc}")) from None
+        raise Invalid(message(f"the {what} {exc}")) from None
 
 
 def matches(condition: str, names: Names) -> bool:
@@ -380,10 +380,10 @@ def trial(condition: str, formula: str, names: Names) -> None:
     try:
         matches(condition, names)
     except Exception as exc:
-        raise Invalid(_message(f"the condition fails on a sample event: {exc}")) from None
+        raise Invalid(message(f"the condition fails on a sample event: {exc}")) from None
     try:
         points(formula, names)
     except Invalid:
         raise
     except Exception as exc:
-        raise Invalid(_message(f"the points formula fails on a sample event: {exc}")) from None
+        raise Invalid(message(f"the points formula fails on a sample event: {exc}")) from None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
+from server.events import FieldInfo
 from server.text import require_plain
 from server.types import Id
 
@@ -67,3 +68,36 @@ class RuleOut(msgspec.Struct):
     brand_id: int | None
     category_id: int | None
     enabled: bool
+
+
+class EventTypeOut(msgspec.Struct):
+    """An event that rules, badges and challenge tasks can count, with the fields their
+    expressions see (`event` is the type itself)."""
+
+    type: str
+    fields: list[FieldInfo]
+    # Whether a brand's rule may pay for it (it happens in a category, which has a brand).
+    brand_rules: bool
+    # A plausible event of this type, to start a trial from.
+    sample: dict[str, Any]
+
+
+class RuleTryIn(msgspec.Struct, forbid_unknown_fields=True):
+    rule: RuleIn
+    # The event's type and fields, as expressions see them: {"event": "post.created", ...}.
+    event: Annotated[dict[str, Any], msgspec.Meta(max_length=30)]
+
+
+class RuleCheck(msgspec.Struct):
+    # What was checked, e.g. "condition `kind == 'like'`".
+    check: str
+    passed: bool
+    # Why it passed or not: the value an expression came to, or its error.
+    detail: str
+
+
+class RuleTryOut(msgspec.Struct):
+    # Points the rule would pay for this event, before caps and cooldowns (which depend on
+    # the member's earlier awards).
+    points: int
+    checks: list[RuleCheck]

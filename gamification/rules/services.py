@@ -17,13 +17,22 @@ import msgspec
 
 from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
-from gamification.rules.schemas import RuleIn, RuleOut, RulePatch
+from gamification.rules.schemas import (
+    EventTypeOut,
+    RuleCheck,
+    RuleIn,
+    RuleOut,
+    RulePatch,
+    RuleTryIn,
+    RuleTryOut,
+)
 from gamification.rules.scorables import SCORABLES, Removal, credit, names
 from gamification.rules.tables import Rule, RuleAward
 from server import clock, db, events, outbox
 from server.accounts.services import get_brand
 from server.auth import Actor
 from server.errors import Forbidden, Invalid, NotFound
+from server.events import fields_of
 from server.types import parse_id
 
 log = logging.getLogger("hearth.rules")
@@ -85,8 +94,7 @@ def _validate(event_types: list[str], condition: str, formula: str,
 
 
 async def list_rules(actor: Actor) -> list[RuleOut]:
-    if not actor.is_admin and actor.role != "brand_staff":
-        raise Forbidden("rules are for admins and brand staff")
+    _require_staff(actor)
     rows = await Rule.select().order_by(Rule.id)
     return [_rule_out(r) for r in rows
             if actor.is_admin or r["brand"] is None or r["brand"] == actor.brand_id]
@@ -134,6 +142,93 @@ async def update_rule(actor: Actor, rule_id: int, data: RulePatch) -> RuleOut:
     if changes:
         await Rule.update({getattr(Rule, k): v for k, v in changes.items()}).where(Rule.id == rule_id)
     return _rule_out(await _rule_row(rule_id))
+
+
+def _require_staff(actor: Actor) -> None:
+    if not actor.is_admin and actor.role != "brand_staff":
+        raise Forbidden("rules are for admins and brand staff")
+
+
+def event_types(actor: Actor) -> list[EventTypeOut]:
+    """The events rules, badges and challenge tasks can count, with their fields."""
+    _require_staff(actor)
+    out = []
+    for event_type, scorable in SCORABLES.items():
+        sample = names(scorable.sample)
+        out.append(EventTypeOut(
+            type=event_type, fields=fields_of(type(scorable.sample)),
+            brand_rules="brand_id" in sample, sample=sample))
+    return out
+
+
+def _sample_event(fields: dict[str, Any]) -> events.Event:
+    event_type = fields.get("event")
+    if not isinstance(event_type, str) or event_type not in SCORABLES:
+        raise Invalid(f"the sample event's `event` must be one of {', '.join(SCORABLES)}")
+    payload = {k: v for k, v in fields.items() if k != "event"}
+    try:
+        return msgspec.convert({**payload, "type": event_type}, events.Event)  # type: ignore[arg-type]
+    except msgspec.ValidationError as exc:
+        raise Invalid(f"the sample event does not fit {event_type}: {exc}") from None
+
+
+def _evaluated(what: str, evaluate: Callable[[], Any]) -> tuple[Any, str | None]:
+    try:
+        return evaluate(), None
+    except Exception as exc:
+        return None, expressions.message(
+            f"the {what} fails on this event: {getattr(exc, 'message', exc)}")
+
+
+async def try_rule(actor: Actor, data: RuleTryIn) -> RuleTryOut:
+    """What a rule would pay for one event, and why, checked as the engine checks (see
+    _applies and _candidates). Writes nothing; expressions are bounded by construction, so
+    evaluating one here is as cheap as the engine's own."""
+    rule = data.rule
+    _may_manage(actor, rule.brand_id)
+    if rule.brand_id is not None:
+        await get_brand(rule.brand_id)
+    formula = str(rule.points)
+    _validate(rule.event_types, rule.condition, formula, rule.active_from, rule.active_until,
+              rule.brand_id)
+    event = _sample_event(data.event)
+    event_type = events.event_type(event)
+    fields = names(event)
+    now = clock.now()
+    checks = [RuleCheck(check="event type", passed=event_type in rule.event_types,
+                        detail=f"{event_type} is {'' if event_type in rule.event_types else 'not '}"
+                               f"one of {', '.join(rule.event_types)}")]
+    scorable = SCORABLES[event_type]
+    own = scorable.target_owner is not None and \
+        fields.get(scorable.target_owner) == fields[scorable.actor]
+    checks.append(RuleCheck(check="earner", passed=not own, detail=(
+        f"{scorable.actor} is also {scorable.target_owner}: acts on one's own content earn nothing"
+        if own else f"member {fields[scorable.beneficiary]} ({scorable.beneficiary}) earns")))
+    if rule.brand_id is not None:
+        checks.append(RuleCheck(check="brand", passed=fields.get("brand_id") == rule.brand_id,
+                                detail=f"the event's brand_id is {fields.get('brand_id')}"))
+    if rule.category_id is not None:
+        checks.append(RuleCheck(check="category",
+                                passed=fields.get("category_id") == rule.category_id,
+                                detail=f"the event's category_id is {fields.get('category_id')}"))
+    if rule.active_from is not None or rule.active_until is not None:
+        active = (rule.active_from is None or now >= rule.active_from) and \
+            (rule.active_until is None or now < rule.active_until)
+        checks.append(RuleCheck(check="active period", passed=active,
+                                detail=f"now is {now.isoformat(timespec='seconds')}"))
+    checks.append(RuleCheck(check="enabled", passed=rule.enabled,
+                            detail="the rule is enabled" if rule.enabled else "the rule is off"))
+    if rule.condition.strip():
+        matched, error = _evaluated("condition",
+                                    lambda: expressions.matches(rule.condition, fields))
+        checks.append(RuleCheck(check=f"condition `{rule.condition}`", passed=bool(matched),
+                                detail=error or f"comes to {matched}"))
+    value, error = _evaluated("points formula", lambda: expressions.points(formula, fields))
+    points = value if isinstance(value, int) else 0
+    checks.append(RuleCheck(check=f"points `{formula}`", passed=points > 0,
+                            detail=error or f"comes to {points}"))
+    pays = all(c.passed for c in checks)
+    return RuleTryOut(points=points if pays else 0, checks=checks)
 
 
 # --- the engine ----------------------------------------------------------------------------
@@ -215,6 +310,7 @@ def award_key(event_id: int, event: events.Event, rule_id: int) -> str:
 
 
 def _applies(rule: dict[str, Any], event_type: str, fields: dict[str, Any], now: dt.datetime) -> bool:
+    # try_rule() explains these same checks one by one: change both together.
     if event_type not in rule["event_types"].split():
         return False
     if rule["active_from"] is not None and now < rule["active_from"]:

@@ -173,6 +173,13 @@ async def brands_staffed(member_ids: Collection[int]) -> dict[int, int]:
     return {int(r["id"]): int(r["brand"]) for r in rows if r["brand"] is not None}
 
 
+async def brand_staff_ids(brand_id: int) -> set[int]:
+    """Every member who is staff of this brand."""
+    rows = await Member.select(Member.id).where(
+        (Member.brand == brand_id) & (Member.role == "brand_staff"))
+    return {int(r["id"]) for r in rows}
+
+
 async def plain_member_ids(ids: set[int]) -> set[int]:
     """Which of these are plain members (not staff): on hot paths, so one statement."""
     if not ids:

@@ -502,6 +502,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gamification/rules/try": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** TryRule */
+        post: operations["ApiGamificationRulesTryTryRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/gamification/rules/{rule_id}": {
         parameters: {
             query?: never;
@@ -683,7 +700,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** ListGrants */
+        get: operations["ApiGamificationBadgesBadgeIdGrantsListGrants"];
         put?: never;
         /** Grant */
         post: operations["ApiGamificationBadgesBadgeIdGrantsGrant"];
@@ -815,6 +833,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/challenges/{challenge_id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Entries */
+        get: operations["ApiChallengesChallengeIdEntriesEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/challenges/{challenge_id}/join": {
         parameters: {
             query?: never;
@@ -877,6 +912,23 @@ export interface paths {
         put?: never;
         /** Publish */
         post: operations["ApiChallengesChallengeIdPublishPublish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/gamification/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListEventTypes */
+        get: operations["ApiGamificationEventTypesListEventTypes"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1295,6 +1347,24 @@ export interface components {
             /** Format: date-time */
             first_granted_at: string;
         };
+        /** EntriesPage */
+        EntriesPage: {
+            entered: number;
+            completed: number;
+            items: components["schemas"]["EntryOut"][];
+            next_cursor: number | null;
+        };
+        /** EntryOut */
+        EntryOut: {
+            id: number;
+            member_id: number;
+            handle: string;
+            /** Format: date-time */
+            joined_at: string;
+            completed_at: string | null;
+            reward_pending: boolean;
+            tasks: components["schemas"]["TaskProgress"][];
+        };
         /** EventOutcome */
         EventOutcome: {
             id: number;
@@ -1302,6 +1372,15 @@ export interface components {
             dispatched: boolean;
             attempts: number;
             last_error: string | null;
+        };
+        /** EventTypeOut */
+        EventTypeOut: {
+            type: string;
+            fields: components["schemas"]["FieldInfo"][];
+            brand_rules: boolean;
+            sample: {
+                [key: string]: unknown;
+            };
         };
         /** FailingEvent */
         FailingEvent: {
@@ -1317,6 +1396,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** FieldInfo */
+        FieldInfo: {
+            name: string;
+            type: string;
+            required: boolean;
+        };
         /** FirstCriteria */
         FirstCriteria: {
             event_types: string[];
@@ -1329,6 +1414,21 @@ export interface components {
         GrantIn: {
             member_id: number;
             reason: string;
+        };
+        /** GrantListed */
+        GrantListed: {
+            id: number;
+            badge_id: number;
+            member_id: number;
+            number: number;
+            reason: string;
+            granted_by: number | null;
+            /** Format: date-time */
+            granted_at: string;
+            revoked_at: string | null;
+            revoked_reason: string;
+            revoked_by: number | null;
+            handle: string;
         };
         /** GrantOut */
         GrantOut: {
@@ -1343,6 +1443,11 @@ export interface components {
             revoked_at: string | null;
             revoked_reason: string;
             revoked_by: number | null;
+        };
+        /** GrantPage */
+        GrantPage: {
+            items: components["schemas"]["GrantListed"][];
+            next_cursor: number | null;
         };
         /** Health */
         Health: {
@@ -1578,6 +1683,12 @@ export interface components {
             role: string;
             brand_id?: number | null;
         };
+        /** RuleCheck */
+        RuleCheck: {
+            check: string;
+            passed: boolean;
+            detail: string;
+        };
         /** RuleIn */
         RuleIn: {
             name: string;
@@ -1628,6 +1739,18 @@ export interface components {
             active_until?: string | null;
             category_id?: number | null;
             enabled?: boolean | null;
+        };
+        /** RuleTryIn */
+        RuleTryIn: {
+            rule: components["schemas"]["RuleIn"];
+            event: {
+                [key: string]: unknown;
+            };
+        };
+        /** RuleTryOut */
+        RuleTryOut: {
+            points: number;
+            checks: components["schemas"]["RuleCheck"][];
         };
         /** SeasonIn */
         SeasonIn: {
@@ -4701,6 +4824,95 @@ export interface operations {
             };
         };
     };
+    ApiGamificationRulesTryTryRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleTryIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleTryOut"];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     ApiGamificationRulesRuleIdUpdateRule: {
         parameters: {
             query?: never;
@@ -5830,6 +6042,87 @@ export interface operations {
             };
         };
     };
+    ApiGamificationBadgesBadgeIdGrantsListGrants: {
+        parameters: {
+            query?: {
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                badge_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantPage"];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with that id, or nothing the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     ApiGamificationBadgesBadgeIdGrantsGrant: {
         parameters: {
             query?: never;
@@ -6838,6 +7131,87 @@ export interface operations {
             };
         };
     };
+    ApiChallengesChallengeIdEntriesEntries: {
+        parameters: {
+            query?: {
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                challenge_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntriesPage"];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with that id, or nothing the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     ApiChallengesChallengeIdJoinJoin: {
         parameters: {
             query?: never;
@@ -7177,6 +7551,64 @@ export interface operations {
             };
             /** @description The body is not application/json. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiGamificationEventTypesListEventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeOut"][];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

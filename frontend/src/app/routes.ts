@@ -3,6 +3,7 @@
 
 import type { FunctionComponent } from "preact";
 import { NotFound } from "../views/notfound/NotFound";
+import { lazyView } from "./lazyView";
 import type { RouteSpec } from "./router";
 
 export type ViewProps = { params: Record<string, string> };
@@ -11,7 +12,18 @@ interface Page extends RouteSpec {
   view: FunctionComponent<ViewProps>;
 }
 
+// The brand staff console: one lazily loaded chunk for all its pages.
+const brand = () => import("../views/brand/console");
+
 export const PAGES: Page[] = [
+  { name: "brand", pattern: "/brand", view: lazyView(() => brand().then((m) => m.BrandHome)) },
+  { name: "brand-challenges", pattern: "/brand/challenges", view: lazyView(() => brand().then((m) => m.BrandChallenges)) },
+  { name: "brand-challenge-new", pattern: "/brand/challenges/new", view: lazyView(() => brand().then((m) => m.BrandChallenge)) },
+  { name: "brand-challenge", pattern: "/brand/challenges/:id", view: lazyView(() => brand().then((m) => m.BrandChallenge)) },
+  { name: "brand-rules", pattern: "/brand/rules", view: lazyView(() => brand().then((m) => m.BrandRules)) },
+  { name: "brand-budget", pattern: "/brand/budget", view: lazyView(() => brand().then((m) => m.BrandBudget)) },
+  { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
+  { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
   { name: "not-found", pattern: "/not-found", view: NotFound },
 ];
 

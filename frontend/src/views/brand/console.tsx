@@ -1,0 +1,60 @@
+// The brand staff console's pages, one lazily loaded chunk (members never download it).
+
+import type { ViewProps } from "../../app/routes";
+import { Badges } from "./badges";
+import { Budget } from "./budget";
+import { ChallengeEditor, ChallengeList } from "./challenges";
+import { BrandFrame } from "./Frame";
+import { Rules } from "./rules";
+import { Tokens } from "./tokens";
+
+const SECTIONS = [
+  { href: "#/brand/challenges", title: "Challenges", text: "Build seasonal challenges, publish them, follow entries live." },
+  { href: "#/brand/rules", title: "Rules", text: "What members earn for, tried on sample events before it pays." },
+  { href: "#/brand/budget", title: "Budget", text: "The points you pay from, where they went, goodwill adjustments." },
+  { href: "#/brand/badges", title: "Badges", text: "Recognise members by hand; revoke with a reason." },
+  { href: "#/brand/tokens", title: "API tokens", text: "Keys for your checkout and integrations." },
+];
+
+export function BrandHome() {
+  return (
+    <BrandFrame title="Brand console" section="home">
+      {() => (
+        <ul class="card-list">
+          {SECTIONS.map((s) => (
+            <li key={s.href} class="card"><a href={s.href}><strong>{s.title}</strong></a><p class="meta">{s.text}</p></li>
+          ))}
+        </ul>
+      )}
+    </BrandFrame>
+  );
+}
+
+export function BrandChallenges() {
+  return <BrandFrame title="Challenges" section="challenges">{(brand) => <ChallengeList brand={brand} />}</BrandFrame>;
+}
+
+export function BrandChallenge({ params }: ViewProps) {
+  const id = params.id ? Number(params.id) : null;
+  return (
+    <BrandFrame title={id === null ? "New challenge" : "Challenge"} section="challenges">
+      {(brand) => <ChallengeEditor key={brand.id} brand={brand} challengeId={id} />}
+    </BrandFrame>
+  );
+}
+
+export function BrandRules() {
+  return <BrandFrame title="Rules" section="rules">{(brand) => <Rules key={brand.id} brand={brand} />}</BrandFrame>;
+}
+
+export function BrandBudget() {
+  return <BrandFrame title="Budget" section="budget">{(brand, admin) => <Budget key={brand.id} brand={brand} admin={admin} />}</BrandFrame>;
+}
+
+export function BrandBadges() {
+  return <BrandFrame title="Badges" section="badges">{(brand, admin) => <Badges key={brand.id} brand={brand} admin={admin} />}</BrandFrame>;
+}
+
+export function BrandTokens() {
+  return <BrandFrame title="API tokens" section="tokens">{(brand) => <Tokens key={brand.id} brand={brand} />}</BrandFrame>;
+}
