@@ -263,17 +263,6 @@ VARIABLES: tuple[Variable, ...] = (
              "how often a relay looks for events nobody took (after a crash, say)"),
     Variable("HEARTH_OUTBOX_RETENTION_DAYS", "outbox_retention_days", integer(1), "`7`",
              "how long dispatched outbox events are kept before the hourly prune"),
-    Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
-             f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
-    Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",
-             "one password (10+ characters) for every demo login; `make run` then prints the "
-             "logins every time"),
-    Variable("HEARTH_FAILPOINT", "failpoint", choice(*FAILPOINTS), "unset",
-             "testing only: `after-commit` kills the process between commit and dispatch, "
-             "`mid-dispatch` after a relay's first handler of a batch"),
-    Variable("HEARTH_TEST_CLOCK_FILE", "test_clock_file", text, "unset",
-             "testing only: a file holding an offset in seconds added to the clock, shared by a "
-             "test stack's processes"),
     Variable("HEARTH_SMTP_URL", "smtp_url", url("smtp://", "smtps://", "smtp+starttls://"), "unset",
              "send mail through this SMTP server: `smtp://[user:password@]host[:port]` (plain, "
              "port 25), `smtps://…` (TLS, 465) or `smtp+starttls://…` (587); unset, embedded "
@@ -290,6 +279,17 @@ VARIABLES: tuple[Variable, ...] = (
              "how long a link confirming a new email address works (once)"),
     Variable("HEARTH_PASSWORD_RESET_RATE_LIMIT", "password_reset_rate_limit", rate, "`5/3600`",
              "password reset requests per window, per address and per email asked for"),
+    Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
+             f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
+    Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",
+             "one password (10+ characters) for every demo login; `make run` then prints the "
+             "logins every time"),
+    Variable("HEARTH_FAILPOINT", "failpoint", choice(*FAILPOINTS), "unset",
+             "testing only: `after-commit` kills the process between commit and dispatch, "
+             "`mid-dispatch` after a relay's first handler of a batch"),
+    Variable("HEARTH_TEST_CLOCK_FILE", "test_clock_file", text, "unset",
+             "testing only: a file holding an offset in seconds added to the clock, shared by a "
+             "test stack's processes"),
 )
 
 
