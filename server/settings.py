@@ -278,7 +278,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_EMAIL_CHANGE_SECONDS", "email_change_seconds", integer(60), "`86400`",
              "how long a link confirming a new email address works (once)"),
     Variable("HEARTH_PASSWORD_RESET_RATE_LIMIT", "password_reset_rate_limit", rate, "`5/3600`",
-             "password reset requests per window, per address and per email asked for"),
+             "password reset requests per window, per client address and per email asked for; "
+             "email change requests per window per member"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

@@ -157,6 +157,9 @@ async def request_email_change(actor: auth.Actor, password: str, new_email: str,
     settings = runtime.current().settings
     member = await _member(actor.member())
     await _check_current_password(member, password)
+    # Each request mails an address the member names: no more often than reset requests.
+    await ratelimit.check("email change", f"member:{member['id']}",
+                          settings.password_reset_rate_limit)
     address = new_email.strip().lower()
     if not mail.safe_address(address):
         raise Invalid("this is not an email address mail can be sent to",

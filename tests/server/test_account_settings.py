@@ -17,6 +17,7 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from websockets.exceptions import ConnectionClosed
@@ -184,6 +185,28 @@ def test_a_reset_link_expires_and_only_the_newest_matters_after_a_reset(
                      {"token": third, "password": "a brand new secret"}).status_code == 204
     assert anon.post("/api/account/password-reset/confirm",
                      {"token": second, "password": "another new secret"}).status_code == 422
+
+
+def test_mail_queued_before_a_crash_is_sent_once_whatever_is_replayed(
+        stack: Stack, server: Server, admin: Client, sink: Sink) -> None:
+    member = server.client().register()
+    doomed = stack.start_server(env={"HEARTH_FAILPOINT": "after-commit"})
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"{doomed.url}/api/account/password-reset", json={"email": _email(member)},
+                   timeout=30)
+    assert doomed.process.popen.wait(timeout=30) == 86, "the process must die at the failpoint"
+
+    # Committed, never dispatched by the process that died: the sweep sends it.
+    token = _link(_mail(admin, sink, _email(member), "Reset your Hearth password"), "reset")
+
+    # Replay every event and handler, as a confused relay might: no mail goes twice.
+    stack.sql("DELETE FROM handler_receipt")
+    stack.sql("UPDATE outbox_event SET dispatched_at = NULL")
+    assert "dispatched" in stack.run("relay-sweep").stdout
+    assert len([m for m in _inbox(admin, sink, _email(member))
+                if m.subject == "Reset your Hearth password"]) == 1
+    assert server.client().post("/api/account/password-reset/confirm", {
+        "token": token, "password": "a brand new secret"}).status_code == 204
 
 
 def test_reset_requests_are_limited_per_address_and_per_email(stack: Stack) -> None:
