@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import Cookie
 
-from server import auth, ratelimit, runtime
+from server import auth, ratelimit, realtime, runtime
 from server.accounts import credentials, services
 from server.accounts.schemas import (
     AcceptedOut,
@@ -78,6 +78,8 @@ class SessionController(Controller):
             raise Forbidden(auth.NOT_A_PERSON)
         if actor.session_key:
             await auth.end_session(actor.session_key)
+            if actor.member_id is not None:
+                await realtime.announce_sessions_ended(actor.member_id)
         return Response(None, status_code=204, cookies=_session_cookies("", "", 0))
 
     @post("/session/logout-all", status_code=204, opt={auth.PEOPLE_ONLY_OPT: True})

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from server import auth, clock, db, mail, outbox, ratelimit, runtime, sessions
+from server import auth, clock, db, mail, outbox, ratelimit, realtime, runtime, sessions
 from server.accounts.passwords import check_password
 from server.errors import Conflict, Forbidden, Invalid
 from server.security import hash_password, new_secret, sha256, verify_password
@@ -78,11 +78,12 @@ async def _retire_tokens(member_id: int, purpose: str) -> None:
 
 
 async def _signed_out(member_id: int, keys: list[str]) -> None:
-    """After the commit that deleted the sessions: every process stops trusting them
-    (this one at once, others within auth.ACTOR_CACHE_SECONDS); open websockets close at
-    their next re-check (HEARTH_REALTIME_REAUTH_SECONDS)."""
+    """After the commit that deleted the sessions: every process stops trusting them (this
+    one at once, others within auth.ACTOR_CACHE_SECONDS) and their open websockets close
+    (at once; at their next periodic re-check should the announcement be lost)."""
     await sessions.forget(keys)
     auth.forget_member(member_id)
+    await realtime.announce_sessions_ended(member_id)
 
 
 async def request_password_reset(email: str, client_ip: str, base_url: str) -> None:
