@@ -117,7 +117,9 @@ async def reset_password(token: str, password: str) -> None:
         claimed = await _use_token(token, RESET)
         member_id = int(claimed["member"])
         await Member.update({Member.password_hash: password_hash}).where(Member.id == member_id)
+        # Whoever asked for those may have had the old password: they start again.
         await _retire_tokens(member_id, RESET)
+        await _retire_tokens(member_id, EMAIL_CHANGE)
         keys = await sessions.delete_member_sessions(member_id)
         member = await _member(member_id)
         if mail.safe_address(member["email"]):
@@ -193,6 +195,8 @@ async def confirm_email_change(token: str) -> str:
                 raise Conflict("another account has taken this email address meanwhile")
             member = await _member(member_id)
             await Member.update({Member.email: address}).where(Member.id == member_id)
+            # Reset links went to the old address.
+            await _retire_tokens(member_id, RESET)
             if mail.safe_address(member["email"]):
                 await mail.queue(member["email"], "Your Hearth email address was changed", (
                     f"Hello {member['handle']},\n\nThe email address of your Hearth account "
