@@ -64,3 +64,16 @@ async def test_kinds_nobody_described_take_the_defaults_and_others_keep_theirs(
     assert [n.kind for n in page.items] == ["watched_thread"]
     assert await MailMessage.count().where(
         MailMessage.recipient == f"{member.handle}@example.test") == 0
+
+
+async def test_sent_mail_is_forgotten_after_the_outbox_retention(hearth: Hearth) -> None:
+    member = await register()
+    async with outbox.unit_of_work():
+        await mail.queue(f"{member.handle}@example.test", "Kept a while", "text", key="kept-1")
+    await hearth.relay()
+    assert await mail.prune() == 0
+    hearth.clock.advance(days=8)
+    assert await mail.prune() == 1
+    # Forgotten, the key may be used again.
+    async with outbox.unit_of_work():
+        assert await mail.queue(f"{member.handle}@example.test", "Again", "text", key="kept-1")
