@@ -3,7 +3,7 @@
 
     EmlDirectoryMailer   embedded: each message is an .eml file under the data dir's mail/
                          (admins read them at GET /api/admin/mail)
-    SmtpMailer           HEARTH_SMTP_URL set: sent to that server (stdlib smtplib)
+    SmtpMailer           scaled: sent to the HEARTH_SMTP_URL server (stdlib smtplib)
 
 Services never send: `queue()` writes the message as a row and emits MailQueued in the
 caller's transaction, so a mail exists exactly when what it tells of was committed. The

@@ -55,15 +55,21 @@ def redis_client(url: str, retries: int = 2) -> aioredis.Redis:
 
 
 def mailer_for(settings: Settings) -> mail.Mailer:
-    """An SMTP server when one is set; else .eml files embedded. Scaled processes share no
-    disk, so there mail waits (failing visibly in the outbox) until HEARTH_SMTP_URL is set."""
+    """Embedded: .eml files in the data dir. Scaled: the SMTP server; without one, mail
+    waits (failing visibly in the outbox) until HEARTH_SMTP_URL is set, since scaled
+    processes share no disk."""
+    if not settings.scaled:
+        if settings.smtp_url:
+            # The relay sends inside its transaction, which on SQLite holds the one write
+            # lock: a slow SMTP server would hold up every write.
+            log.warning("HEARTH_SMTP_URL is ignored in embedded mode: mail is written to %s",
+                        settings.mail_dir)
+        return mail.EmlDirectoryMailer(settings.mail_dir, settings.mail_from)
     if settings.smtp_url:
         return mail.SmtpMailer(settings.smtp_url, settings.mail_from)
-    if settings.scaled:
-        log.warning("HEARTH_SMTP_URL is not set: mail (password resets, email changes) "
-                    "waits in the outbox unsent")
-        return mail.UnconfiguredMailer()
-    return mail.EmlDirectoryMailer(settings.mail_dir, settings.mail_from)
+    log.warning("HEARTH_SMTP_URL is not set: mail (password resets, email changes) waits in "
+                "the outbox unsent")
+    return mail.UnconfiguredMailer()
 
 
 @dataclass

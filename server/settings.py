@@ -264,10 +264,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_OUTBOX_RETENTION_DAYS", "outbox_retention_days", integer(1), "`7`",
              "how long dispatched outbox events are kept before the hourly prune"),
     Variable("HEARTH_SMTP_URL", "smtp_url", url("smtp://", "smtps://", "smtp+starttls://"), "unset",
-             "send mail through this SMTP server: `smtp://[user:password@]host[:port]` (plain, "
-             "port 25), `smtps://…` (TLS, 465) or `smtp+starttls://…` (587); unset, embedded "
-             "mode writes `.eml` files under the data dir's `mail/` and scaled mode sends none "
-             "(see [Email](#email))"),
+             "scaled mode: send mail through this SMTP server: "
+             "`smtp://[user:password@]host[:port]` (plain, port 25), `smtps://…` (TLS, 465) or "
+             "`smtp+starttls://…` (587); unset, none is sent. Embedded mode writes `.eml` files "
+             "under the data dir's `mail/` instead (see [Email](#email))"),
     Variable("HEARTH_MAIL_FROM", "mail_from", sender, "`Hearth <hearth@localhost>`",
              "the From address of every mail"),
     Variable("HEARTH_PUBLIC_URL", "public_url", public_url, "the request's",
