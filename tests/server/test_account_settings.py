@@ -45,6 +45,7 @@ class Sink:
         self.port = free_port()
         self.lock = threading.Lock()
         self.received: list[Mail] = []
+        self.controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = BytesParser(policy=policy.default).parsebytes(envelope.content)
@@ -59,12 +60,12 @@ class Sink:
 @pytest.fixture(scope="module")
 def sink() -> Iterator[Sink]:
     handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    controller.start()
+    handler.controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    handler.controller.start()
     try:
         yield handler
     finally:
-        controller.stop()
+        handler.controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -432,3 +433,28 @@ def test_the_mail_page_is_for_admins_and_says_where_mail_goes(
     assert admin.get("/api/admin/mail/20260101000000000000-abc").status_code == 404
     assert admin.get("/api/admin/mail/..%2Fhearth.db").status_code in (400, 404)
     assert admin.get("/api/admin/mail", params={"before": "../x"}).status_code == 400
+
+
+@pytest.mark.scaled_only
+def test_mail_waits_out_an_smtp_server_that_is_down(
+        stack: Stack, server: Server, admin: Client, sink: Sink) -> None:
+    member = server.client().register()
+
+    def waiting() -> list[tuple[Any, ...]]:
+        return stack.sql("SELECT last_error FROM outbox_event "
+                         "WHERE type = 'mail.queued' AND dispatched_at IS NULL")
+
+    assert sink.controller is not None
+    sink.controller.stop()
+    try:
+        asked = server.client().post("/api/account/password-reset", {"email": _email(member)})
+        assert asked.status_code == 202
+        stuck = eventually(lambda: [r for r in waiting() if r[0]])
+        assert "mail.send" in stuck[0][0] and "Connection" in stuck[0][0], stuck
+        assert _inbox(admin, sink, _email(member)) == []
+    finally:
+        sink.controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+        sink.controller.start()
+    # Unreachable is no fault of the mail's: it is tried again every 2 seconds.
+    _mail(admin, sink, _email(member), "Reset your Hearth password")
+    eventually(lambda: waiting() == [])
