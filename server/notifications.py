@@ -9,7 +9,6 @@ and email changes) is no notification and no preference: it is always sent."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Annotated, Any
 
 import msgspec
@@ -22,8 +21,6 @@ from server.errors import Invalid
 from server.security import sha256
 from server.tables import Member, Notification, NotificationPreferences
 from server.types import MAX_ID
-
-log = logging.getLogger("hearth.notifications")
 
 # The kinds a member is shown on the preferences page, with what each is about. Others
 # (added by packages later) are accepted and shown once chosen for.
@@ -131,7 +128,7 @@ async def _mail(member_id: int, kind: str, event_id: int, data: dict[str, Any]) 
     about = text if isinstance(text, str) and text else KINDS.get(kind, f"a new {kind} notification")
     site = runtime.current().settings.public_url
     await mail.queue(rows[0]["email"], f"Hearth: {about}", (
-        f"Hello {rows[0]['handle']},\n\n{about}.\n\n"
+        f"Hello {rows[0]['handle']},\n\n{about.rstrip('.')}.\n\n"
         + (f"See it on {site}/#/notifications\n\n" if site else "")
         + "You get this mail because you asked for these notifications by email; your "
         "notification settings turn it off.\n"),
