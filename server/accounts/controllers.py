@@ -84,8 +84,8 @@ class SessionController(Controller):
 
     @post("/session/logout-all", status_code=204, opt={auth.PEOPLE_ONLY_OPT: True})
     async def logout_everywhere(self, actor: Actor) -> Response[None]:
-        """End every session of the signed-in member, this one included; their open
-        websockets close at their next re-check."""
+        """End every session of the signed-in member, this one included, and close their
+        open websockets."""
         await credentials.sign_out_everywhere(actor)
         return Response(None, status_code=204, cookies=_session_cookies("", "", 0))
 
