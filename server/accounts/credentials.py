@@ -10,7 +10,9 @@ once cannot both succeed, and a failed change leaves the link usable.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
+import logging
 from typing import Any
 
 from server import auth, clock, db, mail, outbox, ratelimit, realtime, runtime, sessions
@@ -18,6 +20,8 @@ from server.accounts.passwords import check_password
 from server.errors import Conflict, Forbidden, Invalid
 from server.security import hash_password, new_secret, sha256, verify_password
 from server.tables import AccountToken, Member
+
+log = logging.getLogger("hearth.accounts")
 
 RESET, EMAIL_CHANGE = "password_reset", "email_change"
 
@@ -86,27 +90,43 @@ async def _signed_out(member_id: int, keys: list[str]) -> None:
     await realtime.announce_sessions_ended(member_id)
 
 
+# Reset mails being prepared, held until done (the loop keeps only weak references).
+_preparing: set[asyncio.Task[None]] = set()
+
+
 async def request_password_reset(email: str, client_ip: str, base_url: str) -> None:
-    """Mail a reset link if an active account has this address; the caller answers the
-    same whether or not one does."""
+    """Mail a reset link if an active account has this address. The caller answers the same
+    whether or not one does, and as fast: the lookup and the link are made after it has
+    answered (a request lost to a crash meanwhile is asked again)."""
     settings = runtime.current().settings
     address = email.strip().lower()
     await ratelimit.check("password reset", f"ip:{client_ip}", settings.password_reset_rate_limit)
     await ratelimit.check("password reset", f"email:{address}", settings.password_reset_rate_limit)
-    rows = await Member.select(Member.id, Member.handle, Member.email, Member.is_active).where(
-        Member.email == address)
-    if not rows or not rows[0]["is_active"] or not mail.safe_address(rows[0]["email"]):
-        return
-    member = rows[0]
-    minutes = settings.password_reset_seconds // 60
-    async with outbox.unit_of_work():
-        token = await _new_token(member["id"], RESET, settings.password_reset_seconds)
-        await mail.queue(member["email"], "Reset your Hearth password", (
-            f"Hello {member['handle']},\n\n"
-            f"Someone (hopefully you) asked to reset the password of your Hearth account.\n"
-            f"Choose a new one here within {minutes} minutes; the link works once:\n\n"
-            f"{mail.link(base_url, 'reset', token)}\n\n"
-            f"If you did not ask, ignore this mail: your password stays as it is.\n"))
+    task = asyncio.get_running_loop().create_task(_mail_reset_link(address, base_url),
+                                                  context=contextvars.Context())
+    _preparing.add(task)
+    task.add_done_callback(_preparing.discard)
+
+
+async def _mail_reset_link(address: str, base_url: str) -> None:
+    settings = runtime.current().settings
+    try:
+        rows = await Member.select(Member.id, Member.handle, Member.email, Member.is_active
+                                   ).where(Member.email == address)
+        if not rows or not rows[0]["is_active"] or not mail.safe_address(rows[0]["email"]):
+            return
+        member = rows[0]
+        minutes = settings.password_reset_seconds // 60
+        async with outbox.unit_of_work():
+            token = await _new_token(member["id"], RESET, settings.password_reset_seconds)
+            await mail.queue(member["email"], "Reset your Hearth password", (
+                f"Hello {member['handle']},\n\n"
+                f"Someone (hopefully you) asked to reset the password of your Hearth account.\n"
+                f"Choose a new one here within {minutes} minutes; the link works once:\n\n"
+                f"{mail.link(base_url, 'reset', token)}\n\n"
+                f"If you did not ask, ignore this mail: your password stays as it is.\n"))
+    except Exception:
+        log.exception("preparing a password reset mail failed")
 
 
 async def reset_password(token: str, password: str) -> None:
