@@ -18,10 +18,16 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.static_files import create_static_files_router
 
 from server import apidocs, auth, db, openapi, plugins, runtime, sequences
-from server.accounts.controllers import BrandController, MemberController, SessionController
+from server.accounts.controllers import (
+    AccountController,
+    BrandController,
+    MemberController,
+    SessionController,
+)
 from server.errors import EXCEPTION_HANDLERS
 from server.headers import security_headers
-from server.notifications import NotificationController
+from server.mail_admin import MailController
+from server.notifications import NotificationController, PreferencesController
 from server.outbox_admin import OutboxController
 from server.realtime import realtime_socket, realtime_ticket
 from server.settings import Settings, get_settings, redact_url
@@ -114,8 +120,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.stop()
 
     route_handlers: list[Any] = [
-        health, ping, realtime_socket, realtime_ticket, SessionController, MemberController, BrandController,
-        NotificationController, OutboxController, apidocs.asset,
+        health, ping, realtime_socket, realtime_ticket, SessionController, AccountController,
+        MemberController, BrandController, NotificationController, PreferencesController,
+        OutboxController, MailController, apidocs.asset,
     ]
     for plugin in installed:
         route_handlers.extend(plugin.route_handlers)

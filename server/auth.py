@@ -49,6 +49,9 @@ TOKEN_PREFIX = "hth"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TOKEN_SCOPES = frozenset({"read", "write", "realtime"})
 TOKEN_SCOPE_OPT = "token_scope"
+# Route opt: the route is about a person's own account (passwords, email, sessions, their
+# preferences), which an API token never reaches, even where signing in is not needed.
+PEOPLE_ONLY_OPT = "people_only"
 TICKET_PREFIX = "ws-ticket:"
 NOT_A_PERSON = "API tokens act for a brand, not a person"
 # Issue 10: sign-out and role changes must reach every process within a second.
@@ -423,6 +426,8 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
                 raise Invalid("NUL characters are not allowed")
     actor = await resolve(request)
     if actor.via == "token":
+        if request.route_handler.opt.get(PEOPLE_ONLY_OPT):
+            raise Forbidden(NOT_A_PERSON)
         # A route may name the scope it needs instead (the websocket ticket needs 'realtime').
         scope = request.route_handler.opt.get(TOKEN_SCOPE_OPT)
         actor.require(scope or ("write" if request.method in UNSAFE_METHODS else "read"))

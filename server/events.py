@@ -148,6 +148,12 @@ class ChallengeCompleted(msgspec.Struct, tag="challenge.completed", frozen=True)
     challenge_id: int
 
 
+class MailQueued(msgspec.Struct, tag="mail.queued", frozen=True):
+    """A mail was queued (server.mail): the row holds it until it is sent."""
+
+    mail_id: int
+
+
 Event = (
     MemberRegistered
     | MemberVisited
@@ -166,6 +172,7 @@ Event = (
     | BadgeGranted
     | BadgeRevoked
     | ChallengeCompleted
+    | MailQueued
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -188,6 +195,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BadgeGranted,
         BadgeRevoked,
         ChallengeCompleted,
+        MailQueued,
     )
 }
 

@@ -58,6 +58,10 @@ ExtraStatuses = Mapping[str, frozenset[int]]
 EXTRA_STATUSES: ExtraStatuses = {
     "POST /api/register": frozenset({409, 429}),
     "POST /api/session": frozenset({429}),
+    "POST /api/account/password-reset": frozenset({429}),
+    "POST /api/me/password": frozenset({429}),
+    "POST /api/me/email": frozenset({409, 429}),
+    "POST /api/account/email/confirm": frozenset({409}),
     "PUT /api/members/{member_id}/role": frozenset({409}),
     "POST /api/brands": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/retry": frozenset({409}),

@@ -3,12 +3,15 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from server.tables import (
+    AccountToken,
     ApiToken,
     Brand,
     HandlerReceipt,
+    MailMessage,
     Member,
     MemberSession,
     Notification,
+    NotificationPreferences,
     OutboxEvent,
     SeedStep,
 )
@@ -17,5 +20,5 @@ APP_CONFIG = AppConfig(
     app_name="server",
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "server",
     table_classes=[Brand, Member, MemberSession, ApiToken, OutboxEvent, HandlerReceipt,
-                   Notification, SeedStep],
+                   Notification, SeedStep, MailMessage, AccountToken, NotificationPreferences],
 )

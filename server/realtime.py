@@ -40,6 +40,7 @@ from server.auth import TOKEN_SCOPE_OPT, Actor
 from server.bodycheck import check_json_body
 from server.errors import BadRequest, DomainError, ServiceUnavailable, Unauthenticated, unavailable
 from server.pubsub import Delivered
+from server.security import new_secret
 from server.types import MAX_ID, parse_id
 
 log = logging.getLogger("hearth.realtime")
@@ -57,6 +58,8 @@ MAX_CHANNEL_LENGTH = 200
 # (`hearth serve` passes this to uvicorn, whose default is 16 MiB): an anonymous socket
 # could otherwise make the event loop check and decode megabytes per frame.
 MAX_FRAME_BYTES = 64 * 1024
+# Kernel-only channels telling open sockets that their member's sessions ended.
+SESSIONS_FAMILY = "sessions"
 # The standard "try again later" close: a backing service is down, not the client's fault.
 TRY_AGAIN_LATER = 1013
 
@@ -125,6 +128,18 @@ _decode_op = msgspec.json.Decoder(ClientOp)
 _encode = msgspec.json.Encoder()
 
 
+def _sessions_channel(member_id: int) -> str:
+    # No channel rule names this family: clients cannot subscribe to it.
+    return f"{SESSIONS_FAMILY}:{member_id}"
+
+
+async def announce_sessions_ended(member_id: int) -> None:
+    """Some of the member's sessions ended (call it after the commit): their open sockets, in
+    every process, re-check their session now instead of at their next round."""
+    await runtime.current().broker.publish(_sessions_channel(member_id), "sessions.ended", {},
+                                           message_id=new_secret(8))
+
+
 class Connection:
     def __init__(self, socket: WebSocket[Any, Any, Any], actor: Actor) -> None:
         self.socket = socket
@@ -136,6 +151,26 @@ class Connection:
         self.close_code, self.close_reason = 4008, "reconnect"
         self._resyncs: set[asyncio.Task[None]] = set()
         runtime.current().broker.hub.watch_gaps(self._on_gap)
+        self._sessions = (_sessions_channel(actor.member_id)
+                          if actor.via == "session" and actor.member_id is not None else "")
+        if self._sessions:
+            runtime.current().broker.hub.add(self._sessions, self._sessions_ended)
+
+    def _sessions_ended(self, channel: str, seq: int, frame: bytes) -> None:
+        if self.actor.member_id is not None:
+            # What this process cached of the member may predate the sign-out.
+            auth.forget_member(self.actor.member_id)
+        task = asyncio.create_task(self._recheck_now())
+        self._resyncs.add(task)
+        task.add_done_callback(self._resyncs.discard)
+
+    async def _recheck_now(self) -> None:
+        try:
+            await self._reauthorize()
+        except Exception as exc:
+            # The periodic re-check tries again.
+            log.info("re-checking a websocket after a sign-out failed: %s: %s",
+                     type(exc).__name__, exc)
 
     def close_soon(self, code: int, reason: str) -> None:
         self.close_code, self.close_reason = code, reason
@@ -246,6 +281,8 @@ class Connection:
 
     def close(self) -> None:
         runtime.current().broker.hub.unwatch_gaps(self._on_gap)
+        if self._sessions:
+            runtime.current().broker.hub.remove(self._sessions, self._sessions_ended)
         for task in self._resyncs:
             task.cancel()
         for channel in list(self.listeners):

@@ -18,7 +18,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from server import backups, db, outbox
+from server import backups, db, mail, outbox
 from server.kv import KeyValue, MemoryKeyValue, RedisKeyValue
 from server.plugins import Backend, Plugin, install
 from server.pubsub import Broker, MemoryBroker, RedisBroker
@@ -54,12 +54,31 @@ def redis_client(url: str, retries: int = 2) -> aioredis.Redis:
         health_check_interval=30)
 
 
+def mailer_for(settings: Settings) -> mail.Mailer:
+    """Embedded: .eml files in the data dir. Scaled: the SMTP server; without one, mail
+    waits (failing visibly in the outbox) until HEARTH_SMTP_URL is set, since scaled
+    processes share no disk."""
+    if not settings.scaled:
+        if settings.smtp_url:
+            # The relay sends inside its transaction, which on SQLite holds the one write
+            # lock: a slow SMTP server would hold up every write.
+            log.warning("HEARTH_SMTP_URL is ignored in embedded mode: mail is written to %s",
+                        settings.mail_dir)
+        return mail.EmlDirectoryMailer(settings.mail_dir, settings.mail_from)
+    if settings.smtp_url:
+        return mail.SmtpMailer(settings.smtp_url, settings.mail_from)
+    log.warning("HEARTH_SMTP_URL is not set: mail (password resets, email changes) waits in "
+                "the outbox unsent")
+    return mail.UnconfiguredMailer()
+
+
 @dataclass
 class Runtime:
     settings: Settings
     kv: KeyValue
     broker: Broker
     runner: Runner
+    mailer: mail.Mailer
     redis: aioredis.Redis | None = None
     plugins: tuple[Plugin, ...] = ()
     backends: dict[str, Any] = field(default_factory=dict)
@@ -133,6 +152,7 @@ async def _start(settings: Settings, role: str, serving: IO[bytes] | None) -> Ru
             broker=RedisBroker(client, settings.redis_prefix, settings.realtime_history,
                                subscriber=redis_client(settings.redis_url, retries=0)),
             runner=CeleryRunner(settings),
+            mailer=mailer_for(settings),
             redis=client,
             plugins=installed,
             backends={b.name: b.scaled(client, settings.redis_prefix) for b in declared},
@@ -143,6 +163,7 @@ async def _start(settings: Settings, role: str, serving: IO[bytes] | None) -> Ru
             kv=MemoryKeyValue(),
             broker=MemoryBroker(settings.realtime_history),
             runner=InProcessRunner(settings),
+            mailer=mailer_for(settings),
             plugins=installed,
             backends={b.name: b.embedded() for b in declared},
             serving_lock=serving,

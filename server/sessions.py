@@ -100,9 +100,27 @@ async def end(key: str) -> None:
     """End the session at once, in every process: the row first (what every process falls
     back on), then a tombstone over the cached copy."""
     await MemberSession.delete().where(MemberSession.secret_hash == key)
+    await forget([key])
+
+
+async def delete_member_sessions(member_id: int, keep: str = "") -> list[str]:
+    """Delete the member's sessions (but `keep`'s), in the caller's transaction; returns
+    their keys, for forget() once it has committed."""
+    query = MemberSession.delete().where(MemberSession.member == member_id)
+    if keep:
+        query = query.where(MemberSession.secret_hash != keep)
+    rows = await query.returning(MemberSession.secret_hash)
+    return [str(r["secret_hash"]) for r in rows]
+
+
+async def forget(keys: list[str]) -> None:
+    """Tombstone the cached copies of sessions whose rows are gone."""
+    if not keys:
+        return
     kv = runtime.current().kv
     try:
-        await kv.set(CACHE_PREFIX + key, ENDED, CACHE_SECONDS)
+        for key in keys:
+            await kv.set(CACHE_PREFIX + key, ENDED, CACHE_SECONDS)
         return
     except ServiceUnavailable:
         pass
@@ -111,10 +129,11 @@ async def end(key: str) -> None:
     # answers that much later. (A little more: asyncio may run a timer a tick early.)
     await asyncio.sleep(SKIP_AFTER_FAILURE_SECONDS + 0.05)
     try:
-        await kv.set(CACHE_PREFIX + key, ENDED, CACHE_SECONDS)
+        for key in keys:
+            await kv.set(CACHE_PREFIX + key, ENDED, CACHE_SECONDS)
     except ServiceUnavailable:
-        log.warning("a session ended while the key/value store was unreachable: a copy "
-                    "cached before may be trusted for up to %s s more", CACHE_SECONDS)
+        log.warning("%d sessions ended while the key/value store was unreachable: a copy "
+                    "cached before may be trusted for up to %s s more", len(keys), CACHE_SECONDS)
 
 
 @schedule.every(3600, "sessions.prune")

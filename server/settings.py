@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -71,6 +72,14 @@ class Settings(msgspec.Struct, frozen=True):
     demo_password: str = ""
     # Testing only: a file holding an offset in seconds added to the clock (server.clock).
     test_clock_file: str = ""
+    # Outgoing mail (server.mail): an SMTP server, or else .eml files when embedded.
+    smtp_url: str = ""
+    mail_from: str = "Hearth <hearth@localhost>"
+    # Where members open the web app: links in mail start here (else the request's base URL).
+    public_url: str = ""
+    password_reset_seconds: int = 3600
+    email_change_seconds: int = 86400
+    password_reset_rate_limit: RateLimit = RateLimit(5, 3600)
 
     @property
     def scaled(self) -> bool:
@@ -89,6 +98,10 @@ class Settings(msgspec.Struct, frozen=True):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def celery_log_level(self) -> str:
@@ -181,6 +194,23 @@ def prefix(raw: str) -> str:
     return raw
 
 
+def sender(raw: str) -> str:
+    """A From address: `Name <addr@host>` or `addr@host`, on one line."""
+    _, address = parseaddr(raw)
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw) or "@" not in address or " " in address:
+        raise SettingsError(f"must be an address like 'Hearth <hearth@example.com>', got {raw!r}")
+    return raw.strip()
+
+
+def public_url(raw: str) -> str:
+    value = url("http://", "https://")(raw.strip()).rstrip("/")
+    parts = urlsplit(value)
+    if not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(f"must be the web app's base URL, like https://forum.example.com, "
+                            f"got {raw!r}")
+    return value
+
+
 def password(raw: str) -> str:
     if len(raw) < 10:
         raise SettingsError("must be at least 10 characters")
@@ -233,6 +263,23 @@ VARIABLES: tuple[Variable, ...] = (
              "how often a relay looks for events nobody took (after a crash, say)"),
     Variable("HEARTH_OUTBOX_RETENTION_DAYS", "outbox_retention_days", integer(1), "`7`",
              "how long dispatched outbox events are kept before the hourly prune"),
+    Variable("HEARTH_SMTP_URL", "smtp_url", url("smtp://", "smtps://", "smtp+starttls://"), "unset",
+             "scaled mode: send mail through this SMTP server: "
+             "`smtp://[user:password@]host[:port]` (plain, port 25), `smtps://…` (TLS, 465) or "
+             "`smtp+starttls://…` (587); unset, none is sent. Embedded mode writes `.eml` files "
+             "under the data dir's `mail/` instead (see [Email](#email))"),
+    Variable("HEARTH_MAIL_FROM", "mail_from", sender, "`Hearth <hearth@localhost>`",
+             "the From address of every mail"),
+    Variable("HEARTH_PUBLIC_URL", "public_url", public_url, "the request's",
+             "the web app's base URL (`https://forum.example.com`) that links in mail start with; "
+             "set it in production (unset, links follow the `Host` the request named)"),
+    Variable("HEARTH_PASSWORD_RESET_SECONDS", "password_reset_seconds", integer(60), "`3600`",
+             "how long a password reset link works (once)"),
+    Variable("HEARTH_EMAIL_CHANGE_SECONDS", "email_change_seconds", integer(60), "`86400`",
+             "how long a link confirming a new email address works (once)"),
+    Variable("HEARTH_PASSWORD_RESET_RATE_LIMIT", "password_reset_rate_limit", rate, "`5/3600`",
+             "password reset requests per window, per client address and per email asked for; "
+             "email change requests per window per member"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

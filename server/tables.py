@@ -105,3 +105,45 @@ class SeedStep(Table, tablename="seed_step"):
     id = BigSerial(primary_key=True)
     name = Varchar(length=100, unique=True)
     applied_at = Timestamptz(default=TimestamptzNow())
+
+
+class MailMessage(Table, tablename="mail_message"):
+    """A mail waiting to be sent (server.mail): written with what caused it, sent by the
+    outbox's handler, at least once. Once sent its body is blanked (it may hold a
+    single-use link) and the row kept a while, so that sending the same message again is a
+    no-op."""
+
+    id = BigSerial(primary_key=True)
+    # Unique per message: a notification mail's is derived from its event, so a replay
+    # queues nothing new; it also names the .eml file and the Message-ID header.
+    key = Varchar(length=100, unique=True)
+    recipient = Varchar(length=254)
+    subject = Varchar(length=200)
+    body = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None, index=True)
+
+
+class AccountToken(Table, tablename="account_token"):
+    """A single-use link sent by mail (password reset, new email confirmation). Only the
+    sha256 of its secret is stored."""
+
+    id = BigSerial(primary_key=True)
+    member = ForeignKey(references=Member, index=True)
+    purpose = Varchar(length=20)
+    token_hash = Varchar(length=64, unique=True)
+    # The address an email change moves to once confirmed.
+    new_email = Varchar(length=254, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(default=TimestamptzNow(), index=True)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class NotificationPreferences(Table, tablename="notification_preferences"):
+    """A member's choices per notification kind, as JSON {kind: {"in_app": b, "email": b}};
+    kinds not named take the defaults (server.notifications)."""
+
+    id = BigSerial(primary_key=True)
+    member = ForeignKey(references=Member, unique=True)
+    data = Text(default="{}")
+    updated_at = Timestamptz(default=TimestamptzNow())

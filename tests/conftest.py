@@ -54,8 +54,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @contextmanager
-def started_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A migrated database and, in scaled mode, a Celery worker and beat; dropped after."""
+def started_stack(tmp_path_factory: pytest.TempPathFactory,
+                  env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """A migrated database and, in scaled mode, a Celery worker and beat; dropped after.
+    `env`: settings every process of the stack gets (a module's own stack)."""
     if MODE == "scaled":
         missing = services_reachable()
         if missing:
@@ -64,6 +66,7 @@ def started_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 pytest.fail(message + " (CI is set: missing services are a failure)")
             pytest.skip(message)
     stack = build_stack(Path(tmp_path_factory.mktemp("hearth")))
+    stack.env.update(env or {})
     try:
         stack.run("migrate")
         if MODE == "scaled":

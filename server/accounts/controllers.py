@@ -7,16 +7,23 @@ from typing import Any
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import Cookie
 
-from server import auth, ratelimit, runtime
-from server.accounts import services
+from server import auth, ratelimit, realtime, runtime
+from server.accounts import credentials, services
 from server.accounts.schemas import (
+    AcceptedOut,
     BrandIn,
     BrandOut,
+    EmailChangeIn,
+    EmailConfirmIn,
+    EmailOut,
     LoginIn,
     MemberOut,
     MeOut,
+    PasswordChangeIn,
     ProfileIn,
     RegisterIn,
+    ResetIn,
+    ResetRequestIn,
     RoleIn,
     SessionOut,
     TokenCreatedOut,
@@ -71,6 +78,15 @@ class SessionController(Controller):
             raise Forbidden(auth.NOT_A_PERSON)
         if actor.session_key:
             await auth.end_session(actor.session_key)
+            if actor.member_id is not None:
+                await realtime.announce_sessions_ended(actor.member_id)
+        return Response(None, status_code=204, cookies=_session_cookies("", "", 0))
+
+    @post("/session/logout-all", status_code=204, opt={auth.PEOPLE_ONLY_OPT: True})
+    async def logout_everywhere(self, actor: Actor) -> Response[None]:
+        """End every session of the signed-in member, this one included, and close their
+        open websockets."""
+        await credentials.sign_out_everywhere(actor)
         return Response(None, status_code=204, cookies=_session_cookies("", "", 0))
 
     @get("/me")
@@ -81,6 +97,53 @@ class SessionController(Controller):
     @patch("/me")
     async def update_me(self, actor: Actor, data: ProfileIn) -> MemberOut:
         return await services.update_profile(actor, data)
+
+
+RESET_ANSWER = ("if an account has this email address, a link to choose a new password is on "
+                "its way there")
+
+
+class AccountController(Controller):
+    """A member's own credentials. API tokens never reach these routes."""
+
+    path = "/api"
+    tags = ["accounts"]
+    opt = {auth.PEOPLE_ONLY_OPT: True}
+
+    @post("/account/password-reset", status_code=202)
+    async def request_reset(self, request: Request[Any, Any, Any], data: ResetRequestIn
+                            ) -> AcceptedOut:
+        """Mail a single-use link to reset the password. The answer is the same whether or
+        not an account has the address. Rate-limited per client address and per email."""
+        await credentials.request_password_reset(data.email, ratelimit.client_ip(request),
+                                                 str(request.base_url))
+        return AcceptedOut(RESET_ANSWER)
+
+    @post("/account/password-reset/confirm", status_code=204)
+    async def reset(self, data: ResetIn) -> None:
+        """Set a new password with the link's token (once, before it expires). Every session
+        of the member ends; sign in with the new password."""
+        await credentials.reset_password(data.token, data.password)
+
+    @post("/me/password", status_code=204)
+    async def change_password(self, actor: Actor, data: PasswordChangeIn) -> None:
+        """Needs the current password (403 when wrong). The member's other sessions end;
+        this one stays."""
+        await credentials.change_password(actor, data.current_password, data.new_password)
+
+    @post("/me/email", status_code=202)
+    async def change_email(self, request: Request[Any, Any, Any], actor: Actor,
+                           data: EmailChangeIn) -> EmailOut:
+        """Needs the current password. Mails a single-use link to the new address; the
+        address changes only when it is used. 409 when another account has it."""
+        return EmailOut(await credentials.request_email_change(
+            actor, data.password, data.email, str(request.base_url)))
+
+    @post("/account/email/confirm", status_code=200)
+    async def confirm_email(self, data: EmailConfirmIn) -> EmailOut:
+        """Apply an email change with the link's token (once, before it expires); the old
+        address is told. No sign-in needed: the token is the proof."""
+        return EmailOut(await credentials.confirm_email_change(data.token))
 
 
 class MemberController(Controller):

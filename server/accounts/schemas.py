@@ -98,3 +98,38 @@ class TokenCreatedOut(msgspec.Struct):
     token: TokenOut
     # Shown once; only its hash is stored.
     secret: str
+
+
+# The secret of a link sent by mail (server.security.new_secret: URL-safe base64).
+LinkToken = Annotated[str, msgspec.Meta(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class ResetRequestIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+
+
+class ResetIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: LinkToken
+    password: Password
+
+
+class PasswordChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class EmailChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    email: Email
+
+
+class EmailConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: LinkToken
+
+
+class AcceptedOut(msgspec.Struct):
+    message: str
+
+
+class EmailOut(msgspec.Struct):
+    email: str

@@ -39,10 +39,25 @@ def test_scaled_when_both_urls_are_set() -> None:
     ({"HEARTH_REDIS_PREFIX": "a b"}, "HEARTH_REDIS_PREFIX"),
     ({"HEARTH_DATABASE_URL": "postgresql://x/y"}, "scaled mode needs both"),
     ({"HEARTH_SWEEP_INTERVAL_SECONDS": "soon"}, "HEARTH_SWEEP_INTERVAL_SECONDS must be a number"),
+    ({"HEARTH_SMTP_URL": "http://mx:25"}, "HEARTH_SMTP_URL must start with smtp://"),
+    ({"HEARTH_MAIL_FROM": "Hearth <a@b.test>\r\nBcc: x@y.test"}, "HEARTH_MAIL_FROM must be an address"),
+    ({"HEARTH_MAIL_FROM": "nobody"}, "HEARTH_MAIL_FROM must be an address"),
+    ({"HEARTH_PUBLIC_URL": "https://x.test/?a=1"}, "HEARTH_PUBLIC_URL must be the web app's base URL"),
+    ({"HEARTH_PUBLIC_URL": "ftp://x.test"}, "HEARTH_PUBLIC_URL must start with http://"),
+    ({"HEARTH_PASSWORD_RESET_SECONDS": "10"}, "HEARTH_PASSWORD_RESET_SECONDS must be at least 60"),
 ])
 def test_bad_values_name_the_variable(env: dict, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+def test_mail_settings_are_read() -> None:
+    settings = load_settings({"HEARTH_SMTP_URL": "smtps://u:p@mx.test", "HEARTH_MAIL_FROM":
+                              "Forum <forum@x.test>", "HEARTH_PUBLIC_URL": "https://x.test/app/"})
+    assert settings.smtp_url == "smtps://u:p@mx.test"
+    assert settings.mail_from == "Forum <forum@x.test>"
+    assert settings.public_url == "https://x.test/app"
+    assert settings.mail_dir == Path("var/mail")
 
 
 def test_redact_url_hides_passwords() -> None:
