@@ -17,7 +17,12 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.static_files import create_static_files_router
 
 from server import apidocs, auth, db, openapi, plugins, runtime, sequences
-from server.accounts.controllers import BrandController, MemberController, SessionController
+from server.accounts.controllers import (
+    BrandController,
+    MemberController,
+    ProfileController,
+    SessionController,
+)
 from server.errors import EXCEPTION_HANDLERS
 from server.headers import security_headers
 from server.notifications import NotificationController
@@ -109,8 +114,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.stop()
 
     route_handlers: list[Any] = [
-        health, ping, realtime_socket, realtime_ticket, SessionController, MemberController, BrandController,
-        NotificationController, OutboxController, apidocs.asset,
+        health, ping, realtime_socket, realtime_ticket, SessionController, MemberController,
+        ProfileController, BrandController, NotificationController, OutboxController, apidocs.asset,
     ]
     for plugin in installed:
         route_handlers.extend(plugin.route_handlers)

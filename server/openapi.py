@@ -59,6 +59,7 @@ EXTRA_STATUSES: ExtraStatuses = {
     "POST /api/register": frozenset({409, 429}),
     "POST /api/session": frozenset({429}),
     "PUT /api/members/{member_id}/role": frozenset({409}),
+    "GET /api/members/autocomplete": frozenset({429}),
     "POST /api/brands": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/retry": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/discard": frozenset({409}),

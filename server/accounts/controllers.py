@@ -14,8 +14,11 @@ from server.accounts.schemas import (
     BrandOut,
     LoginIn,
     MemberOut,
+    MemberPage,
+    MemberSuggestion,
     MeOut,
     ProfileIn,
+    ProfileOut,
     RegisterIn,
     RoleIn,
     SessionOut,
@@ -83,9 +86,37 @@ class SessionController(Controller):
         return await services.update_profile(actor, data)
 
 
+class ProfileController(Controller):
+    path = "/api/profiles"
+    tags = ["accounts"]
+
+    @get("/{handle:str}")
+    async def profile(self, handle: str) -> ProfileOut:
+        """A member's public profile by handle (any case); 404 for unknown or suspended
+        members. Badges, standing and activity come from their packages' endpoints, by id."""
+        return await services.profile(handle)
+
+
 class MemberController(Controller):
     path = "/api/members"
     tags = ["accounts"]
+
+    @get("/")
+    async def list_members(self, actor: Actor, search: str = "", page: int = 1,
+                           limit: int = 20) -> MemberPage:
+        """Admins only: members whose handle or email starts with `search` (any case; empty:
+        everyone), ordered by handle. `page` from 1 to 10000 and `limit` from 1 to 100, else
+        422."""
+        return await services.search_members(actor, search, page, limit)
+
+    @get("/autocomplete")
+    async def autocomplete(self, actor: Actor, prefix: str) -> list[MemberSuggestion]:
+        """Signed-in members (not API tokens): up to 8 active members whose handle starts
+        with `prefix` (any case), for @mentions. Rate-limited per member."""
+        member_id = actor.member()
+        await ratelimit.check("lookup", f"member:{member_id}",
+                              runtime.current().settings.lookup_rate_limit)
+        return await services.suggest_handles(prefix)
 
     @get("/{member_id:int}")
     async def get_member(self, member_id: int) -> MemberOut:

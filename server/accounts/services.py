@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import re
 from collections.abc import Collection
 from typing import Any, NamedTuple
 
@@ -11,8 +13,12 @@ from server.accounts.passwords import check_password
 from server.accounts.schemas import (
     BrandIn,
     BrandOut,
+    MemberAdminOut,
     MemberOut,
+    MemberPage,
+    MemberSuggestion,
     ProfileIn,
+    ProfileOut,
     RegisterIn,
     RoleIn,
     TokenCreatedOut,
@@ -23,6 +29,13 @@ from server.auth import TOKEN_PREFIX, TOKEN_SCOPES, Actor, forget_member, forget
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from server.security import hash_password, new_secret, sha256, verify_password
 from server.tables import ApiToken, Brand, Member
+from server.text import require_plain
+
+MEMBER_PAGE_LIMIT = 100
+# Deeper pages cost an ever longer index walk; a search narrows faster.
+MAX_MEMBER_PAGE = 10_000
+SUGGESTIONS = 8
+_HANDLE_KEY = re.compile(r"[a-z0-9_]{1,32}")
 
 
 def member_out(row: dict[str, Any]) -> MemberOut:
@@ -37,6 +50,114 @@ async def get_member(member_id: int) -> dict[str, Any]:
     if not rows:
         raise NotFound(f"member {member_id} does not exist")
     return rows[0]
+
+
+async def public_member(member_id: int) -> None:
+    """404 unless the member exists and is active: what profiles show of anyone."""
+    rows = await Member.select(Member.is_active).where(Member.id == member_id)
+    if not rows or not rows[0]["is_active"]:
+        raise NotFound(f"member {member_id} does not exist")
+
+
+async def profile(handle: str) -> ProfileOut:
+    """A member's public profile by handle, in any case; suspended members have none."""
+    key = handle.lower()
+    rows = await Member.select(
+        Member.id, Member.handle, Member.display_name, Member.bio, Member.role,
+        Member.created_at, Member.is_active,
+    ).where(Member.handle_key == key) if _HANDLE_KEY.fullmatch(key) else []
+    if not rows or not rows[0]["is_active"]:
+        raise NotFound(f"no member has the handle '{handle[:40]}'")
+    row = rows[0]
+    return ProfileOut(id=row["id"], handle=row["handle"], display_name=row["display_name"],
+                      bio=row["bio"], role=row["role"], created_at=row["created_at"])
+
+
+# --- prefix lookups --------------------------------------------------------------------------
+# A prefix match is a range on an index: key >= prefix AND key < the prefix's successor. The
+# range must compare code points (byte-wise in UTF-8), as SQLite's BINARY collation does; a
+# PostgreSQL database collation (en_US, say) ignores punctuation at first and would miss
+# "ab_c" for "ab_". So on PostgreSQL the comparisons say COLLATE "C", and the server
+# migration "member prefix indexes" indexes handle_key and email in that collation.
+
+
+def _after(prefix: str) -> str | None:
+    """The least string above every string that starts with prefix (None: there is none)."""
+    for i in range(len(prefix) - 1, -1, -1):
+        code = ord(prefix[i]) + 1
+        if 0xD800 <= code <= 0xDFFF:
+            code = 0xE000  # surrogates are not characters, and not valid UTF-8
+        if code <= 0x10FFFF:
+            return prefix[:i] + chr(code)
+    return None
+
+
+def _bytewise(column: str) -> str:
+    return column if db.is_sqlite() else f'{column} COLLATE "C"'
+
+
+def _starts_with(column: str, prefix: str, args: list[object]) -> str:
+    """SQL for `column` starting with prefix, adding its parameters to args."""
+    key, upper = _bytewise(column), _after(prefix)
+    args.append(prefix)
+    if upper is None:
+        return f"{key} >= {{}}"
+    args.append(upper)
+    return f"({key} >= {{}} AND {key} < {{}})"
+
+
+def _invalid_parameter(name: str, message: str) -> Invalid:
+    return Invalid(f"{name} {message}", [{"key": name, "message": message}])
+
+
+async def search_members(actor: Actor, search: str, page: int, limit: int) -> MemberPage:
+    """Admins: members whose handle or email starts with `search` (any case), by handle."""
+    if not actor.signed_in:
+        raise Unauthenticated("sign in first")
+    if not actor.is_admin:
+        raise Forbidden("only admins look members up")
+    if not 1 <= page <= MAX_MEMBER_PAGE:
+        raise _invalid_parameter("page", f"must be from 1 to {MAX_MEMBER_PAGE}")
+    if not 1 <= limit <= MEMBER_PAGE_LIMIT:
+        raise _invalid_parameter("limit", f"must be from 1 to {MEMBER_PAGE_LIMIT}")
+    if len(search) > 254:
+        raise _invalid_parameter("search", "must be at most 254 characters")
+    require_plain(search=search)
+    key = search.strip().lower()
+    args: list[object] = []
+    where = "1 = 1"
+    if key:
+        # Emails are stored lower-cased (register), handles have their lower-cased key.
+        matches = [_starts_with("email", key, args)]
+        if _HANDLE_KEY.fullmatch(key):
+            matches.insert(0, _starts_with("handle_key", key, args))
+        where = " OR ".join(matches)
+    counted = await db.fetch(f"SELECT COUNT(*) AS n FROM member WHERE {where}", *args)
+    total = int(counted[0]["n"])
+    rows = await db.fetch(
+        "SELECT id, handle, display_name, email, role, brand, is_active, created_at "
+        f"FROM member WHERE {where} ORDER BY {_bytewise('handle_key')} LIMIT {{}} OFFSET {{}}",
+        *args, limit, (page - 1) * limit)
+    items = [MemberAdminOut(
+        id=int(r["id"]), handle=r["handle"], display_name=r["display_name"], email=r["email"],
+        role=r["role"], brand_id=r["brand"], is_active=bool(r["is_active"]),
+        created_at=r["created_at"]) for r in rows]
+    return MemberPage(items=items, total=total, page=page, limit=limit,
+                      pages=math.ceil(total / limit))
+
+
+async def suggest_handles(prefix: str) -> list[MemberSuggestion]:
+    """Active members whose handle starts with prefix (any case), for @mentions."""
+    key = prefix.lower()
+    if not _HANDLE_KEY.fullmatch(key):
+        raise _invalid_parameter("prefix", "must be 1 to 32 letters, digits or _")
+    args: list[object] = []
+    where = _starts_with("handle_key", key, args)
+    rows = await db.fetch_small(
+        f"SELECT id, handle, display_name FROM member WHERE {where} AND is_active = {{}} "
+        f"ORDER BY {_bytewise('handle_key')} LIMIT {{}}", *args, True, SUGGESTIONS)
+    return [MemberSuggestion(id=int(r["id"]), handle=r["handle"], display_name=r["display_name"])
+            for r in rows]
 
 
 async def members_by_id(ids: set[int]) -> dict[int, MemberOut]:
@@ -108,7 +229,7 @@ async def update_profile(actor: Actor, data: ProfileIn) -> MemberOut:
     if isinstance(data.display_name, str):
         changes[Member.display_name] = data.display_name.strip() or actor.handle
     if isinstance(data.bio, str):
-        changes[Member.bio] = data.bio
+        changes[Member.bio] = data.bio.strip()
     if changes:
         await Member.update(changes).where(Member.id == member_id)
     return member_out(await get_member(member_id))
