@@ -7,7 +7,7 @@ from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
 from gamification.commands import ledger_check
 from gamification.leaderboards.commands import leaderboards_rebuild
-from gamification.leaderboards.controllers import LeaderboardController
+from gamification.leaderboards.controllers import LeaderboardController, StandingController
 from gamification.leaderboards.store import STORE
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules.controllers import RuleController
@@ -24,7 +24,7 @@ plugin = Plugin(
     piccolo_app="gamification.piccolo_app",
     route_handlers=[
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
-        TierController, BadgeController, ChallengeController,
+        TierController, BadgeController, ChallengeController, StandingController,
     ],
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),

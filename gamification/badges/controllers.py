@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch, post, put
 
 from gamification.badges import services
 from gamification.badges.schemas import (
@@ -11,6 +11,7 @@ from gamification.badges.schemas import (
     BadgeOut,
     BadgePatch,
     EarnedBadge,
+    FeaturedIn,
     GrantIn,
     GrantOut,
     MyBadges,
@@ -56,8 +57,15 @@ class BadgeController(Controller):
         """Earned badges, and visible unearned ones with progress."""
         return await services.mine(actor.member())
 
+    @put("/api/me/badges/featured")
+    async def feature(self, actor: Actor, data: FeaturedIn) -> list[EarnedBadge]:
+        """Choose up to three badges you hold to show first on your profile, in order ([]:
+        none). 422 for more than three, one listed twice, or one you do not hold. A badge
+        taken back stops being featured."""
+        return await services.feature(actor.member(), data.badge_ids)
+
     @get("/api/members/{member_id:int}/badges")
     async def member_badges(self, member_id: int) -> list[EarnedBadge]:
-        """A member's earned badges, as their profile shows them."""
+        """A member's earned badges, as their profile shows them: featured ones first."""
         await get_member(member_id)
         return await services.earned(member_id)
