@@ -3,13 +3,18 @@
 from community import demo
 from community.forums import readmarks
 from community.forums import services as forums
-from community.forums.controllers import CategoryController, PostController, ThreadController
+from community.forums.controllers import (
+    ActivityController,
+    CategoryController,
+    PostController,
+    ThreadController,
+)
 from server.plugins import DemoSteps, Plugin
 
 plugin = Plugin(
     name="community",
     piccolo_app="community.piccolo_app",
-    route_handlers=[CategoryController, ThreadController, PostController],
+    route_handlers=[CategoryController, ThreadController, PostController, ActivityController],
     error_statuses={
         "POST /api/categories": frozenset({404, 409}),
         "POST /api/categories/{category_id}/threads": frozenset({429}),

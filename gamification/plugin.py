@@ -7,11 +7,12 @@ from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
 from gamification.commands import ledger_check
 from gamification.leaderboards.commands import leaderboards_rebuild
-from gamification.leaderboards.controllers import LeaderboardController, StandingController
+from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules.controllers import RuleController
 from gamification.rules.defaults import seed_default_rules
+from gamification.standing import StandingController
 from gamification.tiers import services as tiers
 from gamification.tiers.controllers import TierController
 from gamification.tiers.defaults import seed_default_ladder

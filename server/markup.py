@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html as entities
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -23,3 +26,15 @@ def render(markdown: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow ugc noopener",
     )
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def excerpt(html: str, length: int) -> str:
+    """The start of rendered HTML as plain text, one line, at most `length` characters (an
+    ellipsis marks a cut): for lists of posts, where no markup is shown."""
+    text = _SPACE.sub(" ", entities.unescape(nh3.clean(html, tags=set()))).strip()
+    if len(text) <= length:
+        return text
+    return text[:length - 1].rstrip() + "…"

@@ -166,3 +166,24 @@ class ReactionsOut(msgspec.Struct):
 class CreatedThread(msgspec.Struct):
     thread: ThreadOut
     post: PostOut
+
+
+class ActivityItem(msgspec.Struct):
+    """A post of the member's; `kind` is "thread" for the first post of a thread they
+    started, else "post"."""
+
+    kind: str
+    post_id: int
+    post_number: int
+    thread_id: int
+    thread_title: str
+    category_id: int
+    # The post's start as plain text (no markup), on one line.
+    excerpt: str
+    created_at: dt.datetime
+
+
+class ActivityPage(msgspec.Struct):
+    items: list[ActivityItem]
+    # Pass back as `before` for older items; None on the last page.
+    next_cursor: int | None

@@ -8,13 +8,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from gamification.leaderboards import services
-from gamification.leaderboards.services import (
-    AroundPage,
-    BoardPage,
-    MemberStanding,
-    SeasonIn,
-    SeasonOut,
-)
+from gamification.leaderboards.services import AroundPage, BoardPage, SeasonIn, SeasonOut
 from server.auth import Actor
 
 PageSize = Annotated[int, Parameter(ge=1, le=100)]
@@ -64,13 +58,3 @@ class LeaderboardController(Controller):
     async def include(self, actor: Actor, member_id: int) -> Response[None]:
         await services.set_excluded(actor, member_id, False)
         return Response(None, status_code=204)
-
-
-class StandingController(Controller):
-    tags = ["leaderboards"]
-
-    @get("/api/members/{member_id:int}/standing")
-    async def standing(self, member_id: int) -> MemberStanding:
-        """Public: a member's tier, and their all-time points unless the leaderboards leave
-        them out (staff, excluded members: then null). 404 for unknown or suspended members."""
-        return await services.standing(member_id)

@@ -26,13 +26,11 @@ from gamification.leaderboards.store import (
 )
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
-from gamification.tiers import services as tiers
 from server import clock, db, events, runtime, schedule, visibility
 from server.accounts.services import (
     get_member,
     member_names,
     plain_member_ids,
-    public_member,
     staff_member_ids,
 )
 from server.auth import Actor
@@ -82,17 +80,6 @@ class AroundPage(msgspec.Struct):
     ranking: str
     me: BoardRow | None
     items: list[BoardRow]
-
-
-class MemberStanding(msgspec.Struct):
-    """What a member's profile shows of their points, to anyone."""
-
-    member_id: int
-    # Their tier on the ladder; None below the first.
-    tier: str | None
-    # Points earned all time, as the all-time board counts them; None for members the boards
-    # leave out (staff, excluded members), whose points stay theirs and staff's.
-    points: int | None
 
 
 def store() -> LeaderboardStore:
@@ -317,6 +304,12 @@ async def _eligible_among(member_ids: set[int]) -> set[int]:
     return plain - {int(r["member"]) for r in rows}
 
 
+async def on_boards(member_id: int) -> bool:
+    """Whether the boards show the member (a plain member not excluded): their points are
+    public then."""
+    return bool(await _eligible_among({member_id}))
+
+
 def _when(value: dt.datetime | str) -> dt.datetime:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
@@ -480,15 +473,6 @@ async def refresh_member(member_id: int) -> None:
     scores.update(await _registered_scores(member_id))
     await _write(store().set_member(member_id, {name: s[member_id] for name, s in scores.items()},
                                     {int(e["transaction_id"]) for e in entries}))
-
-
-async def standing(member_id: int) -> MemberStanding:
-    await public_member(member_id)
-    tier = (await tiers.mine(member_id)).tier
-    points = None
-    if await _eligible_among({member_id}):
-        points = (await ledger.balance(member_id)).lifetime_earned
-    return MemberStanding(member_id=member_id, tier=tier.name if tier else None, points=points)
 
 
 async def set_excluded(actor: Actor, member_id: int, excluded: bool) -> None:
