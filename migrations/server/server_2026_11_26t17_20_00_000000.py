@@ -8,11 +8,14 @@ DESCRIPTION = "member prefix indexes"
 # The admins' member lookup and handle autocomplete match prefixes as ranges compared code
 # point by code point (server.accounts.services). PostgreSQL's unique indexes on handle_key
 # and email use the database's collation, which orders differently; these use "C". SQLite's
-# unique indexes compare bytes already (BINARY), so it needs none.
+# unique indexes compare bytes already (BINARY). Email matches are listed in handle order:
+# the email index carries handle_key, so that sorting them reads no table rows.
 INDEXES = {
     "member_handle_key_bytewise": 'ON member (handle_key COLLATE "C")',
-    "member_email_bytewise": 'ON member (email COLLATE "C")',
+    "member_email_bytewise": 'ON member (email COLLATE "C") INCLUDE (handle_key)',
 }
+SQLITE_INDEX = ("CREATE INDEX CONCURRENTLY IF NOT EXISTS member_email_bytewise "
+                "ON member (email, handle_key)")
 
 INVALID = ("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
            "WHERE c.relname = '{}' AND NOT i.indisvalid")
@@ -25,6 +28,7 @@ async def forwards():
     async def indexes():
         engine = engine_finder()
         if engine.engine_type == "sqlite":
+            await engine.run_ddl(SQLITE_INDEX.replace(" CONCURRENTLY", ""))
             return
         for name, target in INDEXES.items():
             # A concurrent build that failed leaves an invalid index behind, which IF NOT

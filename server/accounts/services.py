@@ -124,26 +124,51 @@ async def search_members(actor: Actor, search: str, page: int, limit: int) -> Me
         raise _invalid_parameter("search", "must be at most 254 characters")
     require_plain(search=search)
     key = search.strip().lower()
-    args: list[object] = []
-    where = "1 = 1"
-    if key:
+    offset = (page - 1) * limit
+    columns = "id, handle, display_name, email, role, brand, is_active, created_at"
+    if not key:
+        counted = await db.fetch("SELECT COUNT(*) AS n FROM member")
+        rows = await db.fetch(f"SELECT {columns} FROM member ORDER BY {_bytewise('handle_key')} "
+                              "LIMIT {} OFFSET {}", limit, offset)
+    else:
         # Emails are stored lower-cased (register), handles have their lower-cased key.
-        matches = [_starts_with("email", key, args)]
-        if _HANDLE_KEY.fullmatch(key):
-            matches.insert(0, _starts_with("handle_key", key, args))
-        where = " OR ".join(matches)
-    counted = await db.fetch(f"SELECT COUNT(*) AS n FROM member WHERE {where}", *args)
+        branches = ["email"] + (["handle_key"] if _HANDLE_KEY.fullmatch(key) else [])
+        count_args: list[object] = []
+        where = " OR ".join(_starts_with(column, key, count_args) for column in branches)
+        counted = await db.fetch(f"SELECT COUNT(*) AS n FROM member WHERE {where}", *count_args)
+        rows = await _page_of_matches(branches, key, offset, limit, columns)
     total = int(counted[0]["n"])
-    rows = await db.fetch(
-        "SELECT id, handle, display_name, email, role, brand, is_active, created_at "
-        f"FROM member WHERE {where} ORDER BY {_bytewise('handle_key')} LIMIT {{}} OFFSET {{}}",
-        *args, limit, (page - 1) * limit)
     items = [MemberAdminOut(
         id=int(r["id"]), handle=r["handle"], display_name=r["display_name"], email=r["email"],
         role=r["role"], brand_id=r["brand"], is_active=bool(r["is_active"]),
         created_at=r["created_at"]) for r in rows]
     return MemberPage(items=items, total=total, page=page, limit=limit,
                       pages=math.ceil(total / limit))
+
+
+async def _page_of_matches(branches: list[str], key: str, offset: int, limit: int,
+                           columns: str) -> list[dict[str, Any]]:
+    """One page of the members matching any branch's prefix, by handle. Each branch reads at
+    most offset + limit entries of its own index in handle order (the email index carries
+    handle_key for this), and only the page's rows are read in full: sorting every match of
+    a one-letter search by handle costs tens of milliseconds at 100,000 members."""
+    handle_key = _bytewise("handle_key")
+    args: list[object] = []
+    selects = []
+    for n, column in enumerate(branches):
+        match = _starts_with(column, key, args)
+        args.append(offset + limit)
+        selects.append(f"SELECT k, id FROM (SELECT {handle_key} AS k, id FROM member "
+                       f"WHERE {match} ORDER BY {handle_key} LIMIT {{}}) AS b{n}")
+    page = await db.fetch(" UNION ".join(selects) + " ORDER BY k LIMIT {} OFFSET {}",
+                          *args, limit, offset)
+    ids = [int(r["id"]) for r in page]
+    if not ids:
+        return []
+    match, id_args = db.values_in(ids, "bigint")
+    found = {int(r["id"]): r for r in await db.fetch(
+        f"SELECT {columns} FROM member WHERE id " + match, *id_args)}
+    return [found[i] for i in ids if i in found]
 
 
 async def suggest_handles(prefix: str) -> list[MemberSuggestion]:
