@@ -8,11 +8,12 @@ DESCRIPTION = "member prefix indexes"
 # The admins' member lookup and handle autocomplete match prefixes as ranges compared code
 # point by code point (server.accounts.services). PostgreSQL's unique indexes on handle_key
 # and email use the database's collation, which orders differently; these use "C". SQLite's
-# unique indexes compare bytes already (BINARY). Email matches are listed in handle order:
-# the email index carries handle_key, so that sorting them reads no table rows.
+# unique indexes compare bytes already (BINARY). The lookup counts and pages by id, and lists
+# email matches in handle order, from the indexes alone: they carry id (SQLite's carry the
+# rowid, which is id) and the email one handle_key.
 INDEXES = {
-    "member_handle_key_bytewise": 'ON member (handle_key COLLATE "C")',
-    "member_email_bytewise": 'ON member (email COLLATE "C") INCLUDE (handle_key)',
+    "member_handle_key_bytewise": 'ON member (handle_key COLLATE "C") INCLUDE (id)',
+    "member_email_bytewise": 'ON member (email COLLATE "C") INCLUDE (handle_key, id)',
 }
 SQLITE_INDEX = ("CREATE INDEX CONCURRENTLY IF NOT EXISTS member_email_bytewise "
                 "ON member (email, handle_key)")

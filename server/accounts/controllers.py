@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import Cookie
+from litestar.params import Parameter
 
 from server import auth, ratelimit, runtime
 from server.accounts import services
@@ -28,6 +29,14 @@ from server.accounts.schemas import (
 )
 from server.auth import Actor
 from server.errors import Forbidden
+
+# Ranges are checked by the service, so that a page or limit out of range is a 422 naming it.
+Search = Annotated[str, Parameter(description="the start of a handle or email, any case; "
+                                              "empty: everyone")]
+Page = Annotated[int, Parameter(description="1 to 10000")]
+Limit = Annotated[int, Parameter(description="members a page, 1 to 100")]
+Prefix = Annotated[str, Parameter(description="the start of a handle: 1 to 32 letters, "
+                                              "digits or _")]
 
 
 def _session_cookies(secret: str, csrf: str, max_age: int) -> list[Cookie]:
@@ -102,15 +111,15 @@ class MemberController(Controller):
     tags = ["accounts"]
 
     @get("/")
-    async def list_members(self, actor: Actor, search: str = "", page: int = 1,
-                           limit: int = 20) -> MemberPage:
+    async def list_members(self, actor: Actor, search: Search = "", page: Page = 1,
+                           limit: Limit = 20) -> MemberPage:
         """Admins only: members whose handle or email starts with `search` (any case; empty:
         everyone), ordered by handle. `page` from 1 to 10000 and `limit` from 1 to 100, else
         422."""
         return await services.search_members(actor, search, page, limit)
 
     @get("/autocomplete")
-    async def autocomplete(self, actor: Actor, prefix: str) -> list[MemberSuggestion]:
+    async def autocomplete(self, actor: Actor, prefix: Prefix) -> list[MemberSuggestion]:
         """Signed-in members (not API tokens): up to 8 active members whose handle starts
         with `prefix` (any case), for @mentions. Rate-limited per member."""
         member_id = actor.member()

@@ -88,8 +88,10 @@ class MemberAdminOut(msgspec.Struct):
 
 class MemberPage(msgspec.Struct):
     items: list[MemberAdminOut]
-    # Members matching the search, on every page.
+    # Members matching the search, counted up to 10,000: past that, total is 10,000 and
+    # total_exact false (pages end there too; a narrower search finds a member sooner).
     total: int
+    total_exact: bool
     page: int
     limit: int
     pages: int
