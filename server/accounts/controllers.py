@@ -33,7 +33,7 @@ from server.errors import Forbidden
 # Ranges are checked by the service, so that a page or limit out of range is a 422 naming it.
 Search = Annotated[str, Parameter(description="the start of a handle or email, any case; "
                                               "empty: everyone")]
-Page = Annotated[int, Parameter(description="1 to 10000")]
+Page = Annotated[int, Parameter(description="from 1; pages end 10,000 matches in")]
 Limit = Annotated[int, Parameter(description="members a page, 1 to 100")]
 Prefix = Annotated[str, Parameter(description="the start of a handle: 1 to 32 letters, "
                                               "digits or _")]
@@ -114,8 +114,9 @@ class MemberController(Controller):
     async def list_members(self, actor: Actor, search: Search = "", page: Page = 1,
                            limit: Limit = 20) -> MemberPage:
         """Admins only: members whose handle or email starts with `search` (any case; empty:
-        everyone), ordered by handle. `page` from 1 to 10000 and `limit` from 1 to 100, else
-        422."""
+        everyone), ordered by handle. `page` from 1 and `limit` from 1 to 100, else 422.
+        Matches are counted and paged up to 10,000 (`total_exact` false past that): pages
+        beyond are a 422 asking for a narrower search."""
         return await services.search_members(actor, search, page, limit)
 
     @get("/autocomplete")
