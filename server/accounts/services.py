@@ -182,8 +182,19 @@ def _page_of_matches(branches: list[str], key: str, offset: int,
     for n, column in enumerate(branches):
         match = _starts_with(column, key, args)
         args.append(offset + limit)
-        selects.append(f"SELECT k, id FROM (SELECT {handle_key} AS k, id FROM member "
-                       f"WHERE {match} ORDER BY {handle_key} LIMIT {{}}) AS b{n}")
+        if column == "handle_key":
+            selects.append(f"SELECT k, id FROM (SELECT {handle_key} AS k, id FROM member "
+                           f"WHERE {match} ORDER BY {handle_key} LIMIT {{}}) AS b{n}")
+            continue
+        # Email matches are found by the email index, then sorted. PostgreSQL's generic plan
+        # (a prepared statement's, after five runs) knows nothing of the prefix and would
+        # walk the handle index in order instead, testing every member's email for a rare
+        # prefix; OFFSET 0 keeps the inner query apart (SQLite plans each run and needs no
+        # fence; it does not take OFFSET without LIMIT).
+        fence = "" if db.is_sqlite() else " OFFSET 0"
+        selects.append(f"SELECT k, id FROM (SELECT k, id FROM (SELECT {handle_key} AS k, id "
+                       f"FROM member WHERE {match}{fence}) AS e{n} ORDER BY k LIMIT {{}}) "
+                       f"AS b{n}")
     return " UNION ".join(selects) + " ORDER BY k LIMIT {} OFFSET {}", [*args, limit, offset]
 
 
