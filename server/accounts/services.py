@@ -154,17 +154,28 @@ async def search_members(actor: Actor, search: str, page: int, limit: int) -> Me
 
 def _count_matches(branches: list[str], key: str) -> tuple[str, list[object]]:
     """SQL and parameters counting the members matching any branch's prefix (every member
-    with none), up to LOOKUP_REACH + 1: ids read from the indexes alone."""
-    args: list[object] = []
+    with none), up to LOOKUP_REACH + 1 per branch, from the indexes alone: those whose handle
+    matches, plus those whose email matches and handle does not (the email index carries
+    handle_key), so that no member is counted twice and nothing needs deduplicating."""
     if not branches:
         return ("SELECT COUNT(*) AS n FROM (SELECT id FROM member LIMIT {}) AS c",
                 [LOOKUP_REACH + 1])
-    selects = []
-    for n, column in enumerate(branches):
-        selects.append(f"SELECT id FROM (SELECT id FROM member WHERE "
-                       f"{_starts_with(column, key, args)} LIMIT {{}}) AS c{n}")
-        args.append(LOOKUP_REACH + 1)
-    return "SELECT COUNT(*) AS n FROM (" + " UNION ".join(selects) + ") AS c", args
+    counts: list[str] = []
+    args: list[object] = []
+    email_args: list[object] = []
+    emails = _starts_with("email", key, email_args)
+    if "handle_key" in branches:
+        handle_args: list[object] = []
+        handles = _starts_with("handle_key", key, handle_args)
+        counts.append(f"(SELECT COUNT(*) FROM (SELECT id FROM member WHERE {handles} "
+                      "LIMIT {}) AS ch)")
+        args += [*handle_args, LOOKUP_REACH + 1]
+        emails += f" AND NOT {handles}"
+        email_args += handle_args
+    counts.append(f"(SELECT COUNT(*) FROM (SELECT id FROM member WHERE {emails} "
+                  "LIMIT {}) AS ce)")
+    args += [*email_args, LOOKUP_REACH + 1]
+    return "SELECT " + " + ".join(counts) + " AS n", args
 
 
 def _page_of_matches(branches: list[str], key: str, offset: int,
