@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/events_throughput.py
 	$(BIN)/python bench/leaderboard_latency.py
 	$(BIN)/python bench/leaderboard_heal.py
+	$(BIN)/python bench/member_lookup.py
 	$(BIN)/python bench/recovery.py
 
 clean:

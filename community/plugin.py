@@ -4,6 +4,7 @@ from community import demo
 from community.forums import notices, readmarks
 from community.forums import services as forums
 from community.forums.controllers import (
+    ActivityController,
     BookmarkController,
     CategoryController,
     PostController,
@@ -14,7 +15,8 @@ from server.plugins import DemoSteps, Plugin
 plugin = Plugin(
     name="community",
     piccolo_app="community.piccolo_app",
-    route_handlers=[CategoryController, ThreadController, PostController, BookmarkController],
+    route_handlers=[CategoryController, ThreadController, PostController, BookmarkController,
+                    ActivityController],
     error_statuses={
         "POST /api/categories": frozenset({404, 409}),
         "POST /api/categories/{category_id}/threads": frozenset({429}),

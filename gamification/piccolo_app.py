@@ -2,7 +2,13 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant
+from gamification.badges.tables import (
+    Activity,
+    Badge,
+    BadgeBackfill,
+    BadgeGrant,
+    FeaturedBadge,
+)
 from gamification.challenges.tables import (
     Challenge,
     ChallengeAct,
@@ -27,7 +33,7 @@ APP_CONFIG = AppConfig(
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
-        ChallengeAct, Season, EarningDay, Removal,
+        ChallengeAct, Season, EarningDay, Removal, FeaturedBadge,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

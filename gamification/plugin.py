@@ -12,6 +12,7 @@ from gamification.leaderboards.store import STORE
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules.controllers import EventTypeController, RuleController
 from gamification.rules.defaults import seed_default_rules
+from gamification.standing import StandingController
 from gamification.tiers import services as tiers
 from gamification.tiers.controllers import TierController
 from gamification.tiers.defaults import seed_default_ladder
@@ -25,6 +26,7 @@ plugin = Plugin(
     route_handlers=[
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
         TierController, BadgeController, ChallengeController, EventTypeController,
+        StandingController,
     ],
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),

@@ -22,6 +22,7 @@ from server.accounts.controllers import (
     AccountController,
     BrandController,
     MemberController,
+    ProfileController,
     SessionController,
 )
 from server.errors import EXCEPTION_HANDLERS
@@ -121,8 +122,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [
         health, ping, realtime_socket, realtime_ticket, SessionController, AccountController,
-        MemberController, BrandController, NotificationController, PreferencesController,
-        OutboxController, MailController, apidocs.asset,
+        MemberController, ProfileController, BrandController, NotificationController,
+        PreferencesController, OutboxController, MailController, apidocs.asset,
     ]
     for plugin in installed:
         route_handlers.extend(plugin.route_handlers)

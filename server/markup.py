@@ -7,6 +7,7 @@ code spans, code blocks, links and image descriptions mentions nobody.
 
 from __future__ import annotations
 
+import html as entities
 import re
 from typing import Any
 
@@ -92,3 +93,15 @@ def mentions(markdown: str) -> list[str]:
     _markdown.parse(markdown, env)
     found: list[str] = env["mentions"]
     return found[:MAX_MENTIONS]
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def excerpt(html: str, length: int) -> str:
+    """The start of rendered HTML as plain text, one line, at most `length` characters (an
+    ellipsis marks a cut): for lists of posts, where no markup is shown."""
+    text = _SPACE.sub(" ", entities.unescape(nh3.clean(html, tags=set()))).strip()
+    if len(text) <= length:
+        return text
+    return text[:length - 1].rstrip() + "…"

@@ -63,6 +63,7 @@ EXTRA_STATUSES: ExtraStatuses = {
     "POST /api/me/email": frozenset({409, 429}),
     "POST /api/account/email/confirm": frozenset({409}),
     "PUT /api/members/{member_id}/role": frozenset({409}),
+    "GET /api/members/autocomplete": frozenset({429}),
     "POST /api/brands": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/retry": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/discard": frozenset({409}),

@@ -53,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True):
     login_rate_limit: RateLimit = RateLimit(10, 60)
     register_rate_limit: RateLimit = RateLimit(5, 3600)
     write_rate_limit: RateLimit = RateLimit(60, 60)
+    # Handle autocomplete asks as the member types.
+    lookup_rate_limit: RateLimit = RateLimit(120, 60)
     allowed_origins: tuple[str, ...] = ()
     trust_proxy_headers: bool = False
     realtime_history: int = 200
@@ -246,6 +248,8 @@ VARIABLES: tuple[Variable, ...] = (
              "registrations per window per address"),
     Variable("HEARTH_WRITE_RATE_LIMIT", "write_rate_limit", rate, "`60/60`",
              "threads, replies, edits, reactions per window per member"),
+    Variable("HEARTH_LOOKUP_RATE_LIMIT", "lookup_rate_limit", rate, "`120/60`",
+             "handle autocomplete requests per window per member"),
     Variable("HEARTH_TRUST_PROXY_HEADERS", "trust_proxy_headers", boolean, "`false`",
              "take the client address from `X-Forwarded-For` (rightmost entry)"),
     Variable("HEARTH_ALLOWED_ORIGINS", "allowed_origins", origins, "none",

@@ -17,17 +17,27 @@ from server.errors import Invalid
 _REFUSED = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 
 
-def _first_refused(value: str) -> str | None:
-    return next((c for c in value if unicodedata.category(c) in _REFUSED), None)
+def _first_refused(value: str, allowed: str = "") -> str | None:
+    return next((c for c in value
+                 if unicodedata.category(c) in _REFUSED and c not in allowed), None)
 
 
 def require_plain(**fields: object) -> None:
     """Raise Invalid (422) naming the first field holding a control or format character.
     Call it from a schema's __post_init__; fields left unset or None are skipped."""
+    _require(fields, "")
+
+
+def require_plain_lines(**fields: object) -> None:
+    """require_plain() for text of several lines (a bio): line feeds are allowed."""
+    _require(fields, "\n")
+
+
+def _require(fields: dict[str, object], allowed: str) -> None:
     for name, value in fields.items():
         if not isinstance(value, str):
             continue
-        bad = _first_refused(value)
+        bad = _first_refused(value, allowed)
         if bad is not None:
             raise Invalid(
                 f"{name} must not contain control or invisible formatting characters "

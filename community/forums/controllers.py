@@ -7,8 +7,9 @@ from typing import Annotated
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
-from community.forums import bookmarks, pages, services
+from community.forums import activity, bookmarks, pages, services
 from community.forums.schemas import (
+    ActivityPage,
     BookmarkOut,
     BookmarkPage,
     CategoryIn,
@@ -36,6 +37,8 @@ from server.types import MAX_ID, MAX_INT32
 
 PostNumber = Annotated[int, Parameter(ge=0, le=MAX_INT32, description="return posts after this number")]
 PageSize = Annotated[int, Parameter(ge=1, le=100, description="page size, 1 to 100")]
+# Optional inside Annotated: outside it, Litestar drops the bounds.
+Before = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="return items older than this")]
 
 
 async def _write_limit(actor: Actor) -> None:
@@ -194,3 +197,15 @@ class BookmarkController(Controller):
         """The signed-in member's bookmarked posts they may still read, newest bookmark
         first; pass next_cursor back as `before` for older ones."""
         return await bookmarks.page(actor, before, limit)
+
+
+class ActivityController(Controller):
+    tags = ["forums"]
+
+    @get("/api/members/{member_id:int}/activity")
+    async def member_activity(self, actor: Actor, member_id: int, before: Before = None,
+                              limit: PageSize = 20) -> ActivityPage:
+        """A member's threads and posts, newest first, in categories the caller may read;
+        deleted ones left out. Pass next_cursor back as `before`. 404 for unknown or
+        suspended members."""
+        return await activity.member_activity(actor, member_id, before, limit)

@@ -208,3 +208,24 @@ class BookmarkedPost(msgspec.Struct):
 class BookmarkPage(msgspec.Struct):
     items: list[BookmarkedPost]
     next_cursor: int | None
+
+
+class ActivityItem(msgspec.Struct):
+    """A post of the member's; `kind` is "thread" for the first post of a thread they
+    started, else "post"."""
+
+    kind: str
+    post_id: int
+    post_number: int
+    thread_id: int
+    thread_title: str
+    category_id: int
+    # The post's start as plain text (no markup), on one line.
+    excerpt: str
+    created_at: dt.datetime
+
+
+class ActivityPage(msgspec.Struct):
+    items: list[ActivityItem]
+    # Pass back as `before` for older items; None on the last page.
+    next_cursor: int | None

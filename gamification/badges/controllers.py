@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch, post, put
 from litestar.params import Parameter
 
 from gamification.badges import services
@@ -14,6 +14,7 @@ from gamification.badges.schemas import (
     BadgeOut,
     BadgePatch,
     EarnedBadge,
+    FeaturedIn,
     GrantIn,
     GrantOut,
     GrantPage,
@@ -70,8 +71,15 @@ class BadgeController(Controller):
         """Earned badges, and visible unearned ones with progress."""
         return await services.mine(actor.member())
 
+    @put("/api/me/badges/featured")
+    async def feature(self, actor: Actor, data: FeaturedIn) -> list[EarnedBadge]:
+        """Choose up to three badges you hold to show first on your profile, in order ([]:
+        none). 422 for more than three, one listed twice, or one you do not hold. A badge
+        taken back stops being featured."""
+        return await services.feature(actor.member(), data.badge_ids)
+
     @get("/api/members/{member_id:int}/badges")
     async def member_badges(self, member_id: int) -> list[EarnedBadge]:
-        """A member's earned badges, as their profile shows them."""
+        """A member's earned badges, as their profile shows them: featured ones first."""
         await get_member(member_id)
         return await services.earned(member_id)

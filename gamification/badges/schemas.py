@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from server.errors import Invalid
 from server.text import require_plain
 from server.types import Id
 
@@ -123,6 +124,25 @@ class EarnedBadge(msgspec.Struct):
     badge: BadgeOut
     times: int
     first_granted_at: dt.datetime
+    # One the member chose to show first; featured badges lead the list, in their order.
+    featured: bool = False
+
+
+FEATURED_LIMIT = 3
+
+
+class FeaturedIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The badges to show first, in order; [] features none."""
+
+    badge_ids: Annotated[list[Id], msgspec.Meta(max_length=100)]
+
+    def __post_init__(self) -> None:
+        if len(self.badge_ids) > FEATURED_LIMIT:
+            raise Invalid(f"badge_ids: feature at most {FEATURED_LIMIT} badges",
+                          [{"key": "badge_ids", "message": f"at most {FEATURED_LIMIT}"}])
+        if len(set(self.badge_ids)) != len(self.badge_ids):
+            raise Invalid("badge_ids: a badge is listed twice",
+                          [{"key": "badge_ids", "message": "listed twice"}])
 
 
 class UnearnedBadge(msgspec.Struct):

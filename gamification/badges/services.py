@@ -32,7 +32,7 @@ from gamification.badges.schemas import (
     StreakCriteria,
     UnearnedBadge,
 )
-from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant
+from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant, FeaturedBadge
 from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, credit, names
@@ -311,6 +311,10 @@ async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str,
         if not revoked:
             return
         await ledger.reverse_source(f"badge-grant:{grant['id']}", reason)
+        if not await holds(int(grant["member"]), badge["id"]):
+            # Shown first no longer; earned again, it waits to be chosen again.
+            await FeaturedBadge.delete().where((FeaturedBadge.member == grant["member"])
+                                               & (FeaturedBadge.badge == badge["id"]))
         await outbox.emit(events.BadgeRevoked(member_id=grant["member"], badge_id=badge["id"],
                                               grant_id=grant["id"], name=badge["name"]))
 
@@ -466,18 +470,43 @@ def _grant_out(row: dict[str, Any]) -> GrantOut:
 
 
 async def earned(member_id: int) -> list[EarnedBadge]:
+    """The badges the member holds: the ones they feature first, in their order, then the
+    rest by when first granted."""
     grants = await BadgeGrant.select().where(
         (BadgeGrant.member == member_id) & BadgeGrant.revoked_at.is_null()
     ).order_by(BadgeGrant.granted_at)
     by_badge: dict[int, list[dict[str, Any]]] = {}
     for grant in grants:
         by_badge.setdefault(grant["badge"], []).append(grant)
+    featured = {int(r["badge"]): int(r["position"]) for r in await FeaturedBadge.select(
+        FeaturedBadge.badge, FeaturedBadge.position).where(FeaturedBadge.member == member_id)}
     out = []
     for badge_id, rows in by_badge.items():
         badge = await _badge_row(badge_id)
         out.append(EarnedBadge(badge=_badge_out(badge), times=len(rows),
-                               first_granted_at=rows[0]["granted_at"]))
+                               first_granted_at=rows[0]["granted_at"],
+                               featured=badge_id in featured))
+    # Stable: the rest keep their order.
+    out.sort(key=lambda e: featured.get(e.badge.id, len(featured)))
     return out
+
+
+async def feature(member_id: int, badge_ids: list[int]) -> list[EarnedBadge]:
+    """Show these badges, which the member must hold, first on their profile, in this order."""
+    async with db.transaction():
+        # The member's lock, as revocations take it: a badge revoked meanwhile is either
+        # seen as gone here or dropped from the featured ones after this commits.
+        await ledger.lock_members({member_id})
+        for badge_id in badge_ids:
+            if not await holds(member_id, badge_id):
+                raise Invalid(f"you do not hold badge {badge_id}",
+                              [{"key": "badge_ids", "message": f"{badge_id} is not yours"}])
+        await FeaturedBadge.delete().where(FeaturedBadge.member == member_id)
+        if badge_ids:
+            await FeaturedBadge.insert(*[FeaturedBadge(member=member_id, badge=badge_id,
+                                                       position=position)
+                                         for position, badge_id in enumerate(badge_ids)])
+    return await earned(member_id)
 
 
 async def mine(member_id: int) -> MyBadges:

@@ -73,3 +73,13 @@ class BadgeBackfill(Table, tablename="gamification_badge_backfill"):
     granted = Integer(default=0)
     started_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
+
+
+class FeaturedBadge(Table, tablename="gamification_featured_badge"):
+    """Up to three of the badges a member holds, which they chose to show first."""
+
+    id = BigSerial(primary_key=True)
+    member = ForeignKey(references=Member, index=True)
+    badge = ForeignKey(references=Badge)
+    # The member's order: 0 first.
+    position = Integer()

@@ -304,6 +304,12 @@ async def _eligible_among(member_ids: set[int]) -> set[int]:
     return plain - {int(r["member"]) for r in rows}
 
 
+async def on_boards(member_id: int) -> bool:
+    """Whether the boards show the member (a plain member not excluded): their points are
+    public then."""
+    return bool(await _eligible_among({member_id}))
+
+
 def _when(value: dt.datetime | str) -> dt.datetime:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 

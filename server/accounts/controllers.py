@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import Cookie
+from litestar.params import Parameter
 
 from server import auth, ratelimit, realtime, runtime
 from server.accounts import credentials, services
@@ -18,9 +19,12 @@ from server.accounts.schemas import (
     EmailOut,
     LoginIn,
     MemberOut,
+    MemberPage,
+    MemberSuggestion,
     MeOut,
     PasswordChangeIn,
     ProfileIn,
+    ProfileOut,
     RegisterIn,
     ResetIn,
     ResetRequestIn,
@@ -32,6 +36,14 @@ from server.accounts.schemas import (
 )
 from server.auth import Actor
 from server.errors import Forbidden
+
+# Ranges are checked by the service, so that a page or limit out of range is a 422 naming it.
+Search = Annotated[str, Parameter(description="the start of a handle or email, any case; "
+                                              "empty: everyone")]
+Page = Annotated[int, Parameter(description="from 1; pages end 10,000 matches in")]
+Limit = Annotated[int, Parameter(description="members a page, 1 to 100")]
+Prefix = Annotated[str, Parameter(description="the start of a handle: 1 to 32 letters, "
+                                              "digits or _")]
 
 
 def _session_cookies(secret: str, csrf: str, max_age: int) -> list[Cookie]:
@@ -146,9 +158,38 @@ class AccountController(Controller):
         return EmailOut(await credentials.confirm_email_change(data.token))
 
 
+class ProfileController(Controller):
+    path = "/api/profiles"
+    tags = ["accounts"]
+
+    @get("/{handle:str}")
+    async def profile(self, handle: str) -> ProfileOut:
+        """A member's public profile by handle (any case); 404 for unknown or suspended
+        members. Badges, standing and activity come from their packages' endpoints, by id."""
+        return await services.profile(handle)
+
+
 class MemberController(Controller):
     path = "/api/members"
     tags = ["accounts"]
+
+    @get("/")
+    async def list_members(self, actor: Actor, search: Search = "", page: Page = 1,
+                           limit: Limit = 20) -> MemberPage:
+        """Admins only: members whose handle or email starts with `search` (any case; empty:
+        everyone), ordered by handle. `page` from 1 and `limit` from 1 to 100, else 422.
+        Matches are counted and paged up to 10,000 (`total_exact` false past that): pages
+        beyond are a 422 asking for a narrower search."""
+        return await services.search_members(actor, search, page, limit)
+
+    @get("/autocomplete")
+    async def autocomplete(self, actor: Actor, prefix: Prefix) -> list[MemberSuggestion]:
+        """Signed-in members (not API tokens): up to 8 active members whose handle starts
+        with `prefix` (any case), for @mentions. Rate-limited per member."""
+        member_id = actor.member()
+        await ratelimit.check("lookup", f"member:{member_id}",
+                              runtime.current().settings.lookup_rate_limit)
+        return await services.suggest_handles(prefix)
 
     @get("/{member_id:int}")
     async def get_member(self, member_id: int) -> MemberOut:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from server.text import require_plain
+from server.text import require_plain, require_plain_lines
 from server.types import Id
 
 Handle = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
@@ -15,6 +15,7 @@ Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@
 # The upper bound keeps argon2 from being handed megabytes to hash.
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+# Plain text of a few paragraphs: line feeds allowed, no markup is ever rendered from it.
 Bio = Annotated[str, msgspec.Meta(max_length=2000)]
 Slug = Annotated[str, msgspec.Meta(min_length=2, max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
@@ -39,7 +40,11 @@ class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
     bio: Bio | msgspec.UnsetType = msgspec.UNSET
 
     def __post_init__(self) -> None:
+        if isinstance(self.bio, str):
+            # Windows line ends are line ends; a lone carriage return is refused below.
+            self.bio = self.bio.replace("\r\n", "\n")
         require_plain(display_name=self.display_name)
+        require_plain_lines(bio=self.bio)
 
 
 class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,6 +60,49 @@ class MemberOut(msgspec.Struct):
     role: str
     brand_id: int | None
     created_at: dt.datetime
+
+
+class ProfileOut(msgspec.Struct):
+    """What anyone may read about a member (their profile page)."""
+
+    id: int
+    handle: str
+    display_name: str
+    bio: str
+    role: str
+    created_at: dt.datetime
+
+
+class MemberAdminOut(msgspec.Struct):
+    """A member as the admins' member lookup lists them."""
+
+    id: int
+    handle: str
+    display_name: str
+    email: str
+    role: str
+    brand_id: int | None
+    is_active: bool
+    created_at: dt.datetime
+
+
+class MemberPage(msgspec.Struct):
+    items: list[MemberAdminOut]
+    # Members matching the search, counted up to 10,000: past that, total is 10,000 and
+    # total_exact false (pages end there too; a narrower search finds a member sooner).
+    total: int
+    total_exact: bool
+    page: int
+    limit: int
+    pages: int
+
+
+class MemberSuggestion(msgspec.Struct):
+    """A handle offered while typing an @mention."""
+
+    id: int
+    handle: str
+    display_name: str
 
 
 class MeOut(msgspec.Struct):

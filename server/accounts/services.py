@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import re
 from collections.abc import Collection
 from typing import Any, NamedTuple
 
@@ -11,8 +13,12 @@ from server.accounts.passwords import check_password
 from server.accounts.schemas import (
     BrandIn,
     BrandOut,
+    MemberAdminOut,
     MemberOut,
+    MemberPage,
+    MemberSuggestion,
     ProfileIn,
+    ProfileOut,
     RegisterIn,
     RoleIn,
     TokenCreatedOut,
@@ -23,6 +29,13 @@ from server.auth import TOKEN_PREFIX, TOKEN_SCOPES, Actor, forget_member, forget
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from server.security import hash_password, new_secret, sha256, verify_password
 from server.tables import ApiToken, Brand, Member
+from server.text import require_plain
+
+MEMBER_PAGE_LIMIT = 100
+# The member lookup counts and pages this far into a search's matches (search_members).
+LOOKUP_REACH = 10_000
+SUGGESTIONS = 8
+_HANDLE_KEY = re.compile(r"[a-z0-9_]{1,32}")
 
 
 def member_out(row: dict[str, Any]) -> MemberOut:
@@ -37,6 +50,177 @@ async def get_member(member_id: int) -> dict[str, Any]:
     if not rows:
         raise NotFound(f"member {member_id} does not exist")
     return rows[0]
+
+
+async def public_member(member_id: int) -> None:
+    """404 unless the member exists and is active: what profiles show of anyone."""
+    rows = await Member.select(Member.is_active).where(Member.id == member_id)
+    if not rows or not rows[0]["is_active"]:
+        raise NotFound(f"member {member_id} does not exist")
+
+
+async def profile(handle: str) -> ProfileOut:
+    """A member's public profile by handle, in any case; suspended members have none."""
+    key = handle.lower()
+    rows = await Member.select(
+        Member.id, Member.handle, Member.display_name, Member.bio, Member.role,
+        Member.created_at, Member.is_active,
+    ).where(Member.handle_key == key) if _HANDLE_KEY.fullmatch(key) else []
+    if not rows or not rows[0]["is_active"]:
+        raise NotFound(f"no member has the handle '{handle[:40]}'")
+    row = rows[0]
+    return ProfileOut(id=row["id"], handle=row["handle"], display_name=row["display_name"],
+                      bio=row["bio"], role=row["role"], created_at=row["created_at"])
+
+
+# --- prefix lookups --------------------------------------------------------------------------
+# A prefix match is a range on an index: key >= prefix AND key < the prefix's successor. The
+# range must compare code points (byte-wise in UTF-8), as SQLite's BINARY collation does; a
+# PostgreSQL database collation (en_US, say) ignores punctuation at first and would miss
+# "ab_c" for "ab_". So on PostgreSQL the comparisons say COLLATE "C", and the server
+# migration "member prefix indexes" indexes handle_key and email in that collation.
+
+
+def _after(prefix: str) -> str | None:
+    """The least string above every string that starts with prefix (None: there is none)."""
+    for i in range(len(prefix) - 1, -1, -1):
+        code = ord(prefix[i]) + 1
+        if 0xD800 <= code <= 0xDFFF:
+            code = 0xE000  # surrogates are not characters, and not valid UTF-8
+        if code <= 0x10FFFF:
+            return prefix[:i] + chr(code)
+    return None
+
+
+def _bytewise(column: str) -> str:
+    return column if db.is_sqlite() else f'{column} COLLATE "C"'
+
+
+def _starts_with(column: str, prefix: str, args: list[object]) -> str:
+    """SQL for `column` starting with prefix, adding its parameters to args."""
+    key, upper = _bytewise(column), _after(prefix)
+    args.append(prefix)
+    if upper is None:
+        return f"{key} >= {{}}"
+    args.append(upper)
+    return f"({key} >= {{}} AND {key} < {{}})"
+
+
+def _invalid_parameter(name: str, message: str) -> Invalid:
+    return Invalid(f"{name} {message}", [{"key": name, "message": message}])
+
+
+async def search_members(actor: Actor, search: str, page: int, limit: int) -> MemberPage:
+    """Admins: members whose handle or email starts with `search` (any case), by handle.
+    Counting stops at LOOKUP_REACH and pages end there: past it, a narrower search finds a
+    member sooner than paging would, and every request stays a bounded index read."""
+    if not actor.signed_in:
+        raise Unauthenticated("sign in first")
+    if not actor.is_admin:
+        raise Forbidden("only admins look members up")
+    if page < 1:
+        raise _invalid_parameter("page", "must be 1 or more")
+    if not 1 <= limit <= MEMBER_PAGE_LIMIT:
+        raise _invalid_parameter("limit", f"must be from 1 to {MEMBER_PAGE_LIMIT}")
+    offset = (page - 1) * limit
+    if offset >= LOOKUP_REACH:
+        raise _invalid_parameter(
+            "page", f"reaches past the first {LOOKUP_REACH:,} members: narrow the search")
+    if len(search) > 254:
+        raise _invalid_parameter("search", "must be at most 254 characters")
+    require_plain(search=search)
+    key = search.strip().lower()
+    # Emails are stored lower-cased (register), handles have their lower-cased key.
+    branches = [] if not key else ["email"] + (["handle_key"] if _HANDLE_KEY.fullmatch(key)
+                                               else [])
+    count_sql, count_args = _count_matches(branches, key)
+    page_sql, page_args = _page_of_matches(branches, key, offset, limit)
+    # One statement, one round trip: the count, and the page's rows by handle (none when the
+    # page is empty: the count's row then stands alone).
+    rows = await db.fetch(
+        "SELECT c.n AS n, m.id AS id, m.handle AS handle, m.display_name AS display_name, "
+        "m.email AS email, m.role AS role, m.brand AS brand, m.is_active AS is_active, "
+        f"m.created_at AS created_at FROM ({count_sql}) AS c LEFT JOIN ({page_sql}) AS p "
+        "ON 1 = 1 LEFT JOIN member m ON m.id = p.id ORDER BY p.k", *count_args, *page_args)
+    counted = int(rows[0]["n"])
+    items = [MemberAdminOut(
+        id=int(r["id"]), handle=r["handle"], display_name=r["display_name"], email=r["email"],
+        role=r["role"], brand_id=r["brand"], is_active=bool(r["is_active"]),
+        created_at=r["created_at"]) for r in rows if r["id"] is not None]
+    total = min(counted, LOOKUP_REACH)
+    return MemberPage(items=items, total=total, total_exact=counted <= LOOKUP_REACH, page=page,
+                      limit=limit, pages=math.ceil(total / limit))
+
+
+def _count_matches(branches: list[str], key: str) -> tuple[str, list[object]]:
+    """SQL and parameters counting the members matching any branch's prefix (every member
+    with none), up to LOOKUP_REACH + 1 per branch, from the indexes alone: those whose handle
+    matches, plus those whose email matches and handle does not (the email index carries
+    handle_key), so that no member is counted twice and nothing needs deduplicating."""
+    if not branches:
+        return ("SELECT COUNT(*) AS n FROM (SELECT id FROM member LIMIT {}) AS c",
+                [LOOKUP_REACH + 1])
+    counts: list[str] = []
+    args: list[object] = []
+    email_args: list[object] = []
+    emails = _starts_with("email", key, email_args)
+    if "handle_key" in branches:
+        handle_args: list[object] = []
+        handles = _starts_with("handle_key", key, handle_args)
+        counts.append(f"(SELECT COUNT(*) FROM (SELECT id FROM member WHERE {handles} "
+                      "LIMIT {}) AS ch)")
+        args += [*handle_args, LOOKUP_REACH + 1]
+        emails += f" AND NOT {handles}"
+        email_args += handle_args
+    counts.append(f"(SELECT COUNT(*) FROM (SELECT id FROM member WHERE {emails} "
+                  "LIMIT {}) AS ce)")
+    args += [*email_args, LOOKUP_REACH + 1]
+    return "SELECT " + " + ".join(counts) + " AS n", args
+
+
+def _page_of_matches(branches: list[str], key: str, offset: int,
+                     limit: int) -> tuple[str, list[object]]:
+    """SQL and parameters for the ids of one page of matches, by handle. Each branch reads
+    at most offset + limit entries of its own index in handle order (the email index carries
+    handle_key, both carry id), so no table row is read before the page's own: sorting every
+    match of a one-letter search by handle would cost tens of milliseconds."""
+    handle_key = _bytewise("handle_key")
+    if not branches:
+        return (f"SELECT {handle_key} AS k, id FROM member ORDER BY {handle_key} "
+                "LIMIT {} OFFSET {}", [limit, offset])
+    args: list[object] = []
+    selects = []
+    for n, column in enumerate(branches):
+        match = _starts_with(column, key, args)
+        args.append(offset + limit)
+        if column == "handle_key":
+            selects.append(f"SELECT k, id FROM (SELECT {handle_key} AS k, id FROM member "
+                           f"WHERE {match} ORDER BY {handle_key} LIMIT {{}}) AS b{n}")
+            continue
+        # Email matches are found by the email index, then sorted. PostgreSQL's generic plan
+        # (a prepared statement's, after five runs) knows nothing of the prefix and would
+        # walk the handle index in order instead, testing every member's email for a rare
+        # prefix; OFFSET 0 keeps the inner query apart (SQLite plans each run and needs no
+        # fence; it does not take OFFSET without LIMIT).
+        fence = "" if db.is_sqlite() else " OFFSET 0"
+        selects.append(f"SELECT k, id FROM (SELECT k, id FROM (SELECT {handle_key} AS k, id "
+                       f"FROM member WHERE {match}{fence}) AS e{n} ORDER BY k LIMIT {{}}) "
+                       f"AS b{n}")
+    return " UNION ".join(selects) + " ORDER BY k LIMIT {} OFFSET {}", [*args, limit, offset]
+
+
+async def suggest_handles(prefix: str) -> list[MemberSuggestion]:
+    """Active members whose handle starts with prefix (any case), for @mentions."""
+    key = prefix.lower()
+    if not _HANDLE_KEY.fullmatch(key):
+        raise _invalid_parameter("prefix", "must be 1 to 32 letters, digits or _")
+    args: list[object] = []
+    where = _starts_with("handle_key", key, args)
+    rows = await db.fetch_small(
+        f"SELECT id, handle, display_name FROM member WHERE {where} AND is_active = {{}} "
+        f"ORDER BY {_bytewise('handle_key')} LIMIT {{}}", *args, True, SUGGESTIONS)
+    return [MemberSuggestion(id=int(r["id"]), handle=r["handle"], display_name=r["display_name"])
+            for r in rows]
 
 
 async def members_by_id(ids: set[int]) -> dict[int, MemberOut]:
@@ -131,7 +315,7 @@ async def update_profile(actor: Actor, data: ProfileIn) -> MemberOut:
     if isinstance(data.display_name, str):
         changes[Member.display_name] = data.display_name.strip() or actor.handle
     if isinstance(data.bio, str):
-        changes[Member.bio] = data.bio
+        changes[Member.bio] = data.bio.strip()
     if changes:
         await Member.update(changes).where(Member.id == member_id)
     return member_out(await get_member(member_id))
