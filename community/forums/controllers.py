@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from community.forums import pages, services
 from community.forums.schemas import (
     CategoryIn,
+    CategoryOrder,
     CategoryOut,
     CategoryPatch,
     CreatedThread,
@@ -52,6 +53,12 @@ class CategoryController(Controller):
     async def create_category(self, actor: Actor, data: CategoryIn) -> CategoryOut:
         """Admins only."""
         return await services.create_category(actor, data)
+
+    @put("/order")
+    async def arrange_categories(self, actor: Actor, data: CategoryOrder) -> list[CategoryOut]:
+        """Admins only: move several categories at once (position, parent), all or nothing;
+        returns every category in its new order."""
+        return await services.arrange_categories(actor, data)
 
     @patch("/{category_id:int}")
     async def update_category(self, actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:
