@@ -2,6 +2,7 @@
 // params as strings (ids are validated as positive integers by the router).
 
 import type { FunctionComponent } from "preact";
+import { ADMIN_PAGES } from "../views/admin/routes";
 import { NotFound } from "../views/notfound/NotFound";
 import type { RouteSpec } from "./router";
 
@@ -13,6 +14,7 @@ interface Page extends RouteSpec {
 
 export const PAGES: Page[] = [
   { name: "not-found", pattern: "/not-found", view: NotFound },
+  ...ADMIN_PAGES,
 ];
 
 export function viewFor(name: string): FunctionComponent<ViewProps> {
