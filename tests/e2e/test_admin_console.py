@@ -1,0 +1,157 @@
+"""The admin console in a real browser: an admin adds a category, changes the tier ladder,
+and retries a failing outbox event, confirming each action; refusals show in the form.
+
+The admin is signed in by handing the browser the session cookies of a harness Client that
+signed in through the API (the sign-in page is another view's)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import Client, Server, Stack, eventually
+
+# The ladder is global and the test stages a broken event: a stack of its own.
+pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 10_000  # scaled mode: the retried event goes through a Celery worker
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def admin_page(server: Server, admin: Client) -> Iterator[Page]:
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=server.url, viewport={"width": 1200, "height": 900})
+        context.add_cookies([{"name": name, "value": value, "url": server.url}
+                             for name, value in admin.http.cookies.items()])
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda message: errors.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text else None)
+        try:
+            yield page
+        finally:
+            browser.close()
+    assert not errors, f"uncaught errors or blocked content in the page: {errors}"
+
+
+def confirm(page: Page, title: str) -> None:
+    dialog = page.get_by_test_id("confirm-dialog")
+    expect(dialog.locator("#confirm-title")).to_contain_text(title)
+    dialog.get_by_test_id("confirm-ok").click()
+    expect(dialog).not_to_be_visible()
+
+
+def stage_failing_event(stack: Stack, member: Client, thread: dict) -> int:
+    """A reaction event naming a post author who does not exist: awarding its points fails
+    every time, so the relay records the error and backs off."""
+    payload = {"type": "reaction.added", "post_id": thread["post"]["id"],
+               "thread_id": thread["thread"]["id"], "category_id": thread["thread"]["category_id"],
+               "post_author_id": 2_000_000_000, "member_id": member.member["id"], "kind": "like"}
+    rows = stack.sql("INSERT INTO outbox_event (type, payload, created_at, attempts) VALUES "
+                     f"('reaction.added', '{json.dumps(payload)}', '2026-01-01 00:00:00+00:00', 0) "
+                     "RETURNING id")
+    return int(rows[0][0])
+
+
+def test_an_admin_adds_a_category_changes_the_ladder_and_retries_a_failing_event(
+        admin_page: Page, stack: Stack, admin: Client, member: Client, thread: dict) -> None:
+    page = admin_page
+    page.goto("/#/admin")
+    expect(page.locator("body[data-ready=true]")).to_be_attached()
+    expect(page.get_by_test_id("admin-title")).to_have_text("Admin console")
+
+    # --- a category, members only, moved up above the one before it ------------------------
+    page.get_by_test_id("admin-nav-categories").click()
+    expect(page.get_by_test_id("admin-title")).to_have_text("Categories")
+    name = "Espresso corner " + uuid.uuid4().hex[:6]
+    page.get_by_test_id("admin-category-new-name").fill(name)
+    slug = page.get_by_test_id("admin-category-new-slug").input_value()
+    assert slug == name.lower().replace(" ", "-")
+    page.get_by_test_id("admin-category-new-visibility").select_option("members")
+    page.get_by_test_id("admin-category-create").click()
+    confirm(page, f"Create “{name}”?")
+    row = page.get_by_test_id("admin-category").filter(
+        has=page.get_by_test_id("admin-category-name").get_by_text(name, exact=True))
+    expect(row.get_by_test_id("admin-category-visibility")).to_have_value("members")
+    created = next(c for c in admin.get("/api/categories").json() if c["slug"] == slug)
+    assert created["visibility"] == "members" and created["parent_id"] is None
+
+    # The same address again: the server's refusal shows in the form.
+    page.get_by_test_id("admin-category-new-name").fill(name)
+    page.get_by_test_id("admin-category-create").click()
+    confirm(page, "Create")
+    form = page.get_by_test_id("admin-category-form")
+    expect(form.get_by_test_id("form-error")).to_contain_text(f"a category with slug '{slug}' exists")
+
+    before = [c["id"] for c in admin.get("/api/categories").json() if c["parent_id"] is None]
+    assert before[-1] == created["id"], before
+    row.get_by_test_id("admin-category-up").click()
+    page.get_by_test_id("admin-category-save").click()
+    confirm(page, "Save the arrangement?")
+    expect(page.get_by_test_id("admin-category-save")).to_be_disabled()
+    after = [c["id"] for c in admin.get("/api/categories").json() if c["parent_id"] is None]
+    assert after == [*before[:-2], created["id"], before[-2]], after
+
+    # --- the tier ladder: a refusal, then a new top tier -------------------------------------
+    page.get_by_test_id("admin-nav-tiers").click()
+    expect(page.get_by_test_id("admin-title")).to_have_text("Tier ladder")
+    tiers = page.get_by_test_id("admin-tier")
+    expect(tiers).to_have_count(len(admin.get("/api/gamification/tiers").json()["tiers"]))
+    page.get_by_test_id("admin-tier-add").click()
+    tiers.last.get_by_test_id("admin-tier-name").fill("Legend")
+    tiers.last.get_by_test_id("admin-tier-threshold").fill("1")
+    page.get_by_test_id("admin-tier-save").click()
+    confirm(page, "Replace the tier ladder?")
+    expect(page.get_by_test_id("admin-tiers").get_by_test_id("form-error").last).to_contain_text(
+        "thresholds must strictly increase")
+    tiers.last.get_by_test_id("admin-tier-threshold").fill("10000")
+    page.get_by_test_id("admin-tier-window").fill("180")
+    page.get_by_test_id("admin-tier-save").click()
+    confirm(page, "Replace the tier ladder?")
+    expect(page.get_by_test_id("toast")).to_have_text("Tier ladder saved.")
+    ladder = admin.get("/api/gamification/tiers").json()
+    assert ladder["tiers"][-1] == {"name": "Legend", "threshold": 10000}
+    assert ladder["window_days"] == 180
+
+    # --- a failing outbox event, mended, retried from the page -------------------------------
+    event_id = stage_failing_event(stack, member, thread)
+    stack.run("relay-sweep")
+
+    def failed_once() -> bool:
+        items = admin.get("/api/admin/outbox", params={"limit": 100}).json()["items"]
+        return any(i["id"] == event_id and i["attempts"] >= 1 and i["last_error"] for i in items)
+
+    eventually(failed_once)
+    # The author is mended, and the relay has given up on it: only the operator moves it on.
+    mended = {"type": "reaction.added", "post_id": thread["post"]["id"],
+              "thread_id": thread["thread"]["id"], "category_id": thread["thread"]["category_id"],
+              "post_author_id": member.member["id"], "member_id": member.member["id"], "kind": "like"}
+    stack.sql(f"UPDATE outbox_event SET payload = '{json.dumps(mended)}', attempts = 25 "
+              f"WHERE id = {event_id}")
+
+    page.get_by_test_id("admin-nav-outbox").click()
+    expect(page.get_by_test_id("admin-title")).to_have_text("Outbox")
+    event = page.locator(f"[data-testid=outbox-event][data-event-id='{event_id}']")
+    expect(event).to_contain_text("given up")
+    expect(event.get_by_test_id("outbox-error")).not_to_be_empty()
+    event.get_by_test_id("outbox-retry").click()
+    confirm(page, f"Retry event {event_id}?")
+    expect(event.get_by_test_id("outbox-outcome")).to_have_text("Dispatched", timeout=30_000)
+    expect(event.get_by_test_id("outbox-retry")).to_have_count(0)
+    assert admin.get(f"/api/admin/outbox/{event_id}").json()["dispatched"]
