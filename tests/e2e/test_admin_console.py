@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,28 +26,58 @@ TIMEOUT_MS = 10_000  # scaled mode: the retried event goes through a Celery work
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402  (only importable where the browser tests run)
+    Browser,
+    BrowserContext,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-@pytest.fixture
-def admin_page(server: Server, admin: Client) -> Iterator[Page]:
-    errors: list[str] = []
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser, server: Server) -> Iterator[Callable[[Client], Page]]:
+    """A page signed in as the client's member (its session cookies handed to the browser)."""
+    errors: list[str] = []
+    contexts: list[BrowserContext] = []
+
+    def open_page(client: Client) -> Page:
         context = browser.new_context(base_url=server.url, viewport={"width": 1200, "height": 900})
+        contexts.append(context)
         context.add_cookies([{"name": name, "value": value, "url": server.url}
-                             for name, value in admin.http.cookies.items()])
+                             for name, value in client.http.cookies.items()])
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("console", lambda message: errors.append(message.text)
                 if message.type == "error" and "Content Security Policy" in message.text else None)
-        try:
-            yield page
-        finally:
-            browser.close()
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
     assert not errors, f"uncaught errors or blocked content in the page: {errors}"
+
+
+@pytest.fixture
+def admin_page(open_page: Callable[[Client], Page], admin: Client) -> Page:
+    return open_page(admin)
+
+
+def goto(page: Page, route: str) -> None:
+    page.goto("/#" + route)
+    expect(page.locator("body[data-ready=true]")).to_be_attached()
 
 
 def confirm(page: Page, title: str) -> None:
@@ -72,8 +102,7 @@ def stage_failing_event(stack: Stack, member: Client, thread: dict) -> int:
 def test_an_admin_adds_a_category_changes_the_ladder_and_retries_a_failing_event(
         admin_page: Page, stack: Stack, admin: Client, member: Client, thread: dict) -> None:
     page = admin_page
-    page.goto("/#/admin")
-    expect(page.locator("body[data-ready=true]")).to_be_attached()
+    goto(page, "/admin")
     expect(page.get_by_test_id("admin-title")).to_have_text("Admin console")
 
     # --- a category, members only, moved up above the one before it ------------------------
@@ -155,3 +184,76 @@ def test_an_admin_adds_a_category_changes_the_ladder_and_retries_a_failing_event
     expect(event.get_by_test_id("outbox-outcome")).to_have_text("Dispatched", timeout=30_000)
     expect(event.get_by_test_id("outbox-retry")).to_have_count(0)
     assert admin.get(f"/api/admin/outbox/{event_id}").json()["dispatched"]
+
+
+def test_members_are_refused_the_console_without_downloading_it(
+        open_page: Callable[[Client], Page], member: Client) -> None:
+    page = open_page(member)
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    goto(page, "/admin/outbox")
+    expect(page.get_by_test_id("admin-refused")).to_contain_text("Only admins")
+    assert not [url for url in fetched if "AdminConsole" in url], fetched
+
+
+def test_an_admin_builds_badge_criteria_and_watches_the_backfill_then_runs_the_checks(
+        admin_page: Page, admin: Client, member: Client, thread: dict) -> None:
+    page = admin_page
+    goto(page, "/admin/badges")
+    expect(page.get_by_test_id("admin-title")).to_have_text("Badges")
+    name = "Conversation starter " + uuid.uuid4().hex[:6]
+    page.get_by_test_id("badge-name").fill(name)
+    page.get_by_test_id("criteria-type").select_option("count")
+    # The builder names what is missing before anything is sent.
+    page.get_by_test_id("badge-create").click()
+    form = page.get_by_test_id("badge-form")
+    expect(form.get_by_test_id("form-error")).to_have_text("Choose at least one activity.")
+    page.get_by_label("Starts a thread").check()
+    page.get_by_test_id("criteria-count").fill("1")
+    page.get_by_test_id("badge-create").click()
+    confirm(page, f"Create the badge “{name}”?")
+    progress = page.get_by_test_id("backfill")
+    expect(progress).to_have_attribute("data-finished", "true", timeout=30_000)
+    expect(progress.get_by_test_id("backfill-status")).to_contain_text("Finished")
+    badge = next(b for b in admin.get("/api/gamification/badges").json() if b["name"] == name)
+    assert badge["criteria"] == {"type": "count", "event_types": ["thread.created"], "count": 1,
+                                 "condition": "", "window_days": None}
+    earned = [e["badge"]["id"] for e in member.get("/api/me/badges").json()["earned"]]
+    assert badge["id"] in earned
+    row = page.locator(f"[data-testid=admin-badge][data-badge-id='{badge['id']}']")
+    expect(row).to_contain_text("starts a thread")
+
+    # Exclusions: by member id, listed with the handle, then lifted.
+    page.get_by_test_id("admin-nav-exclusions").click()
+    page.get_by_test_id("exclude-member").fill(str(member.member["id"]))
+    page.get_by_test_id("exclude-submit").click()
+    confirm(page, f"Keep @{member.member['handle']} off the leaderboards?")
+    excluded = page.locator(f"[data-testid=admin-exclusion][data-member-id='{member.member['id']}']")
+    expect(excluded).to_contain_text(f"@{member.member['handle']}")
+    excluded.get_by_role("button", name="Include again").click()
+    confirm(page, "back on the leaderboards?")
+    expect(excluded).to_have_count(0)
+    page.get_by_test_id("exclude-member").fill("2000000000")
+    page.get_by_test_id("exclude-submit").click()
+    expect(page.get_by_test_id("admin-exclusions").get_by_test_id("form-error").first).to_contain_text(
+        "2000000000")
+
+    # A season, from local times.
+    page.get_by_test_id("admin-nav-seasons").click()
+    season = "Spring " + uuid.uuid4().hex[:6]
+    page.get_by_test_id("season-name").fill(season)
+    page.get_by_test_id("season-starts").fill("2026-03-01T00:00")
+    page.get_by_test_id("season-ends").fill("2026-06-01T00:00")
+    page.get_by_test_id("season-create").click()
+    confirm(page, f"Create the season “{season}”?")
+    expect(page.get_by_test_id("admin-season").filter(has_text=season)).to_have_count(1)
+    assert season in [s["name"] for s in admin.get("/api/leaderboards/seasons").json()]
+
+    # The ledger's invariants and the services' health.
+    page.get_by_test_id("admin-nav-ledger").click()
+    page.get_by_test_id("ledger-check").click()
+    expect(page.get_by_test_id("ledger-result")).to_have_attribute("data-ok", "true")
+    page.get_by_test_id("admin-nav-health").click()
+    expect(page.get_by_test_id("health-status")).to_have_attribute("data-status", "ok")
+    expect(page.locator("[data-testid=health-service][data-service=database]")).to_have_attribute(
+        "data-ok", "true")

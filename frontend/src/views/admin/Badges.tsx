@@ -43,7 +43,8 @@ export function Badges() {
       <PageTitle title="Badges" testid="admin-title" />
       <NewBadge onCreated={(badge) => {
         loaded.set([...(loaded.value ?? []), badge]);
-        setWatching(badge.id);
+        // A manual badge has nothing to backfill.
+        if (badge.criteria.type !== "manual") setWatching(badge.id);
       }} />
       {watching !== null && <BackfillProgress badgeId={watching} key={watching}
         name={(loaded.value ?? []).find((b) => b.id === watching)?.name ?? `#${watching}`} />}
@@ -103,7 +104,10 @@ function BackfillProgress({ badgeId, name }: { badgeId: number; name: string }) 
     return () => { live = false; clearTimeout(timer.current); };
   }, [badgeId]);
 
-  const percent = progress && progress.total > 0 ? Math.round((100 * progress.done) / progress.total) : 100;
+  const percent = !progress ? 0 : progress.total > 0 ? Math.round((100 * progress.done) / progress.total)
+    : progress.finished ? 100 : 0;
+  // No run recorded yet: the backfill is queued behind other background work.
+  const queued = progress !== null && !progress.finished && progress.total === 0;
   return (
     <div class="card" data-testid="backfill" data-finished={String(progress?.finished ?? false)}>
       <h2>Backfill: {name}</h2>
@@ -112,9 +116,11 @@ function BackfillProgress({ badgeId, name }: { badgeId: number; name: string }) 
         <>
           <progress max={100} value={percent} aria-labelledby="backfill-status" />
           <p id="backfill-status" role="status" data-testid="backfill-status">
-            {progress.finished ? "Finished: " : "Running: "}
-            {number(progress.done)} of {number(progress.total)} members checked ·{" "}
-            {number(progress.granted)} granted
+            {queued ? "Waiting to start…" : <>
+              {progress.finished ? "Finished: " : "Running: "}
+              {number(progress.done)} of {number(progress.total)} members checked ·{" "}
+              {number(progress.granted)} granted
+            </>}
           </p>
         </>
       )}
