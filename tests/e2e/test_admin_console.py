@@ -257,3 +257,30 @@ def test_an_admin_builds_badge_criteria_and_watches_the_backfill_then_runs_the_c
     expect(page.get_by_test_id("health-status")).to_have_attribute("data-status", "ok")
     expect(page.locator("[data-testid=health-service][data-service=database]")).to_have_attribute(
         "data-ok", "true")
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_every_console_section_passes_an_accessibility_audit(admin_page: Page) -> None:
+    page = admin_page
+    goto(page, "/admin")
+    # Evaluated through the debugger protocol, which the page's CSP does not govern.
+    page.evaluate(AXE.read_text())
+    for section in ("", "categories", "tiers", "seasons", "exclusions", "badges", "outbox",
+                    "ledger", "health"):
+        goto(page, f"/admin/{section}".rstrip("/"))
+        expect(page.get_by_test_id("admin-title")).to_be_visible()
+        if section == "ledger":
+            page.get_by_test_id("ledger-check").click()
+            expect(page.get_by_test_id("ledger-result")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(AXE.read_text())
+        result = page.evaluate("""async () => {
+            const r = await axe.run(document, {
+                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+            return {passes: r.passes.length, violations: r.violations.map(
+                v => `${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)};
+        }""")
+        assert result["passes"] > 0 and result["violations"] == [], f"#/admin/{section}: {result}"
