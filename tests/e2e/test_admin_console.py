@@ -203,13 +203,13 @@ def test_an_admin_builds_badge_criteria_and_watches_the_backfill_then_runs_the_c
     expect(page.get_by_test_id("admin-title")).to_have_text("Badges")
     name = "Conversation starter " + uuid.uuid4().hex[:6]
     page.get_by_test_id("badge-name").fill(name)
-    page.get_by_test_id("criteria-type").select_option("count")
+    page.get_by_test_id("new-criteria-type").select_option("count")
     # The builder names what is missing before anything is sent.
     page.get_by_test_id("badge-create").click()
     form = page.get_by_test_id("badge-form")
     expect(form.get_by_test_id("form-error")).to_have_text("Choose at least one activity.")
-    page.get_by_label("Starts a thread").check()
-    page.get_by_test_id("criteria-count").fill("1")
+    form.get_by_label("Starts a thread").check()
+    page.get_by_test_id("new-criteria-count").fill("1")
     page.get_by_test_id("badge-create").click()
     confirm(page, f"Create the badge “{name}”?")
     progress = page.get_by_test_id("backfill")
@@ -222,6 +222,20 @@ def test_an_admin_builds_badge_criteria_and_watches_the_backfill_then_runs_the_c
     assert badge["id"] in earned
     row = page.locator(f"[data-testid=admin-badge][data-badge-id='{badge['id']}']")
     expect(row).to_contain_text("starts a thread")
+
+    # The criteria are edited with the same builder, filled with what the badge has.
+    row.get_by_test_id("admin-badge-edit").click()
+    editor = page.get_by_test_id("badge-edit-form")
+    count = editor.get_by_test_id(f"edit-criteria-{badge['id']}-count")
+    expect(count).to_have_value("1")
+    expect(editor.get_by_label("Starts a thread")).to_be_checked()
+    count.fill("2")
+    editor.get_by_test_id("badge-edit-save").click()
+    confirm(page, f"Change what earns “{name}”?")
+    expect(row).to_contain_text("2 \u00d7 starts a thread")
+    expect(progress).to_have_attribute("data-finished", "true", timeout=30_000)
+    changed = admin.get("/api/gamification/badges").json()
+    assert next(b for b in changed if b["id"] == badge["id"])["criteria"]["count"] == 2
 
     # Exclusions: by member id, listed with the handle, then lifted.
     page.get_by_test_id("admin-nav-exclusions").click()

@@ -1125,6 +1125,7 @@ export interface components {
             done: number;
             granted: number;
             finished: boolean;
+            run: number | null;
         };
         /** BadgeIn */
         BadgeIn: {

@@ -11,7 +11,7 @@ import { number } from "../../components/format";
 import { staffAction } from "./act";
 import { slugOf } from "./Categories";
 import {
-  CRITERIA_TYPES, EVENT_TYPES, buildCriteria, describeCriteria, emptyDraft,
+  CRITERIA_TYPES, EVENT_TYPES, buildCriteria, describeCriteria, draftOf, emptyDraft,
   type CriteriaDraft, type CriteriaType,
 } from "./criteria";
 
@@ -23,7 +23,12 @@ const LEVELS = ["bronze", "silver", "gold"] as const;
 export function Badges() {
   const loaded = useAsync(() => call(client.GET("/api/gamification/badges")), []);
   const [error, setError] = useState<unknown>(null);
-  const [watching, setWatching] = useState<number | null>(null);
+  // The badge whose backfill is shown, and the last run seen before a change started a new
+  // one (runs up to it are old news); seq remounts the view for each new watch.
+  const [watching, setWatching] = useState<{ id: number; after: number | null; seq: number } | null>(null);
+  const watch = (id: number, after: number | null) =>
+    setWatching((old) => ({ id, after, seq: (old?.seq ?? 0) + 1 }));
+  const [editing, setEditing] = useState<Badge | null>(null);
 
   async function toggle(badge: Badge): Promise<void> {
     const enabled = !badge.enabled;
@@ -44,10 +49,16 @@ export function Badges() {
       <NewBadge onCreated={(badge) => {
         loaded.set([...(loaded.value ?? []), badge]);
         // A manual badge has nothing to backfill.
-        if (badge.criteria.type !== "manual") setWatching(badge.id);
+        if (badge.criteria.type !== "manual") watch(badge.id, null);
       }} />
-      {watching !== null && <BackfillProgress badgeId={watching} key={watching}
-        name={(loaded.value ?? []).find((b) => b.id === watching)?.name ?? `#${watching}`} />}
+      {editing && <EditCriteria badge={editing} key={editing.id} onCancel={() => setEditing(null)}
+        onSaved={(badge, after) => {
+          loaded.set((loaded.value ?? []).map((b) => (b.id === badge.id ? badge : b)));
+          setEditing(null);
+          if (badge.criteria.type !== "manual") watch(badge.id, after);
+        }} />}
+      {watching !== null && <BackfillProgress badgeId={watching.id} after={watching.after} key={watching.seq}
+        name={(loaded.value ?? []).find((b) => b.id === watching.id)?.name ?? `#${watching.id}`} />}
       <div class="card">
         <h2>Catalogue</h2>
         <FormError error={error ?? loaded.error} />
@@ -67,8 +78,10 @@ export function Badges() {
                   <td class="actions">
                     <button type="button" class="secondary small" data-testid="admin-badge-toggle"
                       onClick={() => void toggle(b)}>{b.enabled ? "Disable" : "Enable"}</button>
+                    <button type="button" class="link-button" data-testid="admin-badge-edit"
+                      onClick={() => setEditing(b)}>Edit criteria</button>
                     {b.criteria.type !== "manual" && (
-                      <button type="button" class="link-button" onClick={() => setWatching(b.id)}>Backfill</button>
+                      <button type="button" class="link-button" onClick={() => watch(b.id, null)}>Backfill progress</button>
                     )}
                   </td>
                 </tr>
@@ -81,8 +94,8 @@ export function Badges() {
   );
 }
 
-/** The backfill's progress, read once a second until it has finished. */
-function BackfillProgress({ badgeId, name }: { badgeId: number; name: string }) {
+/** The backfill's progress, read once a second until a run later than `after` has finished. */
+function BackfillProgress({ badgeId, name, after }: { badgeId: number; name: string; after: number | null }) {
   const [progress, setProgress] = useState<Backfill | null>(null);
   const [error, setError] = useState<unknown>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -93,16 +106,18 @@ function BackfillProgress({ badgeId, name }: { badgeId: number; name: string }) 
         const now = await call(client.GET("/api/gamification/badges/{badge_id}/backfill", {
           params: { path: { badge_id: badgeId } } }));
         if (!live) return;
-        setProgress(now);
+        const fresh = after === null || (now.run !== null && now.run !== undefined && now.run > after);
+        // Until the new run has started, the last one's figures are not this change's.
+        setProgress(fresh ? now : { ...now, total: 0, done: 0, granted: 0, finished: false });
         setError(null);
-        if (!now.finished) timer.current = setTimeout(() => void poll(), 1000);
+        if (!fresh || !now.finished) timer.current = setTimeout(() => void poll(), 1000);
       } catch (err) {
         if (live) setError(err);
       }
     }
     void poll();
     return () => { live = false; clearTimeout(timer.current); };
-  }, [badgeId]);
+  }, [badgeId, after]);
 
   const percent = !progress ? 0 : progress.total > 0 ? Math.round((100 * progress.done) / progress.total)
     : progress.finished ? 100 : 0;
@@ -128,14 +143,16 @@ function BackfillProgress({ badgeId, name }: { badgeId: number; name: string }) 
   );
 }
 
-function CriteriaBuilder({ draft, onChange }: { draft: CriteriaDraft; onChange: (d: CriteriaDraft) => void }) {
+function CriteriaBuilder({ draft, onChange, prefix }: {
+  draft: CriteriaDraft; onChange: (d: CriteriaDraft) => void; prefix: string;
+}) {
   const set = (change: Partial<CriteriaDraft>) => onChange({ ...draft, ...change });
   const counts = draft.type === "count" || draft.type === "first" || draft.type === "streak";
   return (
-    <fieldset class="criteria stack" data-testid="criteria-builder">
+    <fieldset class="criteria stack" data-testid={`${prefix}-builder`}>
       <legend>Earned when the member…</legend>
-      <label for="criteria-type">Kind of badge</label>
-      <select id="criteria-type" value={draft.type} data-testid="criteria-type"
+      <label for={`${prefix}-type`}>Kind of badge</label>
+      <select id={`${prefix}-type`} value={draft.type} data-testid={`${prefix}-type`}
         onChange={(e) => set({ type: e.currentTarget.value as CriteriaType })}>
         {CRITERIA_TYPES.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
       </select>
@@ -145,7 +162,7 @@ function CriteriaBuilder({ draft, onChange }: { draft: CriteriaDraft; onChange: 
           {EVENT_TYPES.map((t) => (
             <label key={t.value} class="check">
               <input type="checkbox" checked={draft.eventTypes.includes(t.value)} value={t.value}
-                data-testid="criteria-event"
+                data-testid={`${prefix}-event`}
                 onChange={(e) => set({ eventTypes: e.currentTarget.checked
                   ? [...draft.eventTypes, t.value] : draft.eventTypes.filter((v) => v !== t.value) })} />
               {t.label}
@@ -155,21 +172,21 @@ function CriteriaBuilder({ draft, onChange }: { draft: CriteriaDraft; onChange: 
       )}
       {draft.type === "count" && (
         <div class="row">
-          <label for="criteria-count">How many times</label>
-          <input id="criteria-count" class="short" type="number" min={1} max={1_000_000} value={draft.count}
-            data-testid="criteria-count" onInput={(e) => set({ count: e.currentTarget.value })} />
-          <label for="criteria-window">Within days (empty: ever)</label>
-          <input id="criteria-window" class="short" type="number" min={1} max={3650} value={draft.windowDays}
-            data-testid="criteria-window" onInput={(e) => set({ windowDays: e.currentTarget.value })} />
+          <label for={`${prefix}-count`}>How many times</label>
+          <input id={`${prefix}-count`} class="short" type="number" min={1} max={1_000_000} value={draft.count}
+            data-testid={`${prefix}-count`} onInput={(e) => set({ count: e.currentTarget.value })} />
+          <label for={`${prefix}-window`}>Within days (empty: ever)</label>
+          <input id={`${prefix}-window`} class="short" type="number" min={1} max={3650} value={draft.windowDays}
+            data-testid={`${prefix}-window`} onInput={(e) => set({ windowDays: e.currentTarget.value })} />
         </div>
       )}
       {draft.type === "streak" && (
         <div class="row">
-          <label for="criteria-length">In a row</label>
-          <input id="criteria-length" class="short" type="number" min={2} max={3650} value={draft.length}
-            data-testid="criteria-length" onInput={(e) => set({ length: e.currentTarget.value })} />
-          <label for="criteria-unit" class="visually-hidden">Unit</label>
-          <select id="criteria-unit" value={draft.unit}
+          <label for={`${prefix}-length`}>In a row</label>
+          <input id={`${prefix}-length`} class="short" type="number" min={2} max={3650} value={draft.length}
+            data-testid={`${prefix}-length`} onInput={(e) => set({ length: e.currentTarget.value })} />
+          <label for={`${prefix}-unit`} class="visually-hidden">Unit</label>
+          <select id={`${prefix}-unit`} value={draft.unit}
             onChange={(e) => set({ unit: e.currentTarget.value === "week" ? "week" : "day" })}>
             <option value="day">days</option>
             <option value="week">weeks</option>
@@ -178,29 +195,68 @@ function CriteriaBuilder({ draft, onChange }: { draft: CriteriaDraft; onChange: 
       )}
       {counts && (
         <>
-          <label for="criteria-condition">Only when (optional expression)</label>
-          <input id="criteria-condition" maxLength={500} value={draft.condition} data-testid="criteria-condition"
-            aria-describedby="criteria-condition-hint" onInput={(e) => set({ condition: e.currentTarget.value })} />
-          <span id="criteria-condition-hint" class="meta">
+          <label for={`${prefix}-condition`}>Only when (optional expression)</label>
+          <input id={`${prefix}-condition`} maxLength={500} value={draft.condition} data-testid={`${prefix}-condition`}
+            aria-describedby={`${prefix}-condition-hint`} onInput={(e) => set({ condition: e.currentTarget.value })} />
+          <span id={`${prefix}-condition-hint`} class="meta">
             For example <code>kind == "like"</code> or <code>category_id == 3</code>; the event's fields are the names.
           </span>
         </>
       )}
       {draft.type === "points" && (
         <div class="row">
-          <label for="criteria-threshold">Points earned in all</label>
-          <input id="criteria-threshold" class="short" type="number" min={1} value={draft.threshold}
-            data-testid="criteria-threshold" onInput={(e) => set({ threshold: e.currentTarget.value })} />
+          <label for={`${prefix}-threshold`}>Points earned in all</label>
+          <input id={`${prefix}-threshold`} class="short" type="number" min={1} value={draft.threshold}
+            data-testid={`${prefix}-threshold`} onInput={(e) => set({ threshold: e.currentTarget.value })} />
         </div>
       )}
       {draft.type === "challenge" && (
         <div class="row">
-          <label for="criteria-challenge">Challenge id</label>
-          <input id="criteria-challenge" class="short" inputMode="numeric" value={draft.challengeId}
-            data-testid="criteria-challenge" onInput={(e) => set({ challengeId: e.currentTarget.value })} />
+          <label for={`${prefix}-challenge`}>Challenge id</label>
+          <input id={`${prefix}-challenge`} class="short" inputMode="numeric" value={draft.challengeId}
+            data-testid={`${prefix}-challenge`} onInput={(e) => set({ challengeId: e.currentTarget.value })} />
         </div>
       )}
     </fieldset>
+  );
+}
+
+function EditCriteria({ badge, onSaved, onCancel }: {
+  badge: Badge; onSaved: (badge: Badge, after: number | null) => void; onCancel: () => void;
+}) {
+  const [draft, setDraft] = useState<CriteriaDraft>(() => draftOf(badge.criteria));
+  const [error, setError] = useState<unknown>(null);
+
+  async function submit(event: Event): Promise<void> {
+    event.preventDefault();
+    const built = buildCriteria(draft);
+    if ("problem" in built) { setError(new ApiError(422, "invalid", built.problem)); return; }
+    const out = await staffAction(
+      { title: `Change what earns “${badge.name}”?`,
+        message: `${describeCriteria(built.criteria)}. Members who qualify now are granted it in the background.`,
+        confirmLabel: "Save criteria" },
+      async () => {
+        // The run before the change, so the progress shown is the one the change starts.
+        const before = await call(client.GET("/api/gamification/badges/{badge_id}/backfill", {
+          params: { path: { badge_id: badge.id } } }));
+        const saved = await call(client.PATCH("/api/gamification/badges/{badge_id}", {
+          params: { path: { badge_id: badge.id } }, body: { criteria: built.criteria } }));
+        return { saved, after: before.run ?? null };
+      },
+      setError, "Criteria saved.");
+    if (out) onSaved(out.saved, out.after);
+  }
+
+  return (
+    <form class="card stack" onSubmit={(e) => void submit(e)} data-testid="badge-edit-form">
+      <h2>Criteria of {badge.name}</h2>
+      <CriteriaBuilder draft={draft} onChange={setDraft} prefix={`edit-criteria-${badge.id}`} />
+      <FormError error={error} />
+      <div class="row">
+        <button type="submit" data-testid="badge-edit-save">Save criteria</button>
+        <button type="button" class="secondary" onClick={onCancel}>Cancel</button>
+      </div>
+    </form>
   );
 }
 
@@ -260,7 +316,7 @@ function NewBadge({ onCreated }: { onCreated: (badge: Badge) => void }) {
         <label class="check"><input type="checkbox" checked={secret}
           onChange={(e) => setSecret(e.currentTarget.checked)} /> Secret until earned</label>
       </div>
-      <CriteriaBuilder draft={draft} onChange={setDraft} />
+      <CriteriaBuilder draft={draft} onChange={setDraft} prefix="new-criteria" />
       <FormError error={error} />
       <div class="row"><button type="submit" data-testid="badge-create">Create badge</button></div>
     </form>
