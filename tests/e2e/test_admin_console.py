@@ -185,6 +185,18 @@ def test_an_admin_adds_a_category_changes_the_ladder_and_retries_a_failing_event
     expect(event.get_by_test_id("outbox-retry")).to_have_count(0)
     assert admin.get(f"/api/admin/outbox/{event_id}").json()["dispatched"]
 
+    # One that can never apply is discarded instead (the warning is a danger confirmation).
+    doomed = stage_failing_event(stack, member, thread)
+    stack.sql(f"UPDATE outbox_event SET attempts = 25, last_error = 'KeyError: the author' "
+              f"WHERE id = {doomed}")
+    page.get_by_role("button", name="Refresh").click()
+    row = page.locator(f"[data-testid=outbox-event][data-event-id='{doomed}']")
+    expect(row.get_by_test_id("outbox-error")).to_have_text("KeyError: the author")
+    row.get_by_test_id("outbox-discard").click()
+    confirm(page, f"Discard event {doomed}?")
+    expect(row).to_have_count(0)
+    assert "discarded by @" in admin.get(f"/api/admin/outbox/{doomed}").json()["last_error"]
+
 
 def test_members_are_refused_the_console_without_downloading_it(
         open_page: Callable[[Client], Page], member: Client) -> None:
