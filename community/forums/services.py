@@ -225,27 +225,6 @@ async def create_category(actor: Actor, data: CategoryIn) -> CategoryOut:
     return _category_out(await _category_row(int(rows[0]["id"])), 0)
 
 
-async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:
-    if not actor.is_admin:
-        raise Forbidden("only admins manage categories")
-    await _category_row(category_id)
-    changes: dict[Any, Any] = {
-        column: value
-        for column, value in (
-            (Category.name, data.name), (Category.description, data.description),
-            (Category.position, data.position), (Category.visibility, data.visibility),
-        )
-        if value is not None
-    }
-    if changes:
-        await Category.update(changes).where(Category.id == category_id)
-        await cache.changed(None)
-    count = await Thread.count().where(
-        (Thread.category == category_id) & Thread.deleted_at.is_null()
-    )
-    return _category_out(await _category_row(category_id), int(count))
-
-
 async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[CategoryOut]:
     """Move several categories at once (reorder, nest, un-nest): all of it or none of it, so
     the tree is never seen half moved. Categories nest one level deep."""
@@ -275,6 +254,27 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
                                    Category.parent: place.parent_id}).where(Category.id == place.id)
     await cache.changed(None)
     return await list_categories(actor)
+
+
+async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:
+    if not actor.is_admin:
+        raise Forbidden("only admins manage categories")
+    await _category_row(category_id)
+    changes: dict[Any, Any] = {
+        column: value
+        for column, value in (
+            (Category.name, data.name), (Category.description, data.description),
+            (Category.position, data.position), (Category.visibility, data.visibility),
+        )
+        if value is not None
+    }
+    if changes:
+        await Category.update(changes).where(Category.id == category_id)
+        await cache.changed(None)
+    count = await Thread.count().where(
+        (Thread.category == category_id) & Thread.deleted_at.is_null()
+    )
+    return _category_out(await _category_row(category_id), int(count))
 
 
 # --- threads -------------------------------------------------------------------------------
