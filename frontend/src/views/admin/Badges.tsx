@@ -46,11 +46,6 @@ export function Badges() {
   return (
     <div class="stack" data-testid="admin-badges">
       <PageTitle title="Badges" testid="admin-title" />
-      <NewBadge onCreated={(badge) => {
-        loaded.set([...(loaded.value ?? []), badge]);
-        // A manual badge has nothing to backfill.
-        if (badge.criteria.type !== "manual") watch(badge.id, null);
-      }} />
       {editing && <EditCriteria badge={editing} key={editing.id} onCancel={() => setEditing(null)}
         onSaved={(badge, after) => {
           loaded.set((loaded.value ?? []).map((b) => (b.id === badge.id ? badge : b)));
@@ -75,7 +70,7 @@ export function Badges() {
                   </th>
                   <td>{describeCriteria(b.criteria)}</td>
                   <td>{b.enabled ? "Enabled" : "Disabled"}{b.secret ? " · secret" : ""}{b.repeatable ? " · repeatable" : ""}</td>
-                  <td class="actions">
+                  <td><div class="row-actions">
                     <button type="button" class="secondary small" data-testid="admin-badge-toggle"
                       onClick={() => void toggle(b)}>{b.enabled ? "Disable" : "Enable"}</button>
                     <button type="button" class="link-button" data-testid="admin-badge-edit"
@@ -83,13 +78,18 @@ export function Badges() {
                     {b.criteria.type !== "manual" && (
                       <button type="button" class="link-button" onClick={() => watch(b.id, null)}>Backfill progress</button>
                     )}
-                  </td>
+                  </div></td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
       </div>
+      <NewBadge onCreated={(badge) => {
+        loaded.set([...(loaded.value ?? []), badge]);
+        // A manual badge has nothing to backfill.
+        if (badge.criteria.type !== "manual") watch(badge.id, null);
+      }} />
     </div>
   );
 }
@@ -226,6 +226,9 @@ function EditCriteria({ badge, onSaved, onCancel }: {
 }) {
   const [draft, setDraft] = useState<CriteriaDraft>(() => draftOf(badge.criteria));
   const [error, setError] = useState<unknown>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Opened from a row further down: keyboard and screen-reader users are taken to it.
+  useEffect(() => { heading.current?.focus(); }, []);
 
   async function submit(event: Event): Promise<void> {
     event.preventDefault();
@@ -249,7 +252,7 @@ function EditCriteria({ badge, onSaved, onCancel }: {
 
   return (
     <form class="card stack" onSubmit={(e) => void submit(e)} data-testid="badge-edit-form">
-      <h2>Criteria of {badge.name}</h2>
+      <h2 ref={heading} tabIndex={-1}>Criteria of {badge.name}</h2>
       <CriteriaBuilder draft={draft} onChange={setDraft} prefix={`edit-criteria-${badge.id}`} />
       <FormError error={error} />
       <div class="row">
