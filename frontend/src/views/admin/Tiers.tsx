@@ -36,7 +36,7 @@ export function Tiers() {
     if ("problem" in body) { setError(new ApiError(422, "invalid", body.problem)); return; }
     const out = await staffAction(
       { title: "Replace the tier ladder?",
-        message: "Every member's tier is worked out again against the new ladder.",
+        message: "The ladder is replaced whole. Members are placed on it when they next earn points or at the periodic review; a demotion waits out the grace period.",
         confirmLabel: "Save ladder" },
       () => call(client.PUT("/api/gamification/tiers", { body })),
       setError, "Tier ladder saved.");
