@@ -6,6 +6,7 @@ import { Categories } from "./Categories";
 import { Exclusions } from "./Exclusions";
 import { Health } from "./Health";
 import { Ledger } from "./Ledger";
+import { Members } from "./Members";
 import { Outbox } from "./Outbox";
 import { Overview } from "./Overview";
 import { Seasons } from "./Seasons";
@@ -16,6 +17,7 @@ import "./admin.css";
 const VIEWS: Record<string, FunctionComponent> = {
   "": Overview,
   categories: Categories,
+  members: Members,
   tiers: Tiers,
   seasons: Seasons,
   exclusions: Exclusions,

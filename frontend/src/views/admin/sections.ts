@@ -9,6 +9,7 @@ export interface Section {
 export const SECTIONS: Section[] = [
   { key: "", title: "Overview", group: "" },
   { key: "categories", title: "Categories", group: "Community" },
+  { key: "members", title: "Members", group: "Community" },
   { key: "tiers", title: "Tier ladder", group: "Gamification" },
   { key: "seasons", title: "Seasons", group: "Gamification" },
   { key: "exclusions", title: "Leaderboard exclusions", group: "Gamification" },
