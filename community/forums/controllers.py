@@ -13,6 +13,7 @@ from community.forums.schemas import (
     BookmarkOut,
     BookmarkPage,
     CategoryIn,
+    CategoryOrder,
     CategoryOut,
     CategoryPatch,
     CreatedThread,
@@ -59,6 +60,12 @@ class CategoryController(Controller):
     async def create_category(self, actor: Actor, data: CategoryIn) -> CategoryOut:
         """Admins only."""
         return await services.create_category(actor, data)
+
+    @put("/order")
+    async def arrange_categories(self, actor: Actor, data: CategoryOrder) -> list[CategoryOut]:
+        """Admins only: move several categories at once (position, parent), all or nothing;
+        returns every category in its new order."""
+        return await services.arrange_categories(actor, data)
 
     @patch("/{category_id:int}")
     async def update_category(self, actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:

@@ -47,6 +47,18 @@ class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
         require_plain(name=self.name)
 
 
+class CategoryPlace(msgspec.Struct, forbid_unknown_fields=True):
+    id: Id
+    position: Position
+    parent_id: Id | None = None
+
+
+class CategoryOrder(msgspec.Struct, forbid_unknown_fields=True):
+    """Where each listed category goes: its parent (none: top level) and its position."""
+
+    items: Annotated[list[CategoryPlace], msgspec.Meta(min_length=1, max_length=500)]
+
+
 class CategoryOut(msgspec.Struct):
     id: int
     name: str

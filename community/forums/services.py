@@ -17,6 +17,7 @@ from community.forums import cache, readmarks, watching
 from community.forums.schemas import (
     Author,
     CategoryIn,
+    CategoryOrder,
     CategoryOut,
     CategoryPatch,
     PostIn,
@@ -256,6 +257,37 @@ async def create_category(actor: Actor, data: CategoryIn) -> CategoryOut:
             raise Conflict(f"a category with slug '{data.slug}' exists") from None
         raise
     return _category_out(await _category_row(int(rows[0]["id"])), 0)
+
+
+async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[CategoryOut]:
+    """Move several categories at once (reorder, nest, un-nest): all of it or none of it, so
+    the tree is never seen half moved. Categories nest one level deep."""
+    if not actor.is_admin:
+        raise Forbidden("only admins manage categories")
+    ids = [place.id for place in data.items]
+    if len(set(ids)) != len(ids):
+        raise Invalid("each category may be listed once")
+    async with db.transaction():
+        rows = {r["id"]: r for r in await Category.select(Category.id, Category.parent)}
+        missing = sorted(set(ids) - set(rows))
+        if missing:
+            raise NotFound(f"there is no category {missing[0]}")
+        parents = {i: r["parent"] for i, r in rows.items()}
+        parents.update({place.id: place.parent_id for place in data.items})
+        for place in data.items:
+            if place.parent_id is None:
+                continue
+            if place.parent_id not in rows:
+                raise NotFound(f"there is no category {place.parent_id}")
+            if place.parent_id == place.id or parents[place.parent_id] is not None:
+                raise Invalid("categories nest one level deep: the parent has a parent already")
+            if any(parent == place.id for parent in parents.values()):
+                raise Invalid("categories nest one level deep: this category has children")
+        for place in data.items:
+            await Category.update({Category.position: place.position,
+                                   Category.parent: place.parent_id}).where(Category.id == place.id)
+    await cache.changed(None)
+    return await list_categories(actor)
 
 
 async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:

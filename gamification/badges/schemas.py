@@ -192,3 +192,6 @@ class BackfillOut(msgspec.Struct):
     done: int
     granted: int
     finished: bool
+    # Which run this is (each change to a badge starts a new one, with a higher number), so a
+    # client that saw run N waits for a later one; null before the first run has started.
+    run: int | None

@@ -554,7 +554,8 @@ async def backfill_progress(actor: Actor, badge_id: int) -> BackfillOut:
     rows = await BadgeBackfill.select().where(BadgeBackfill.badge == badge_id).order_by(
         BadgeBackfill.id, ascending=False).limit(1)
     if not rows:
-        return BackfillOut(badge_id=badge_id, total=0, done=0, granted=0, finished=False)
+        return BackfillOut(badge_id=badge_id, total=0, done=0, granted=0, finished=False, run=None)
     row = rows[0]
     return BackfillOut(badge_id=badge_id, total=row["total"], done=row["done"],
-                       granted=row["granted"], finished=row["finished_at"] is not None)
+                       granted=row["granted"], finished=row["finished_at"] is not None,
+                       run=int(row["id"]))

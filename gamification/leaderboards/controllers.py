@@ -8,7 +8,13 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from gamification.leaderboards import services
-from gamification.leaderboards.services import AroundPage, BoardPage, SeasonIn, SeasonOut
+from gamification.leaderboards.services import (
+    AroundPage,
+    BoardPage,
+    ExclusionOut,
+    SeasonIn,
+    SeasonOut,
+)
 from server.auth import Actor
 
 PageSize = Annotated[int, Parameter(ge=1, le=100)]
@@ -47,6 +53,11 @@ class LeaderboardController(Controller):
     async def around_member(self, actor: Actor, board: str, member_id: int,
                             n: Neighbours = 5) -> AroundPage:
         return await services.around_member(actor, board, member_id, n)
+
+    @get("/exclusions")
+    async def exclusions(self, actor: Actor) -> list[ExclusionOut]:
+        """Admins only: the members kept off every board."""
+        return await services.list_exclusions(actor)
 
     @put("/exclusions/{member_id:int}", status_code=204)
     async def exclude(self, actor: Actor, member_id: int) -> Response[None]:

@@ -475,6 +475,27 @@ async def refresh_member(member_id: int) -> None:
                                     {int(e["transaction_id"]) for e in entries}))
 
 
+class ExclusionOut(msgspec.Struct):
+    member_id: int
+    handle: str
+    display_name: str
+    excluded_at: dt.datetime
+
+
+async def list_exclusions(actor: Actor) -> list[ExclusionOut]:
+    """Members kept off every board, most recently excluded first."""
+    if not actor.is_admin:
+        raise Forbidden("only admins see leaderboard exclusions")
+    rows = await LeaderboardExclusion.select(
+        LeaderboardExclusion.member, LeaderboardExclusion.excluded_at
+    ).order_by(LeaderboardExclusion.id, ascending=False)
+    names = await member_names({int(r["member"]) for r in rows})
+    return [ExclusionOut(member_id=int(r["member"]), handle=names[int(r["member"])].handle,
+                         display_name=names[int(r["member"])].display_name,
+                         excluded_at=r["excluded_at"])
+            for r in rows if int(r["member"]) in names]
+
+
 async def set_excluded(actor: Actor, member_id: int, excluded: bool) -> None:
     if not actor.is_admin:
         raise Forbidden("only admins exclude members from leaderboards")

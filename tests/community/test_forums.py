@@ -37,6 +37,46 @@ def test_categories_are_admin_managed_with_parent_order_and_visibility(
     assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed"
 
 
+def test_admins_reorder_and_nest_several_categories_at_once_or_not_at_all(
+        admin: Client, member: Client) -> None:
+    slug = "o-" + uuid.uuid4().hex[:6]
+    a, b, c = (admin.post("/api/categories", {"name": f"Order {n}", "slug": f"{slug}-{n}",
+                                              "position": i}).json()
+               for i, n in enumerate("abc"))
+
+    def order() -> list[tuple[int, int | None]]:
+        ours = {a["id"], b["id"], c["id"]}
+        return [(cat["id"], cat["parent_id"]) for cat in member.get("/api/categories").json()
+                if cat["id"] in ours]
+
+    moved = admin.put("/api/categories/order", {"items": [
+        {"id": c["id"], "position": -900_000}, {"id": a["id"], "position": -899_999},
+        {"id": b["id"], "position": 0, "parent_id": c["id"]}]})
+    assert moved.status_code == 200, moved.text
+    assert order() == [(c["id"], None), (a["id"], None), (b["id"], c["id"])]
+
+    # A nest two deep is refused, and so is everything else in the same request.
+    deep = admin.put("/api/categories/order", {"items": [
+        {"id": a["id"], "position": -900_001}, {"id": c["id"], "position": 0, "parent_id": b["id"]}]})
+    assert deep.status_code == 422 and "one level deep" in deep.json()["error"]["message"]
+    has_children = admin.put("/api/categories/order", {"items": [
+        {"id": c["id"], "position": 0, "parent_id": a["id"]}]})
+    assert has_children.status_code == 422, has_children.text
+    missing = admin.put("/api/categories/order", {"items": [
+        {"id": a["id"], "position": -900_001}, {"id": 2_000_000_000, "position": 1}]})
+    assert missing.status_code == 404
+    twice = admin.put("/api/categories/order", {"items": [
+        {"id": a["id"], "position": 1}, {"id": a["id"], "position": 2}]})
+    assert twice.status_code == 422
+    assert order() == [(c["id"], None), (a["id"], None), (b["id"], c["id"])]
+
+    # Un-nesting is a move too.
+    flat = admin.put("/api/categories/order", {"items": [{"id": b["id"], "position": -1}]})
+    assert flat.status_code == 200 and (b["id"], None) in order()
+    assert member.put("/api/categories/order", {"items": [{"id": a["id"], "position": 1}]}
+                      ).status_code == 403
+
+
 def test_members_only_category_hides_threads_from_anonymous(
         admin: Client, member: Client, anon: Client) -> None:
     slug = "m-" + uuid.uuid4().hex[:6]

@@ -93,6 +93,15 @@ def test_new_badges_are_backfilled_for_people_who_already_qualify(admin, member,
     eventually(lambda: member.get("/api/me/points").json()["balance"] == 17)
     assert member.get(f"/api/gamification/badges/{first['id']}/backfill").status_code == 403
 
+    # A change starts another run, told apart from the finished one by its number.
+    assert admin.patch(f"/api/gamification/badges/{first['id']}", {"points": 20}).status_code == 200
+
+    def later_run_finished() -> bool:
+        later = admin.get(f"/api/gamification/badges/{first['id']}/backfill").json()
+        return bool(later["run"] > progress["run"] and later["finished"])
+
+    eventually(later_run_finished)
+
 
 def test_auto_revoke_when_moderation_removes_the_posts(admin, member, other, moderator, scoped) -> None:
     auto = badge(admin, {"type": "count", "event_types": ["post.created"], "count": 2,

@@ -95,6 +95,23 @@ def test_staff_and_excluded_members_are_left_out(server: Server, admin: Client, 
     assert ranking(member, name)[0] == (later_mod.member["handle"], 1, 30)
 
 
+def test_admins_list_the_members_kept_off_the_boards(admin: Client, member: Client,
+                                                    other: Client) -> None:
+    def listed() -> list[int]:
+        response = admin.get("/api/leaderboards/exclusions")
+        assert response.status_code == 200, response.text
+        return [e["member_id"] for e in response.json()]
+
+    assert admin.put(f"/api/leaderboards/exclusions/{member.member['id']}").status_code == 204
+    assert admin.put(f"/api/leaderboards/exclusions/{other.member['id']}").status_code == 204
+    shown = admin.get("/api/leaderboards/exclusions").json()
+    assert [e["handle"] for e in shown[:2]] == [other.member["handle"], member.member["handle"]]
+    assert admin.delete(f"/api/leaderboards/exclusions/{other.member['id']}").status_code == 204
+    assert other.member["id"] not in listed() and member.member["id"] in listed()
+    assert member.get("/api/leaderboards/exclusions").status_code == 403
+    admin.delete(f"/api/leaderboards/exclusions/{member.member['id']}")
+
+
 def test_boards_rebuild_from_the_ledger_to_the_same_result(stack: Stack, server: Server,
                                                           admin: Client, board) -> None:
     category, name = board

@@ -2,6 +2,7 @@
 // params as strings (ids are validated as positive integers by the router).
 
 import type { FunctionComponent } from "preact";
+import { ADMIN_PAGES } from "../views/admin/routes";
 import { NotFound } from "../views/notfound/NotFound";
 import { lazyView } from "./lazyView";
 import type { RouteSpec } from "./router";
@@ -25,6 +26,7 @@ export const PAGES: Page[] = [
   { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
   { name: "not-found", pattern: "/not-found", view: NotFound },
+  ...ADMIN_PAGES,
 ];
 
 export function viewFor(name: string): FunctionComponent<ViewProps> {
