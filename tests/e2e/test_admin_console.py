@@ -288,15 +288,6 @@ def test_an_admin_builds_badge_criteria_and_watches_the_backfill_then_runs_the_c
 def test_an_admin_finds_a_member_and_changes_their_role(
         admin_page: Page, admin: Client, member: Client) -> None:
     page = admin_page
-    # The member lookup (GET /api/members) comes from another branch: until this server has
-    # it, the browser is answered in its shape, with the real member; the role change is real.
-    if admin.get("/api/members", params={"search": "x"}).status_code != 200:
-        found = {"id": member.member["id"], "handle": member.member["handle"],
-                 "display_name": member.member["display_name"], "email": "m@example.test",
-                 "role": "member", "brand_id": None, "is_active": True,
-                 "created_at": "2026-01-01T00:00:00Z"}
-        page.route("**/api/members?*", lambda route: route.fulfill(json={
-            "items": [found], "total": 1, "total_exact": True, "page": 1, "limit": 20, "pages": 1}))
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url)
             if "/api/members?" in request.url else None)

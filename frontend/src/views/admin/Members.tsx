@@ -2,50 +2,20 @@
 // change a member's role (and, for brand staff, their brand).
 
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, call, client, errorOf, type Schemas } from "../../api/client";
+import { ApiError, call, client, type Schemas } from "../../api/client";
 import { useAsync } from "../../app/useAsync";
 import { FormError } from "../../components/FormError";
 import { PageTitle } from "../../components/PageTitle";
 import { number } from "../../components/format";
 import { staffAction } from "./act";
 
-// GET /api/members (the admins' member lookup) came with another branch: its shape, as the
-// server declares it (server/accounts/schemas.py MemberPage), until the generated types have
-// it; then this becomes client.GET("/api/members", ...).
-interface MemberRow {
-  id: number;
-  handle: string;
-  display_name: string;
-  email: string;
-  role: string;
-  brand_id: number | null;
-  is_active: boolean;
-  created_at: string;
-}
-
-interface MemberPage {
-  items: MemberRow[];
-  total: number;
-  total_exact: boolean;
-  page: number;
-  limit: number;
-  pages: number;
-}
+type MemberPage = Schemas["MemberPage"];
+type MemberRow = Schemas["MemberAdminOut"];
 
 const PAGE_SIZE = 20;
 
-async function searchMembers(search: string, page: number): Promise<MemberPage> {
-  const query = new URLSearchParams({ search, page: String(page), limit: String(PAGE_SIZE) });
-  let response: Response;
-  try {
-    response = await fetch(`/api/members?${query}`, {
-      credentials: "same-origin", headers: { Accept: "application/json" } });
-  } catch {
-    throw new ApiError(0, "network", "Cannot reach the server. Check your connection and try again.");
-  }
-  const body: unknown = await response.json().catch(() => null);
-  if (!response.ok) throw errorOf(response.status, body);
-  return body as MemberPage;
+function searchMembers(search: string, page: number): Promise<MemberPage> {
+  return call(client.GET("/api/members", { params: { query: { search, page, limit: PAGE_SIZE } } }));
 }
 
 const ROLES: Record<string, string> = {
