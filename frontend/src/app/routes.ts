@@ -2,6 +2,11 @@
 // params as strings (ids are validated as positive integers by the router).
 
 import type { FunctionComponent } from "preact";
+import { Register } from "../views/account/Register";
+import { SignIn } from "../views/account/SignIn";
+import { Categories } from "../views/forum/Categories";
+import { CategoryView } from "../views/forum/Category";
+import { ThreadView } from "../views/forum/Thread";
 import { NotFound } from "../views/notfound/NotFound";
 import type { RouteSpec } from "./router";
 
@@ -12,6 +17,11 @@ interface Page extends RouteSpec {
 }
 
 export const PAGES: Page[] = [
+  { name: "categories", pattern: "/", view: Categories },
+  { name: "category", pattern: "/c/:id", view: CategoryView },
+  { name: "thread", pattern: "/t/:id", view: ThreadView },
+  { name: "signin", pattern: "/signin", view: SignIn },
+  { name: "register", pattern: "/register", view: Register },
   { name: "not-found", pattern: "/not-found", view: NotFound },
 ];
 

@@ -1,0 +1,336 @@
+// A thread: its posts a page at a time, kept live (new replies, edits, deletions, reactions,
+// pins and locks from anyone appear without a reload), and the reply form.
+//
+// Realtime first, then the page: the subscription is made before the first page is fetched so
+// nothing falls between the two; frames that arrive before the page are applied after it.
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, call, client, messageOf } from "../../api/client";
+import { FormError } from "../../components/FormError";
+import { PageTitle } from "../../components/PageTitle";
+import { TimeAgo } from "../../components/TimeAgo";
+import { toast } from "../../components/Toast";
+import { SignInPrompt, ViewError } from "../../components/ViewError";
+import { plural } from "../../components/format";
+import { Icon } from "../../components/Icon";
+import { live, type Frame } from "../../live/live";
+import type { ViewProps } from "../../app/routes";
+import { navigate } from "../../app/router";
+import { me, sessionEpoch } from "../../app/session";
+import { useStore } from "../../app/store";
+import { Handle, LockedTag, PinnedTag, submitOnCtrlEnter } from "./bits";
+import { loadCategories, type Category } from "./categories";
+import { PostCard, scrollToPost } from "./PostCard";
+import {
+  canMarkHelpful, canReply, initialState, reduce, type Action, type Post, type PostPage, type ThreadState,
+} from "./threadState";
+import "./forum.css";
+
+const SUBSCRIBE_WAIT_MS = 1500;
+const TAIL_SYNC_MS = 1000;
+
+type LiveState = "waiting" | "subscribed" | "refused";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function fetchPage(threadId: number, after: number, limit?: number): Promise<PostPage> {
+  const query = limit === undefined ? { after } : { after, limit };
+  return call(client.GET("/api/threads/{thread_id}", { params: { path: { thread_id: threadId }, query } }));
+}
+
+/** Who wrote a live post, said politely to screen readers. */
+export function announcement(post: Post): string {
+  return `New reply from @${post.author.handle}`;
+}
+
+function Composer({ threadId, replyTo, setReplyTo, textarea, onPosted }: {
+  threadId: number;
+  replyTo: Post | null;
+  setReplyTo: (post: Post | null) => void;
+  textarea: { current: HTMLTextAreaElement | null };
+  onPosted: (post: Post) => Promise<void>;
+}) {
+  const [body, setBody] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event): Promise<void> {
+    event.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const post = await call(client.POST("/api/threads/{thread_id}/posts", {
+        params: { path: { thread_id: threadId } },
+        body: replyTo ? { body, reply_to_post_id: replyTo.id } : { body },
+      }));
+      setBody("");
+      setReplyTo(null);
+      await onPosted(post);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form class="card stack reply-form" data-testid="reply-form" onSubmit={(e) => void submit(e)}>
+      <label for="reply-body">Your reply</label>
+      <div class="chip" data-testid="replying-to" hidden={!replyTo}>
+        <span class="chip-text">{replyTo && `Replying to @${replyTo.author.handle} #${replyTo.post_number}`}</span>
+        <button type="button" class="link-button" data-testid="cancel-reply-to" aria-label="Cancel reply-to"
+          onClick={() => { setReplyTo(null); textarea.current?.focus(); }}>✕</button>
+      </div>
+      <textarea id="reply-body" rows={4} required data-testid="reply-body" ref={textarea}
+        placeholder="Write a reply… (Markdown; Ctrl+Enter to send)" value={body}
+        onInput={(e) => setBody(e.currentTarget.value)} onKeyDown={submitOnCtrlEnter} />
+      <FormError error={error} />
+      <div class="row"><button type="submit" data-testid="reply-submit" disabled={busy}>Post reply</button></div>
+    </form>
+  );
+}
+
+function Header({ state, category }: { state: ThreadState; category: Category | undefined }) {
+  const thread = state.thread;
+  if (!thread) return null;
+  const helpful = state.entries.find((e) => e.post.id === thread.helpful_post_id);
+  return (
+    <header class="thread-head">
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href="#/">Categories</a> / <a href={`#/c/${thread.category_id}`} data-testid="thread-category">
+          {category ? category.name : "Back to threads"}</a>
+      </nav>
+      <PageTitle title={thread.title} testid="thread-title">
+        {thread.pinned && <PinnedTag />}
+        {thread.locked && <LockedTag />}
+        {thread.title}
+      </PageTitle>
+      <p class="meta">
+        Started by <Handle handle={thread.author.handle} /> <TimeAgo iso={thread.created_at} /> ·{" "}
+        <span data-testid="thread-post-total">{plural(thread.post_count, "post")}</span>
+        {helpful && (
+          <>
+            {" · "}
+            <a href={`#/t/${thread.id}`} data-testid="thread-helpful-link"
+              onClick={(e) => { e.preventDefault(); scrollToPost(helpful.post.post_number); }}>
+              Answered: see the helpful reply (#{helpful.post.post_number})
+            </a>
+          </>
+        )}
+      </p>
+    </header>
+  );
+}
+
+function ThreadPage({ id }: { id: number }) {
+  const member = useStore(me);
+  const meId = member?.id ?? null;
+  const [state, setState] = useState<ThreadState>(initialState);
+  // The state as of now, for the async work below: changes land here synchronously.
+  const current = useRef<ThreadState>(initialState);
+  const dispatch = (action: Action) => {
+    current.current = reduce(current.current, action, meId);
+    setState(current.current);
+  };
+  const [liveState, setLiveState] = useState<LiveState>("waiting");
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [category, setCategory] = useState<Category | undefined>(undefined);
+  const [replyTo, setReplyTo] = useState<Post | null>(null);
+  const [announced, setAnnounced] = useState("");
+  const [loadingMore, setLoadingMore] = useState(false);
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const alive = useRef(true);
+  const tailTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  async function guarded(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      if (!alive.current) return;
+      if (err instanceof ApiError && err.status === 404) dispatch({ type: "gone" });
+      else toast(messageOf(err));
+    }
+  }
+
+  /** Loads pages until the end; returns once everything is shown. */
+  async function loadRest(): Promise<void> {
+    let cursor = current.current.nextCursor;
+    while (cursor !== null && alive.current) {
+      const page = await fetchPage(id, cursor, 100);
+      if (!alive.current) return;
+      dispatch({ type: "page", page });
+      cursor = page.next_cursor;
+    }
+  }
+
+  const reload = () => guarded(async () => {
+    const shown = current.current.entries.length;
+    const page = await fetchPage(id, 0, Math.min(100, Math.max(20, shown)));
+    if (alive.current) dispatch({ type: "page", page, replace: true });
+  });
+
+  // What arrived live is fetched through the API too: authoritative, and it marks posts read.
+  function scheduleTailSync(): void {
+    clearTimeout(tailTimer.current);
+    tailTimer.current = setTimeout(() => {
+      const now = current.current;
+      if (now.nextCursor !== null || now.gone || !alive.current) return;
+      void guarded(async () => {
+        const page = await fetchPage(id, now.restLast, 100);
+        if (alive.current) dispatch({ type: "page", page });
+      });
+    }, TAIL_SYNC_MS);
+  }
+
+  function apply(frame: Frame): void {
+    const now = current.current;
+    if (now.gone || !frame.event) return;
+    if (frame.event === "post.created" && now.nextCursor === null) {
+      const post = frame.data as Post;
+      if (post.author.id !== meId && !now.entries.some((e) => e.post.id === post.id)) {
+        setAnnounced(announcement(post));
+      }
+      scheduleTailSync();
+    }
+    dispatch({ type: "live", event: frame.event, data: frame.data });
+    if (frame.event === "post.deleted") {
+      const gone = (frame.data as { post_id?: number }).post_id;
+      setReplyTo((target) => (target?.id === gone ? null : target));
+    }
+    if (frame.event === "thread.updated") {
+      // The viewer's rights may have changed with a lock: ask for them again.
+      void guarded(async () => {
+        const page = await fetchPage(id, current.current.nextCursor ?? current.current.restLast, 1);
+        if (alive.current) dispatch({ type: "page", page });
+      });
+    }
+  }
+
+  useEffect(() => {
+    alive.current = true;
+    let loaded = false;
+    const pending: Frame[] = [];
+    const sub = live.subscribe(`thread:${id}`, {
+      onReady: ({ fresh }) => {
+        setLiveState("subscribed");
+        if (fresh && loaded) void reload(); // the page came before the subscription: close the gap
+      },
+      onRefetch: () => { void reload(); },
+      onMessage: (frame) => {
+        if (!loaded) pending.push(frame);
+        else apply(frame);
+      },
+      onError: () => setLiveState("refused"),
+    });
+    const stopStatus = live.onStatus((status) => {
+      if (status !== "live") setLiveState("waiting");
+      else if (sub.active) setLiveState("subscribed");
+    });
+    void (async () => {
+      await Promise.race([sub.ready, sleep(SUBSCRIBE_WAIT_MS)]);
+      if (!alive.current) return;
+      try {
+        const page = await fetchPage(id, 0);
+        if (!alive.current) return;
+        dispatch({ type: "page", page });
+        loadCategories().then(
+          (list) => { if (alive.current) setCategory(list.find((c) => c.id === page.thread.category_id)); },
+          () => undefined,
+        );
+      } catch (err) {
+        if (alive.current) setLoadError(err);
+        return;
+      }
+      loaded = true;
+      for (const frame of pending.splice(0)) apply(frame);
+    })();
+    return () => {
+      alive.current = false;
+      sub.close();
+      stopStatus();
+      clearTimeout(tailTimer.current);
+    };
+  }, [id]);
+
+  async function posted(post: Post): Promise<void> {
+    await loadRest();
+    if (!alive.current) return;
+    dispatch({ type: "posted", post });
+    setTimeout(() => document.getElementById(`post-${post.post_number}`)?.scrollIntoView({ block: "nearest" }));
+  }
+
+  function deleted(post: Post): void {
+    if (post.post_number === 1) {
+      navigate(`#/c/${current.current.thread?.category_id ?? ""}`);
+      return;
+    }
+    dispatch({ type: "removed", postId: post.id });
+    setReplyTo((target) => (target?.id === post.id ? null : target));
+  }
+
+  function replyToPost(post: Post): void {
+    setReplyTo(post);
+    const area = textarea.current;
+    if (area) {
+      area.focus();
+      area.scrollIntoView({ block: "center" });
+    }
+  }
+
+  async function more(): Promise<void> {
+    const cursor = current.current.nextCursor;
+    if (cursor === null) return;
+    setLoadingMore(true);
+    await guarded(async () => {
+      const page = await fetchPage(id, cursor);
+      if (alive.current) dispatch({ type: "page", page });
+    });
+    setLoadingMore(false);
+  }
+
+  if (loadError) return <ViewError error={loadError} signedIn={member !== null} />;
+  const thread = state.thread;
+  const byId = new Map(state.entries.map((e) => [e.post.id, e.post]));
+  const mayReply = canReply(state);
+  const mayMark = canMarkHelpful(state);
+
+  return (
+    <div class="thread-view" data-testid="thread-view" data-thread-id={id} data-live={liveState}>
+      {!thread ? <p class="muted">Loading…</p> : <Header state={state} category={category} />}
+      <p class="notice" data-testid="thread-notice" role="status" hidden={!state.gone}>
+        {state.gone ? "This thread was deleted." : ""}
+      </p>
+      <div class="visually-hidden" aria-live="polite" data-testid="thread-announcer">{announced}</div>
+      <div class="post-list" data-testid="post-list">
+        {state.entries.map((entry) => (
+          <PostCard key={entry.post.id} entry={entry} threadId={id} meId={meId}
+            replyTarget={entry.post.reply_to_post_id === null ? undefined : byId.get(entry.post.reply_to_post_id)}
+            mayReply={mayReply} mayMarkHelpful={mayMark} helpful={thread?.helpful_post_id === entry.post.id}
+            dispatch={dispatch} onReply={replyToPost} onDeleted={deleted} onStale={() => void reload()} />
+        ))}
+      </div>
+      {state.nextCursor !== null && (
+        <button type="button" class="secondary load-more" data-testid="load-more-posts" disabled={loadingMore}
+          onClick={() => void more()}>Load more posts</button>
+      )}
+      {thread && !state.gone && (
+        <div class="composer">
+          {member === null ? <SignInPrompt text="to reply." />
+            : !mayReply ? (
+              <p class="notice" data-testid="thread-locked-notice">
+                <Icon name="lock" /> This thread is locked: it takes no new replies.
+              </p>
+            ) : (
+              <Composer threadId={id} replyTo={replyTo} setReplyTo={setReplyTo} textarea={textarea} onPosted={posted} />
+            )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function ThreadView({ params }: ViewProps) {
+  // Who is looking decides what the page offers: a sign-in or sign-out starts it afresh.
+  const epoch = useStore(sessionEpoch);
+  return <ThreadPage key={`${params.id}:${epoch}`} id={Number(params.id)} />;
+}
