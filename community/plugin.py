@@ -3,19 +3,25 @@
 from community import demo
 from community.forums import readmarks
 from community.forums import services as forums
-from community.forums.controllers import CategoryController, PostController, ThreadController
+from community.forums.controllers import (
+    CategoryController,
+    PostController,
+    PreviewController,
+    ThreadController,
+)
 from server.plugins import DemoSteps, Plugin
 
 plugin = Plugin(
     name="community",
     piccolo_app="community.piccolo_app",
-    route_handlers=[CategoryController, ThreadController, PostController],
+    route_handlers=[CategoryController, ThreadController, PostController, PreviewController],
     error_statuses={
         "POST /api/categories": frozenset({404, 409}),
         "POST /api/categories/{category_id}/threads": frozenset({429}),
         "POST /api/threads/{thread_id}/posts": frozenset({429}),
         "PATCH /api/posts/{post_id}": frozenset({409, 429}),
         "POST /api/posts/{post_id}/reactions": frozenset({409, 429}),
+        "POST /api/community/preview": frozenset({429}),
     },
     handler_modules=["community.forums.handlers"],
     register=forums.register,

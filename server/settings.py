@@ -215,7 +215,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_REGISTER_RATE_LIMIT", "register_rate_limit", rate, "`5/3600`",
              "registrations per window per address"),
     Variable("HEARTH_WRITE_RATE_LIMIT", "write_rate_limit", rate, "`60/60`",
-             "threads, replies, edits, reactions per window per member"),
+             "threads, replies, edits, reactions per window per member (Markdown previews count "
+             "apart, under the same limit)"),
     Variable("HEARTH_TRUST_PROXY_HEADERS", "trust_proxy_headers", boolean, "`false`",
              "take the client address from `X-Forwarded-For` (rightmost entry)"),
     Variable("HEARTH_ALLOWED_ORIGINS", "allowed_origins", origins, "none",

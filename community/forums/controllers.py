@@ -17,6 +17,8 @@ from community.forums.schemas import (
     PostOut,
     PostPage,
     PostPatch,
+    PreviewIn,
+    PreviewOut,
     ReactionIn,
     ReactionKind,
     ReactionsOut,
@@ -133,3 +135,16 @@ class PostController(Controller):
     @delete("/{post_id:int}/reactions/{kind:str}", status_code=200)
     async def remove_reaction(self, actor: Actor, post_id: int, kind: ReactionKind) -> ReactionsOut:
         return await services.remove_reaction(actor, post_id, kind)
+
+
+class PreviewController(Controller):
+    path = "/api/community/preview"
+    tags = ["forums"]
+
+    @post("/", status_code=200)
+    async def preview(self, actor: Actor, data: PreviewIn) -> PreviewOut:
+        """What a post body will look like: the posts' renderer and sanitiser, nothing stored.
+        Signed-in members only; counted apart from writes, under the same limit."""
+        await ratelimit.check("preview", f"member:{actor.member()}",
+                              runtime.current().settings.write_rate_limit)
+        return services.preview(data.body)

@@ -163,6 +163,15 @@ class ReactionsOut(msgspec.Struct):
     my_reactions: list[str]
 
 
+class PreviewIn(msgspec.Struct, forbid_unknown_fields=True):
+    body: Body
+
+
+class PreviewOut(msgspec.Struct):
+    # Rendered and sanitised exactly as a post's body would be.
+    html: str
+
+
 class CreatedThread(msgspec.Struct):
     thread: ThreadOut
     post: PostOut

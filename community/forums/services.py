@@ -22,6 +22,7 @@ from community.forums.schemas import (
     PostIn,
     PostOut,
     PostPatch,
+    PreviewOut,
     ReactionsOut,
     RevisionOut,
     ThreadIn,
@@ -491,6 +492,11 @@ async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
     editors = await authors_by_id({r["editor"] for r in rows})
     return [RevisionOut(revision=r["revision"], raw=r["markdown"], editor=editors[r["editor"]],
                         created_at=r["created_at"]) for r in rows]
+
+
+def preview(body: str) -> PreviewOut:
+    """A post body as it would be shown, stored nowhere."""
+    return PreviewOut(html=render(body))
 
 
 # --- reactions -----------------------------------------------------------------------------

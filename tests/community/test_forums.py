@@ -254,3 +254,20 @@ def test_anonymous_readers_see_every_change_once_the_write_returns(
     assert page()["thread"]["title"] == "Renamed cached thread" and page()["thread"]["locked"]
     admin.patch(f"/api/categories/{cat['id']}", {"visibility": "members"})
     assert anon.get(f"/api/threads/{thread_id}").status_code == 403
+
+
+def test_a_preview_renders_markdown_as_a_post_would_and_stores_nothing(
+        member: Client, anon: Client, category: dict) -> None:
+    body = 'Look: **bold** <img src=x onerror="alert(1)"> [site](javascript:alert(1))'
+    preview = member.post("/api/community/preview", {"body": body})
+    assert preview.status_code == 200, preview.text
+    thread = new_thread(member, category["id"], "Preview twin", body)
+    assert preview.json()["html"] == thread["post"]["html"]
+    assert "<strong>bold</strong>" in preview.json()["html"]
+    html = preview.json()["html"]
+    assert "&lt;img" in html and "<img" not in html and 'href="javascript' not in html
+
+    assert anon.post("/api/community/preview", {"body": "hi"}).status_code == 401
+    assert member.post("/api/community/preview", {"body": ""}).status_code in (400, 422)
+    too_long = member.post("/api/community/preview", {"body": "x" * 50_001})
+    assert too_long.status_code in (400, 422) and "error" in too_long.json()
