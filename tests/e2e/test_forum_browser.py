@@ -6,12 +6,13 @@ The browser, tabs and sign-in steps are test_browser.py's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 
 from tests.e2e import test_browser as shared
-from tests.e2e.test_browser import Tab, expect, new_thread, open_thread, sign_in
+from tests.e2e.test_browser import XSS_IMG, Tab, expect, new_thread, open_thread, sign_in
 from tests.harness import Client
 
 pytestmark = pytest.mark.e2e
@@ -61,3 +62,47 @@ def test_the_threads_author_marks_a_helpful_reply_and_everyone_sees_it_live(
     for tab in (author, reader):
         expect(tab.page.get_by_test_id("post-helpful")).to_have_count(0)
         expect(tab.page.get_by_test_id("thread-helpful-link")).to_have_count(0)
+
+
+def test_quoting_a_post_formatting_with_the_toolbar_and_previewing_before_posting(
+    open_tab: Callable[..., Tab], category: dict, member: Client, other: Client,
+) -> None:
+    thread = new_thread(member, category, "Quote me", "Bloom for **30 seconds**\nthen pour")
+    tab = open_tab()
+    sign_in(tab, other.member["handle"], other.member["handle"])
+    open_thread(tab, thread["id"])
+    page = tab.page
+    body = page.get_by_test_id("reply-body")
+
+    # Quoting puts the author and their Markdown, as a block quote, into the reply.
+    tab.post("Bloom for").get_by_test_id("post-quote").click()
+    expect(body).to_be_focused()
+    expect(body).to_have_value(
+        f"> @{member.member['handle']} wrote:\n> Bloom for **30 seconds**\n> then pour\n\n")
+    expect(page.get_by_test_id("replying-to")).to_contain_text(f"@{member.member['handle']} #1")
+
+    # The toolbar formats the selection.
+    body.press("End")
+    body.type("strong words")
+    body.evaluate("el => el.setSelectionRange(el.value.length - 12, el.value.length - 6)")
+    page.get_by_test_id("md-bold").click()
+    expect(body).to_have_value(re.compile(r"\n\n\*\*strong\*\* words$"))
+    body.press("End")
+    body.type(f" {XSS_IMG}")
+
+    # The preview is the server's rendering: markup as text, nothing run.
+    page.get_by_test_id("md-tab-preview").click()
+    preview = page.get_by_test_id("md-preview")
+    expect(preview.locator("blockquote strong")).to_have_text("30 seconds")
+    expect(preview.locator(".post-body > p strong")).to_have_text("strong")
+    expect(preview).to_contain_text(XSS_IMG)
+    expect(preview.locator("img")).to_have_count(0)
+    expect(body).to_be_hidden()
+
+    page.get_by_test_id("md-tab-write").click()
+    page.get_by_test_id("reply-submit").click()
+    posted = tab.post("strong words")
+    expect(posted.get_by_test_id("post-body").locator("blockquote")).to_contain_text("30 seconds")
+    expect(posted.get_by_test_id("post-reply-to")).to_have_text(
+        f"↪ in reply to @{member.member['handle']} #1")
+    assert page.evaluate("typeof window.__pwned") == "undefined"

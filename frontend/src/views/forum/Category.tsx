@@ -13,8 +13,9 @@ import { navigate } from "../../app/router";
 import { me, sessionEpoch } from "../../app/session";
 import { useStore } from "../../app/store";
 import { useAsync } from "../../app/useAsync";
-import { Handle, LockedTag, PinnedTag, submitOnCtrlEnter } from "./bits";
+import { Handle, LockedTag, PinnedTag } from "./bits";
 import { loadCategories } from "./categories";
+import { MarkdownEditor } from "./MarkdownEditor";
 import "./forum.css";
 
 type Thread = Schemas["ThreadOut"];
@@ -70,8 +71,7 @@ function NewThreadForm({ categoryId, open, onCancel }: { categoryId: number; ope
       <input id="new-thread-title" name="title" required minLength={3} maxLength={200} ref={titleRef}
         data-testid="new-thread-title" value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
       <label for="new-thread-body">First post <small class="muted">(Markdown)</small></label>
-      <textarea id="new-thread-body" name="body" required rows={6} data-testid="new-thread-body"
-        value={body} onInput={(e) => setBody(e.currentTarget.value)} onKeyDown={submitOnCtrlEnter} />
+      <MarkdownEditor id="new-thread-body" testid="new-thread-body" rows={6} value={body} onValue={setBody} />
       <FormError error={error} />
       <div class="row">
         <button type="submit" data-testid="new-thread-submit" disabled={busy}>Start thread</button>

@@ -111,6 +111,7 @@ export interface PostCardProps {
   helpful: boolean;
   dispatch: (action: Action) => void;
   onReply: (post: Post) => void;
+  onQuote: (post: Post) => void;
   onDeleted: (post: Post) => void;
   onStale: () => void;
 }
@@ -203,6 +204,10 @@ export function PostCard(props: PostCardProps) {
               {props.mayReply && (
                 <button type="button" class="link-button" data-testid="post-reply"
                   onClick={() => props.onReply(post)}>Reply</button>
+              )}
+              {props.mayReply && (
+                <button type="button" class="link-button" data-testid="post-quote"
+                  onClick={() => props.onQuote(post)}>Quote</button>
               )}
               {props.mayMarkHelpful && post.post_number > 1 && (
                 <button type="button" class="link-button" data-testid="post-helpful-toggle" disabled={busy}

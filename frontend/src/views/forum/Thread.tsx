@@ -18,7 +18,9 @@ import type { ViewProps } from "../../app/routes";
 import { navigate } from "../../app/router";
 import { me, sessionEpoch } from "../../app/session";
 import { useStore } from "../../app/store";
-import { Handle, LockedTag, PinnedTag, submitOnCtrlEnter } from "./bits";
+import { Handle, LockedTag, PinnedTag } from "./bits";
+import { appendQuote, quote } from "./markdown";
+import { MarkdownEditor } from "./MarkdownEditor";
 import { loadCategories, type Category } from "./categories";
 import { PostCard, scrollToPost } from "./PostCard";
 import {
@@ -43,14 +45,15 @@ export function announcement(post: Post): string {
   return `New reply from @${post.author.handle}`;
 }
 
-function Composer({ threadId, replyTo, setReplyTo, textarea, onPosted }: {
+function Composer({ threadId, replyTo, setReplyTo, draft, setDraft, textarea, onPosted }: {
   threadId: number;
   replyTo: Post | null;
   setReplyTo: (post: Post | null) => void;
+  draft: string;
+  setDraft: (draft: string) => void;
   textarea: { current: HTMLTextAreaElement | null };
   onPosted: (post: Post) => Promise<void>;
 }) {
-  const [body, setBody] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -61,9 +64,9 @@ function Composer({ threadId, replyTo, setReplyTo, textarea, onPosted }: {
     try {
       const post = await call(client.POST("/api/threads/{thread_id}/posts", {
         params: { path: { thread_id: threadId } },
-        body: replyTo ? { body, reply_to_post_id: replyTo.id } : { body },
+        body: replyTo ? { body: draft, reply_to_post_id: replyTo.id } : { body: draft },
       }));
-      setBody("");
+      setDraft("");
       setReplyTo(null);
       await onPosted(post);
     } catch (err) {
@@ -81,9 +84,8 @@ function Composer({ threadId, replyTo, setReplyTo, textarea, onPosted }: {
         <button type="button" class="link-button" data-testid="cancel-reply-to" aria-label="Cancel reply-to"
           onClick={() => { setReplyTo(null); textarea.current?.focus(); }}>✕</button>
       </div>
-      <textarea id="reply-body" rows={4} required data-testid="reply-body" ref={textarea}
-        placeholder="Write a reply… (Markdown; Ctrl+Enter to send)" value={body}
-        onInput={(e) => setBody(e.currentTarget.value)} onKeyDown={submitOnCtrlEnter} />
+      <MarkdownEditor id="reply-body" testid="reply-body" textareaRef={textarea} value={draft} onValue={setDraft}
+        placeholder="Write a reply… (Markdown; Ctrl+Enter to send)" />
       <FormError error={error} />
       <div class="row"><button type="submit" data-testid="reply-submit" disabled={busy}>Post reply</button></div>
     </form>
@@ -136,6 +138,7 @@ function ThreadPage({ id }: { id: number }) {
   const [loadError, setLoadError] = useState<unknown>(null);
   const [category, setCategory] = useState<Category | undefined>(undefined);
   const [replyTo, setReplyTo] = useState<Post | null>(null);
+  const [draft, setDraft] = useState("");
   const [announced, setAnnounced] = useState("");
   const [loadingMore, setLoadingMore] = useState(false);
   const textarea = useRef<HTMLTextAreaElement>(null);
@@ -268,6 +271,11 @@ function ThreadPage({ id }: { id: number }) {
     setReplyTo((target) => (target?.id === post.id ? null : target));
   }
 
+  function quotePost(post: Post): void {
+    setDraft((text) => appendQuote(text, quote(post.author.handle, post.raw)));
+    replyToPost(post);
+  }
+
   function replyToPost(post: Post): void {
     setReplyTo(post);
     const area = textarea.current;
@@ -306,7 +314,7 @@ function ThreadPage({ id }: { id: number }) {
           <PostCard key={entry.post.id} entry={entry} threadId={id} meId={meId}
             replyTarget={entry.post.reply_to_post_id === null ? undefined : byId.get(entry.post.reply_to_post_id)}
             mayReply={mayReply} mayMarkHelpful={mayMark} helpful={thread?.helpful_post_id === entry.post.id}
-            dispatch={dispatch} onReply={replyToPost} onDeleted={deleted} onStale={() => void reload()} />
+            dispatch={dispatch} onReply={replyToPost} onQuote={quotePost} onDeleted={deleted} onStale={() => void reload()} />
         ))}
       </div>
       {state.nextCursor !== null && (
@@ -321,7 +329,8 @@ function ThreadPage({ id }: { id: number }) {
                 <Icon name="lock" /> This thread is locked: it takes no new replies.
               </p>
             ) : (
-              <Composer threadId={id} replyTo={replyTo} setReplyTo={setReplyTo} textarea={textarea} onPosted={posted} />
+              <Composer threadId={id} replyTo={replyTo} setReplyTo={setReplyTo} draft={draft} setDraft={setDraft}
+                textarea={textarea} onPosted={posted} />
             )}
         </div>
       )}
