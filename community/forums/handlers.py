@@ -25,6 +25,15 @@ async def may_follow_thread(actor: Actor, key: str) -> bool:
     return True
 
 
+@channel_rule("category", numeric=True)
+async def may_follow_category(actor: Actor, key: str) -> bool:
+    try:
+        await services.readable_category(actor, int(key))
+    except DomainError:
+        return False
+    return True
+
+
 @history_filter("thread")
 async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delivered]:
     """Catch-up must not replay the text of posts deleted since they were published."""
@@ -37,7 +46,7 @@ async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delive
 
 @outbox.batch_handler(
     "forums.live",
-    events.PostCreated, events.PostEdited, events.PostDeleted,
+    events.ThreadCreated, events.PostCreated, events.PostEdited, events.PostDeleted,
     events.ReactionAdded, events.ReactionRemoved, events.ThreadUpdated,
     events.PostMarkedHelpful, events.PostUnmarkedHelpful,
 )
@@ -67,6 +76,14 @@ async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
             if thread is None:
                 continue
             data = msgspec.to_builtins(thread)
+        elif isinstance(event, events.ThreadCreated):
+            # A category's readers are told a thread started, not shown it: the list is
+            # theirs to reload (it is ordered and paged by the server).
+            messages.append(Message(f"category:{event.category_id}", events.event_type(event), {
+                "thread_id": event.thread_id, "category_id": event.category_id,
+                "author_id": event.author_id,
+            }, str(delivery.event_id)))
+            continue
         else:
             continue
         messages.append(Message(f"thread:{event.thread_id}", events.event_type(event), data,

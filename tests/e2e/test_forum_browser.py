@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e import test_browser as shared
-from tests.e2e.test_browser import XSS_IMG, Tab, expect, new_thread, open_thread, sign_in
+from tests.e2e.test_browser import XSS_IMG, Tab, expect, goto, new_thread, open_thread, sign_in
 from tests.harness import Client
 
 pytestmark = pytest.mark.e2e
@@ -106,3 +106,30 @@ def test_quoting_a_post_formatting_with_the_toolbar_and_previewing_before_postin
     expect(posted.get_by_test_id("post-reply-to")).to_have_text(
         f"↪ in reply to @{member.member['handle']} #1")
     assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_a_category_page_counts_threads_started_meanwhile_and_shows_them_on_request(
+    open_tab: Callable[..., Tab], category: dict, member: Client,
+) -> None:
+    new_thread(member, category, "Already here", "old")
+    tab = open_tab()  # anonymous: a public category
+    goto(tab, f"/c/{category['id']}")
+    page = tab.page
+    expect(page.locator("[data-testid=category-threads][data-live=subscribed]")).to_be_attached()
+    expect(page.get_by_test_id("new-threads-bar")).to_have_count(0)
+
+    new_thread(member, category, "Started meanwhile 1", "new")
+    expect(page.get_by_test_id("new-threads-text")).to_have_text("1 new thread")
+    new_thread(member, category, "Started meanwhile 2", "new")
+    bar = page.get_by_test_id("new-threads-bar")
+    expect(page.get_by_test_id("new-threads-text")).to_have_text("2 new threads")
+    expect(page.locator(".new-threads[aria-live=polite]")).to_contain_text("2 new threads")
+    # The list itself is left alone until asked.
+    expect(page.get_by_test_id("thread-item")).to_have_count(1)
+
+    page.get_by_test_id("new-threads-show").click()
+    items = page.get_by_test_id("thread-item")
+    expect(items).to_have_count(3)
+    expect(items.nth(0)).to_contain_text("Started meanwhile 2")
+    expect(bar).to_have_count(0)
+    expect(items.nth(0).get_by_test_id("thread-link")).to_be_focused()

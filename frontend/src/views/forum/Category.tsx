@@ -14,6 +14,7 @@ import { me, sessionEpoch } from "../../app/session";
 import { useStore } from "../../app/store";
 import { useAsync } from "../../app/useAsync";
 import { Handle, LockedTag, PinnedTag } from "./bits";
+import { live } from "../../live/live";
 import { loadCategories } from "./categories";
 import { MarkdownEditor } from "./MarkdownEditor";
 import "./forum.css";
@@ -81,19 +82,56 @@ function NewThreadForm({ categoryId, open, onCancel }: { categoryId: number; ope
   );
 }
 
+/** Threads started since the list was drawn, heard live on the category's channel. */
+function useNewThreads(categoryId: number, shown: Thread[]) {
+  const [started, setStarted] = useState<number[]>([]);
+  const [stale, setStale] = useState(false);
+  const [liveState, setLiveState] = useState<"waiting" | "subscribed" | "refused">("waiting");
+  const shownIds = useRef(new Set<number>());
+  shownIds.current = new Set(shown.map((t) => t.id));
+  useEffect(() => {
+    const sub = live.subscribe(`category:${categoryId}`, {
+      onReady: () => setLiveState("subscribed"),
+      onMessage: (frame) => {
+        if (frame.event !== "thread.created") return;
+        const threadId = Number((frame.data as { thread_id?: unknown }).thread_id);
+        if (shownIds.current.has(threadId)) return;
+        setStarted((ids) => (ids.includes(threadId) ? ids : [...ids, threadId]));
+      },
+      // Too much was missed to count: say the list may be behind.
+      onRefetch: () => setStale(true),
+      onError: () => setLiveState("refused"),
+    });
+    return () => sub.close();
+  }, [categoryId]);
+  const reset = () => {
+    setStarted([]);
+    setStale(false);
+  };
+  return { started, stale, liveState, reset };
+}
+
 function ThreadList({ categoryId, first }: { categoryId: number; first: ThreadPage }) {
   const [threads, setThreads] = useState<Thread[]>(first.items);
   const [cursor, setCursor] = useState<string | null>(first.next_cursor);
   const [busy, setBusy] = useState(false);
+  const fresh = useNewThreads(categoryId, threads);
+  const list = useRef<HTMLUListElement>(null);
 
-  async function more(): Promise<void> {
-    if (cursor === null) return;
+  async function load(from: string | null): Promise<void> {
     setBusy(true);
     try {
       const page = await call(client.GET("/api/categories/{category_id}/threads", {
-        params: { path: { category_id: categoryId }, query: { cursor } },
+        params: { path: { category_id: categoryId }, query: from === null ? {} : { cursor: from } },
       }));
-      setThreads((old) => [...old, ...page.items.filter((t) => !old.some((o) => o.id === t.id))]);
+      if (from === null) {
+        setThreads(page.items);
+        fresh.reset();
+        // The bar and its button go: keep the keyboard at the top of the new list.
+        setTimeout(() => list.current?.querySelector<HTMLAnchorElement>("[data-testid=thread-link]")?.focus());
+      } else {
+        setThreads((old) => [...old, ...page.items.filter((t) => !old.some((o) => o.id === t.id))]);
+      }
       setCursor(page.next_cursor);
     } catch (err) {
       toast(messageOf(err));
@@ -102,17 +140,29 @@ function ThreadList({ categoryId, first }: { categoryId: number; first: ThreadPa
     }
   }
 
+  const count = fresh.started.length;
+  const news = count > 0 ? `${plural(count, "new thread")}` : fresh.stale ? "New threads may have started" : "";
   return (
-    <>
-      <ul class="thread-list" data-testid="thread-list">
+    <div class="threads" data-testid="category-threads" data-live={fresh.liveState}>
+      <div class="new-threads" aria-live="polite">
+        {news && (
+          <div class="new-threads-bar" data-testid="new-threads-bar" data-count={count}>
+            <span data-testid="new-threads-text">{news}</span>
+            {" — "}
+            <button type="button" class="link-button" data-testid="new-threads-show" disabled={busy}
+              onClick={() => void load(null)}>show</button>
+          </div>
+        )}
+      </div>
+      <ul class="thread-list" data-testid="thread-list" ref={list}>
         {threads.map((thread) => <ThreadItem key={thread.id} thread={thread} />)}
       </ul>
       {threads.length === 0 && <p class="muted card" data-testid="thread-list-empty">No threads yet.</p>}
       {cursor !== null && (
         <button type="button" class="secondary load-more" data-testid="load-more-threads" disabled={busy}
-          onClick={() => void more()}>Load more</button>
+          onClick={() => void load(cursor)}>Load more</button>
       )}
-    </>
+    </div>
   );
 }
 
