@@ -133,3 +133,50 @@ def test_a_category_page_counts_threads_started_meanwhile_and_shows_them_on_requ
     expect(items.nth(0)).to_contain_text("Started meanwhile 2")
     expect(bar).to_have_count(0)
     expect(items.nth(0).get_by_test_id("thread-link")).to_be_focused()
+
+
+def test_a_moderator_pins_locks_and_reads_a_posts_history_and_members_see_it_live(
+    open_tab: Callable[..., Tab], category: dict, member: Client, moderator: Client,
+) -> None:
+    thread = new_thread(member, category, "Moderate me", "First version")
+    first_post = member.get(f"/api/threads/{thread['id']}").json()["items"][0]
+    assert member.patch(f"/api/posts/{first_post['id']}", {"body": "Second version"}).status_code == 200
+
+    author = open_tab()
+    sign_in(author, member.member["handle"], member.member["handle"])
+    open_thread(author, thread["id"])
+    expect(author.page.get_by_test_id("mod-tools")).to_have_count(0)
+    expect(author.page.get_by_test_id("post-history")).to_have_count(0)
+    expect(author.page.get_by_test_id("post-edit")).to_have_count(1)
+
+    mod = open_tab()
+    sign_in(mod, moderator.member["handle"], moderator.member["handle"])
+    open_thread(mod, thread["id"])
+    page = mod.page
+
+    # Pinning is confirmed first; cancelling changes nothing.
+    page.get_by_test_id("mod-pin").click()
+    page.get_by_test_id("confirm-cancel").click()
+    expect(page.get_by_test_id("thread-pinned")).to_have_count(0)
+    page.get_by_test_id("mod-pin").click()
+    page.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_test_id("mod-pin")).to_have_text("Unpin")
+    expect(author.page.get_by_test_id("thread-title").get_by_test_id("thread-pinned")).to_be_visible()
+
+    # Locking closes the thread to the author live: no reply form, no edit; unlocking reopens it.
+    page.get_by_test_id("mod-lock").click()
+    page.get_by_test_id("confirm-ok").click()
+    expect(author.page.get_by_test_id("thread-locked-notice")).to_be_visible()
+    expect(author.page.get_by_test_id("reply-form")).to_have_count(0)
+    expect(author.page.get_by_test_id("post-edit")).to_have_count(0)
+    expect(page.get_by_test_id("reply-form")).to_be_visible()  # moderators still may
+    page.get_by_test_id("mod-lock").click()
+    page.get_by_test_id("confirm-ok").click()
+    expect(author.page.get_by_test_id("reply-form")).to_be_visible()
+    expect(author.page.get_by_test_id("post-edit")).to_have_count(1)
+
+    # The edit history, as written (Markdown as text).
+    page.get_by_test_id("post-history").click()
+    revisions = page.get_by_test_id("post-revision")
+    expect(revisions.last).to_contain_text("Second version")
+    expect(page.get_by_test_id("post-history")).to_have_attribute("aria-expanded", "true")

@@ -2,13 +2,15 @@
 // the viewer may do with it (reply, edit, delete, mark it helpful).
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, call, client, messageOf } from "../../api/client";
+import { ApiError, call, client, messageOf, type Schemas } from "../../api/client";
 import { FormError } from "../../components/FormError";
 import { Icon } from "../../components/Icon";
 import { TimeAgo } from "../../components/TimeAgo";
 import { toast } from "../../components/Toast";
 import { Handle, submitOnCtrlEnter } from "./bits";
 import type { Action, Entry, Post } from "./threadState";
+
+type Revision = Schemas["RevisionOut"];
 
 const REACTIONS: [kind: string, label: string][] = [
   ["like", "Like"], ["love", "Love"], ["laugh", "Laugh"], ["insightful", "Insightful"], ["thanks", "Thanks"],
@@ -64,6 +66,28 @@ function Reactions({ post, signedIn, dispatch, onStale }: {
   );
 }
 
+/** A post's earlier versions, oldest first, as their authors wrote them (Markdown, as text). */
+function Revisions({ postId }: { postId: number }) {
+  const [revisions, setRevisions] = useState<Revision[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    call(client.GET("/api/posts/{post_id}/revisions", { params: { path: { post_id: postId } } }))
+      .then(setRevisions, setError);
+  }, [postId]);
+  if (error) return <p class="form-error" role="alert">{messageOf(error)}</p>;
+  if (!revisions) return <p class="muted">Loading the history…</p>;
+  return (
+    <ol class="revisions" data-testid="post-revisions" aria-label="Edit history">
+      {revisions.map((r) => (
+        <li key={r.revision} class="revision" data-testid="post-revision">
+          <div class="meta">Version {r.revision} by <Handle handle={r.editor.handle} /> <TimeAgo iso={r.created_at} /></div>
+          <pre class="revision-raw">{r.raw}</pre>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 function Editor({ post, dispatch, onClose }: { post: Post; dispatch: (action: Action) => void; onClose: () => void }) {
   const [body, setBody] = useState(post.raw);
   const [error, setError] = useState<unknown>(null);
@@ -108,6 +132,7 @@ export interface PostCardProps {
   meId: number | null;
   mayReply: boolean;
   mayMarkHelpful: boolean;
+  mayModerate: boolean;
   helpful: boolean;
   dispatch: (action: Action) => void;
   onReply: (post: Post) => void;
@@ -121,6 +146,7 @@ export function PostCard(props: PostCardProps) {
   const post = entry.post;
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const [history, setHistory] = useState(false);
   const [busy, setBusy] = useState(false);
   const editButton = useRef<HTMLButtonElement>(null);
   const author = post.author;
@@ -188,6 +214,7 @@ export function PostCard(props: PostCardProps) {
       {/* Sanitised by the server (markdown-it without raw HTML, then nh3): the one raw HTML. */}
       <div class="post-body" data-testid="post-body" hidden={editing} dangerouslySetInnerHTML={{ __html: post.html }} />
       {editing && <Editor post={post} dispatch={dispatch} onClose={closeEditor} />}
+      {history && <Revisions key={post.revision} postId={post.id} />}
       <footer class="post-foot">
         <Reactions post={post} signedIn={meId !== null} dispatch={dispatch} onStale={props.onStale} />
         <div class="post-tools">
@@ -218,6 +245,10 @@ export function PostCard(props: PostCardProps) {
               {entry.canEdit && !editing && (
                 <button type="button" class="link-button" data-testid="post-edit" ref={editButton}
                   onClick={() => setEditing(true)}>Edit</button>
+              )}
+              {props.mayModerate && post.edited_at && (
+                <button type="button" class="link-button" data-testid="post-history" aria-expanded={history}
+                  onClick={() => setHistory(!history)}>History</button>
               )}
               {entry.canDelete && (
                 <button type="button" class="link-button danger-text" data-testid="post-delete"

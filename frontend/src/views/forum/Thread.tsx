@@ -6,6 +6,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, call, client, messageOf } from "../../api/client";
+import { confirmAction } from "../../components/ConfirmDialog";
 import { FormError } from "../../components/FormError";
 import { PageTitle } from "../../components/PageTitle";
 import { TimeAgo } from "../../components/TimeAgo";
@@ -24,7 +25,8 @@ import { MarkdownEditor } from "./MarkdownEditor";
 import { loadCategories, type Category } from "./categories";
 import { PostCard, scrollToPost } from "./PostCard";
 import {
-  canMarkHelpful, canReply, initialState, reduce, type Action, type Post, type PostPage, type ThreadState,
+  canMarkHelpful, canReply, initialState, reduce, type Action, type Post, type PostPage, type Thread,
+  type ThreadState,
 } from "./threadState";
 import "./forum.css";
 
@@ -92,7 +94,49 @@ function Composer({ threadId, replyTo, setReplyTo, draft, setDraft, textarea, on
   );
 }
 
-function Header({ state, category }: { state: ThreadState; category: Category | undefined }) {
+const DONE: Record<string, string> = { Pin: "pinned", Unpin: "unpinned", Lock: "locked", Unlock: "unlocked" };
+
+/** Pin and lock, for those the page says may moderate; each one confirmed. */
+function ModTools({ thread, dispatch }: { thread: Thread; dispatch: (action: Action) => void }) {
+  const [busy, setBusy] = useState(false);
+
+  async function change(field: "pinned" | "locked", value: boolean): Promise<void> {
+    const verb = field === "pinned" ? (value ? "Pin" : "Unpin") : (value ? "Lock" : "Unlock");
+    const ok = await confirmAction({
+      title: `${verb} this thread?`,
+      message: field === "pinned"
+        ? (value ? "It will be listed first in its category." : "It will be listed by its last activity again.")
+        : (value ? "Members will no longer be able to reply or edit their posts." : "Members will be able to reply again."),
+      confirmLabel: verb,
+    });
+    if (!ok) return;
+    setBusy(true);
+    try {
+      const updated = await call(client.PATCH("/api/threads/{thread_id}", {
+        params: { path: { thread_id: thread.id } }, body: { [field]: value },
+      }));
+      dispatch({ type: "thread", thread: updated });
+      toast(`Thread ${DONE[verb]}.`, "success");
+    } catch (err) {
+      toast(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="mod-tools" role="group" aria-label="Moderation" data-testid="mod-tools">
+      <button type="button" class="secondary small" data-testid="mod-pin" disabled={busy}
+        onClick={() => void change("pinned", !thread.pinned)}>{thread.pinned ? "Unpin" : "Pin"}</button>
+      <button type="button" class="secondary small" data-testid="mod-lock" disabled={busy}
+        onClick={() => void change("locked", !thread.locked)}>{thread.locked ? "Unlock" : "Lock"}</button>
+    </div>
+  );
+}
+
+function Header({ state, category, dispatch }: {
+  state: ThreadState; category: Category | undefined; dispatch: (action: Action) => void;
+}) {
   const thread = state.thread;
   if (!thread) return null;
   const helpful = state.entries.find((e) => e.post.id === thread.helpful_post_id);
@@ -120,6 +164,7 @@ function Header({ state, category }: { state: ThreadState; category: Category | 
           </>
         )}
       </p>
+      {state.viewer?.can_moderate && !state.gone && <ModTools thread={thread} dispatch={dispatch} />}
     </header>
   );
 }
@@ -304,7 +349,7 @@ function ThreadPage({ id }: { id: number }) {
 
   return (
     <div class="thread-view" data-testid="thread-view" data-thread-id={id} data-live={liveState}>
-      {!thread ? <p class="muted">Loading…</p> : <Header state={state} category={category} />}
+      {!thread ? <p class="muted">Loading…</p> : <Header state={state} category={category} dispatch={dispatch} />}
       <p class="notice" data-testid="thread-notice" role="status" hidden={!state.gone}>
         {state.gone ? "This thread was deleted." : ""}
       </p>
@@ -313,7 +358,7 @@ function ThreadPage({ id }: { id: number }) {
         {state.entries.map((entry) => (
           <PostCard key={entry.post.id} entry={entry} threadId={id} meId={meId}
             replyTarget={entry.post.reply_to_post_id === null ? undefined : byId.get(entry.post.reply_to_post_id)}
-            mayReply={mayReply} mayMarkHelpful={mayMark} helpful={thread?.helpful_post_id === entry.post.id}
+            mayReply={mayReply} mayMarkHelpful={mayMark} mayModerate={state.viewer?.can_moderate ?? false} helpful={thread?.helpful_post_id === entry.post.id}
             dispatch={dispatch} onReply={replyToPost} onQuote={quotePost} onDeleted={deleted} onStale={() => void reload()} />
         ))}
       </div>
