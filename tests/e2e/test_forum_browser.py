@@ -180,3 +180,42 @@ def test_a_moderator_pins_locks_and_reads_a_posts_history_and_members_see_it_liv
     revisions = page.get_by_test_id("post-revision")
     expect(revisions.last).to_contain_text("Second version")
     expect(page.get_by_test_id("post-history")).to_have_attribute("aria-expanded", "true")
+
+
+def test_new_replies_are_announced_and_the_notifications_panel_is_a_disclosure(
+    open_tab: Callable[..., Tab], category: dict, member: Client, other: Client,
+) -> None:
+    thread = new_thread(member, category, "Announce me", "Question")
+    first_post = member.get(f"/api/threads/{thread['id']}").json()["items"][0]
+    tab = open_tab()
+    sign_in(tab, member.member["handle"], member.member["handle"])
+    open_thread(tab, thread["id"])
+    page = tab.page
+    announcer = page.locator("[data-testid=thread-announcer][aria-live=polite]")
+
+    # Someone else's reply is announced politely; the reader's own is not.
+    response = other.post(f"/api/threads/{thread['id']}/posts",
+                          {"body": "An answer", "reply_to_post_id": first_post["id"]})
+    assert response.status_code == 201, response.text
+    expect(tab.post("An answer")).to_have_count(1)
+    expect(announcer).to_have_text(f"New reply from @{other.member['handle']}")
+
+    # The bell is a disclosure: it says whether it is open, Escape closes it and gives focus back.
+    bell = page.get_by_test_id("notif-button")
+    expect(page.get_by_test_id("notif-badge")).to_have_text("1")
+    expect(bell).to_have_attribute("aria-expanded", "false")
+    bell.click()
+    panel = page.get_by_test_id("notif-panel")
+    expect(panel).to_be_visible()
+    expect(bell).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_test_id("notif-item")).to_contain_text(
+        f"@{other.member['handle']} replied to your post")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(bell).to_have_attribute("aria-expanded", "false")
+    expect(bell).to_be_focused()
+    # A click elsewhere closes it too.
+    bell.click()
+    expect(panel).to_be_visible()
+    page.get_by_test_id("thread-title").click()
+    expect(panel).to_be_hidden()
