@@ -84,7 +84,7 @@ class ThreadController(Controller):
 
     @patch("/{thread_id:int}")
     async def update_thread(self, actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:
-        """Title: author or moderator. Pinned/locked: moderators."""
+        """Title: author or moderator. Pinned, locked and category (a move): moderators."""
         return await services.update_thread(actor, thread_id, data)
 
     @post("/{thread_id:int}/posts", status_code=201)

@@ -73,6 +73,8 @@ class ThreadPatch(msgspec.Struct, forbid_unknown_fields=True):
     title: Title | None = None
     pinned: bool | None = None
     locked: bool | None = None
+    # Moves the thread to this category (moderators).
+    category_id: Id | None = None
 
     def __post_init__(self) -> None:
         require_plain(title=self.title)

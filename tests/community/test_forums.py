@@ -271,3 +271,24 @@ def test_a_preview_renders_markdown_as_a_post_would_and_stores_nothing(
     assert member.post("/api/community/preview", {"body": ""}).status_code in (400, 422)
     too_long = member.post("/api/community/preview", {"body": "x" * 50_001})
     assert too_long.status_code in (400, 422) and "error" in too_long.json()
+
+
+def test_moderators_move_a_thread_to_another_category(
+        admin: Client, member: Client, moderator: Client, anon: Client, category: dict) -> None:
+    lounge = admin.post("/api/categories", {"name": "Lounge", "slug": "mv-" + uuid.uuid4().hex[:6],
+                                            "visibility": "members"}).json()
+    thread = new_thread(member, category["id"], "Wrong place", "hello")["thread"]
+    move = {"category_id": lounge["id"]}
+    assert member.patch(f"/api/threads/{thread['id']}", move).status_code == 403
+    assert moderator.patch(f"/api/threads/{thread['id']}", {"category_id": 999_999_999}).status_code == 404
+    moved = moderator.patch(f"/api/threads/{thread['id']}", move)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["category_id"] == lounge["id"]
+
+    def listed(category_id: int) -> list[int]:
+        return [t["id"] for t in member.get(f"/api/categories/{category_id}/threads").json()["items"]]
+
+    assert thread["id"] in listed(lounge["id"]) and thread["id"] not in listed(category["id"])
+    # It now has the members-only category's visibility.
+    assert anon.get(f"/api/threads/{thread['id']}").status_code == 403
+    assert member.get(f"/api/threads/{thread['id']}").json()["thread"]["category_id"] == lounge["id"]

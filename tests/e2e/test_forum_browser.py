@@ -7,6 +7,7 @@ The browser, tabs and sign-in steps are test_browser.py's.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -135,9 +136,11 @@ def test_a_category_page_counts_threads_started_meanwhile_and_shows_them_on_requ
     expect(items.nth(0).get_by_test_id("thread-link")).to_be_focused()
 
 
-def test_a_moderator_pins_locks_and_reads_a_posts_history_and_members_see_it_live(
-    open_tab: Callable[..., Tab], category: dict, member: Client, moderator: Client,
+def test_a_moderator_pins_locks_moves_and_reads_a_posts_history_and_members_see_it_live(
+    open_tab: Callable[..., Tab], admin: Client, category: dict, member: Client, moderator: Client,
 ) -> None:
+    elsewhere = admin.post("/api/categories", {"name": "Elsewhere " + uuid.uuid4().hex[:4],
+                                               "slug": "else-" + uuid.uuid4().hex[:6]}).json()
     thread = new_thread(member, category, "Moderate me", "First version")
     first_post = member.get(f"/api/threads/{thread['id']}").json()["items"][0]
     assert member.patch(f"/api/posts/{first_post['id']}", {"body": "Second version"}).status_code == 200
@@ -180,6 +183,15 @@ def test_a_moderator_pins_locks_and_reads_a_posts_history_and_members_see_it_liv
     revisions = page.get_by_test_id("post-revision")
     expect(revisions.last).to_contain_text("Second version")
     expect(page.get_by_test_id("post-history")).to_have_attribute("aria-expanded", "true")
+
+    # Moving it: the crumbs follow, for the author too.
+    page.get_by_test_id("mod-move-to").select_option(label=elsewhere["name"])
+    page.get_by_test_id("mod-move").click()
+    page.get_by_test_id("confirm-ok").click()
+    for tab in (mod, author):
+        expect(tab.page.get_by_test_id("thread-category")).to_have_text(elsewhere["name"])
+    assert [t["id"] for t in member.get(f"/api/categories/{elsewhere['id']}/threads").json()["items"]] \
+        == [thread["id"]]
 
 
 def test_new_replies_are_announced_and_the_notifications_panel_is_a_disclosure(

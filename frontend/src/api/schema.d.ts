@@ -1760,6 +1760,7 @@ export interface components {
             title?: string | null;
             pinned?: boolean | null;
             locked?: boolean | null;
+            category_id?: number | null;
         };
         /** TicketOut */
         TicketOut: {

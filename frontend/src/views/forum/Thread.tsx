@@ -97,8 +97,11 @@ function Composer({ threadId, replyTo, setReplyTo, draft, setDraft, textarea, on
 const DONE: Record<string, string> = { Pin: "pinned", Unpin: "unpinned", Lock: "locked", Unlock: "unlocked" };
 
 /** Pin and lock, for those the page says may moderate; each one confirmed. */
-function ModTools({ thread, dispatch }: { thread: Thread; dispatch: (action: Action) => void }) {
+function ModTools({ thread, categories, dispatch }: {
+  thread: Thread; categories: Category[]; dispatch: (action: Action) => void;
+}) {
   const [busy, setBusy] = useState(false);
+  const [target, setTarget] = useState("");
 
   async function change(field: "pinned" | "locked", value: boolean): Promise<void> {
     const verb = field === "pinned" ? (value ? "Pin" : "Unpin") : (value ? "Lock" : "Unlock");
@@ -124,21 +127,59 @@ function ModTools({ thread, dispatch }: { thread: Thread; dispatch: (action: Act
     }
   }
 
+  async function move(event: Event): Promise<void> {
+    event.preventDefault();
+    const to = categories.find((c) => String(c.id) === target);
+    if (!to) return;
+    const ok = await confirmAction({
+      title: "Move this thread?",
+      message: `It will be listed in “${to.name}”, and readable by whoever may read that category.`,
+      confirmLabel: "Move",
+    });
+    if (!ok) return;
+    setBusy(true);
+    try {
+      const updated = await call(client.PATCH("/api/threads/{thread_id}", {
+        params: { path: { thread_id: thread.id } }, body: { category_id: to.id },
+      }));
+      dispatch({ type: "thread", thread: updated });
+      setTarget("");
+      toast(`Thread moved to “${to.name}”.`, "success");
+    } catch (err) {
+      toast(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const others = categories.filter((c) => c.id !== thread.category_id);
   return (
     <div class="mod-tools" role="group" aria-label="Moderation" data-testid="mod-tools">
       <button type="button" class="secondary small" data-testid="mod-pin" disabled={busy}
         onClick={() => void change("pinned", !thread.pinned)}>{thread.pinned ? "Unpin" : "Pin"}</button>
       <button type="button" class="secondary small" data-testid="mod-lock" disabled={busy}
         onClick={() => void change("locked", !thread.locked)}>{thread.locked ? "Unlock" : "Lock"}</button>
+      {others.length > 0 && (
+        <form class="mod-move" onSubmit={(e) => void move(e)}>
+          <label for="mod-move-to">Move to</label>
+          <select id="mod-move-to" data-testid="mod-move-to" value={target}
+            onChange={(e) => setTarget(e.currentTarget.value)}>
+            <option value="">Choose a category…</option>
+            {others.map((c) => <option key={c.id} value={String(c.id)}>{c.name}</option>)}
+          </select>
+          <button type="submit" class="secondary small" data-testid="mod-move" disabled={busy || !target}>Move</button>
+        </form>
+      )}
     </div>
   );
 }
 
-function Header({ state, category, dispatch }: {
-  state: ThreadState; category: Category | undefined; dispatch: (action: Action) => void;
+function Header({ state, categories, dispatch }: {
+  state: ThreadState; categories: Category[]; dispatch: (action: Action) => void;
 }) {
   const thread = state.thread;
   if (!thread) return null;
+  const category = categories.find((c) => c.id === thread.category_id);
   const helpful = state.entries.find((e) => e.post.id === thread.helpful_post_id);
   return (
     <header class="thread-head">
@@ -164,7 +205,7 @@ function Header({ state, category, dispatch }: {
           </>
         )}
       </p>
-      {state.viewer?.can_moderate && !state.gone && <ModTools thread={thread} dispatch={dispatch} />}
+      {state.viewer?.can_moderate && !state.gone && <ModTools thread={thread} categories={categories} dispatch={dispatch} />}
     </header>
   );
 }
@@ -175,13 +216,25 @@ function ThreadPage({ id }: { id: number }) {
   const [state, setState] = useState<ThreadState>(initialState);
   // The state as of now, for the async work below: changes land here synchronously.
   const current = useRef<ThreadState>(initialState);
+  // Counts the changes made since load (live frames, the reader's own writes): a page fetched
+  // while one landed may predate it (a deleted post, an old count) and is fetched again.
+  const changes = useRef(0);
   const dispatch = (action: Action) => {
+    if (action.type !== "page") changes.current += 1;
     current.current = reduce(current.current, action, meId);
     setState(current.current);
   };
+
+  async function fetchSettled(after: number, limit?: number): Promise<PostPage> {
+    for (let attempt = 1; ; attempt++) {
+      const seen = changes.current;
+      const page = await fetchPage(id, after, limit);
+      if (changes.current === seen || attempt === 3) return page;
+    }
+  }
   const [liveState, setLiveState] = useState<LiveState>("waiting");
   const [loadError, setLoadError] = useState<unknown>(null);
-  const [category, setCategory] = useState<Category | undefined>(undefined);
+  const [categories, setCategories] = useState<Category[]>([]);
   const [replyTo, setReplyTo] = useState<Post | null>(null);
   const [draft, setDraft] = useState("");
   const [announced, setAnnounced] = useState("");
@@ -204,7 +257,7 @@ function ThreadPage({ id }: { id: number }) {
   async function loadRest(): Promise<void> {
     let cursor = current.current.nextCursor;
     while (cursor !== null && alive.current) {
-      const page = await fetchPage(id, cursor, 100);
+      const page = await fetchSettled(cursor, 100);
       if (!alive.current) return;
       dispatch({ type: "page", page });
       cursor = page.next_cursor;
@@ -213,7 +266,7 @@ function ThreadPage({ id }: { id: number }) {
 
   const reload = () => guarded(async () => {
     const shown = current.current.entries.length;
-    const page = await fetchPage(id, 0, Math.min(100, Math.max(20, shown)));
+    const page = await fetchSettled(0, Math.min(100, Math.max(20, shown)));
     if (alive.current) dispatch({ type: "page", page, replace: true });
   });
 
@@ -224,7 +277,7 @@ function ThreadPage({ id }: { id: number }) {
       const now = current.current;
       if (now.nextCursor !== null || now.gone || !alive.current) return;
       void guarded(async () => {
-        const page = await fetchPage(id, now.restLast, 100);
+        const page = await fetchSettled(now.restLast, 100);
         if (alive.current) dispatch({ type: "page", page });
       });
     }, TAIL_SYNC_MS);
@@ -248,7 +301,7 @@ function ThreadPage({ id }: { id: number }) {
     if (frame.event === "thread.updated") {
       // The viewer's rights may have changed with a lock: ask for them again.
       void guarded(async () => {
-        const page = await fetchPage(id, current.current.nextCursor ?? current.current.restLast, 1);
+        const page = await fetchSettled(current.current.nextCursor ?? current.current.restLast, 1);
         if (alive.current) dispatch({ type: "page", page });
       });
     }
@@ -281,10 +334,7 @@ function ThreadPage({ id }: { id: number }) {
         const page = await fetchPage(id, 0);
         if (!alive.current) return;
         dispatch({ type: "page", page });
-        loadCategories().then(
-          (list) => { if (alive.current) setCategory(list.find((c) => c.id === page.thread.category_id)); },
-          () => undefined,
-        );
+        loadCategories().then((list) => { if (alive.current) setCategories(list); }, () => undefined);
       } catch (err) {
         if (alive.current) setLoadError(err);
         return;
@@ -335,7 +385,7 @@ function ThreadPage({ id }: { id: number }) {
     if (cursor === null) return;
     setLoadingMore(true);
     await guarded(async () => {
-      const page = await fetchPage(id, cursor);
+      const page = await fetchSettled(cursor);
       if (alive.current) dispatch({ type: "page", page });
     });
     setLoadingMore(false);
@@ -349,7 +399,7 @@ function ThreadPage({ id }: { id: number }) {
 
   return (
     <div class="thread-view" data-testid="thread-view" data-thread-id={id} data-live={liveState}>
-      {!thread ? <p class="muted">Loading…</p> : <Header state={state} category={category} dispatch={dispatch} />}
+      {!thread ? <p class="muted">Loading…</p> : <Header state={state} categories={categories} dispatch={dispatch} />}
       <p class="notice" data-testid="thread-notice" role="status" hidden={!state.gone}>
         {state.gone ? "This thread was deleted." : ""}
       </p>
