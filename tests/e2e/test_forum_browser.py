@@ -13,7 +13,17 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e import test_browser as shared
-from tests.e2e.test_browser import XSS_IMG, Tab, expect, goto, new_thread, open_thread, sign_in
+from tests.e2e.test_browser import (
+    PASSWORD,
+    XSS_IMG,
+    Tab,
+    expect,
+    goto,
+    new_thread,
+    open_thread,
+    sign_in,
+    wait_live,
+)
 from tests.harness import Client
 
 pytestmark = pytest.mark.e2e
@@ -200,9 +210,16 @@ def test_new_replies_are_announced_and_the_notifications_panel_is_a_disclosure(
     thread = new_thread(member, category, "Announce me", "Question")
     first_post = member.get(f"/api/threads/{thread['id']}").json()["items"][0]
     tab = open_tab()
-    sign_in(tab, member.member["handle"], member.member["handle"])
-    open_thread(tab, thread["id"])
     page = tab.page
+    # Signing in from the thread's "Sign in to reply" comes back to the thread.
+    open_thread(tab, thread["id"])
+    page.locator(".composer").get_by_role("link", name="Sign in").click()
+    page.get_by_test_id("signin-login").fill(member.member["handle"])
+    page.get_by_test_id("signin-password").fill(PASSWORD)
+    page.get_by_test_id("signin-submit").click()
+    expect(page.get_by_test_id("reply-form")).to_be_visible()
+    assert page.url.endswith(f"#/t/{thread['id']}")
+    wait_live(tab)
     announcer = page.locator("[data-testid=thread-announcer][aria-live=polite]")
 
     # Someone else's reply is announced politely; the reader's own is not.

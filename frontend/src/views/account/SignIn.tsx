@@ -14,10 +14,11 @@ export function enter(member: Member): void {
   navigate(takeReturnTo());
 }
 
-/** A signed-in member has nothing to do on these pages. */
+/** A member who arrives signed in has nothing to do on these pages. (Signing in here leaves
+ *  by itself, for the page the member came from.) */
 export function useLeaveWhenSignedIn(): boolean {
   const member = useStore(me);
-  useEffect(() => { if (member) navigate("#/"); }, [member]);
+  useEffect(() => { if (me.value) navigate("#/"); }, []);
   return member !== null;
 }
 
