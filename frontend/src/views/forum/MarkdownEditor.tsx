@@ -2,7 +2,7 @@
 // preview is the server's rendering (POST /api/community/preview, the posts' own renderer and
 // sanitiser): there is no Markdown renderer in the browser.
 
-import type { Ref } from "preact";
+import type { ComponentChild, Ref } from "preact";
 import { useRef, useState } from "preact/hooks";
 import { call, client, messageOf } from "../../api/client";
 import { submitOnCtrlEnter } from "./bits";
@@ -18,7 +18,15 @@ const TOOLS: Tool[] = [
   ["code", "Code", "", code],
 ];
 
-const GLYPHS: Record<string, string> = { bold: "B", italic: "I", link: "🔗", quote: "❝", code: "</>" };
+// The link icon is drawn (feather's shape): colour emoji fonts are not everywhere.
+const LINK_ICON = (
+  <svg viewBox="0 0 24 24" width="1em" height="1em" fill="none" stroke="currentColor" stroke-width="2"
+    stroke-linecap="round" stroke-linejoin="round" focusable="false" class="icon">
+    <path d="M10 13a5 5 0 0 0 7.54.54l3-3a5 5 0 0 0-7.07-7.07l-1.72 1.71" />
+    <path d="M14 11a5 5 0 0 0-7.54-.54l-3 3a5 5 0 0 0 7.07 7.07l1.71-1.71" />
+  </svg>
+);
+const GLYPHS: Record<string, ComponentChild> = { bold: "B", italic: "I", link: LINK_ICON, quote: "❝", code: "</>" };
 
 export function MarkdownEditor({ id, value, onValue, textareaRef, testid, rows = 4, required = true, placeholder }: {
   id: string;
