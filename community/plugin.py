@@ -8,6 +8,7 @@ from community.forums.controllers import (
     BookmarkController,
     CategoryController,
     PostController,
+    PreviewController,
     ThreadController,
 )
 from server.plugins import DemoSteps, Plugin
@@ -16,13 +17,14 @@ plugin = Plugin(
     name="community",
     piccolo_app="community.piccolo_app",
     route_handlers=[CategoryController, ThreadController, PostController, BookmarkController,
-                    ActivityController],
+                    ActivityController, PreviewController],
     error_statuses={
         "POST /api/categories": frozenset({404, 409}),
         "POST /api/categories/{category_id}/threads": frozenset({429}),
         "POST /api/threads/{thread_id}/posts": frozenset({429}),
         "PATCH /api/posts/{post_id}": frozenset({409, 429}),
         "POST /api/posts/{post_id}/reactions": frozenset({409, 429}),
+        "POST /api/community/preview": frozenset({429}),
     },
     handler_modules=["community.forums.handlers"],
     register=forums.register,

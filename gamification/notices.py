@@ -22,17 +22,17 @@ def _tier(data: dict[str, Any]) -> str:
 
 
 def _challenge(data: dict[str, Any]) -> str:
-    text = f"You completed '{data['title']}'"
+    text = f"You completed the challenge '{data['title']}'"
     points = int(data.get("reward_points") or 0)
     if points and data.get("reward_pending"):
-        return f"{text}: {points} points are on their way"
-    return f"{text}: {points} points" if points else text
+        return f"{text} ({points:,} points pending)"
+    return f"{text} (+{points:,} points)" if points else text
 
 
 TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "badge": _badge,
     "tier": _tier,
     "challenge": _challenge,
-    "challenge_reward": lambda data: f"You received {data['reward_points']} points for "
-                                     f"'{data['title']}'",
+    "challenge_reward": lambda data: f"Your {int(data['reward_points']):,} points for "
+                                     f"'{data['title']}' arrived",
 }

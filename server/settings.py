@@ -247,7 +247,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_REGISTER_RATE_LIMIT", "register_rate_limit", rate, "`5/3600`",
              "registrations per window per address"),
     Variable("HEARTH_WRITE_RATE_LIMIT", "write_rate_limit", rate, "`60/60`",
-             "threads, replies, edits, reactions per window per member"),
+             "threads, replies, edits, reactions per window per member (Markdown previews count "
+             "apart, under the same limit)"),
     Variable("HEARTH_LOOKUP_RATE_LIMIT", "lookup_rate_limit", rate, "`120/60`",
              "handle autocomplete requests per window per member"),
     Variable("HEARTH_TRUST_PROXY_HEADERS", "trust_proxy_headers", boolean, "`false`",

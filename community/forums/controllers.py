@@ -21,6 +21,8 @@ from community.forums.schemas import (
     PostOut,
     PostPage,
     PostPatch,
+    PreviewIn,
+    PreviewOut,
     ReactionIn,
     ReactionKind,
     ReactionsOut,
@@ -113,7 +115,7 @@ class ThreadController(Controller):
 
     @patch("/{thread_id:int}")
     async def update_thread(self, actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:
-        """Title: author or moderator. Pinned/locked: moderators."""
+        """Title: author or moderator. Pinned, locked and category (a move): moderators."""
         return await services.update_thread(actor, thread_id, data)
 
     @post("/{thread_id:int}/posts", status_code=201)
@@ -216,3 +218,16 @@ class ActivityController(Controller):
         deleted ones left out. Pass next_cursor back as `before`. 404 for unknown or
         suspended members."""
         return await activity.member_activity(actor, member_id, before, limit)
+
+
+class PreviewController(Controller):
+    path = "/api/community/preview"
+    tags = ["forums"]
+
+    @post("/", status_code=200)
+    async def preview(self, actor: Actor, data: PreviewIn) -> PreviewOut:
+        """What a post body will look like: the posts' renderer and sanitiser, nothing stored.
+        Signed-in members only; counted apart from writes, under the same limit."""
+        await ratelimit.check("preview", f"member:{actor.member()}",
+                              runtime.current().settings.write_rate_limit)
+        return services.preview(data.body)

@@ -47,7 +47,7 @@ async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delive
 
 @outbox.batch_handler(
     "forums.live",
-    events.PostCreated, events.PostEdited, events.PostDeleted,
+    events.ThreadCreated, events.PostCreated, events.PostEdited, events.PostDeleted,
     events.ReactionAdded, events.ReactionRemoved, events.ThreadUpdated,
     events.PostMarkedHelpful, events.PostUnmarkedHelpful, events.ThreadCreated,
 )
@@ -74,17 +74,19 @@ async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
         elif isinstance(event, events.PostMarkedHelpful | events.PostUnmarkedHelpful):
             data = {"post_id": event.post_id,
                     "helpful": isinstance(event, events.PostMarkedHelpful)}
-        elif isinstance(event, events.ThreadCreated):
-            messages.append(Message(f"category:{event.category_id}", "thread.created",
-                                    {"thread_id": event.thread_id,
-                                     "category_id": event.category_id},
-                                    str(delivery.event_id)))
-            continue
         elif isinstance(event, events.ThreadUpdated):
             thread = await services.thread_out(event.thread_id)
             if thread is None:
                 continue
             data = msgspec.to_builtins(thread)
+        elif isinstance(event, events.ThreadCreated):
+            # A category's readers are told a thread started, not shown it: the list is
+            # theirs to reload (it is ordered and paged by the server).
+            messages.append(Message(f"category:{event.category_id}", events.event_type(event), {
+                "thread_id": event.thread_id, "category_id": event.category_id,
+                "author_id": event.author_id,
+            }, str(delivery.event_id)))
+            continue
         else:
             continue
         messages.append(Message(f"thread:{event.thread_id}", events.event_type(event), data,

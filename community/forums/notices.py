@@ -15,6 +15,20 @@ def _in(data: dict[str, Any]) -> str:
     return f"'{data['thread_title']}'" if data.get("thread_title") else "a thread"
 
 
+_REACTED = {
+    "like": "liked your post",
+    "love": "loved your post",
+    "laugh": "laughed at your post",
+    "insightful": "found your post insightful",
+    "thanks": "thanked you for your post",
+}
+
+
+def _reaction(data: dict[str, Any]) -> str:
+    done = _REACTED.get(data["kind"], f"reacted '{data['kind']}' to your post")
+    return f"{_by(data)} {done} in {_in(data)}"
+
+
 TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     # A reply to one of their posts.
     "reply": lambda data: f"{_by(data)} replied to your post in {_in(data)}",
@@ -23,5 +37,5 @@ TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     # A new thread in a category they watch.
     "new_thread": lambda data: f"{_by(data)} started {_in(data)}",
     "mention": lambda data: f"{_by(data)} mentioned you in {_in(data)}",
-    "reaction": lambda data: f"{_by(data)} reacted '{data['kind']}' to your post in {_in(data)}",
+    "reaction": _reaction,
 }

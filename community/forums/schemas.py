@@ -92,6 +92,8 @@ class ThreadPatch(msgspec.Struct, forbid_unknown_fields=True):
     title: Title | None = None
     pinned: bool | None = None
     locked: bool | None = None
+    # Moves the thread to this category (moderators).
+    category_id: Id | None = None
 
     def __post_init__(self) -> None:
         require_plain(title=self.title)
@@ -185,6 +187,15 @@ class ReactionsOut(msgspec.Struct):
     post_id: int
     reactions: dict[str, int]
     my_reactions: list[str]
+
+
+class PreviewIn(msgspec.Struct, forbid_unknown_fields=True):
+    body: Body
+
+
+class PreviewOut(msgspec.Struct):
+    # Rendered and sanitised exactly as a post's body would be.
+    html: str
 
 
 class CreatedThread(msgspec.Struct):

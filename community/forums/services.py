@@ -23,6 +23,7 @@ from community.forums.schemas import (
     PostIn,
     PostOut,
     PostPatch,
+    PreviewOut,
     ReactionsOut,
     RevisionOut,
     ThreadIn,
@@ -465,6 +466,8 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
     member_id = actor.member()
     if (data.pinned is not None or data.locked is not None) and not actor.is_moderator:
         raise Forbidden("only moderators pin or lock threads")
+    if data.category_id is not None and not actor.is_moderator:
+        raise Forbidden("only moderators move threads")
     changes: dict[Any, Any] = {}
     if data.title is not None:
         if thread["author"] != member_id and not actor.is_moderator:
@@ -478,12 +481,16 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
         changes[Thread.pinned] = data.pinned
     if data.locked is not None:
         changes[Thread.locked] = data.locked
+    category_id = thread["category"]
+    if data.category_id is not None and data.category_id != thread["category"]:
+        await _category_row(data.category_id)  # 404 when there is no such category
+        changes[Thread.category] = category_id = data.category_id
     if changes:
         changes[Thread.version] = Thread.version + 1
         async with outbox.unit_of_work():
             await Thread.update(changes).where(Thread.id == thread_id)
             await outbox.emit(events.ThreadUpdated(
-                thread_id=thread_id, category_id=thread["category"], editor_id=member_id,
+                thread_id=thread_id, category_id=category_id, editor_id=member_id,
             ))
         await cache.changed(thread_id)
     thread, _ = await readable_thread(actor, thread_id)
@@ -590,6 +597,11 @@ async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
     editors = await authors_by_id({r["editor"] for r in rows})
     return [RevisionOut(revision=r["revision"], raw=r["markdown"], editor=editors[r["editor"]],
                         created_at=r["created_at"]) for r in rows]
+
+
+def preview(body: str) -> PreviewOut:
+    """A post body as it would be shown, stored nowhere."""
+    return PreviewOut(html=render(body))
 
 
 # --- reactions -----------------------------------------------------------------------------

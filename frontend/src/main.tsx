@@ -3,6 +3,7 @@
 
 import { render } from "preact";
 import { App } from "./app/App";
+import { startMemberFeed } from "./app/memberFeed";
 import { loadMe } from "./app/session";
 import { messageOf } from "./api/client";
 import { toast } from "./components/Toast";
@@ -16,6 +17,7 @@ async function boot(): Promise<void> {
   } catch (err) {
     toast(messageOf(err));
   }
+  startMemberFeed();
   const root = document.getElementById("app");
   if (root) render(<App />, root);
   document.body.dataset.ready = "true";

@@ -294,3 +294,41 @@ def test_anonymous_readers_see_every_change_once_the_write_returns(
     assert page()["thread"]["title"] == "Renamed cached thread" and page()["thread"]["locked"]
     admin.patch(f"/api/categories/{cat['id']}", {"visibility": "members"})
     assert anon.get(f"/api/threads/{thread_id}").status_code == 403
+
+
+def test_a_preview_renders_markdown_as_a_post_would_and_stores_nothing(
+        member: Client, anon: Client, category: dict) -> None:
+    body = 'Look: **bold** <img src=x onerror="alert(1)"> [site](javascript:alert(1))'
+    preview = member.post("/api/community/preview", {"body": body})
+    assert preview.status_code == 200, preview.text
+    thread = new_thread(member, category["id"], "Preview twin", body)
+    assert preview.json()["html"] == thread["post"]["html"]
+    assert "<strong>bold</strong>" in preview.json()["html"]
+    html = preview.json()["html"]
+    assert "&lt;img" in html and "<img" not in html and 'href="javascript' not in html
+
+    assert anon.post("/api/community/preview", {"body": "hi"}).status_code == 401
+    assert member.post("/api/community/preview", {"body": ""}).status_code in (400, 422)
+    too_long = member.post("/api/community/preview", {"body": "x" * 50_001})
+    assert too_long.status_code in (400, 422) and "error" in too_long.json()
+
+
+def test_moderators_move_a_thread_to_another_category(
+        admin: Client, member: Client, moderator: Client, anon: Client, category: dict) -> None:
+    lounge = admin.post("/api/categories", {"name": "Lounge", "slug": "mv-" + uuid.uuid4().hex[:6],
+                                            "visibility": "members"}).json()
+    thread = new_thread(member, category["id"], "Wrong place", "hello")["thread"]
+    move = {"category_id": lounge["id"]}
+    assert member.patch(f"/api/threads/{thread['id']}", move).status_code == 403
+    assert moderator.patch(f"/api/threads/{thread['id']}", {"category_id": 999_999_999}).status_code == 404
+    moved = moderator.patch(f"/api/threads/{thread['id']}", move)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["category_id"] == lounge["id"]
+
+    def listed(category_id: int) -> list[int]:
+        return [t["id"] for t in member.get(f"/api/categories/{category_id}/threads").json()["items"]]
+
+    assert thread["id"] in listed(lounge["id"]) and thread["id"] not in listed(category["id"])
+    # It now has the members-only category's visibility.
+    assert anon.get(f"/api/threads/{thread['id']}").status_code == 403
+    assert member.get(f"/api/threads/{thread['id']}").json()["thread"]["category_id"] == lounge["id"]

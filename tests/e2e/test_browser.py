@@ -562,7 +562,7 @@ def test_a_member_joins_a_brand_challenge_and_sees_it_complete_live(
     expect(page.get_by_test_id("notif-badge")).to_be_visible()
     page.get_by_test_id("notif-button").click()
     completed = page.get_by_test_id("notif-item").filter(
-        has_text="You completed the challenge “Spring brew-off” (+25 points)")
+        has_text="You completed the challenge 'Spring brew-off' (+25 points)")
     expect(completed).to_have_count(1)
     completed.locator("a").click()
     expect(page.get_by_test_id("challenge-title")).to_have_text("Spring brew-off")

@@ -38,3 +38,19 @@ def test_posting_is_rate_limited_per_member(stack: Stack, category: dict) -> Non
         assert other.post(f"/api/threads/{thread}/posts", {"body": "mine"}).status_code == 201
     finally:
         limited.process.stop()
+
+
+def test_previews_are_rate_limited_per_member_apart_from_writes(stack: Stack, category: dict) -> None:
+    limited = stack.start_server(env={"HEARTH_WRITE_RATE_LIMIT": "2/60",
+                                      "HEARTH_REDIS_PREFIX": "t" + uuid.uuid4().hex[:10]})
+    try:
+        writer = limited.client().register()
+        statuses = [writer.post("/api/community/preview", {"body": "*draft*"}).status_code
+                    for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        # Previewing used none of the writes.
+        created = writer.post(f"/api/categories/{category['id']}/threads",
+                              {"title": "After previews", "body": "posted"})
+        assert created.status_code == 201, created.text
+    finally:
+        limited.process.stop()

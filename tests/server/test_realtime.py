@@ -314,3 +314,26 @@ def test_an_expired_ticket_is_refused(stack: Stack, member: Client) -> None:
         Client(brief).websocket(ticket=fresh).close()
     finally:
         brief.process.stop()
+
+
+def test_a_categorys_readers_hear_of_new_threads(admin: Client, member: Client, other: Client,
+                                                 anon: Client, category: dict) -> None:
+    socket = other.websocket()
+    try:
+        assert socket.subscribe(f"category:{category['id']}")["type"] == "subscribed"
+        started = member.post(f"/api/categories/{category['id']}/threads",
+                              {"title": "Fresh one", "body": "hi"}).json()["thread"]
+        heard = socket.wait_for(lambda f: f.get("event") == "thread.created")
+        assert heard["channel"] == f"category:{category['id']}"
+        assert heard["data"] == {"thread_id": started["id"], "category_id": category["id"],
+                                 "author_id": member.member["id"]}
+    finally:
+        socket.close()
+    lounge = admin.post("/api/categories", {"name": "Lounge", "slug": "l-" + uuid.uuid4().hex[:6],
+                                            "visibility": "members"}).json()
+    socket = anon.websocket()
+    try:
+        assert socket.subscribe(f"category:{lounge['id']}")["code"] == "forbidden"
+        assert socket.subscribe("category:999999")["type"] == "error"
+    finally:
+        socket.close()

@@ -3,6 +3,11 @@
 
 import type { FunctionComponent } from "preact";
 import { ADMIN_PAGES } from "../views/admin/routes";
+import { Register } from "../views/account/Register";
+import { SignIn } from "../views/account/SignIn";
+import { Categories } from "../views/forum/Categories";
+import { CategoryView } from "../views/forum/Category";
+import { ThreadView } from "../views/forum/Thread";
 import { NotFound } from "../views/notfound/NotFound";
 import { lazyView } from "./lazyView";
 import type { RouteSpec } from "./router";
@@ -17,6 +22,11 @@ interface Page extends RouteSpec {
 const brand = () => import("../views/brand/console");
 
 export const PAGES: Page[] = [
+  { name: "categories", pattern: "/", view: Categories },
+  { name: "category", pattern: "/c/:id", view: CategoryView },
+  { name: "thread", pattern: "/t/:id", view: ThreadView },
+  { name: "signin", pattern: "/signin", view: SignIn },
+  { name: "register", pattern: "/register", view: Register },
   { name: "brand", pattern: "/brand", view: lazyView(() => brand().then((m) => m.BrandHome)) },
   { name: "brand-challenges", pattern: "/brand/challenges", view: lazyView(() => brand().then((m) => m.BrandChallenges)) },
   { name: "brand-challenge-new", pattern: "/brand/challenges/new", view: lazyView(() => brand().then((m) => m.BrandChallenge)) },
