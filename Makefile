@@ -71,6 +71,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/leaderboard_latency.py
 	$(BIN)/python bench/leaderboard_heal.py
 	$(BIN)/python bench/recovery.py
+	$(BIN)/python bench/page_interactive.py
 
 clean:
 	rm -rf $(VENV) var node_modules frontend/dist
