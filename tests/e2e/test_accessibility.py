@@ -76,6 +76,8 @@ def test_every_page_passes_axe_signed_out_and_signed_in(
         visit(tab, route, shown)
 
     sign_in(tab, handle, handle)
+    visit(tab, f"/t/{thread['id']}",
+          "[data-testid=thread-view][data-live=subscribed] [data-testid=reply-form]")
     visit(tab, "/rewards", "[data-testid=history-item]")
     visit(tab, "/leaderboards", "[data-testid=board-me]")
     visit(tab, f"/challenges/{challenge['id']}", "[data-testid=challenge-join]")
