@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/leaderboard_heal.py
 	$(BIN)/python bench/member_lookup.py
 	$(BIN)/python bench/recovery.py
+	$(BIN)/python bench/page_interactive.py
 
 clean:
 	rm -rf $(VENV) var node_modules frontend/dist

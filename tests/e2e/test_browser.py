@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e.axe import assert_accessible
 from tests.harness import Client, Server, Stack
 
 pytestmark = pytest.mark.e2e
@@ -423,6 +424,7 @@ def test_points_tier_badges_and_the_leaderboard_move_live(
                          {"member_id": member.member["id"], "reason": "Hosted the spring meetup"})
     assert granted.status_code == 201, granted.text
     expect(a.page.get_by_test_id("badge-earned").filter(has_text="Meetup host")).to_have_count(1)
+    assert_accessible(a.page)
     a.page.screenshot(path=str(tmp_path / "rewards-view.png"), full_page=True)
 
     # The leaderboard shows both members and reorders live when the rival overtakes.
@@ -437,6 +439,7 @@ def test_points_tier_badges_and_the_leaderboard_move_live(
     expect(theirs.get_by_test_id("board-score")).to_have_text("90,000")
     rank = lambda row: int(row.get_by_test_id("board-rank").inner_text().lstrip("#"))  # noqa: E731
     assert rank(theirs) < rank(mine)
+    assert_accessible(a.page)
     a.page.get_by_role("link", name="This week").click()
     expect(a.page.get_by_test_id("board-row").filter(has_text=f"@{handle}")).to_have_count(1)
 
@@ -499,6 +502,7 @@ def test_a_member_joins_a_brand_challenge_and_sees_it_complete_live(
     expect(item.get_by_test_id("challenge-reward")).to_have_text("25 points")
     expect(item.get_by_test_id("challenge-dates")).to_contain_text(f"{starts_in_paris:%H:%M}")
     expect(item.get_by_test_id("challenge-dates")).to_contain_text("Europe/Paris")
+    assert_accessible(page)
 
     # A challenge for a tier the member lacks: Join shows the server's reason.
     page.get_by_test_id("challenge-item").filter(has_text="Regulars' cupping") \
@@ -554,6 +558,7 @@ def test_a_member_joins_a_brand_challenge_and_sees_it_complete_live(
     expect(page.get_by_test_id("nav-points-balance")).to_have_text("25")
     expect(watcher.page.get_by_test_id("challenge-board-row").filter(has_text=f"@{handle}")
            .get_by_test_id("challenge-board-completed")).to_be_visible()
+    assert_accessible(page)
     page.screenshot(path=str(tmp_path / "challenge-view.png"), full_page=True)
     assert page.evaluate("window.__sameDocument") is True
 

@@ -3,12 +3,16 @@
 
 import type { FunctionComponent } from "preact";
 import { ADMIN_PAGES } from "../views/admin/routes";
-import { Register } from "../views/account/Register";
-import { SignIn } from "../views/account/SignIn";
 import { Categories } from "../views/forum/Categories";
 import { CategoryView } from "../views/forum/Category";
-import { ThreadView } from "../views/forum/Thread";
+import { Challenge } from "../views/challenges/Challenge";
+import { Challenges } from "../views/challenges/Challenges";
+import { Leaderboards } from "../views/leaderboards/Leaderboards";
 import { NotFound } from "../views/notfound/NotFound";
+import { Register } from "../views/account/Register";
+import { Rewards } from "../views/rewards/Rewards";
+import { SignIn } from "../views/account/SignIn";
+import { ThreadView } from "../views/forum/Thread";
 import { lazyView } from "./lazyView";
 import type { RouteSpec } from "./router";
 
@@ -36,6 +40,13 @@ export const PAGES: Page[] = [
   { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
   { name: "not-found", pattern: "/not-found", view: NotFound },
+  { name: "rewards", pattern: "/rewards", view: Rewards },
+  { name: "leaderboards", pattern: "/leaderboards", view: Leaderboards },
+  { name: "leaderboard", pattern: "/leaderboards/:board", view: Leaderboards },
+  { name: "category-leaderboard", pattern: "/leaderboards/category/:categoryId", view: Leaderboards },
+  { name: "season-leaderboard", pattern: "/leaderboards/season/:seasonId", view: Leaderboards },
+  { name: "challenges", pattern: "/challenges", view: Challenges },
+  { name: "challenge", pattern: "/challenges/:id", view: Challenge },
   ...ADMIN_PAGES,
 ];
 

@@ -1,6 +1,8 @@
 // The realtime client: one websocket to /ws (the session cookie authenticates it), channel
 // subscriptions that survive reconnects, per-channel sequence tracking so a reconnect catches up
-// with {"since": last seq seen}, and de-duplication of messages by id.
+// with {"since": last seq seen}, and de-duplication of messages by id. Several parts of the page
+// may follow one channel (the top bar and the rewards page both follow the member's own): the
+// server sees one subscription, each follower gets every frame.
 
 const MAX_BACKOFF_MS = 10_000;
 const BASE_BACKOFF_MS = 500;
@@ -88,7 +90,7 @@ export class Subscription {
 export class LiveClient {
   status: LiveStatus = "offline";
   private socket: WebSocket | null = null;
-  private readonly subs = new Map<string, Subscription>();
+  private readonly subs = new Map<string, Set<Subscription>>();
   private attempts = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
@@ -131,8 +133,12 @@ export class LiveClient {
       old.onerror = null;
       try { old.close(1000, "reconnecting"); } catch { /* already closed */ }
     }
-    for (const sub of this.subs.values()) sub.active = false;
+    for (const sub of this.all()) sub.active = false;
     this.connect();
+  }
+
+  private all(): Subscription[] {
+    return [...this.subs.values()].flatMap((followers) => [...followers]);
   }
 
   isOpen(): boolean {
@@ -142,15 +148,35 @@ export class LiveClient {
   /** Follow a channel; the returned Subscription's `ready` resolves true on the first
    *  acknowledgement, false on refusal or close. */
   subscribe(channel: string, handlers: Handlers): Subscription {
-    this.subs.get(channel)?.close();
     const sub = new Subscription(this, channel, handlers);
-    this.subs.set(channel, sub);
-    if (this.isOpen()) this.sendSubscribe(sub);
+    const followers = this.subs.get(channel);
+    if (!followers) {
+      this.subs.set(channel, new Set([sub]));
+      if (this.isOpen()) this.sendSubscribe(channel);
+      return sub;
+    }
+    followers.add(sub);
+    const refused = [...followers].find((other) => other.denied)?.denied;
+    const acknowledged = [...followers].find((other) => other.active);
+    if (refused) {
+      queueMicrotask(() => { if (!sub.closed) this.deliver(sub, refused); });
+    } else if (acknowledged) {
+      // Already followed and acknowledged: this follower is ready now, from the same point.
+      sub.lastSeq = acknowledged.lastSeq;
+      sub.requestedSince = null;
+      queueMicrotask(() => {
+        if (sub.closed || !followers.has(sub)) return;
+        sub.active = true;
+        sub.resolveReady(true);
+        sub.call("onReady", { fresh: true, seq: sub.lastSeq ?? undefined });
+      });
+    }
     return sub;
   }
 
   drop(sub: Subscription): void {
-    if (this.subs.get(sub.channel) !== sub) return;
+    const followers = this.subs.get(sub.channel);
+    if (!followers?.delete(sub) || followers.size > 0) return;
     this.subs.delete(sub.channel);
     if (this.isOpen()) this.send({ op: "unsubscribe", channel: sub.channel });
   }
@@ -161,11 +187,16 @@ export class LiveClient {
     return true;
   }
 
-  private sendSubscribe(sub: Subscription): void {
-    const message: Record<string, unknown> = { op: "subscribe", channel: sub.channel };
-    if (sub.lastSeq !== null) message.since = sub.lastSeq;
-    sub.requestedSince = sub.lastSeq;
-    sub.active = false;
+  private sendSubscribe(channel: string): void {
+    const followers = [...(this.subs.get(channel) ?? [])];
+    const message: Record<string, unknown> = { op: "subscribe", channel };
+    // Catch up from the oldest point any follower has; one that has none starts fresh.
+    const seqs = followers.flatMap((sub) => (sub.lastSeq === null ? [] : [sub.lastSeq]));
+    if (seqs.length > 0) message.since = Math.min(...seqs);
+    for (const sub of followers) {
+      sub.requestedSince = sub.lastSeq;
+      sub.active = false;
+    }
     this.send(message);
   }
 
@@ -188,7 +219,7 @@ export class LiveClient {
       // The backoff resets on the first answer, not on open: a server that accepts and then
       // drops us at once must not be hammered.
       this.send({ op: "ping" });
-      for (const sub of this.subs.values()) this.sendSubscribe(sub);
+      for (const channel of this.subs.keys()) this.sendSubscribe(channel);
       clearInterval(this.pingTimer);
       this.pingTimer = setInterval(() => this.heartbeat(), PING_EVERY_MS);
     };
@@ -208,7 +239,7 @@ export class LiveClient {
       if (this.socket !== socket) return;
       this.socket = null;
       clearInterval(this.pingTimer);
-      for (const sub of this.subs.values()) sub.active = false;
+      for (const sub of this.all()) sub.active = false;
       this.scheduleRetry(event.code === SERVICE_RESTART ? RESTART_SPREAD_MS : 0);
     };
     socket.onerror = () => { /* onclose follows and schedules the retry */ };
@@ -235,10 +266,17 @@ export class LiveClient {
   }
 
   private dispatch(frame: Frame): void {
-    const sub = frame.channel ? this.subs.get(frame.channel) : undefined;
+    const followers = frame.channel ? [...(this.subs.get(frame.channel) ?? [])] : [];
+    if (frame.type === "error" && followers.length === 0) {
+      console.warn("realtime error", frame);
+      return;
+    }
+    for (const sub of followers) this.deliver(sub, frame);
+  }
+
+  private deliver(sub: Subscription, frame: Frame): void {
     switch (frame.type) {
       case "subscribed": {
-        if (!sub) return;
         const fresh = sub.requestedSince === null;
         if (fresh) sub.lastSeq = frame.seq ?? null;
         sub.active = true;
@@ -248,7 +286,6 @@ export class LiveClient {
         return;
       }
       case "message": {
-        if (!sub) return;
         if (typeof frame.seq === "number" && (sub.lastSeq === null || frame.seq > sub.lastSeq)) {
           sub.lastSeq = frame.seq;
         }
@@ -257,16 +294,11 @@ export class LiveClient {
         return;
       }
       case "refetch": {
-        if (!sub) return;
         if (typeof frame.seq === "number") sub.lastSeq = frame.seq;
         sub.call("onRefetch", frame);
         return;
       }
       case "error": {
-        if (!sub) {
-          console.warn("realtime error", frame);
-          return;
-        }
         sub.denied = frame;
         sub.resolveReady(false);
         sub.call("onError", frame);
