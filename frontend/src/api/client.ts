@@ -12,7 +12,7 @@ export type Schemas = components["schemas"];
 const CSRF_COOKIE = "hearth_csrf";
 
 export interface ErrorDetail {
-  field?: string;
+  key?: string;
   message?: string;
   [key: string]: unknown;
 }

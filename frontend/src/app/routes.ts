@@ -3,14 +3,18 @@
 
 import type { FunctionComponent } from "preact";
 import { ADMIN_PAGES } from "../views/admin/routes";
+import { Bookmarks } from "../views/bookmarks/Bookmarks";
 import { Categories } from "../views/forum/Categories";
 import { CategoryView } from "../views/forum/Category";
 import { Challenge } from "../views/challenges/Challenge";
 import { Challenges } from "../views/challenges/Challenges";
+import { ForgotPassword, ResetPassword, VerifyEmail } from "../views/account/Recovery";
 import { Leaderboards } from "../views/leaderboards/Leaderboards";
 import { NotFound } from "../views/notfound/NotFound";
+import { Profile } from "../views/profile/Profile";
 import { Register } from "../views/account/Register";
 import { Rewards } from "../views/rewards/Rewards";
+import { Settings } from "../views/account/Settings";
 import { SignIn } from "../views/account/SignIn";
 import { ThreadView } from "../views/forum/Thread";
 import { lazyView } from "./lazyView";
@@ -39,6 +43,12 @@ export const PAGES: Page[] = [
   { name: "brand-budget", pattern: "/brand/budget", view: lazyView(() => brand().then((m) => m.BrandBudget)) },
   { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
+  { name: "profile", pattern: "/u/:handle", view: Profile },
+  { name: "account", pattern: "/account", view: Settings },
+  { name: "forgot", pattern: "/forgot", view: ForgotPassword },
+  { name: "reset", pattern: "/reset/:token", view: ResetPassword },
+  { name: "verify-email", pattern: "/verify-email/:token", view: VerifyEmail },
+  { name: "bookmarks", pattern: "/bookmarks", view: Bookmarks },
   { name: "not-found", pattern: "/not-found", view: NotFound },
   { name: "rewards", pattern: "/rewards", view: Rewards },
   { name: "leaderboards", pattern: "/leaderboards", view: Leaderboards },

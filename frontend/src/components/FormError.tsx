@@ -1,20 +1,11 @@
-// A form's error, as the server worded it, with each field's detail when there are several.
+// A form's error, as the server worded it (its message already names each field at fault).
 
-import { ApiError, messageOf } from "../api/client";
+import { messageOf } from "../api/client";
 
 export function FormError({ error }: { error: unknown }) {
-  if (!error) return <div class="form-error" data-testid="form-error" role="alert" hidden />;
-  const details = error instanceof ApiError
-    ? error.details.filter((d) => typeof d.message === "string" && d.message !== error.message)
-    : [];
   return (
-    <div class="form-error" data-testid="form-error" role="alert">
-      {messageOf(error)}
-      {details.length > 0 && (
-        <ul class="form-error-details">
-          {details.map((d, i) => <li key={i}>{d.field ? `${String(d.field)}: ` : ""}{d.message}</li>)}
-        </ul>
-      )}
+    <div class="form-error" data-testid="form-error" role="alert" hidden={!error}>
+      {error ? messageOf(error) : ""}
     </div>
   );
 }

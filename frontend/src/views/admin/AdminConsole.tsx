@@ -6,6 +6,7 @@ import { Categories } from "./Categories";
 import { Exclusions } from "./Exclusions";
 import { Health } from "./Health";
 import { Ledger } from "./Ledger";
+import { Mail } from "./Mail";
 import { Members } from "./Members";
 import { Outbox } from "./Outbox";
 import { Overview } from "./Overview";
@@ -25,6 +26,7 @@ const VIEWS: Record<string, FunctionComponent> = {
   outbox: Outbox,
   ledger: Ledger,
   health: Health,
+  mail: Mail,
 };
 
 export function AdminConsole({ section }: { section: string }) {

@@ -17,6 +17,7 @@ export const SECTIONS: Section[] = [
   { key: "outbox", title: "Outbox", group: "Operations" },
   { key: "ledger", title: "Ledger check", group: "Operations" },
   { key: "health", title: "Service health", group: "Operations" },
+  { key: "mail", title: "Sent mail", group: "Operations" },
 ];
 
 export const sectionHref = (key: string): string => (key === "" ? "#/admin" : `#/admin/${key}`);
