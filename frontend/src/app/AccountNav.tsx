@@ -3,6 +3,7 @@
 // kept live, who is signed in and signing out; for a visitor, sign in and register.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { consoleLinks } from "../views/brand/links";
 import { call, client, messageOf } from "../api/client";
 import { Icon } from "../components/Icon";
 import { TimeAgo } from "../components/TimeAgo";
@@ -128,8 +129,14 @@ export function AccountNav() {
           <a href="#/rewards" class="points-link" data-testid="nav-points" title="Your rewards">
             <span data-testid="nav-points-balance">{balance === null ? "…" : balance.toLocaleString("en-US")}</span> pts
           </a>
+          {consoleLinks(member).map((link) => (
+            <a key={link.href} href={link.href} data-testid={link.testid}>{link.label}</a>
+          ))}
+          {member.role === "admin" && <a href="#/admin" data-testid="nav-admin">Admin</a>}
+          <a href="#/bookmarks" data-testid="nav-bookmarks">Bookmarks</a>
           <a href={`#/u/${encodeURIComponent(member.handle)}`} class="me" data-testid="current-user"
             title={member.display_name}>@{member.handle}</a>
+          <a href="#/account" data-testid="nav-account">Settings</a>
           <button type="button" class="link-button" data-testid="signout" disabled={leaving}
             onClick={() => void signOut()}>Sign out</button>
         </>

@@ -12,7 +12,7 @@ const DEBOUNCE_MS = 150;
 let lists = 0;
 
 export function MentionSuggest({ textarea, onText }: {
-  textarea: RefObject<HTMLTextAreaElement>;
+  textarea: RefObject<HTMLTextAreaElement | null>;
   onText?: (text: string) => void; // when the composer keeps the text in state
 }) {
   const [items, setItems] = useState<Suggestion[]>([]);

@@ -57,7 +57,10 @@ export function SignIn() {
         value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
       <FormError error={error} />
       <button type="submit" data-testid="signin-submit" disabled={busy}>Sign in</button>
-      <p class="muted">New here? <a href="#/register">Create an account</a></p>
+      <p class="muted">
+        <a href="#/forgot" data-testid="signin-forgot">Forgot your password?</a>
+        {" · "}New here? <a href="#/register">Create an account</a>
+      </p>
     </form>
   );
 }

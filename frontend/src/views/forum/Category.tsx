@@ -18,6 +18,7 @@ import { live } from "../../live/live";
 import { loadCategories } from "./categories";
 import { MarkdownEditor } from "./MarkdownEditor";
 import "./forum.css";
+import { WatchControl } from "../../components/WatchControl";
 
 type Thread = Schemas["ThreadOut"];
 type ThreadPage = Schemas["ThreadPage"];
@@ -188,6 +189,7 @@ export function CategoryView({ params }: ViewProps) {
           <PageTitle title={category?.name ?? `Category ${id}`} testid="category-title" />
           {category?.description && <p class="muted">{category.description}</p>}
         </div>
+        {member && <WatchControl target={{ category: id }} />}
         {member && (
           <button type="button" data-testid="new-thread-toggle" ref={toggle} aria-expanded={composing}
             aria-controls="new-thread-form" onClick={() => setComposing(!composing)}>New thread</button>

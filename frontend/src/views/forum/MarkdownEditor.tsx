@@ -7,6 +7,7 @@ import { useRef, useState } from "preact/hooks";
 import { call, client, messageOf } from "../../api/client";
 import { submitOnCtrlEnter } from "./bits";
 import { code, link, prefixLines, wrap, type Edit } from "./markdown";
+import { MentionSuggest } from "../../components/MentionSuggest";
 
 type Tool = [name: string, label: string, shortcut: string, edit: (text: string, start: number, end: number) => Edit];
 
@@ -123,6 +124,7 @@ export function MarkdownEditor({ id, value, onValue, textareaRef, testid, rows =
         <textarea id={id} rows={rows} required={required} data-testid={testid} ref={setRefs}
           placeholder={placeholder} value={value}
           onInput={(e) => onValue(e.currentTarget.value)} onKeyDown={onKeyDown} />
+        <MentionSuggest textarea={own} onText={onValue} />
       </div>
       <div id={`${id}-preview`} role="tabpanel" aria-labelledby={`${id}-tab-preview`} hidden={tab !== "preview"}
         class="md-preview" data-testid="md-preview" aria-busy={tab === "preview" && html === null && !error}>

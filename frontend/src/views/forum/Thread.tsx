@@ -29,6 +29,7 @@ import {
   type ThreadState,
 } from "./threadState";
 import "./forum.css";
+import { WatchControl } from "../../components/WatchControl";
 
 const SUBSCRIBE_WAIT_MS = 1500;
 const TAIL_SYNC_MS = 1000;
@@ -205,6 +206,7 @@ function Header({ state, categories, dispatch }: {
           </>
         )}
       </p>
+      {state.viewer?.member_id && !state.gone && <WatchControl target={{ thread: thread.id }} />}
       {state.viewer?.can_moderate && !state.gone && <ModTools thread={thread} categories={categories} dispatch={dispatch} />}
     </header>
   );
