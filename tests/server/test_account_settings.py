@@ -9,13 +9,8 @@ scaled: it has a stack of its own."""
 from __future__ import annotations
 
 import contextlib
-import re
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from email import policy
-from email.parser import BytesParser
 from typing import Any
 
 import httpx
@@ -23,39 +18,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from websockets.exceptions import ConnectionClosed
 
+from tests import mailbox
 from tests.conftest import started_stack
-from tests.harness import MODE, Client, Server, Stack, eventually, free_port
+from tests.harness import MODE, Client, Server, Stack, eventually
+from tests.mailbox import Mail, Sink
 
 pytestmark = pytest.mark.own_stack
 
 PUBLIC_URL = "http://hearth.test:8080"
 PASSWORD = "correct horse battery"
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
-
-
-class Sink:
-    """An SMTP server's handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.lock = threading.Lock()
-        self.received: list[Mail] = []
-        self.controller: Controller | None = None
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = BytesParser(policy=policy.default).parsebytes(envelope.content)
-        body = message.get_body(preferencelist=("plain",))
-        with self.lock:
-            for recipient in envelope.rcpt_tos:
-                self.received.append(Mail(recipient, str(message["Subject"]),
-                                          body.get_content() if body else ""))
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")
@@ -78,37 +49,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory, sink: Sink) -> Iterator[Stac
         yield own
 
 
-def _inbox(admin: Client, sink: Sink, address: str) -> list[Mail]:
-    """Every mail sent to the address so far, oldest first."""
-    if MODE == "scaled":
-        with sink.lock:
-            return [m for m in sink.received if m.to == address]
-    page = admin.get("/api/admin/mail", params={"limit": 100})
-    assert page.status_code == 200, page.text
-    assert page.json()["stored"] is True
-    found = []
-    for item in reversed(page.json()["items"]):
-        if item["to"] == address:
-            full = admin.get(f"/api/admin/mail/{item['id']}")
-            assert full.status_code == 200, full.text
-            found.append(Mail(item["to"], item["subject"], full.json()["body"]))
-    return found
-
-
 def _mail(admin: Client, sink: Sink, address: str, subject: str, count: int = 1) -> Mail:
-    """Wait until exactly `count` mails with this subject reached the address; the last."""
-    def arrived() -> Mail | None:
-        matching = [m for m in _inbox(admin, sink, address) if m.subject == subject]
-        assert len(matching) <= count, matching
-        return matching[-1] if len(matching) == count else None
-
-    return eventually(arrived, timeout=30)
+    return mailbox.wait_for(admin, sink, address, subject, count)
 
 
 def _link(mail: Mail, route: str) -> str:
-    match = re.search(re.escape(PUBLIC_URL) + rf"/#/{route}/([A-Za-z0-9_-]+)", mail.body)
-    assert match, mail.body
-    return match.group(1)
+    return mailbox.link(mail, PUBLIC_URL, route)
+
+
+def _inbox(admin: Client, sink: Sink, address: str) -> list[Mail]:
+    return mailbox.inbox(admin, sink, address)
 
 
 def _email(client: Client) -> str:
@@ -405,7 +355,9 @@ def test_notification_preferences_choose_in_app_and_email_per_kind(
     reaction = replier.post(f"/api/posts/{first_post}/reactions", {"kind": "like"})
     assert reaction.status_code in (200, 201), reaction.text
 
-    mail = _mail(admin, sink, _email(author), "Hearth: someone replied to your post")
+    # The mail says what the notification says.
+    mail = _mail(admin, sink, _email(author),
+                 f"Hearth: @{replier.member['handle']} replied to your post in 'Tell me by mail'")
     assert "notification settings" in mail.body
     kinds = eventually(lambda: [n["kind"] for n in author.get("/api/notifications").json()["items"]]
                        or None)

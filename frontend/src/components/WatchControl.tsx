@@ -2,8 +2,7 @@
 // tracking and normal (only replies and mentions notify), muted (nothing does).
 
 import { useEffect, useState } from "preact/hooks";
-import { call, client } from "../api/client";
-import { FormError } from "./FormError";
+import { call, client, messageOf } from "../api/client";
 
 const LEVELS = [
   ["watching", "Watching", "You are told about every new post."],
@@ -36,7 +35,7 @@ export function WatchControl({ target }: { target: Target }) {
   }, [key]);
   const about = LEVELS.find(([value]) => value === level)?.[2] ?? "";
   return (
-    <div class="watch-control" data-testid="watch-control">
+    <div class="watch-control" data-testid="watch-control" data-level={level ?? undefined}>
       <label>
         <span class="visually-hidden">Notifications for this {"thread" in target ? "thread" : "category"}</span>
         <select value={level ?? ""} disabled={level === null} data-testid="watch-level"
@@ -48,7 +47,7 @@ export function WatchControl({ target }: { target: Target }) {
           {LEVELS.map(([value, label]) => <option key={value} value={value}>{label}</option>)}
         </select>
       </label>
-      <FormError error={error} />
+      {error !== null && <p class="form-error" role="alert" data-testid="watch-error">{messageOf(error)}</p>}
     </div>
   );
 }
