@@ -213,10 +213,12 @@ class UnconfiguredMailer:
                            ".eml files)")
 
 
-def link(base_url: str, route: str, token: str) -> str:
-    """A link into the web app. HEARTH_PUBLIC_URL when set: the request's own base URL
-    comes from its Host header, which a client chooses."""
-    base = get_settings().public_url or base_url.rstrip("/")
+def link(route: str, token: str) -> str:
+    """A link into the web app: HEARTH_PUBLIC_URL, else the address Hearth serves on. Never
+    the request's Host header, which the client chooses: a reset link pointing elsewhere
+    would hand its token to whoever named that host."""
+    settings = get_settings()
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
     return f"{base}/#/{route}/{token}"
 
 

@@ -48,6 +48,7 @@ KINDS: dict[str, str] = {
 }
 Kind = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_.]*$")]
 MAX_KINDS = 100
+PREFERENCE_SLICE = 10_000
 
 _encoder = msgspec.json.Encoder()
 
@@ -198,10 +199,14 @@ async def notify_many(event_id: int, kinds: Mapping[int, str], data: dict[str, A
     statement and one publishing round trip; idempotent and preference-aware in the same way."""
     if not kinds:
         return
-    stored = await NotificationPreferences.select(
-        NotificationPreferences.member, NotificationPreferences.data,
-    ).where(NotificationPreferences.member.is_in(list(kinds)))
-    chosen = {row["member"]: _prefs_decoder.decode(row["data"]) for row in stored}
+    chosen: dict[int, dict[str, KindPreference]] = {}
+    members = sorted(kinds)
+    # In slices: SQLite and asyncpg cap a statement's parameters.
+    for start in range(0, len(members), PREFERENCE_SLICE):
+        stored = await NotificationPreferences.select(
+            NotificationPreferences.member, NotificationPreferences.data,
+        ).where(NotificationPreferences.member.is_in(members[start:start + PREFERENCE_SLICE]))
+        chosen.update({row["member"]: _prefs_decoder.decode(row["data"]) for row in stored})
     shown: dict[int, str] = {}
     for member_id, kind in kinds.items():
         preference_ = chosen.get(member_id, {}).get(kind) or KindPreference(kind=kind)
@@ -275,7 +280,7 @@ class NotificationController(Controller):
 
     @get("/")
     async def list_notifications(
-        self, actor: Actor, before: Annotated[int, Parameter(ge=1, le=MAX_ID)] | None = None,
+        self, actor: Actor, before: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
     ) -> NotificationPage:
         """Newest first; pass next_cursor back as `before` for older ones."""

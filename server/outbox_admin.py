@@ -150,7 +150,7 @@ class OutboxController(Controller):
 
     @get("/")
     async def show(
-        self, actor: Actor, before: Annotated[int, Parameter(ge=1, le=MAX_ID)] | None = None,
+        self, actor: Actor, before: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
     ) -> OutboxStatus:
         """Counts of waiting events, and the failing ones (newest first) with their last

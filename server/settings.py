@@ -275,9 +275,10 @@ VARIABLES: tuple[Variable, ...] = (
              "under the data dir's `mail/` instead (see [Email](#email))"),
     Variable("HEARTH_MAIL_FROM", "mail_from", sender, "`Hearth <hearth@localhost>`",
              "the From address of every mail"),
-    Variable("HEARTH_PUBLIC_URL", "public_url", public_url, "the request's",
+    Variable("HEARTH_PUBLIC_URL", "public_url", public_url, "`http://HOST:PORT`",
              "the web app's base URL (`https://forum.example.com`) that links in mail start with; "
-             "set it in production (unset, links follow the `Host` the request named)"),
+             "set it in production (unset, links name `HEARTH_HOST` and `HEARTH_PORT`, never the "
+             "`Host` a request named)"),
     Variable("HEARTH_PASSWORD_RESET_SECONDS", "password_reset_seconds", integer(60), "`3600`",
              "how long a password reset link works (once)"),
     Variable("HEARTH_EMAIL_CHANGE_SECONDS", "email_change_seconds", integer(60), "`86400`",

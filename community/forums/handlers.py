@@ -140,9 +140,16 @@ async def _post_edited(event_id: int, event: events.PostEdited) -> None:
                 kinds, levels)
 
 
+# An edit is compared with this many revisions before it, not all of them: each edit then
+# costs the same however often a post was edited (a member re-mentioned after that many
+# edits is told again).
+MENTION_LOOKBACK = 20
+
+
 async def _mentioned(post_id: int, revision: int) -> set[int]:
-    """Members this revision of the post mentions that no earlier revision did."""
-    texts = await services.revision_texts(post_id, revision)
+    """Members this revision of the post mentions that the MENTION_LOOKBACK revisions before
+    it did not."""
+    texts = await services.revision_texts(post_id, revision, since=revision - MENTION_LOOKBACK)
     if revision not in texts:
         return set()
     earlier = {handle for number, text in texts.items() if number < revision

@@ -186,10 +186,11 @@ async def post_number(post_id: int) -> int:
     return int(rows[0]["post_number"]) if rows else 0
 
 
-async def revision_texts(post_id: int, upto: int) -> dict[int, str]:
-    """The post's Markdown by revision number, from the first to `upto`."""
+async def revision_texts(post_id: int, upto: int, since: int = 1) -> dict[int, str]:
+    """The post's Markdown by revision number, from `since` to `upto`."""
     rows = await PostRevision.select(PostRevision.revision, PostRevision.markdown).where(
-        (PostRevision.post == post_id) & (PostRevision.revision <= upto))
+        (PostRevision.post == post_id) & (PostRevision.revision <= upto)
+        & (PostRevision.revision >= since))
     return {int(r["revision"]): r["markdown"] for r in rows}
 
 

@@ -55,7 +55,7 @@ class BadgeController(Controller):
 
     @get("/api/gamification/badges/{badge_id:int}/grants")
     async def list_grants(self, actor: Actor, badge_id: int,
-                          before: Annotated[int, Parameter(ge=1, le=MAX_ID)] | None = None,
+                          before: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
                           limit: Annotated[int, Parameter(ge=1, le=100)] = 50) -> GrantPage:
         """Newest first, revoked ones too: admins see every grant, brand staff the grants
         their brand's staff made. Pass next_cursor back as `before`."""

@@ -76,7 +76,7 @@ class ChallengeController(Controller):
 
     @get("/{challenge_id:int}/entries")
     async def entries(self, actor: Actor, challenge_id: int,
-                      before: Annotated[int, Parameter(ge=1, le=MAX_ID)] | None = None,
+                      before: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
                       limit: Annotated[int, Parameter(ge=1, le=100)] = 50) -> EntriesPage:
         """The brand's staff or an admin: every entry with its task progress, newest first
         (pass next_cursor back as `before`), and how many entered and completed."""

@@ -127,14 +127,16 @@ class AccountController(Controller):
                             ) -> AcceptedOut:
         """Mail a single-use link to reset the password. The answer is the same whether or
         not an account has the address. Rate-limited per client address and per email."""
-        await credentials.request_password_reset(data.email, ratelimit.client_ip(request),
-                                                 str(request.base_url))
+        await credentials.request_password_reset(data.email, ratelimit.client_ip(request))
         return AcceptedOut(RESET_ANSWER)
 
     @post("/account/password-reset/confirm", status_code=204)
-    async def reset(self, data: ResetIn) -> None:
+    async def reset(self, request: Request[Any, Any, Any], data: ResetIn) -> None:
         """Set a new password with the link's token (once, before it expires). Every session
-        of the member ends; sign in with the new password."""
+        of the member ends; sign in with the new password. Rate-limited per client address
+        like signing in (guessing links)."""
+        await ratelimit.check("link", ratelimit.client_ip(request),
+                              runtime.current().settings.login_rate_limit)
         await credentials.reset_password(data.token, data.password)
 
     @post("/me/password", status_code=204)
@@ -144,17 +146,20 @@ class AccountController(Controller):
         await credentials.change_password(actor, data.current_password, data.new_password)
 
     @post("/me/email", status_code=202)
-    async def change_email(self, request: Request[Any, Any, Any], actor: Actor,
-                           data: EmailChangeIn) -> EmailOut:
+    async def change_email(self, actor: Actor, data: EmailChangeIn) -> EmailOut:
         """Needs the current password. Mails a single-use link to the new address; the
         address changes only when it is used. 409 when another account has it."""
         return EmailOut(await credentials.request_email_change(
-            actor, data.password, data.email, str(request.base_url)))
+            actor, data.password, data.email))
 
     @post("/account/email/confirm", status_code=200)
-    async def confirm_email(self, data: EmailConfirmIn) -> EmailOut:
+    async def confirm_email(self, request: Request[Any, Any, Any], data: EmailConfirmIn
+                            ) -> EmailOut:
         """Apply an email change with the link's token (once, before it expires); the old
-        address is told. No sign-in needed: the token is the proof."""
+        address is told. No sign-in needed: the token is the proof. Rate-limited per client
+        address like signing in."""
+        await ratelimit.check("link", ratelimit.client_ip(request),
+                              runtime.current().settings.login_rate_limit)
         return EmailOut(await credentials.confirm_email_change(data.token))
 
 

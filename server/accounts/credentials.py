@@ -74,6 +74,17 @@ async def _use_token(token: str, purpose: str) -> dict[str, Any]:
     raise Invalid(f"{reason}: ask for a new one", [{"key": "token", "message": reason}])
 
 
+async def _check_usable(token: str, purpose: str) -> None:
+    """Refuse an unusable link before any costly work (hashing a new password); the claim in
+    the transaction (_use_token) still decides."""
+    now = clock.now()
+    usable = await AccountToken.exists().where(
+        (AccountToken.token_hash == sha256(token)) & (AccountToken.purpose == purpose)
+        & AccountToken.used_at.is_null() & (AccountToken.expires_at > now))
+    if not usable:
+        await _use_token(token, purpose)  # raises, saying why
+
+
 async def _retire_tokens(member_id: int, purpose: str) -> None:
     """The member's other unused links of this purpose stop working."""
     await AccountToken.update({AccountToken.used_at: clock.now()}).where(
@@ -94,7 +105,7 @@ async def _signed_out(member_id: int, keys: list[str]) -> None:
 _preparing: set[asyncio.Task[None]] = set()
 
 
-async def request_password_reset(email: str, client_ip: str, base_url: str) -> None:
+async def request_password_reset(email: str, client_ip: str) -> None:
     """Mail a reset link if an active account has this address. The caller answers the same
     whether or not one does, and as fast: the lookup and the link are made after it has
     answered (a request lost to a crash meanwhile is asked again)."""
@@ -102,13 +113,13 @@ async def request_password_reset(email: str, client_ip: str, base_url: str) -> N
     address = email.strip().lower()
     await ratelimit.check("password reset", f"ip:{client_ip}", settings.password_reset_rate_limit)
     await ratelimit.check("password reset", f"email:{address}", settings.password_reset_rate_limit)
-    task = asyncio.get_running_loop().create_task(_mail_reset_link(address, base_url),
+    task = asyncio.get_running_loop().create_task(_mail_reset_link(address),
                                                   context=contextvars.Context())
     _preparing.add(task)
     task.add_done_callback(_preparing.discard)
 
 
-async def _mail_reset_link(address: str, base_url: str) -> None:
+async def _mail_reset_link(address: str) -> None:
     settings = runtime.current().settings
     try:
         rows = await Member.select(Member.id, Member.handle, Member.email, Member.is_active
@@ -123,7 +134,7 @@ async def _mail_reset_link(address: str, base_url: str) -> None:
                 f"Hello {member['handle']},\n\n"
                 f"Someone (hopefully you) asked to reset the password of your Hearth account.\n"
                 f"Choose a new one here within {minutes} minutes; the link works once:\n\n"
-                f"{mail.link(base_url, 'reset', token)}\n\n"
+                f"{mail.link('reset', token)}\n\n"
                 f"If you did not ask, ignore this mail: your password stays as it is.\n"))
     except Exception:
         log.exception("preparing a password reset mail failed")
@@ -132,6 +143,7 @@ async def _mail_reset_link(address: str, base_url: str) -> None:
 async def reset_password(token: str, password: str) -> None:
     """Set a new password with a reset link; every session of the member ends."""
     check_password(password)
+    await _check_usable(token, RESET)
     password_hash = await asyncio.to_thread(hash_password, password)
     async with outbox.unit_of_work():
         claimed = await _use_token(token, RESET)
@@ -158,8 +170,9 @@ async def change_password(actor: auth.Actor, current: str, new: str) -> None:
     async with outbox.unit_of_work():
         await Member.update({Member.password_hash: password_hash}).where(
             Member.id == member["id"])
-        # Outstanding reset links were asked for under the old password.
+        # Outstanding links were asked for under the old password.
         await _retire_tokens(member["id"], RESET)
+        await _retire_tokens(member["id"], EMAIL_CHANGE)
         keys = await sessions.delete_member_sessions(member["id"], keep=actor.session_key)
         if mail.safe_address(member["email"]):
             await mail.queue(member["email"], "Your Hearth password was changed", (
@@ -173,8 +186,7 @@ async def _taken(address: str, member_id: int) -> bool:
     return bool(await Member.exists().where((Member.email == address) & (Member.id != member_id)))
 
 
-async def request_email_change(actor: auth.Actor, password: str, new_email: str,
-                               base_url: str) -> str:
+async def request_email_change(actor: auth.Actor, password: str, new_email: str) -> str:
     """Mail a confirmation link to the new address; nothing changes until it is used.
     Returns the address it went to."""
     settings = runtime.current().settings
@@ -200,7 +212,7 @@ async def request_email_change(actor: auth.Actor, password: str, new_email: str,
         await mail.queue(address, "Confirm your new Hearth email address", (
             f"Hello {member['handle']},\n\nTo make this the email address of your Hearth "
             f"account, open this link within {hours} hours; it works once:\n\n"
-            f"{mail.link(base_url, 'verify-email', token)}\n\n"
+            f"{mail.link('verify-email', token)}\n\n"
             f"If you did not ask for this, ignore this mail: nothing changes.\n"))
     return address
 
@@ -233,4 +245,6 @@ async def sign_out_everywhere(actor: auth.Actor) -> None:
     member_id = actor.member()
     async with outbox.unit_of_work():
         keys = await sessions.delete_member_sessions(member_id)
+        # Whoever is being shut out may have asked for an email change: it goes too.
+        await _retire_tokens(member_id, EMAIL_CHANGE)
     await _signed_out(member_id, keys)

@@ -266,6 +266,26 @@ def test_a_new_email_applies_only_once_its_link_is_used_and_the_old_one_is_told(
     assert member.get("/api/me").json()["email"] == new
 
 
+def test_changing_the_password_or_signing_out_everywhere_voids_a_pending_email_change(
+        server: Server, admin: Client, sink: Sink) -> None:
+    for shut_out in ("password", "everywhere"):
+        member = server.client().register()
+        wanted = f"new-{uuid.uuid4().hex[:8]}@example.test"
+        asked = member.post("/api/me/email", {"password": PASSWORD, "email": wanted})
+        assert asked.status_code == 202, asked.text
+        token = _link(_mail(admin, sink, wanted, "Confirm your new Hearth email address"),
+                      "verify-email")
+        if shut_out == "password":
+            changed = member.post("/api/me/password", {"current_password": PASSWORD,
+                                                       "new_password": "another long password"})
+            assert changed.status_code == 204, changed.text
+        else:
+            assert member.post("/api/session/logout-all").status_code == 204
+        late = server.client().post("/api/account/email/confirm", {"token": token})
+        assert late.status_code == 422, late.text
+        assert server.client().login(wanted, "another long password").status_code == 401
+
+
 def test_an_address_taken_before_the_link_is_used_is_a_conflict(
         server: Server, admin: Client, sink: Sink) -> None:
     member = server.client().register()

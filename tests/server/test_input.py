@@ -145,3 +145,12 @@ def test_a_badge_eligibility_that_is_not_an_id_is_422(admin: Client, value: str)
         "eligibility": "badge", "eligibility_value": value,
     })
     assert_error(response, 422, "eligibility_value must be a badge id")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/notifications", "/api/admin/outbox", "/api/me/bookmarks",
+])
+def test_a_before_cursor_past_64_bits_is_refused_not_a_server_error(admin: Client, path: str) -> None:
+    for before in ("0", "9223372036854775808"):
+        response = admin.get(path, params={"before": before})
+        assert response.status_code in (400, 422), (path, before, response.text)

@@ -79,3 +79,14 @@ def test_the_smtp_url_says_how_to_connect() -> None:
     assert mail.parse_smtp_url("smtp+starttls://mx.example.test").tls == "starttls"
     mailer = mail.SmtpMailer("smtps://u:secret@mx.example.test", "hearth@example.test")
     assert "secret" not in mailer.describe()
+
+
+def test_links_start_with_the_public_url_or_the_served_address_never_a_request_host(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.settings import Settings
+
+    monkeypatch.setattr(mail, "get_settings", lambda: Settings(host="10.0.0.5", port=8080))
+    assert mail.link("reset", "tok") == "http://10.0.0.5:8080/#/reset/tok"
+    monkeypatch.setattr(mail, "get_settings", lambda: Settings(
+        public_url="https://forum.example.com"))
+    assert mail.link("verify-email", "tok") == "https://forum.example.com/#/verify-email/tok"
