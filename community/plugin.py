@@ -20,6 +20,7 @@ plugin = Plugin(
                     ActivityController, PreviewController],
     error_statuses={
         "POST /api/categories": frozenset({404, 409}),
+        "PUT /api/categories/order": frozenset({404}),
         "POST /api/categories/{category_id}/threads": frozenset({429}),
         "POST /api/threads/{thread_id}/posts": frozenset({429}),
         "PATCH /api/posts/{post_id}": frozenset({409, 429}),

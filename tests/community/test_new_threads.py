@@ -20,7 +20,8 @@ def test_a_new_thread_is_announced_on_its_category_channel(anon: Client, member:
     finally:
         socket.close()
     assert [m["data"] for m in socket.messages(channel)] == [
-        {"thread_id": t, "category_id": category["id"]} for t in created]
+        {"thread_id": t, "category_id": category["id"], "author_id": member.member["id"]}
+        for t in created]
 
 
 def test_only_readers_follow_a_members_only_category(admin: Client, anon: Client,

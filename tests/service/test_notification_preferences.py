@@ -14,9 +14,9 @@ from tests.service.support import Hearth, register
 pytestmark = pytest.mark.anyio
 
 
-async def _notify(member_id: int, kind: str, event_id: int, text: str) -> None:
+async def _notify(member_id: int, kind: str, event_id: int, name: str) -> None:
     async with outbox.unit_of_work():
-        await notifications.notify(member_id, kind, event_id, {"text": text})
+        await notifications.notify(member_id, kind, event_id, {"name": name})
 
 
 async def test_a_kind_mailed_instead_of_shown_is_mailed_once_however_often_replayed(
@@ -28,7 +28,7 @@ async def test_a_kind_mailed_instead_of_shown_is_mailed_once_however_often_repla
     assert {i.kind: (i.in_app, i.email) for i in chosen.items}["badge"] == (False, True)
 
     for _ in range(3):
-        await _notify(member.member_id, "badge", 42, "You earned Helper")
+        await _notify(member.member_id, "badge", 42, "Helper")
     assert (await notifications.page(member.member_id)).items == []
     queued = await MailMessage.select().where(
         MailMessage.recipient == f"{member.handle}@example.test")

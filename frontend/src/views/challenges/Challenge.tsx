@@ -286,7 +286,7 @@ function Board({ standings, meId }: { standings: Schemas["StandingOut"][]; meId:
             <li key={row.member_id} class={row.member_id === meId ? "board-row me" : "board-row"}
               data-testid="challenge-board-row" data-member-id={row.member_id}>
               <span class="rank" data-testid="challenge-board-rank">#{row.rank}</span>
-              <span class="who" data-testid="challenge-board-handle">@{row.handle}</span>
+              <a class="who" data-testid="challenge-board-handle" href={`#/u/${encodeURIComponent(row.handle)}`}>@{row.handle}</a>
               {row.completed && (
                 <span class="done-mark" data-testid="challenge-board-completed" title="Completed">
                   ✓<span class="visually-hidden"> completed</span>

@@ -164,7 +164,7 @@ function BoardRows({ rows, meId }: { rows: Schemas["BoardRow"][]; meId: number |
       {rows.map((row) => (
         <li key={row.member.id} class={row.member.id === meId ? "board-row me" : "board-row"} data-testid="board-row">
           <span class="rank" data-testid="board-rank">#{row.rank}</span>
-          <span class="who" data-testid="board-handle">@{row.member.handle}</span>
+          <a class="who" data-testid="board-handle" href={`#/u/${encodeURIComponent(row.member.handle)}`}>@{row.member.handle}</a>
           <span class="score" data-testid="board-score">{number(row.score)}</span>
         </li>
       ))}

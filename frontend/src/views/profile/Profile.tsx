@@ -33,7 +33,7 @@ export function Profile({ params }: ViewProps) {
   const { profile, standing, badges } = loaded.value;
   const own = viewer?.id === profile.id;
   return (
-    <div data-testid="profile-view">
+    <div class="profile-view" data-testid="profile-view">
       <section class="card">
         <div class="profile-head">
           <PageTitle title={profile.display_name} testid="profile-name" />
