@@ -275,7 +275,7 @@ VARIABLES: tuple[Variable, ...] = (
              "under the data dir's `mail/` instead (see [Email](#email))"),
     Variable("HEARTH_MAIL_FROM", "mail_from", sender, "`Hearth <hearth@localhost>`",
              "the From address of every mail"),
-    Variable("HEARTH_PUBLIC_URL", "public_url", public_url, "`http://HOST:PORT`",
+    Variable("HEARTH_PUBLIC_URL", "public_url", public_url, "unset",
              "the web app's base URL (`https://forum.example.com`) that links in mail start with; "
              "set it in production (unset, links name `HEARTH_HOST` and `HEARTH_PORT`, never the "
              "`Host` a request named)"),

@@ -3560,6 +3560,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Too many requests; try again after Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
             503: {
                 headers: {
@@ -3741,6 +3752,17 @@ export interface operations {
             /** @description Well-formed, but a value is not acceptable. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; try again after Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9594,6 +9616,15 @@ export interface operations {
             };
             /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with that id, or nothing the caller may see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
