@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 
-from tests.harness import MODE, Client, eventually, free_port
+from tests.conftest import started_stack
+from tests.harness import MODE, Client, Stack, eventually, free_port
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,26 @@ def link(mail: Mail, public_url: str, route: str) -> str:
     match = re.search(re.escape(public_url) + rf"/#/{route}/([A-Za-z0-9_-]+)", mail.body)
     assert match, mail.body
     return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[Sink]:
+    """A real SMTP server for the module (scaled mode sends to it)."""
+    handler = Sink()
+    handler.controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    handler.controller.start()
+    try:
+        yield handler
+    finally:
+        handler.controller.stop()
+
+
+def mail_stack(tmp_path_factory: pytest.TempPathFactory, sink: Sink,
+               env: dict[str, str]) -> Iterator[Stack]:
+    """A module's own stack whose mail reaches `sink` when scaled (embedded writes .eml
+    files, read through the admins' mail page)."""
+    env = dict(env)
+    if MODE == "scaled":
+        env["HEARTH_SMTP_URL"] = f"smtp://127.0.0.1:{sink.port}"
+    with started_stack(tmp_path_factory, env) as own:
+        yield own

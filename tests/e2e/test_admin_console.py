@@ -87,15 +87,18 @@ def confirm(page: Page, title: str) -> None:
     expect(dialog).not_to_be_visible()
 
 
-def stage_failing_event(stack: Stack, member: Client, thread: dict) -> int:
+def stage_failing_event(stack: Stack, member: Client, thread: dict, given_up: str | None = None
+                        ) -> int:
     """A reaction event naming a post author who does not exist: awarding its points fails
-    every time, so the relay records the error and backs off."""
+    every time, so the relay records the error and backs off. given_up: inserted as already
+    given up with this error, so no relay ever tries it."""
     payload = {"type": "reaction.added", "post_id": thread["post"]["id"],
                "thread_id": thread["thread"]["id"], "category_id": thread["thread"]["category_id"],
                "post_author_id": 2_000_000_000, "member_id": member.member["id"], "kind": "like"}
-    rows = stack.sql("INSERT INTO outbox_event (type, payload, created_at, attempts) VALUES "
-                     f"('reaction.added', '{json.dumps(payload)}', '2026-01-01 00:00:00+00:00', 0) "
-                     "RETURNING id")
+    attempts, error = (25, f"'{given_up}'") if given_up else (0, "NULL")
+    rows = stack.sql("INSERT INTO outbox_event (type, payload, created_at, attempts, last_error) "
+                     f"VALUES ('reaction.added', '{json.dumps(payload)}', "
+                     f"'2026-01-01 00:00:00+00:00', {attempts}, {error}) RETURNING id")
     return int(rows[0][0])
 
 
@@ -186,9 +189,7 @@ def test_an_admin_adds_a_category_changes_the_ladder_and_retries_a_failing_event
     assert admin.get(f"/api/admin/outbox/{event_id}").json()["dispatched"]
 
     # One that can never apply is discarded instead (the warning is a danger confirmation).
-    doomed = stage_failing_event(stack, member, thread)
-    stack.sql(f"UPDATE outbox_event SET attempts = 25, last_error = 'KeyError: the author' "
-              f"WHERE id = {doomed}")
+    doomed = stage_failing_event(stack, member, thread, given_up="KeyError: the author")
     page.get_by_role("button", name="Refresh").click()
     row = page.locator(f"[data-testid=outbox-event][data-event-id='{doomed}']")
     expect(row.get_by_test_id("outbox-error")).to_have_text("KeyError: the author")

@@ -11,14 +11,12 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests import mailbox
-from tests.conftest import started_stack
 from tests.e2e import test_browser as shared
 from tests.e2e.axe import assert_accessible
 from tests.e2e.test_browser import Tab, expect, goto, new_thread, open_thread, sign_in
-from tests.harness import MODE, Client, Server, Stack
+from tests.harness import Client, Server, Stack
 from tests.mailbox import Sink
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]
@@ -30,24 +28,12 @@ PUBLIC_URL = "http://hearth.test:8080"
 NEW_PASSWORD = "a brand new kettle"
 
 
-@pytest.fixture(scope="module")
-def sink() -> Iterator[Sink]:
-    handler = Sink()
-    handler.controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    handler.controller.start()
-    try:
-        yield handler
-    finally:
-        handler.controller.stop()
+sink = mailbox.sink
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, sink: Sink) -> Iterator[Stack]:
-    env = {"HEARTH_PUBLIC_URL": PUBLIC_URL}
-    if MODE == "scaled":
-        env["HEARTH_SMTP_URL"] = f"smtp://127.0.0.1:{sink.port}"
-    with started_stack(tmp_path_factory, env) as own:
-        yield own
+    yield from mailbox.mail_stack(tmp_path_factory, sink, {"HEARTH_PUBLIC_URL": PUBLIC_URL})
 
 
 def test_a_member_edits_their_profile_resets_their_password_and_hears_of_a_watched_reply(

@@ -19,7 +19,6 @@ from aiosmtpd.controller import Controller
 from websockets.exceptions import ConnectionClosed
 
 from tests import mailbox
-from tests.conftest import started_stack
 from tests.harness import MODE, Client, Server, Stack, eventually
 from tests.mailbox import Mail, Sink
 
@@ -29,24 +28,13 @@ PUBLIC_URL = "http://hearth.test:8080"
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module")
-def sink() -> Iterator[Sink]:
-    handler = Sink()
-    handler.controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    handler.controller.start()
-    try:
-        yield handler
-    finally:
-        handler.controller.stop()
+sink = mailbox.sink
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, sink: Sink) -> Iterator[Stack]:
-    env = {"HEARTH_PUBLIC_URL": PUBLIC_URL, "HEARTH_PASSWORD_RESET_RATE_LIMIT": "100000/60"}
-    if MODE == "scaled":
-        env["HEARTH_SMTP_URL"] = f"smtp://127.0.0.1:{sink.port}"
-    with started_stack(tmp_path_factory, env) as own:
-        yield own
+    yield from mailbox.mail_stack(tmp_path_factory, sink, {
+        "HEARTH_PUBLIC_URL": PUBLIC_URL, "HEARTH_PASSWORD_RESET_RATE_LIMIT": "100000/60"})
 
 
 def _mail(admin: Client, sink: Sink, address: str, subject: str, count: int = 1) -> Mail:
