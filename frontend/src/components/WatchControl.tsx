@@ -26,11 +26,14 @@ async function save(target: Target, level: string) {
     : call(client.PUT("/api/categories/{category_id}/watch", { params: { path: { category_id: target.category } }, body }));
 }
 
-export function WatchControl({ target }: { target: Target }) {
-  const [level, setLevel] = useState<string | null>(null);
+/** `known`: the level the page already has (the thread page's viewer overlay, the category
+ *  list); asked for only when the page does not have it. */
+export function WatchControl({ target, known }: { target: Target; known?: string | null }) {
+  const [level, setLevel] = useState<string | null>(known ?? null);
   const [error, setError] = useState<unknown>(null);
   const key = JSON.stringify(target);
   useEffect(() => {
+    if (known) return;
     load(target).then((out) => setLevel(out.level), setError);
   }, [key]);
   const about = LEVELS.find(([value]) => value === level)?.[2] ?? "";

@@ -189,7 +189,7 @@ export function CategoryView({ params }: ViewProps) {
           <PageTitle title={category?.name ?? `Category ${id}`} testid="category-title" />
           {category?.description && <p class="muted">{category.description}</p>}
         </div>
-        {member && <WatchControl target={{ category: id }} />}
+        {member && <WatchControl target={{ category: id }} known={category?.watch_level} />}
         {member && (
           <button type="button" data-testid="new-thread-toggle" ref={toggle} aria-expanded={composing}
             aria-controls="new-thread-form" onClick={() => setComposing(!composing)}>New thread</button>

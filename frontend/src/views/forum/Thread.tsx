@@ -206,7 +206,7 @@ function Header({ state, categories, dispatch }: {
           </>
         )}
       </p>
-      {state.viewer?.member_id && !state.gone && <WatchControl target={{ thread: thread.id }} />}
+      {state.viewer?.member_id && !state.gone && <WatchControl target={{ thread: thread.id }} known={state.viewer.watch_level} />}
       {state.viewer?.can_moderate && !state.gone && <ModTools thread={thread} categories={categories} dispatch={dispatch} />}
     </header>
   );
