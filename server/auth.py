@@ -98,6 +98,16 @@ class Actor(msgspec.Struct, frozen=True):
         return self.is_admin or (self.role == "brand_staff" and self.brand_id == brand_id)
 
     @property
+    def is_staff(self) -> bool:
+        return self.role in ("moderator", "admin", "brand_staff")
+
+    def moderates(self, brand_id: int | None) -> bool:
+        """Whether the actor moderates content of this brand (None: content of no brand):
+        moderators and admins everywhere, brand staff only inside their own brand."""
+        return self.is_moderator or (
+            self.role == "brand_staff" and brand_id is not None and self.brand_id == brand_id)
+
+    @property
     def person_id(self) -> int | None:
         """The signed-in person; None when anonymous or an API token (a brand's integration,
         not its creator)."""

@@ -154,6 +154,64 @@ class MailQueued(msgspec.Struct, tag="mail.queued", frozen=True):
     mail_id: int
 
 
+# --- moderation: content a moderator, the flags or a gate took out of view -----------------
+# `target_type` names a reviewable kind (server.reviewables): "post", "thread", "profile", and
+# later a contest entry. `author_id` is whoever the content belongs to.
+
+
+class ContentHidden(msgspec.Struct, tag="content.hidden", frozen=True):
+    """Hidden from everyone but its author and staff until a moderator decides. `reason` is
+    "flags" (the score passed the threshold), "moderator" or "held" (pre-moderation)."""
+
+    target_type: str
+    target_id: int
+    author_id: int
+    reason: str
+    by_member_id: int | None = None
+    thread_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
+
+
+class ContentRestored(msgspec.Struct, tag="content.restored", frozen=True):
+    """Hidden content shown again (a moderator disagreed with the flags, or approved a held
+    post)."""
+
+    target_type: str
+    target_id: int
+    author_id: int
+    by_member_id: int | None = None
+    thread_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
+
+
+class ContentHeld(msgspec.Struct, tag="content.held", frozen=True):
+    """A new member's post, or one a watched word holds, waits for a moderator's approval."""
+
+    target_type: str
+    target_id: int
+    author_id: int
+    # Why, in words the moderator reads: "first post of a new account", "watched word 'x'".
+    reason: str
+    thread_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
+
+
+class ContentAutoFlagged(msgspec.Struct, tag="content.auto_flagged", frozen=True):
+    """The system flagged content (a watched word set to "flag"): it joins the review queue
+    like a member's flag."""
+
+    target_type: str
+    target_id: int
+    author_id: int
+    reason: str
+    thread_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
+
+
 Event = (
     MemberRegistered
     | MemberVisited
@@ -173,6 +231,10 @@ Event = (
     | BadgeRevoked
     | ChallengeCompleted
     | MailQueued
+    | ContentHidden
+    | ContentRestored
+    | ContentHeld
+    | ContentAutoFlagged
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -196,6 +258,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BadgeRevoked,
         ChallengeCompleted,
         MailQueued,
+        ContentHidden,
+        ContentRestored,
+        ContentHeld,
+        ContentAutoFlagged,
     )
 }
 

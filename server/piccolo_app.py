@@ -14,11 +14,13 @@ from server.tables import (
     NotificationPreferences,
     OutboxEvent,
     SeedStep,
+    StaffLogEntry,
 )
 
 APP_CONFIG = AppConfig(
     app_name="server",
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "server",
     table_classes=[Brand, Member, MemberSession, ApiToken, OutboxEvent, HandlerReceipt,
-                   Notification, SeedStep, MailMessage, AccountToken, NotificationPreferences],
+                   Notification, SeedStep, MailMessage, AccountToken, NotificationPreferences,
+                   StaffLogEntry],
 )

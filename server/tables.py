@@ -147,3 +147,26 @@ class NotificationPreferences(Table, tablename="notification_preferences"):
     member = ForeignKey(references=Member, unique=True)
     data = Text(default="{}")
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffLogEntry(Table, tablename="staff_log"):
+    """One staff act (server.staff_log), written in the act's own transaction. Append-only:
+    no code path updates or deletes a row. Labels are copied in, so an entry still reads
+    after its actor or target is gone; ids carry no foreign keys for the same reason."""
+
+    id = BigSerial(primary_key=True)
+    actor_id = BigInt(null=True, default=None)
+    # "@ana", "API token 'Shop sync' of @ben", or "system".
+    actor_label = Varchar(length=120)
+    # A dotted verb: "post.hide", "member.silence", "badge.grant", "token.revoke".
+    action = Varchar(length=60)
+    target_type = Varchar(length=30)
+    target_id = Varchar(length=40, default="")
+    target_label = Varchar(length=200, default="")
+    # The brand whose staff may read the entry (None: admins only).
+    brand_id = BigInt(null=True, default=None)
+    # JSON of what changed, before and after (null when nothing existed or remains).
+    before = Text(null=True, default=None)
+    after = Text(null=True, default=None)
+    reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -46,6 +46,9 @@ class Thread(Table, tablename="forum_thread"):
     deleted_at = Timestamptz(null=True, default=None)
     # The reply its author (or a moderator) marked as the helpful answer.
     helpful_post_id = BigInt(null=True, default=None)
+    # Set while its first post is hidden or held (community.moderation): the thread is then
+    # listed only for its author and staff.
+    hidden_at = Timestamptz(null=True, default=None)
     # Bumped in the same transaction as every change to what the thread's pages show (posts,
     # edits, deletions, reactions, the helpful mark, title, pin, lock): a member's read
     # compares it with the cached page's, in the one query it makes.
@@ -65,6 +68,10 @@ class Post(Table, tablename="forum_post"):
     edited_at = Timestamptz(null=True, default=None)
     deleted_at = Timestamptz(null=True, default=None)
     deleted_by = ForeignKey(references=Member, null=True)
+    # Set while the post is out of view for everyone but its author and staff: "flags" (its
+    # score passed the threshold), "moderator", or "held" (waiting for approval).
+    hidden_at = Timestamptz(null=True, default=None)
+    hidden_reason = Varchar(length=20, null=True, default=None)
 
 
 class PostRevision(Table, tablename="forum_post_revision"):
