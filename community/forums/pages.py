@@ -1,11 +1,11 @@
 """Reading a thread page: the shared page from the cache, and what is the reader's own on top.
 
 Every reader gets the same posts, so they come from community.forums.cache. A signed-in
-member's read costs one query (the overlay): the thread's version and category visibility,
-their read mark, their watch levels for the thread and its category, and their reactions
-and bookmarks on the page's posts. When the version matches the
-cached page's, that is the whole read; otherwise the page is built again first. Reading
-moves the read mark in memory only (community.forums.readmarks).
+member's read costs one query (the overlay): the thread's version, its category's visibility
+and brand (whose staff moderate it), their read mark, their watch levels for the thread and
+its category, and their reactions and bookmarks on the page's posts. When the version
+matches the cached page's, that is the whole read; otherwise the page is built again first.
+Reading moves the read mark in memory only (community.forums.readmarks).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from server.errors import NotFound
 class Overlay:
     version: int
     visibility: str
+    # The category's brand: its staff moderate the thread.
+    brand: int | None = None
     mark: int = 0
     thread_level: str | None = None
     category_level: str | None = None
@@ -155,7 +157,7 @@ async def _build(thread_id: int, after: int, limit: int) -> SharedPage:
 # Roughly what a post costs in memory besides its text (its struct, author, reactions).
 POST_OVERHEAD = 600
 
-THREAD_STATE = ("SELECT t.version AS version, c.visibility AS visibility{extra} "
+THREAD_STATE = ("SELECT t.version AS version, c.visibility AS visibility, c.brand AS brand{extra} "
                 "FROM forum_thread t JOIN forum_category c ON c.id = t.category{joins} "
                 "WHERE t.id = {{}} AND t.deleted_at IS NULL")
 MEMBER = (", m.last_read_post_number AS mark, tw.level AS thread_level, "
@@ -209,6 +211,7 @@ async def _overlay(member_id: int | None, thread_id: int, post_ids: list[int]) -
     if not rows:
         raise NotFound(f"thread {thread_id} does not exist")
     overlay = Overlay(version=int(rows[0]["version"]), visibility=rows[0]["visibility"],
+                      brand=rows[0]["brand"],
                       mark=int(rows[0].get("mark") or 0),
                       thread_level=rows[0].get("thread_level"),
                       category_level=rows[0].get("category_level"))
@@ -240,15 +243,16 @@ async def _for_member(actor: Actor, shared: SharedPage, overlay: Overlay) -> Pos
         if post.id in overlay.mine else post
         for post in page.items
     ]
-    open_to_me = not thread.locked or actor.is_moderator
+    moderates = actor.moderates(overlay.brand)
+    open_to_me = not thread.locked or moderates
     own = [post.id for post in page.items if post.author.id == member_id]
     everything = [post.id for post in page.items]
     watch = watching.out(overlay.thread_level, overlay.category_level)
     viewer = Viewer(
         member_id=member_id, last_read_post_number=mark, can_reply=open_to_me,
-        can_moderate=actor.is_moderator,
-        editable_post_ids=everything if actor.is_moderator else own if open_to_me else [],
-        deletable_post_ids=everything if actor.is_moderator else own,
+        can_moderate=moderates,
+        editable_post_ids=everything if moderates else own if open_to_me else [],
+        deletable_post_ids=everything if moderates else own,
         bookmarked_post_ids=[post.id for post in page.items if post.id in overlay.bookmarked],
         watch_level=watch.level, watch_source=watch.source,
     )
