@@ -97,7 +97,7 @@ class ThreadPatch(msgspec.Struct, forbid_unknown_fields=True):
     # Moves the thread to this category (moderators).
     category_id: Id | None = None
     # Why, for the staff log (moderators' changes).
-    reason: Reason = ""
+    reason: Reason | None = None
 
     def __post_init__(self) -> None:
         require_plain(title=self.title, reason=self.reason)
@@ -133,7 +133,7 @@ class PostPatch(msgspec.Struct, forbid_unknown_fields=True):
     body: Body
     # Required when editing someone else's post; shown in the revision history and told to
     # the author.
-    reason: Reason = ""
+    reason: Reason | None = None
 
     def __post_init__(self) -> None:
         require_plain(reason=self.reason)

@@ -564,7 +564,7 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
             await Thread.update(changes).where(Thread.id == thread_id)
             for action, before, after, brand_id in logged:
                 await staff_log.record(actor, action, "thread", thread_id, _thread_label(thread),
-                                       before=before, after=after, reason=data.reason,
+                                       before=before, after=after, reason=(data.reason or "").strip(),
                                        brand_id=brand_id)
             await outbox.emit(events.ThreadUpdated(
                 thread_id=thread_id, category_id=category_id, editor_id=member_id,
@@ -619,7 +619,7 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
     by_moderator = post["author"] != member_id
     if by_moderator and not moderates(actor, category):
         raise Forbidden("only the author or a moderator can edit this post")
-    reason = data.reason.strip()
+    reason = (data.reason or "").strip()
     if by_moderator and not reason:
         raise Invalid("say why you are editing someone else's post: reason is required")
     if data.body == post["markdown"]:

@@ -2148,6 +2148,7 @@ export interface components {
         /** PostPatch */
         PostPatch: {
             body: string;
+            reason?: string | null;
         };
         /** PostingOut */
         PostingOut: {
@@ -2244,6 +2245,8 @@ export interface components {
             editor: components["schemas"]["Author"];
             /** Format: date-time */
             created_at: string;
+            /** @default  */
+            reason: string;
         };
         /** RevokeIn */
         RevokeIn: {
@@ -2430,6 +2433,7 @@ export interface components {
             pinned?: boolean | null;
             locked?: boolean | null;
             category_id?: number | null;
+            reason?: string | null;
         };
         /** TicketOut */
         TicketOut: {
@@ -11364,7 +11368,10 @@ export interface operations {
     };
     ApiPostsPostIdDeletePost: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description why a moderator deleted someone else's post (kept in the staff log) */
+                reason?: string | null;
+            };
             header?: never;
             path: {
                 post_id: number;
