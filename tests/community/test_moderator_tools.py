@@ -59,11 +59,17 @@ SCOPE = [("moderator", True), ("admin", True), ("brand_staff", True),
          ("other_brand_staff", False), ("member", False)]
 
 
+def _id(value: Any) -> int | None:
+    """An id column as read by stack.sql (text on PostgreSQL, "" for NULL)."""
+    return None if value in (None, "") else int(value)
+
+
 def _log(stack: Stack, target_type: str, target_id: int) -> list[dict[str, Any]]:
+    # No test text holds "|", which separates PostgreSQL's columns in stack.sql.
     rows = stack.sql(
         "SELECT action, actor_id, reason, brand_id, before, after, target_label FROM staff_log "
         f"WHERE target_type = '{target_type}' AND target_id = '{int(target_id)}' ORDER BY id")
-    return [{"action": r[0], "actor_id": r[1], "reason": r[2], "brand_id": r[3],
+    return [{"action": r[0], "actor_id": _id(r[1]), "reason": r[2], "brand_id": _id(r[3]),
              "before": json.loads(r[4]) if r[4] else None,
              "after": json.loads(r[5]) if r[5] else None, "label": r[6]} for r in rows]
 
