@@ -71,15 +71,13 @@ async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
             # Out of view for everyone but its author and moderators, whose pages refetch.
             if event.target_type != "post" or event.thread_id is None:
                 continue
-            restored = isinstance(event, events.ContentRestored)
-            post = posts.get(event.target_id)
-            if restored and post is None:
-                continue
-            messages.append(Message(
-                f"thread:{event.thread_id}", "post.restored" if restored else "post.hidden",
-                msgspec.to_builtins(post) if restored
-                else {"post_id": event.target_id, "reason": event.reason},
-                str(delivery.event_id)))
+            channel = f"thread:{event.thread_id}"
+            if isinstance(event, events.ContentHidden):
+                messages.append(Message(channel, "post.hidden", {
+                    "post_id": event.target_id, "reason": event.reason}, str(delivery.event_id)))
+            elif (post := posts.get(event.target_id)) is not None:
+                messages.append(Message(channel, "post.restored", msgspec.to_builtins(post),
+                                        str(delivery.event_id)))
             continue
         if isinstance(event, events.PostCreated | events.PostEdited):
             post = posts.get(event.post_id)
