@@ -113,7 +113,7 @@ async def readable_post(
 
 def _may_write(actor: Actor, thread: dict[str, Any], category: dict[str, Any]) -> int:
     member_id = actor.member()
-    if thread["locked"] and not actor.moderates(category["brand"]):
+    if thread["locked"] and not moderates(actor, category):
         raise Forbidden("this thread is locked; it takes no new replies or edits")
     return member_id
 
@@ -358,7 +358,7 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
 async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:
     if not actor.is_admin:
         raise Forbidden("only admins manage categories")
-    before = await _category_row(category_id)
+    await _category_row(category_id)  # 404 when there is no such category
     changes: dict[Any, Any] = {
         column: value
         for column, value in (
@@ -369,6 +369,7 @@ async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -
     }
     if changes:
         async with outbox.unit_of_work():
+            before = await _category_row(category_id)
             await Category.update(changes).where(Category.id == category_id)
             after = await _category_row(category_id)
             await staff_log.record(
