@@ -33,7 +33,7 @@ from community.forums.schemas import (
     WatchOut,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
-from server import clock, db, events, outbox, visibility
+from server import clock, db, events, outbox, staff_log, visibility
 from server.accounts.services import active_member_roles, get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -249,16 +249,27 @@ async def create_category(actor: Actor, data: CategoryIn) -> CategoryOut:
     if data.brand_id is not None:
         await get_brand(data.brand_id)
     try:
-        rows = await Category.insert(
-            Category(name=data.name, slug=data.slug, description=data.description,
-                     parent=data.parent_id, position=data.position, visibility=data.visibility,
-                     brand=data.brand_id)
-        ).returning(Category.id)
+        async with outbox.unit_of_work():
+            rows = await Category.insert(
+                Category(name=data.name, slug=data.slug, description=data.description,
+                         parent=data.parent_id, position=data.position,
+                         visibility=data.visibility, brand=data.brand_id)
+            ).returning(Category.id)
+            created = _category_out(await _category_row(int(rows[0]["id"])), 0)
+            await staff_log.record(
+                actor, "category.create", "category", created.id, f"category '{data.name}'",
+                after=_audited_category(created), brand_id=data.brand_id)
     except Exception as exc:
         if db.is_unique_violation(exc):
             raise Conflict(f"a category with slug '{data.slug}' exists") from None
         raise
-    return _category_out(await _category_row(int(rows[0]["id"])), 0)
+    return created
+
+
+def _audited_category(category: CategoryOut) -> dict[str, Any]:
+    return {"name": category.name, "slug": category.slug, "description": category.description,
+            "parent_id": category.parent_id, "position": category.position,
+            "visibility": category.visibility, "brand_id": category.brand_id}
 
 
 async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[CategoryOut]:
@@ -269,8 +280,9 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
     ids = [place.id for place in data.items]
     if len(set(ids)) != len(ids):
         raise Invalid("each category may be listed once")
-    async with db.transaction():
-        rows = {r["id"]: r for r in await Category.select(Category.id, Category.parent)}
+    async with outbox.unit_of_work():
+        rows = {r["id"]: r for r in await Category.select(
+            Category.id, Category.parent, Category.position, Category.name)}
         missing = sorted(set(ids) - set(rows))
         if missing:
             raise NotFound(f"there is no category {missing[0]}")
@@ -288,6 +300,15 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
         for place in data.items:
             await Category.update({Category.position: place.position,
                                    Category.parent: place.parent_id}).where(Category.id == place.id)
+        label = {i: f"'{r['name']}' ({i})" for i, r in rows.items()}
+        before, after = staff_log.changes(
+            {label[i]: {"position": r["position"], "parent_id": r["parent"]}
+             for i, r in rows.items()},
+            {label[p.id]: {"position": p.position, "parent_id": p.parent_id}
+             for p in data.items})
+        if after:
+            await staff_log.record(actor, "category.arrange", "category", None,
+                                   "the category order", before=before, after=after)
     await cache.changed(None)
     return await list_categories(actor)
 
@@ -295,7 +316,7 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
 async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:
     if not actor.is_admin:
         raise Forbidden("only admins manage categories")
-    await _category_row(category_id)
+    row = await _category_row(category_id)
     changes: dict[Any, Any] = {
         column: value
         for column, value in (
@@ -305,7 +326,15 @@ async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -
         if value is not None
     }
     if changes:
-        await Category.update(changes).where(Category.id == category_id)
+        async with outbox.unit_of_work():
+            await Category.update(changes).where(Category.id == category_id)
+            before, after = staff_log.changes(
+                row, {c._meta.name: value for c, value in changes.items()})
+            if after:
+                await staff_log.record(
+                    actor, "category.update", "category", category_id,
+                    f"category '{data.name or row['name']}'", before=before, after=after,
+                    brand_id=row["brand"])
         await cache.changed(None)
     count = await Thread.count().where(
         (Thread.category == category_id) & Thread.deleted_at.is_null()
