@@ -43,7 +43,7 @@ class StaffLogEntryOut(msgspec.Struct):
 
 
 class StaffLogPage(msgspec.Struct):
-    entries: list[StaffLogEntryOut]
+    items: list[StaffLogEntryOut]
     # Pass back as `before` for older entries; null on the last page.
     next_cursor: int | None
 
@@ -155,7 +155,7 @@ async def read(actor: Actor, filters: Filters, before: int | None, limit: int) -
         target_id=r["target_id"], target_label=r["target_label"], brand_id=r["brand_id"],
         before=_decoded(r["before"]), after=_decoded(r["after"]), reason=r["reason"],
     ) for r in rows[:limit]]
-    return StaffLogPage(entries=entries,
+    return StaffLogPage(items=entries,
                         next_cursor=entries[-1].id if len(rows) > limit else None)
 
 

@@ -18,7 +18,7 @@ from tests.harness import ADMIN_HANDLE, Client, Server, Stack
 def log(reader: Client, **filters: Any) -> list[dict[str, Any]]:
     response = reader.get("/api/staff-log", params={"limit": 100, **filters})
     assert response.status_code == 200, response.text
-    entries: list[dict[str, Any]] = response.json()["entries"]
+    entries: list[dict[str, Any]] = response.json()["items"]
     return entries
 
 
@@ -109,15 +109,15 @@ def test_filters_and_pages_newest_first(admin: Client, ours: dict) -> None:
         tokens.append(made.json()["token"]["id"])
     mine = {"actor": staff.member["handle"], "action": "token.", "brand_id": brand_id}
     first = admin.get("/api/staff-log", params={**mine, "limit": 2}).json()
-    assert [e["target_id"] for e in first["entries"]] == [str(tokens[2]), str(tokens[1])]
-    assert first["next_cursor"] == first["entries"][-1]["id"]
+    assert [e["target_id"] for e in first["items"]] == [str(tokens[2]), str(tokens[1])]
+    assert first["next_cursor"] == first["items"][-1]["id"]
     rest = admin.get("/api/staff-log", params={**mine, "limit": 2,
                                                "before": first["next_cursor"]}).json()
-    assert [e["target_label"] for e in rest["entries"]] == ["token 'One'"]
+    assert [e["target_label"] for e in rest["items"]] == ["token 'One'"]
     assert rest["next_cursor"] is None
     # The action filter is a prefix of whole actions, and the actor filter takes "@".
     assert log(admin, action="token.create", actor="@" + staff.member["handle"],
-               brand_id=brand_id) == first["entries"] + rest["entries"]
+               brand_id=brand_id) == first["items"] + rest["items"]
     assert log(admin, action="token.revoke", brand_id=brand_id) == []
     # Times: everything so far is before a minute from now, nothing after it.
     later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3650)).isoformat()

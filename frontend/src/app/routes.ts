@@ -43,6 +43,7 @@ export const PAGES: Page[] = [
   { name: "brand-budget", pattern: "/brand/budget", view: lazyView(() => brand().then((m) => m.BrandBudget)) },
   { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
+  { name: "brand-log", pattern: "/brand/log", view: lazyView(() => brand().then((m) => m.BrandLog)) },
   { name: "profile", pattern: "/u/:handle", view: Profile },
   { name: "account", pattern: "/account", view: Settings },
   { name: "forgot", pattern: "/forgot", view: ForgotPassword },
