@@ -5,6 +5,7 @@
 import { useState } from "preact/hooks";
 import { call, client, type Schemas } from "../../api/client";
 import type { operations } from "../../api/schema";
+import { useAsync } from "../../app/useAsync";
 import { CursorTable } from "../../components/CursorTable";
 import { TimeAgo } from "../../components/TimeAgo";
 import { localToIso } from "../admin/time";
@@ -21,11 +22,12 @@ interface Filters {
   target_id: string;
   since: string;
   until: string;
+  brand: string;
 }
 
-const EMPTY: Filters = { actor: "", action: "", target_type: "", target_id: "", since: "", until: "" };
+const EMPTY: Filters = { actor: "", action: "", target_type: "", target_id: "", since: "", until: "", brand: "" };
 
-const FIELDS: { key: keyof Filters; label: string; placeholder?: string; type?: "datetime-local" }[] = [
+const FIELDS: { key: Exclude<keyof Filters, "brand">; label: string; placeholder?: string; type?: "datetime-local" }[] = [
   { key: "actor", label: "By", placeholder: "@handle" },
   { key: "action", label: "Action", placeholder: "badge. or token.revoke" },
   { key: "target_type", label: "Target type", placeholder: "badge_grant, token…" },
@@ -43,7 +45,8 @@ export function toQuery(filters: Filters, brandId: number | null, before: number
   query.target_id = text(filters.target_id);
   query.since = localToIso(filters.since) ?? undefined;
   query.until = localToIso(filters.until) ?? undefined;
-  if (brandId !== null) query.brand_id = brandId;
+  const brand = brandId ?? (filters.brand ? Number(filters.brand) : null);
+  if (brand !== null) query.brand_id = brand;
   if (before !== null) query.before = before;
   return query;
 }
@@ -69,6 +72,8 @@ function Change({ entry }: { entry: Entry }) {
 }
 
 export function StaffLog({ brandId = null }: { brandId?: number | null }) {
+  // Without a brand of its own (the moderator console), the log can be narrowed to one.
+  const brands = useAsync(() => (brandId === null ? call(client.GET("/api/brands")) : Promise.resolve([])), [brandId]);
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
   const [version, setVersion] = useState(0);
@@ -102,6 +107,16 @@ export function StaffLog({ brandId = null }: { brandId?: number | null }) {
             </label>
           );
         })}
+        {brandId === null && (
+          <label>
+            <span>Brand</span>
+            <select value={draft.brand} data-testid="log-filter-brand"
+              onChange={(e) => setDraft({ ...draft, brand: (e.target as HTMLSelectElement).value })}>
+              <option value="">Every brand</option>
+              {(brands.value ?? []).map((b) => <option key={b.id} value={String(b.id)}>{b.name}</option>)}
+            </select>
+          </label>
+        )}
         <div class="row">
           <button type="submit" data-testid="log-apply">Filter</button>
           <button type="button" class="secondary" onClick={clear}>Clear</button>
