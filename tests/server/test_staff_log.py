@@ -8,6 +8,7 @@ import datetime as dt
 import sqlite3
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -406,3 +407,32 @@ def test_outbox_retry_and_discard(admin: Client, stack: Stack) -> None:
     # Discarded already: refused, and nothing more recorded.
     assert admin.post(f"/api/admin/outbox/{event_id}/discard").status_code == 409
     assert len(about(admin, "outbox_event", event_id)) == 2
+
+
+# --- races: one act, one entry --------------------------------------------------------------
+
+
+def test_concurrent_repeats_of_one_act_write_one_entry(admin: Client, ours: dict,
+                                                       member: Client) -> None:
+    staff, brand_id = ours["staff"], ours["brand"]["id"]
+    made = staff.post(f"/api/brands/{brand_id}/tokens", {"name": "Raced", "scopes": ["read"]})
+    assert made.status_code == 201, made.text
+    token_id = made.json()["token"]["id"]
+    body = {"member_id": member.member["id"], "amount": 5, "reason": "raced goodwill",
+            "idempotency_key": key()}
+    assert admin.post(f"/api/gamification/brands/{brand_id}/budget",
+                      {"amount": 50, "reason": "float", "idempotency_key": key()}).status_code == 201
+
+    def revoke() -> int:
+        return staff.post(f"/api/brands/{brand_id}/tokens/{token_id}/revoke").status_code
+
+    def adjust() -> int:
+        return staff.post("/api/gamification/adjustments", body).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        revokes = [pool.submit(revoke) for _ in range(4)]
+        adjusts = [pool.submit(adjust) for _ in range(4)]
+        assert [f.result() for f in revokes] == [200] * 4
+        assert [f.result() for f in adjusts] == [201] * 4
+    one(admin, "token", token_id, "token.revoke")
+    one(admin, "member", member.member["id"], "points.adjust")
