@@ -15,7 +15,10 @@ export interface ModSection {
   roles: Role[];
 }
 
-export const MOD_SECTIONS: ModSection[] = [];
+export const MOD_SECTIONS: ModSection[] = [
+  { key: "log", title: "Audit log", text: "Every staff act: who, on what, before and after, and why.",
+    roles: ["moderator", "admin", "brand_staff"] },
+];
 
 export function mayModerate(member: Member | null): boolean {
   return member !== null && ["moderator", "admin", "brand_staff"].includes(member.role)
