@@ -23,6 +23,7 @@ from server.accounts.controllers import (
     BrandController,
     MemberController,
     ProfileController,
+    SanctionController,
     SessionController,
 )
 from server.errors import EXCEPTION_HANDLERS
@@ -122,8 +123,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [
         health, ping, realtime_socket, realtime_ticket, SessionController, AccountController,
-        MemberController, ProfileController, BrandController, NotificationController,
-        PreferencesController, OutboxController, MailController, apidocs.asset,
+        MemberController, ProfileController, BrandController, SanctionController,
+        NotificationController, PreferencesController, OutboxController, MailController, apidocs.asset,
     ]
     for plugin in installed:
         route_handlers.extend(plugin.route_handlers)

@@ -34,6 +34,7 @@ from community.forums.schemas import (
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
 from server import clock, db, events, outbox, visibility
+from server.accounts.sanctions import require_may_participate
 from server.accounts.services import active_member_roles, get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -440,6 +441,7 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
     member_id = actor.member()
     category = await _category_row(category_id)
     check_readable(actor, category)
+    await require_may_participate(actor)
     title = data.title.strip()
     if len(title) < 3:
         raise Invalid("the title needs at least 3 visible characters")
@@ -465,6 +467,7 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
 async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:
     thread, _ = await readable_thread(actor, thread_id)
     member_id = actor.member()
+    await require_may_participate(actor)
     if (data.pinned is not None or data.locked is not None) and not actor.is_moderator:
         raise Forbidden("only moderators pin or lock threads")
     if data.category_id is not None and not actor.is_moderator:
@@ -510,6 +513,7 @@ async def _touch(thread_id: int) -> None:
 async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
     thread, category = await readable_thread(actor, thread_id)
     member_id = _may_write(actor, thread)
+    await require_may_participate(actor)
     reply_to = None
     if data.reply_to_post_id is not None:
         rows = await Post.select().where(
@@ -538,6 +542,7 @@ async def get_post(actor: Actor, post_id: int) -> PostOut:
 async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
     post, thread, _ = await readable_post(actor, post_id)
     member_id = _may_write(actor, thread)
+    await require_may_participate(actor)
     if post["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the author or a moderator can edit this post")
     if data.body == post["markdown"]:
@@ -611,6 +616,7 @@ def preview(body: str) -> PreviewOut:
 async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
     member_id = actor.member()
     post, thread, category = await readable_post(actor, post_id)
+    await require_may_participate(actor)
     try:
         async with outbox.unit_of_work():
             await Reaction.insert(Reaction(post=post_id, member=member_id, kind=kind))
@@ -656,6 +662,7 @@ async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
     member_id = actor.member()
     if thread["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the thread's author or a moderator marks the helpful reply")
+    await require_may_participate(actor)
     if post["post_number"] == 1:
         raise Invalid("the first post asks the question; mark a reply")
     current = thread["helpful_post_id"]
