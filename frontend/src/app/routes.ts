@@ -14,6 +14,7 @@ import { NotFound } from "../views/notfound/NotFound";
 import { Profile } from "../views/profile/Profile";
 import { Register } from "../views/account/Register";
 import { Rewards } from "../views/rewards/Rewards";
+import { Sanctions } from "../views/account/Sanctions";
 import { Settings } from "../views/account/Settings";
 import { SignIn } from "../views/account/SignIn";
 import { ThreadView } from "../views/forum/Thread";
@@ -26,6 +27,8 @@ interface Page extends RouteSpec {
   view: FunctionComponent<ViewProps>;
 }
 
+// The moderators' sanctions and appeals pages: one lazily loaded chunk.
+const mod = () => import("../views/mod/Sanctions");
 // The brand staff console: one lazily loaded chunk for all its pages.
 const brand = () => import("../views/brand/console");
 
@@ -45,6 +48,9 @@ export const PAGES: Page[] = [
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
   { name: "profile", pattern: "/u/:handle", view: Profile },
   { name: "account", pattern: "/account", view: Settings },
+  { name: "sanctions", pattern: "/sanctions", view: Sanctions },
+  { name: "mod-sanctions", pattern: "/mod/sanctions", view: lazyView(() => mod().then((m) => m.ModSanctions)) },
+  { name: "mod-appeals", pattern: "/mod/appeals", view: lazyView(() => mod().then((m) => m.ModAppeals)) },
   { name: "forgot", pattern: "/forgot", view: ForgotPassword },
   { name: "reset", pattern: "/reset/:token", view: ResetPassword },
   { name: "verify-email", pattern: "/verify-email/:token", view: VerifyEmail },
