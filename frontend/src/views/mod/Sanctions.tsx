@@ -5,16 +5,13 @@
 
 import { useState } from "preact/hooks";
 import { call, client, type Schemas } from "../../api/client";
-import { isStaffRole, me } from "../../app/session";
-import { useStore } from "../../app/store";
 import { useAsync } from "../../app/useAsync";
 import { confirmAction } from "../../components/ConfirmDialog";
 import { FormError } from "../../components/FormError";
-import { PageTitle } from "../../components/PageTitle";
 import { toast } from "../../components/Toast";
-import { SignInPrompt } from "../../components/ViewError";
 import { absoluteTime } from "../../components/format";
 import { useForm } from "../../components/useForm";
+import { ModFrame } from "./Frame";
 
 type Sanction = Schemas["SanctionOut"];
 type Appeal = Schemas["AppealOut"];
@@ -27,18 +24,6 @@ const DURATIONS: [string, string][] = [
   [String(3 * DAY), "3 days"], [String(7 * DAY), "7 days"], [String(30 * DAY), "30 days"],
   [String(365 * DAY), "1 year"],
 ];
-
-function Refused({ title }: { title: string }) {
-  const member = useStore(me);
-  return (
-    <div class="card" data-testid="mod-refused">
-      <PageTitle title={title} />
-      {member
-        ? <p>Only moderators and admins handle sanctions.</p>
-        : <SignInPrompt text="with a moderator account to handle sanctions." />}
-    </div>
-  );
-}
 
 function ImposeForm({ imposed }: { imposed: () => Promise<void> }) {
   const form = useForm();
@@ -124,18 +109,12 @@ function SanctionLine({ sanction, changed }: { sanction: Sanction; changed: () =
   );
 }
 
-export function ModSanctions() {
-  const member = useStore(me);
-  const staff = isStaffRole(member);
-  const active = useAsync(() => (staff
-    ? call(client.GET("/api/sanctions", { params: { query: { status: "active", limit: 100 } } }))
-    : Promise.resolve(null)), [staff]);
-  if (!staff) return <Refused title="Sanctions" />;
+function SanctionsBody() {
+  const active = useAsync(
+    () => call(client.GET("/api/sanctions", { params: { query: { status: "active", limit: 100 } } })), []);
   const items = active.value?.items ?? [];
   return (
     <div class="stack" data-testid="mod-sanctions">
-      <PageTitle title="Sanctions" />
-      <p><a href="#/mod/appeals">Appeals waiting for a decision →</a></p>
       <ImposeForm imposed={active.reload} />
       <section class="card" aria-labelledby="active-sanctions">
         <h2 id="active-sanctions">In force</h2>
@@ -154,6 +133,10 @@ export function ModSanctions() {
       </section>
     </div>
   );
+}
+
+export function ModSanctions() {
+  return <ModFrame title="Sanctions" section="sanctions">{() => <SanctionsBody />}</ModFrame>;
 }
 
 function AppealCard({ appeal, decided }: { appeal: Appeal; decided: () => Promise<void> }) {
@@ -190,23 +173,21 @@ function AppealCard({ appeal, decided }: { appeal: Appeal; decided: () => Promis
   );
 }
 
-export function ModAppeals() {
-  const member = useStore(me);
-  const staff = isStaffRole(member);
-  const open = useAsync(() => (staff
-    ? call(client.GET("/api/appeals", { params: { query: { status: "open", limit: 100 } } }))
-    : Promise.resolve(null)), [staff]);
-  if (!staff) return <Refused title="Appeals" />;
+function AppealsBody() {
+  const open = useAsync(
+    () => call(client.GET("/api/appeals", { params: { query: { status: "open", limit: 100 } } })), []);
   const items = open.value?.items ?? [];
   return (
     <div class="stack" data-testid="mod-appeals">
-      <PageTitle title="Appeals" />
-      <p><a href="#/mod/sanctions">← Sanctions</a></p>
+      <p class="meta">A sanction's appeal is decided by someone other than whoever imposed it.</p>
       <FormError error={open.error} />
       {items.length === 0
         ? <p class="muted">{open.loading ? "Loading…" : "No appeal is waiting."}</p>
         : <ul class="sanction-list stack">{items.map((a) => <AppealCard key={a.id} appeal={a} decided={open.reload} />)}</ul>}
-      <p class="muted">A sanction's appeal is decided by someone other than whoever imposed it.</p>
     </div>
   );
+}
+
+export function ModAppeals() {
+  return <ModFrame title="Appeals" section="appeals">{() => <AppealsBody />}</ModFrame>;
 }
