@@ -193,10 +193,11 @@ async def list_appeals(actor: Actor, status: str, before: int | None, limit: int
     if before is not None:
         query = query.where(SanctionAppeal.id < before)
     rows = await query.order_by(SanctionAppeal.id, ascending=False).limit(limit + 1)
-    rows = rows[:limit + 1]
     page = rows[:limit]
+    if not page:
+        return AppealPage(items=[], next_cursor=None)
     sanctions = {int(r["id"]): r for r in await MemberSanction.select().where(
-        MemberSanction.id.is_in([int(a["sanction"]) for a in page] or [0]))}
+        MemberSanction.id.is_in([int(a["sanction"]) for a in page]))}
     handles = await _handles([x for s in sanctions.values() for x in (s["member"], s["imposed_by"])]
                              + [a["decided_by"] for a in page])
     items = [_appeal_out(a, sanctions[int(a["sanction"])], handles) for a in page]
@@ -306,8 +307,8 @@ async def impose(actor: Actor, member_id: int, kind: str | None, reason: str,
         earlier = await MemberSanction.select().where(MemberSanction.member == member_id)
         overturned = {int(r["sanction"]) for r in await SanctionAppeal.select(
             SanctionAppeal.sanction).where(
-            SanctionAppeal.sanction.is_in([int(r["id"]) for r in earlier] or [0])
-            & (SanctionAppeal.status == "overturned"))}
+            SanctionAppeal.sanction.is_in([int(r["id"]) for r in earlier])
+            & (SanctionAppeal.status == "overturned"))} if earlier else set()
         counted = [r for r in earlier if int(r["id"]) not in overturned]
         rung_kind, rung_seconds = ladder_step(len(counted))
         kind = kind or rung_kind

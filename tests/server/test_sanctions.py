@@ -97,6 +97,8 @@ def test_who_may_sanction_whom(stack: Stack, server: Server, admin: Client, memb
     # Only moderators and admins read the lists.
     assert member.get("/api/sanctions").status_code == 403
     assert staff.get("/api/appeals").status_code == 403
+    assert moderator.get("/api/appeals?status=overturned").status_code == 200
+    assert moderator.get("/api/appeals?status=lost").status_code == 400
     listed = moderator.get(f"/api/sanctions?member_id={member.member['id']}").json()["items"]
     assert [s["kind"] for s in listed] == ["silence"]
     # Every imposition is in the staff log, with who, on whom and why.
