@@ -2345,6 +2345,7 @@ export interface components {
         /** PostPatch */
         PostPatch: {
             body: string;
+            reason?: string | null;
         };
         /** PostingOut */
         PostingOut: {
@@ -2441,6 +2442,8 @@ export interface components {
             editor: components["schemas"]["Author"];
             /** Format: date-time */
             created_at: string;
+            /** @default  */
+            reason: string;
         };
         /** RevokeIn */
         RevokeIn: {
@@ -2660,6 +2663,7 @@ export interface components {
             pinned?: boolean | null;
             locked?: boolean | null;
             category_id?: number | null;
+            reason?: string | null;
         };
         /** TicketOut */
         TicketOut: {
@@ -12313,7 +12317,10 @@ export interface operations {
     };
     ApiPostsPostIdDeletePost: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description why a moderator deleted someone else's post (kept in the staff log) */
+                reason?: string | null;
+            };
             header?: never;
             path: {
                 post_id: number;
