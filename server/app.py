@@ -23,6 +23,7 @@ from server.accounts.controllers import (
     BrandController,
     MemberController,
     ProfileController,
+    SanctionController,
     SessionController,
 )
 from server.errors import EXCEPTION_HANDLERS
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health, ping, realtime_socket, realtime_ticket, SessionController, AccountController,
         MemberController, ProfileController, BrandController, NotificationController,
         PreferencesController, OutboxController, MailController, StaffLogController,
+        SanctionController,
         apidocs.asset,
     ]
     for plugin in installed:

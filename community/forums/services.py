@@ -34,6 +34,7 @@ from community.forums.schemas import (
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
 from server import clock, db, events, outbox, staff_log, visibility
+from server.accounts.sanctions import require_may_participate
 from server.accounts.services import active_member_roles, get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -536,6 +537,7 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
     member_id = actor.member()
     category = await _category_row(category_id)
     check_readable(actor, category)
+    await require_may_participate(actor)
     title = data.title.strip()
     if len(title) < 3:
         raise Invalid("the title needs at least 3 visible characters")
@@ -561,6 +563,7 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
     thread, category = await readable_thread(actor, thread_id)
     member_id = actor.member()
     mod = moderates(actor, category)
+    await require_may_participate(actor)
     if (data.pinned is not None or data.locked is not None) and not mod:
         raise Forbidden("only moderators of this category pin or lock its threads")
     if data.category_id is not None and not mod:
@@ -624,6 +627,7 @@ async def _touch(thread_id: int) -> None:
 async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
     thread, category = await readable_thread(actor, thread_id)
     member_id = _may_write(actor, thread, category)
+    await require_may_participate(actor)
     reply_to = None
     if data.reply_to_post_id is not None:
         rows = await Post.select().where(
@@ -655,6 +659,7 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
     reason, which the revision keeps, the staff log records and the author is told."""
     post, thread, category = await readable_post(actor, post_id)
     member_id = _may_write(actor, thread, category)
+    await require_may_participate(actor)
     by_moderator = post["author"] != member_id
     if by_moderator and not moderates(actor, category):
         raise Forbidden("only the author or a moderator can edit this post")
@@ -750,6 +755,7 @@ def preview(body: str) -> PreviewOut:
 async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
     member_id = actor.member()
     post, thread, category = await readable_post(actor, post_id)
+    await require_may_participate(actor)
     try:
         async with outbox.unit_of_work():
             await Reaction.insert(Reaction(post=post_id, member=member_id, kind=kind))
@@ -795,6 +801,7 @@ async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
     member_id = actor.member()
     if thread["author"] != member_id and not moderates(actor, category):
         raise Forbidden("only the thread's author or a moderator marks the helpful reply")
+    await require_may_participate(actor)
     if post["post_number"] == 1:
         raise Invalid("the first post asks the question; mark a reply")
     current = thread["helpful_post_id"]

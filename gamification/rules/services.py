@@ -29,6 +29,7 @@ from gamification.rules.schemas import (
 from gamification.rules.scorables import SCORABLES, Removal, credit, names
 from gamification.rules.tables import Rule, RuleAward
 from server import clock, db, events, outbox, staff_log
+from server.accounts.sanctions import silenced_ids
 from server.accounts.services import get_brand
 from server.auth import Actor
 from server.errors import Forbidden, Invalid, NotFound
@@ -375,6 +376,11 @@ async def apply(batch: list[outbox.Delivery]) -> None:
     now = clock.now()
     rules = await Rule.select().where(Rule.enabled == True)  # noqa: E712
     candidates = _candidates(batch, rules, now)
+    if not candidates:
+        return
+    # A silenced (or suspended) member earns nothing while the sanction is in force.
+    muted = await silenced_ids({c.member_id for c in candidates}, now)
+    candidates = [c for c in candidates if c.member_id not in muted]
     if not candidates:
         return
     recorded = await ledger.recorded_keys([c.key for c in candidates])

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from typing import Any, NamedTuple
 
 from server import clock, db, events, outbox, staff_log
+from server.accounts import sanctions
 from server.accounts.passwords import check_password
 from server.accounts.schemas import (
     BrandIn,
@@ -306,6 +307,9 @@ async def authenticate(login: str, password: str) -> MemberOut:
         raise Unauthenticated("wrong handle/email or password")
     if not row["is_active"]:
         raise Forbidden("this account is suspended")
+    if row["suspended_until"] is not None and row["suspended_until"] > clock.now():
+        raise Forbidden(await sanctions.suspension_notice(row["id"])
+                        or "this account is suspended")
     return member_out(row)
 
 

@@ -4,6 +4,7 @@
 import { AccountNav } from "./AccountNav";
 import { LiveStatus } from "./LiveStatus";
 import { PAGES, viewFor } from "./routes";
+import { SanctionBanner } from "./SanctionBanner";
 import { parseRoute, useHash } from "./router";
 import { ConfirmHost } from "../components/ConfirmDialog";
 import { Icon } from "../components/Icon";
@@ -36,6 +37,7 @@ export function App() {
       <ToastHost />
       <ConfirmHost />
       <main class="page" id="view" data-testid="view" tabIndex={-1}>
+        <SanctionBanner />
         <div class="view" key={route.path}>
           <View params={route.params} />
         </div>

@@ -14,6 +14,7 @@ import { NotFound } from "../views/notfound/NotFound";
 import { Profile } from "../views/profile/Profile";
 import { Register } from "../views/account/Register";
 import { Rewards } from "../views/rewards/Rewards";
+import { Sanctions } from "../views/account/Sanctions";
 import { Settings } from "../views/account/Settings";
 import { SignIn } from "../views/account/SignIn";
 import { ThreadView } from "../views/forum/Thread";
@@ -51,6 +52,7 @@ export const PAGES: Page[] = [
   { name: "mod-item", pattern: "/mod/:section/:id", view: lazyView(() => mod().then((m) => m.ModSection)) },
   { name: "profile", pattern: "/u/:handle", view: Profile },
   { name: "account", pattern: "/account", view: Settings },
+  { name: "sanctions", pattern: "/sanctions", view: Sanctions },
   { name: "forgot", pattern: "/forgot", view: ForgotPassword },
   { name: "reset", pattern: "/reset/:token", view: ResetPassword },
   { name: "verify-email", pattern: "/verify-email/:token", view: VerifyEmail },

@@ -4,6 +4,7 @@ import type { FunctionComponent } from "preact";
 import type { ViewProps } from "../../app/routes";
 import { StaffLog } from "../stafflog/StaffLog";
 import { ModFrame } from "./Frame";
+import { ModAppeals, ModSanctions } from "./Sanctions";
 import { sectionsFor } from "./sections";
 
 // Each section's view, by key; a section with an item page gets its `id` param.
@@ -14,6 +15,8 @@ const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
       {() => <StaffLog />}
     </ModFrame>
   ),
+  sanctions: ModSanctions,
+  appeals: ModAppeals,
 };
 
 export function ModHome() {

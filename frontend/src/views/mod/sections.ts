@@ -18,6 +18,8 @@ export interface ModSection {
 export const MOD_SECTIONS: ModSection[] = [
   { key: "log", title: "Audit log", text: "Every staff act: who, on what, before and after, and why.",
     roles: ["moderator", "admin", "brand_staff"] },
+  { key: "sanctions", title: "Sanctions", text: "Silence or suspend a member, see who is, lift early.", roles: ["moderator", "admin"] },
+  { key: "appeals", title: "Appeals", text: "Decide members' appeals of sanctions someone else imposed.", roles: ["moderator", "admin"] },
 ];
 
 export function mayModerate(member: Member | null): boolean {
