@@ -15,6 +15,8 @@ from server.tables import (
     OutboxEvent,
     SeedStep,
     StaffLogEntry,
+    WatchedWord,
+    WatchedWordList,
 )
 
 APP_CONFIG = AppConfig(
@@ -22,5 +24,5 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "server",
     table_classes=[Brand, Member, MemberSession, ApiToken, OutboxEvent, HandlerReceipt,
                    Notification, SeedStep, MailMessage, AccountToken, NotificationPreferences,
-                   StaffLogEntry],
+                   StaffLogEntry, WatchedWord, WatchedWordList],
 )

@@ -8,7 +8,7 @@ import re
 from collections.abc import Collection
 from typing import Any, NamedTuple
 
-from server import clock, db, events, outbox
+from server import clock, db, events, outbox, watched_words
 from server.accounts.passwords import check_password
 from server.accounts.schemas import (
     BrandIn,
@@ -30,6 +30,9 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticate
 from server.security import hash_password, new_secret, sha256, verify_password
 from server.tables import ApiToken, Brand, Member
 from server.text import require_plain
+
+# The member table's display_name column (a watched word's replacement can lengthen it).
+DISPLAY_NAME_LENGTH = 80
 
 MEMBER_PAGE_LIMIT = 100
 # The member lookup counts and pages this far into a search's matches (search_members).
@@ -311,13 +314,20 @@ async def authenticate(login: str, password: str) -> MemberOut:
 
 async def update_profile(actor: Actor, data: ProfileIn) -> MemberOut:
     member_id = actor.member()
-    changes: dict[Any, Any] = {}
+    texts: dict[str, str] = {}
     if isinstance(data.display_name, str):
-        changes[Member.display_name] = data.display_name.strip() or actor.handle
+        texts["display name"] = data.display_name.strip() or actor.handle
     if isinstance(data.bio, str):
-        changes[Member.bio] = data.bio.strip()
-    if changes:
-        await Member.update(changes).where(Member.id == member_id)
+        texts["bio"] = data.bio.strip()
+    if texts:
+        async with outbox.unit_of_work():
+            texts = await watched_words.screen_profile(member_id, texts)
+            if len(texts.get("display name", "")) > DISPLAY_NAME_LENGTH:
+                raise Invalid(f"with watched words replaced, the display name is longer than "
+                              f"{DISPLAY_NAME_LENGTH} characters")
+            columns = {"display name": Member.display_name, "bio": Member.bio}
+            await Member.update({columns[what]: text for what, text in texts.items()}).where(
+                Member.id == member_id)
     return member_out(await get_member(member_id))
 
 
