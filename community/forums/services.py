@@ -33,6 +33,7 @@ from community.forums.schemas import (
     WatchOut,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
+from community.moderation import gates
 from server import clock, db, events, outbox, visibility
 from server.accounts.services import active_member_roles, get_brand, members_by_id
 from server.auth import Actor
@@ -444,17 +445,20 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
     if len(title) < 3:
         raise Invalid("the title needs at least 3 visible characters")
     async with outbox.unit_of_work():
+        admission = await gates.admit_post(actor, data.body, title)
         rows = await Thread.insert(
-            Thread(category=category_id, author=member_id, title=title)
+            Thread(category=category_id, author=member_id, title=admission.title)
         ).returning(Thread.id)
         thread = (await Thread.select().where(Thread.id == rows[0]["id"]))[0]
-        post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, None,
-                                        may_bypass_lock=True)
+        post_id, _ = await _insert_post(thread, category["brand"], member_id, admission.body,
+                                        None, may_bypass_lock=True)
         await watching.watch_new_thread(member_id, thread["id"])
         await outbox.emit(events.ThreadCreated(
             thread_id=thread["id"], category_id=category_id, author_id=member_id, post_id=post_id,
             brand_id=category["brand"],
         ))
+        await admission.report(author_id=member_id, thread_id=thread["id"], post_id=post_id,
+                               category_id=category_id, brand_id=category["brand"])
     thread_row, _ = await readable_thread(actor, thread["id"])
     authors = await authors_by_id({member_id})
     post = await post_out(post_id, member_id)
@@ -463,13 +467,14 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
 
 
 async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:
-    thread, _ = await readable_thread(actor, thread_id)
+    thread, category = await readable_thread(actor, thread_id)
     member_id = actor.member()
     if (data.pinned is not None or data.locked is not None) and not actor.is_moderator:
         raise Forbidden("only moderators pin or lock threads")
     if data.category_id is not None and not actor.is_moderator:
         raise Forbidden("only moderators move threads")
     changes: dict[Any, Any] = {}
+    admission = None
     if data.title is not None:
         if thread["author"] != member_id and not actor.is_moderator:
             raise Forbidden("only the author or a moderator can retitle a thread")
@@ -477,14 +482,15 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
             raise Forbidden("this thread is locked")
         if len(data.title.strip()) < 3:
             raise Invalid("the title needs at least 3 visible characters")
-        changes[Thread.title] = data.title.strip()
+        admission = await gates.admit_edit(actor, title=data.title.strip())
+        changes[Thread.title] = admission.title
     if data.pinned is not None:
         changes[Thread.pinned] = data.pinned
     if data.locked is not None:
         changes[Thread.locked] = data.locked
     category_id = thread["category"]
     if data.category_id is not None and data.category_id != thread["category"]:
-        await _category_row(data.category_id)  # 404 when there is no such category
+        category = await _category_row(data.category_id)  # 404 when there is no such category
         changes[Thread.category] = category_id = data.category_id
     if changes:
         changes[Thread.version] = Thread.version + 1
@@ -493,6 +499,10 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
             await outbox.emit(events.ThreadUpdated(
                 thread_id=thread_id, category_id=category_id, editor_id=member_id,
             ))
+            if admission is not None:
+                await admission.report(author_id=thread["author"], thread_id=thread_id,
+                                       post_id=None, category_id=category_id,
+                                       brand_id=category["brand"])
         await cache.changed(thread_id)
     thread, _ = await readable_thread(actor, thread_id)
     authors = await authors_by_id({thread["author"]})
@@ -519,8 +529,11 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
             raise Invalid(f"post {data.reply_to_post_id} is not a live post in thread {thread_id}")
         reply_to = rows[0]
     async with outbox.unit_of_work():
-        post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, reply_to,
-                                        may_bypass_lock=actor.is_moderator)
+        admission = await gates.admit_post(actor, data.body)
+        post_id, _ = await _insert_post(thread, category["brand"], member_id, admission.body,
+                                        reply_to, may_bypass_lock=actor.is_moderator)
+        await admission.report(author_id=member_id, thread_id=thread_id, post_id=post_id,
+                               category_id=thread["category"], brand_id=category["brand"])
     await cache.changed(thread_id)
     post = await post_out(post_id, member_id)
     assert post is not None
@@ -536,7 +549,7 @@ async def get_post(actor: Actor, post_id: int) -> PostOut:
 
 
 async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
-    post, thread, _ = await readable_post(actor, post_id)
+    post, thread, category = await readable_post(actor, post_id)
     member_id = _may_write(actor, thread)
     if post["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the author or a moderator can edit this post")
@@ -544,8 +557,9 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
         return await get_post(actor, post_id)
     now = clock.now()
     async with outbox.unit_of_work():
+        admission = await gates.admit_edit(actor, body=data.body)
         updated = await Post.update({
-            Post.markdown: data.body, Post.html: render(data.body),
+            Post.markdown: admission.body, Post.html: render(admission.body),
             Post.revision: Post.revision + 1, Post.edited_at: now,
         }).where(
             (Post.id == post_id) & (Post.revision == post["revision"]) & Post.deleted_at.is_null()
@@ -554,13 +568,17 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
             raise Conflict("the post changed while you were editing it; reload and try again")
         revision = int(updated[0]["revision"])
         await PostRevision.insert(PostRevision(
-            post=post_id, revision=revision, markdown=data.body, editor=member_id, created_at=now,
+            post=post_id, revision=revision, markdown=admission.body, editor=member_id,
+            created_at=now,
         ))
         await _touch(thread["id"])
         await outbox.emit(events.PostEdited(
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
             author_id=post["author"], editor_id=member_id, revision=revision,
         ))
+        await admission.report(author_id=post["author"], thread_id=thread["id"],
+                               post_id=post_id, category_id=thread["category"],
+                               brand_id=category["brand"])
     await cache.changed(thread["id"])
     return await get_post(actor, post_id)
 
