@@ -220,3 +220,74 @@ def test_staff_are_never_gated(gated: Server, category: dict, admin: Client,
         new_thread(staff, category["id"], title=f"Announcement {n}",
                    body="[a](https://a.example) [b](https://b.example) ![i](https://i.example/i.png)")
     assert thread_count(stack, staff.member["id"]) == 2
+
+
+# --- held for approval -----------------------------------------------------------------------
+
+
+def events_about(stack: Stack, event_type: str, post_id: int) -> list[str]:
+    rows = stack.sql(f"SELECT payload FROM outbox_event WHERE type = '{event_type}' "
+                     f"AND payload LIKE '%\"post_id\":{int(post_id)},%'")
+    held = stack.sql(f"SELECT payload FROM outbox_event WHERE type = '{event_type}' "
+                     f"AND payload LIKE '%\"target_id\":{int(post_id)},%'")
+    return [row[0] for row in rows + held]
+
+
+def test_a_watched_word_set_to_hold_holds_the_post_until_a_moderator_approves_it(
+        member: Client, other: Client, moderator: Client, category: dict, watch: Watch,
+        stack: Stack) -> None:
+    word = made_up()
+    watch(word, "hold")
+    thread = new_thread(other, category["id"], title="Open question")["thread"]["id"]
+    held = reply(member, thread, body=f"try {word}")
+    assert held["hidden"] == "held"
+    [event] = events_about(stack, "content.held", held["id"])
+    assert f"watched word '{word}'" in event
+    assert held["id"] not in [p["id"] for p in other.get(f"/api/threads/{thread}").json()["items"]]
+    mine = [p for p in member.get(f"/api/threads/{thread}").json()["items"] if p["id"] == held["id"]]
+    assert [p["hidden"] for p in mine] == ["held"]
+    assert events_about(stack, "post.created", held["id"]) == []
+
+    approved = moderator.post(f"/api/posts/{held['id']}/unhide", {"reason": "fine"})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["hidden"] is None
+    assert held["id"] in [p["id"] for p in other.get(f"/api/threads/{thread}").json()["items"]]
+    assert len(events_about(stack, "post.created", held["id"])) == 1
+
+
+@pytest.fixture(scope="module")
+def premoderated(stack: Stack, server: Server) -> Iterator[Server]:
+    """A server of the stack that holds each account's posts until one is approved."""
+    holding = stack.start_server(env={"HEARTH_NEW_MEMBER_HELD_POSTS": "1"})
+    yield holding
+    holding.process.stop()
+
+
+def test_a_new_accounts_first_post_waits_for_approval_and_later_ones_do_not(
+        premoderated: Server, category: dict, other: Client, moderator: Client,
+        stack: Stack) -> None:
+    newcomer = premoderated.client().register()
+    created = new_thread(newcomer, category["id"], title="Hello from a newcomer")
+    thread_id, post_id = created["thread"]["id"], created["post"]["id"]
+    assert created["post"]["hidden"] == "held"
+    [event] = events_about(stack, "content.held", post_id)
+    assert "first post of a new account" in event
+    # Until approved, nobody else sees the thread, listed or opened; its author does.
+    listed = other.get(f"/api/categories/{category['id']}/threads").json()["items"]
+    assert thread_id not in [t["id"] for t in listed]
+    assert other.get(f"/api/threads/{thread_id}").status_code == 404
+    assert newcomer.get(f"/api/threads/{thread_id}").json()["items"][0]["hidden"] == "held"
+    # Still unapproved, the next post waits too.
+    second = reply(newcomer, thread_id, body="anyone?")
+    assert second["hidden"] == "held"
+
+    assert moderator.post(f"/api/posts/{post_id}/unhide", {}).status_code == 200
+    assert thread_id in [t["id"] for t in
+                         other.get(f"/api/categories/{category['id']}/threads").json()["items"]]
+    assert [p["id"] for p in other.get(f"/api/threads/{thread_id}").json()["items"]] == [post_id]
+    assert len(events_about(stack, "post.created", post_id)) == 1
+    # One approved post: from now on the newcomer's posts go straight out.
+    third = reply(newcomer, thread_id, body="thanks")
+    assert third["hidden"] is None
+    assert [p["id"] for p in other.get(f"/api/threads/{thread_id}").json()["items"]] == [
+        post_id, third["id"]]
