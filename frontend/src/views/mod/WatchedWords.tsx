@@ -5,10 +5,10 @@ import { useState } from "preact/hooks";
 import { call, client, type Schemas } from "../../api/client";
 import { useAsync } from "../../app/useAsync";
 import { FormError } from "../../components/FormError";
-import { PageTitle } from "../../components/PageTitle";
 import { TimeAgo } from "../../components/TimeAgo";
 import { toast } from "../../components/Toast";
 import { staffAction } from "../admin/act";
+import { ModFrame } from "./Frame";
 import { ACTIONS, verdictText } from "./watchedWords";
 
 type Entry = Schemas["WatchedWordOut"];
@@ -140,49 +140,52 @@ export function WatchedWords() {
   }
 
   return (
-    <div class="stack" data-testid="mod-watched-words">
-      <PageTitle title="Watched words" testid="mod-title" />
-      <form class="card stack" onSubmit={(e) => void add(e)}>
-        <h2>Watch a word</h2>
-        <EntryFields prefix="ww-new" {...draft} set={(c) => setDraft({ ...draft, ...c })} />
-        <span id="ww-pattern-hint" class="meta">
-          Whole words, any case. <code>*</code> stands for letters inside one word (<code>spam*</code> matches
-          “spammer”); a word with <code>*</code> needs three letters in a row. No regular expressions.
-        </span>
-        <FormError error={error} />
-        <div class="row"><button type="submit" data-testid="ww-add">Add</button></div>
-      </form>
-      <form class="card stack" onSubmit={(e) => void tryIt(e)}>
-        <h2>Try a text</h2>
-        <label for="ww-try-text">Text</label>
-        <textarea id="ww-try-text" data-testid="ww-try-text" rows={3} maxLength={50000} value={text}
-          onInput={(e) => setText(e.currentTarget.value)} />
-        <FormError error={tryError} />
-        <div class="row"><button type="submit" class="secondary" data-testid="ww-try">Try</button></div>
-        <div role="status" data-testid="ww-verdict">
-          {verdict && (
-            <>
-              <p>{verdictText(verdict)}</p>
-              {verdict.text !== text && <p class="meta">Stored as: {verdict.text}</p>}
-            </>
-          )}
+    <ModFrame title="Watched words" section="watched-words">
+      {() => (
+        <div class="stack" data-testid="mod-watched-words">
+          <form class="card stack" onSubmit={(e) => void add(e)}>
+            <h2>Watch a word</h2>
+            <EntryFields prefix="ww-new" {...draft} set={(c) => setDraft({ ...draft, ...c })} />
+            <span id="ww-pattern-hint" class="meta">
+              Whole words, any case. <code>*</code> stands for letters inside one word (<code>spam*</code> matches
+              “spammer”); a word with <code>*</code> needs three letters in a row. No regular expressions.
+            </span>
+            <FormError error={error} />
+            <div class="row"><button type="submit" data-testid="ww-add">Add</button></div>
+          </form>
+          <form class="card stack" onSubmit={(e) => void tryIt(e)}>
+            <h2>Try a text</h2>
+            <label for="ww-try-text">Text</label>
+            <textarea id="ww-try-text" data-testid="ww-try-text" rows={3} maxLength={50000} value={text}
+              onInput={(e) => setText(e.currentTarget.value)} />
+            <FormError error={tryError} />
+            <div class="row"><button type="submit" class="secondary" data-testid="ww-try">Try</button></div>
+            <div role="status" data-testid="ww-verdict">
+              {verdict && (
+                <>
+                  <p>{verdictText(verdict)}</p>
+                  {verdict.text !== text && <p class="meta">Stored as: {verdict.text}</p>}
+                </>
+              )}
+            </div>
+          </form>
+          <div class="card">
+            <h2>The list</h2>
+            <FormError error={loaded.error} />
+            {loaded.value && loaded.value.length === 0 && <p class="muted">No words are watched.</p>}
+            {loaded.value && loaded.value.length > 0 && (
+              <table>
+                <caption class="visually-hidden">Watched words</caption>
+                <thead><tr><th scope="col">Pattern</th><th scope="col">Action</th><th scope="col">Changed</th>
+                  <th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+                <tbody>
+                  {loaded.value.map((e) => <Row key={`${e.id}:${e.updated_at}`} entry={e} onChanged={loaded.reload} />)}
+                </tbody>
+              </table>
+            )}
+          </div>
         </div>
-      </form>
-      <div class="card">
-        <h2>The list</h2>
-        <FormError error={loaded.error} />
-        {loaded.value && loaded.value.length === 0 && <p class="muted">No words are watched.</p>}
-        {loaded.value && loaded.value.length > 0 && (
-          <table class="admin-table">
-            <caption class="visually-hidden">Watched words</caption>
-            <thead><tr><th scope="col">Pattern</th><th scope="col">Action</th><th scope="col">Changed</th>
-              <th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-            <tbody>
-              {loaded.value.map((e) => <Row key={`${e.id}:${e.updated_at}`} entry={e} onChanged={loaded.reload} />)}
-            </tbody>
-          </table>
-        )}
-      </div>
-    </div>
+      )}
+    </ModFrame>
   );
 }

@@ -4,9 +4,12 @@ import type { FunctionComponent } from "preact";
 import type { ViewProps } from "../../app/routes";
 import { ModFrame } from "./Frame";
 import { sectionsFor } from "./sections";
+import { WatchedWords } from "./WatchedWords";
 
 // Each section's view, by key; a section with an item page gets its `id` param.
-const VIEWS: Record<string, FunctionComponent<ViewProps>> = {};
+const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
+  "watched-words": WatchedWords,
+};
 
 export function ModHome() {
   return (

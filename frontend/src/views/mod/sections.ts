@@ -15,7 +15,10 @@ export interface ModSection {
   roles: Role[];
 }
 
-export const MOD_SECTIONS: ModSection[] = [];
+export const MOD_SECTIONS: ModSection[] = [
+  { key: "watched-words", title: "Watched words", roles: ["moderator", "admin"],
+    text: "Words and phrases that are blocked, held for approval, flagged or replaced wherever members write." },
+];
 
 export function mayModerate(member: Member | null): boolean {
   return member !== null && ["moderator", "admin", "brand_staff"].includes(member.role)
