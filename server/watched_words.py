@@ -13,7 +13,6 @@ at its next screening (one short read) and compiles again.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -254,8 +253,15 @@ _SPACES = re.compile(r"\s+")
 
 # --- the process's matcher -----------------------------------------------------------------
 
-_cache: dict[str, Any] = {"version": None, "matcher": Matcher()}
-_lock = asyncio.Lock()
+@dataclass
+class _Compiled:
+    """This process's matcher and the list version it was built from."""
+
+    version: int | None = None
+    matcher: Matcher = field(default_factory=Matcher)
+
+
+_compiled = _Compiled()
 
 
 async def _version() -> int:
@@ -264,24 +270,22 @@ async def _version() -> int:
 
 
 async def _bump() -> None:
-    """Inside the change's transaction: every process compiles again at its next screening."""
+    """Inside the change's transaction, first: every process compiles again at its next
+    screening, and on PostgreSQL concurrent changes queue on the row (the count cap holds)."""
     await db.fetch("INSERT INTO watched_word_list (id, version) VALUES (1, 1) "
                    "ON CONFLICT (id) DO UPDATE SET version = watched_word_list.version + 1")
 
 
 async def matcher() -> Matcher:
+    """The current list's matcher. Two requests that find it stale both build it: building
+    is cheap, and the version read first keeps the result at least that new."""
     version = await _version()
-    if _cache["version"] == version:
-        return _cache["matcher"]  # type: ignore[no-any-return]
-    async with _lock:
-        if _cache["version"] != version:
-            rows = await WatchedWord.select(WatchedWord.id, WatchedWord.pattern,
-                                            WatchedWord.action, WatchedWord.replacement
-                                            ).order_by(WatchedWord.id)
-            entries = [Entry(r["id"], r["pattern"], r["action"], r["replacement"]) for r in rows]
-            _cache["matcher"] = Matcher.build(entries)
-            _cache["version"] = version
-    return _cache["matcher"]  # type: ignore[no-any-return]
+    if _compiled.version != version:
+        rows = await WatchedWord.select(WatchedWord.id, WatchedWord.pattern, WatchedWord.action,
+                                        WatchedWord.replacement).order_by(WatchedWord.id)
+        entries = [Entry(r["id"], r["pattern"], r["action"], r["replacement"]) for r in rows]
+        _compiled.matcher, _compiled.version = Matcher.build(entries), version
+    return _compiled.matcher
 
 
 async def screen(text: str) -> Verdict:
@@ -369,6 +373,7 @@ async def create_word(actor: Actor, data: WatchedWordIn) -> WatchedWordOut:
     now = clock.now()
     try:
         async with db.transaction():
+            await _bump()
             count = await WatchedWord.count()
             if count >= MAX_ENTRIES:
                 raise Invalid(f"the list holds at most {MAX_ENTRIES} entries; remove some first")
@@ -377,7 +382,6 @@ async def create_word(actor: Actor, data: WatchedWordIn) -> WatchedWordOut:
                 created_by=actor.member_id, created_at=now, updated_at=now,
             )).returning(WatchedWord.id)
             row = await _row(int(rows[0]["id"]))
-            await _bump()
             await staff_log.record(actor, "watched_word.create", "watched_word", row["id"],
                                    f"watched word '{pattern}'", after=_summary(row))
     except Exception as exc:

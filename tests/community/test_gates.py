@@ -291,3 +291,18 @@ def test_a_new_accounts_first_post_waits_for_approval_and_later_ones_do_not(
     assert third["hidden"] is None
     assert [p["id"] for p in other.get(f"/api/threads/{thread_id}").json()["items"]] == [
         post_id, third["id"]]
+
+
+def test_every_server_process_screens_with_the_list_as_it_is_now(
+        gated: Server, category: dict, moderator: Client) -> None:
+    """Changed through one process, the list applies at once in another (its version)."""
+    word = made_up()
+    entry = moderator.post("/api/watched-words", {"pattern": word, "action": "block"}).json()
+    elsewhere = gated.client().register()
+    thread = new_thread(elsewhere, category["id"], title="Elsewhere")["thread"]["id"]
+    assert elsewhere.post(f"/api/threads/{thread}/posts", {"body": word}).status_code == 422
+    assert moderator.patch(f"/api/watched-words/{entry['id']}",
+                           {"action": "replace", "replacement": "[x]"}).status_code == 200
+    assert reply(elsewhere, thread, body=word)["raw"] == "[x]"
+    assert moderator.delete(f"/api/watched-words/{entry['id']}").status_code == 204
+    assert reply(elsewhere, thread, body=word)["raw"] == word
