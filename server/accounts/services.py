@@ -285,12 +285,14 @@ async def register(data: RegisterIn, role: str = "member", brand_id: int | None 
                 raise Conflict(f"the handle '{data.handle}' is taken")
             if await Member.exists().where(Member.email == email):
                 raise Conflict("an account with this email already exists")
+            display_name = data.display_name or data.handle
             rows = await Member.insert(
                 Member(handle=data.handle, handle_key=data.handle.lower(), email=email,
-                       password_hash=password_hash, display_name=data.display_name or data.handle,
+                       password_hash=password_hash, display_name=display_name,
                        role=role, brand=brand_id)
             ).returning(Member.id)
             member_id = int(rows[0]["id"])
+            await _screened_display_name(member_id, display_name)
             await outbox.emit(events.MemberRegistered(member_id=member_id))
     except Exception as exc:
         if db.is_unique_violation(exc):
@@ -312,6 +314,22 @@ async def authenticate(login: str, password: str) -> MemberOut:
     return member_out(row)
 
 
+def _fits(display_name: str) -> None:
+    if len(display_name) > DISPLAY_NAME_LENGTH:
+        raise Invalid(f"with watched words replaced, the display name is longer than "
+                      f"{DISPLAY_NAME_LENGTH} characters")
+
+
+async def _screened_display_name(member_id: int, display_name: str) -> None:
+    """Inside the registration's unit of work: the watched words apply to the new display
+    name as to any profile change."""
+    screened = await watched_words.screen_profile(member_id, {"display name": display_name})
+    if screened["display name"] != display_name:
+        _fits(screened["display name"])
+        await Member.update({Member.display_name: screened["display name"]}).where(
+            Member.id == member_id)
+
+
 async def update_profile(actor: Actor, data: ProfileIn) -> MemberOut:
     member_id = actor.member()
     texts: dict[str, str] = {}
@@ -322,9 +340,7 @@ async def update_profile(actor: Actor, data: ProfileIn) -> MemberOut:
     if texts:
         async with outbox.unit_of_work():
             texts = await watched_words.screen_profile(member_id, texts)
-            if len(texts.get("display name", "")) > DISPLAY_NAME_LENGTH:
-                raise Invalid(f"with watched words replaced, the display name is longer than "
-                              f"{DISPLAY_NAME_LENGTH} characters")
+            _fits(texts.get("display name", ""))
             columns = {"display name": Member.display_name, "bio": Member.bio}
             await Member.update({columns[what]: text for what, text in texts.items()}).where(
                 Member.id == member_id)

@@ -180,3 +180,22 @@ def test_profiles_are_screened_block_replace_and_flag(
     assert '"target_type":"profile"' in payloads[0]
     assert f'"target_id":{member.member["id"]}' in payloads[0]
     assert f"watched word '{dodgy}' in the bio" in payloads[0]
+
+
+def test_a_new_accounts_display_name_is_screened_too(server: Server, watch: Watch) -> None:
+    blocked, rude = made_up(), made_up()
+    watch(blocked, "block")
+    watch(rude, "replace", "friend")
+    handle = "u" + uuid.uuid4().hex[:10]
+    refused = server.client().post("/api/register", {
+        "handle": handle, "email": f"{handle}@example.test", "password": "correct horse battery",
+        "display_name": f"{blocked} fan"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["message"] == (
+        f"your display name contains '{blocked}', which is not allowed here")
+    assert server.client().get(f"/api/profiles/{handle}").status_code == 404
+    made = server.client().post("/api/register", {
+        "handle": handle, "email": f"{handle}@example.test", "password": "correct horse battery",
+        "display_name": f"Hello {rude}"})
+    assert made.status_code == 201, made.text
+    assert made.json()["member"]["display_name"] == "Hello friend"
