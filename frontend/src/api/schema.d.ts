@@ -2241,6 +2241,7 @@ export interface components {
         /** PostPatch */
         PostPatch: {
             body: string;
+            reason?: string | null;
         };
         /** PostingOut */
         PostingOut: {
@@ -2337,6 +2338,8 @@ export interface components {
             editor: components["schemas"]["Author"];
             /** Format: date-time */
             created_at: string;
+            /** @default  */
+            reason: string;
         };
         /** RevokeIn */
         RevokeIn: {
@@ -2533,6 +2536,7 @@ export interface components {
             pinned?: boolean | null;
             locked?: boolean | null;
             category_id?: number | null;
+            reason?: string | null;
         };
         /** TicketOut */
         TicketOut: {
@@ -11944,7 +11948,10 @@ export interface operations {
     };
     ApiPostsPostIdDeletePost: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description why a moderator deleted someone else's post (kept in the staff log) */
+                reason?: string | null;
+            };
             header?: never;
             path: {
                 post_id: number;
