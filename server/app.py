@@ -34,6 +34,7 @@ from server.outbox_admin import OutboxController
 from server.realtime import realtime_socket, realtime_ticket
 from server.settings import Settings, get_settings, redact_url
 from server.staff_log_admin import StaffLogController
+from server.watched_words_admin import WatchedWordController
 
 log = logging.getLogger("hearth.app")
 
@@ -126,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health, ping, realtime_socket, realtime_ticket, SessionController, AccountController,
         MemberController, ProfileController, BrandController, NotificationController,
         PreferencesController, OutboxController, MailController, StaffLogController,
-        SanctionController,
+        SanctionController, WatchedWordController,
         apidocs.asset,
     ]
     for plugin in installed:

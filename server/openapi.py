@@ -73,6 +73,8 @@ EXTRA_STATUSES: ExtraStatuses = {
     "POST /api/admin/outbox/{event_id}/retry": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/discard": frozenset({409}),
     "GET /api/staff-log": frozenset({404}),
+    "POST /api/watched-words": frozenset({409}),
+    "PATCH /api/watched-words/{entry_id}": frozenset({409}),
 }
 
 _ERROR_BODY = Schema(

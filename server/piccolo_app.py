@@ -17,6 +17,8 @@ from server.tables import (
     SanctionAppeal,
     SeedStep,
     StaffLogEntry,
+    WatchedWord,
+    WatchedWordList,
 )
 
 APP_CONFIG = AppConfig(
@@ -24,5 +26,6 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "server",
     table_classes=[Brand, Member, MemberSession, ApiToken, OutboxEvent, HandlerReceipt,
                    Notification, SeedStep, MailMessage, AccountToken, NotificationPreferences,
-                   StaffLogEntry, MemberSanction, SanctionAppeal],
+                   StaffLogEntry, MemberSanction, SanctionAppeal, WatchedWord,
+                   WatchedWordList],
 )

@@ -82,6 +82,16 @@ class Settings(msgspec.Struct, frozen=True):
     password_reset_seconds: int = 3600
     email_change_seconds: int = 86400
     password_reset_rate_limit: RateLimit = RateLimit(5, 3600)
+    # New-member limits (community.moderation.gates). A member is new until their account is
+    # this many hours old and has this many posts; None means no limit of that kind.
+    new_member_hours: int = 24
+    new_member_posts: int = 0
+    new_member_threads_per_day: int | None = None
+    new_member_replies_per_day: int | None = None
+    new_member_links_per_post: int | None = None
+    new_member_images_per_post: int | None = None
+    # The first this many posts of every account (new or not yet) wait for approval.
+    new_member_held_posts: int = 0
 
     @property
     def scaled(self) -> bool:
@@ -286,6 +296,23 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_PASSWORD_RESET_RATE_LIMIT", "password_reset_rate_limit", rate, "`5/3600`",
              "password reset requests per window, per client address and per email asked for; "
              "email change requests per window per member"),
+    Variable("HEARTH_NEW_MEMBER_HOURS", "new_member_hours", integer(0), "`24`",
+             "a member is new (and the limits below apply) until their account is this many "
+             "hours old..."),
+    Variable("HEARTH_NEW_MEMBER_POSTS", "new_member_posts", integer(0), "`0`",
+             "...and has written this many posts (threads and replies)"),
+    Variable("HEARTH_NEW_MEMBER_THREADS_PER_DAY", "new_member_threads_per_day", integer(0),
+             "unset", "threads a new member may start per UTC day (unset: no limit)"),
+    Variable("HEARTH_NEW_MEMBER_REPLIES_PER_DAY", "new_member_replies_per_day", integer(0),
+             "unset", "replies a new member may write per UTC day (unset: no limit)"),
+    Variable("HEARTH_NEW_MEMBER_LINKS_PER_POST", "new_member_links_per_post", integer(0),
+             "unset", "links a new member's post may have (unset: no limit; mentions are no "
+             "links)"),
+    Variable("HEARTH_NEW_MEMBER_IMAGES_PER_POST", "new_member_images_per_post", integer(0),
+             "unset", "images a new member's post may have (unset: no limit)"),
+    Variable("HEARTH_NEW_MEMBER_HELD_POSTS", "new_member_held_posts", integer(0), "`0`",
+             "the first this many posts of an account wait for a moderator's approval before "
+             "anyone else sees them (`0`: none)"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

@@ -208,3 +208,25 @@ class SanctionAppeal(Table, tablename="sanction_appeal"):
     decided_at = Timestamptz(null=True, default=None)
     decided_by = BigInt(null=True, default=None)
     decision_reason = Text(default="")
+
+
+class WatchedWord(Table, tablename="watched_word"):
+    """A word or phrase moderators watch for (server.watched_words), stored normalized (lower
+    case, single spaces), so the same pattern cannot be listed twice."""
+
+    id = BigSerial(primary_key=True)
+    pattern = Varchar(length=100, unique=True)
+    # "block", "hold", "flag" or "replace".
+    action = Varchar(length=10)
+    replacement = Varchar(length=100, default="")
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class WatchedWordList(Table, tablename="watched_word_list"):
+    """One row: the list's version, bumped by every change in the change's transaction, so
+    each process knows when to compile its matcher again."""
+
+    id = BigInt(primary_key=True)
+    version = BigInt(default=0)

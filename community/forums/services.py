@@ -33,6 +33,7 @@ from community.forums.schemas import (
     WatchOut,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
+from community.moderation import gates
 from server import clock, db, events, outbox, staff_log, visibility
 from server.accounts.sanctions import require_may_participate
 from server.accounts.services import active_member_roles, get_brand, members_by_id
@@ -542,13 +543,17 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
     if len(title) < 3:
         raise Invalid("the title needs at least 3 visible characters")
     async with outbox.unit_of_work():
+        admission = await gates.admit_post(actor, data.body, title)
         rows = await Thread.insert(
-            Thread(category=category_id, author=member_id, title=title)
+            Thread(category=category_id, author=member_id, title=admission.title)
         ).returning(Thread.id)
         thread = (await Thread.select().where(Thread.id == rows[0]["id"]))[0]
-        post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, None,
-                                        may_bypass_lock=True)
+        post_id, _ = await _insert_post(thread, category["brand"], member_id, admission.body,
+                                        None, may_bypass_lock=True,
+                                        held_reason=admission.held_reason)
         await watching.watch_new_thread(member_id, thread["id"])
+        await admission.report(author_id=member_id, thread_id=thread["id"], post_id=post_id,
+                               category_id=category_id, brand_id=category["brand"])
     thread_row, _ = await readable_thread(actor, thread["id"])
     authors = await authors_by_id({member_id})
     post = await post_out(post_id, member_id)
@@ -569,6 +574,7 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
     if data.category_id is not None and not mod:
         raise Forbidden("only moderators of this category move its threads")
     changes: dict[Any, Any] = {}
+    admission = None
     # Staff log entries: (action, before, after, brand).
     logged: list[tuple[str, Any, Any, int | None]] = []
     if data.title is not None and data.title.strip() != thread["title"]:
@@ -578,10 +584,11 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
             raise Forbidden("this thread is locked")
         if len(data.title.strip()) < 3:
             raise Invalid("the title needs at least 3 visible characters")
-        changes[Thread.title] = data.title.strip()
+        admission = await gates.admit_edit(actor, title=data.title.strip())
+        changes[Thread.title] = admission.title
         if thread["author"] != member_id:
             logged.append(("thread.retitle", {"title": thread["title"]},
-                           {"title": data.title.strip()}, category["brand"]))
+                           {"title": admission.title}, category["brand"]))
     for column, field, value in ((Thread.pinned, "pinned", data.pinned),
                                  (Thread.locked, "locked", data.locked)):
         if value is not None and value != bool(thread[field]):
@@ -590,8 +597,9 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
                       "locked": ("thread.lock", "thread.unlock")}[field][0 if value else 1]
             logged.append((action, {field: not value}, {field: value}, category["brand"]))
     category_id = thread["category"]
+    where = category
     if data.category_id is not None and data.category_id != thread["category"]:
-        target = await _category_row(data.category_id)  # 404 when there is no such category
+        where = target = await _category_row(data.category_id)  # 404 when there is none
         if not moderates(actor, target):
             raise Forbidden("you may move threads only into categories you moderate")
         changes[Thread.category] = category_id = data.category_id
@@ -610,6 +618,10 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
             await outbox.emit(events.ThreadUpdated(
                 thread_id=thread_id, category_id=category_id, editor_id=member_id,
             ))
+            if admission is not None:
+                await admission.report(author_id=thread["author"], thread_id=thread_id,
+                                       post_id=None, category_id=category_id,
+                                       brand_id=where["brand"])
         await cache.changed(thread_id)
     thread, _ = await readable_thread(actor, thread_id)
     authors = await authors_by_id({thread["author"]})
@@ -638,8 +650,12 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
             raise Invalid(f"post {data.reply_to_post_id} is not a live post in thread {thread_id}")
         reply_to = rows[0]
     async with outbox.unit_of_work():
-        post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, reply_to,
-                                        may_bypass_lock=moderates(actor, category))
+        admission = await gates.admit_post(actor, data.body)
+        post_id, _ = await _insert_post(thread, category["brand"], member_id, admission.body,
+                                        reply_to, may_bypass_lock=moderates(actor, category),
+                                        held_reason=admission.held_reason)
+        await admission.report(author_id=member_id, thread_id=thread_id, post_id=post_id,
+                               category_id=thread["category"], brand_id=category["brand"])
     await cache.changed(thread_id)
     post = await post_out(post_id, member_id)
     assert post is not None
@@ -670,8 +686,9 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
         return await get_post(actor, post_id)
     now = clock.now()
     async with outbox.unit_of_work():
+        admission = await gates.admit_edit(actor, body=data.body)
         updated = await Post.update({
-            Post.markdown: data.body, Post.html: render(data.body),
+            Post.markdown: admission.body, Post.html: render(admission.body),
             Post.revision: Post.revision + 1, Post.edited_at: now,
         }).where(
             (Post.id == post_id) & (Post.revision == post["revision"]) & Post.deleted_at.is_null()
@@ -680,19 +697,22 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
             raise Conflict("the post changed while you were editing it; reload and try again")
         revision = int(updated[0]["revision"])
         await PostRevision.insert(PostRevision(
-            post=post_id, revision=revision, markdown=data.body, editor=member_id, reason=reason,
-            created_at=now,
+            post=post_id, revision=revision, markdown=admission.body, editor=member_id,
+            reason=reason, created_at=now,
         ))
         if by_moderator:
             await staff_log.record(actor, "post.edit", "post", post_id, _post_label(post, thread),
                                    before={"revision": revision - 1, "raw": post["markdown"]},
-                                   after={"revision": revision, "raw": data.body},
+                                   after={"revision": revision, "raw": admission.body},
                                    reason=reason, brand_id=category["brand"])
         await _touch(thread["id"])
         await outbox.emit(events.PostEdited(
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
             author_id=post["author"], editor_id=member_id, revision=revision,
         ))
+        await admission.report(author_id=post["author"], thread_id=thread["id"],
+                               post_id=post_id, category_id=thread["category"],
+                               brand_id=category["brand"])
     await cache.changed(thread["id"])
     return await get_post(actor, post_id)
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Collection
 from typing import Any, NamedTuple
 
-from server import clock, db, events, outbox, staff_log
+from server import clock, db, events, outbox, staff_log, watched_words
 from server.accounts import sanctions
 from server.accounts.passwords import check_password
 from server.accounts.schemas import (
@@ -31,6 +31,9 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticate
 from server.security import hash_password, new_secret, sha256, verify_password
 from server.tables import ApiToken, Brand, Member
 from server.text import require_plain
+
+# The member table's display_name column (a watched word's replacement can lengthen it).
+DISPLAY_NAME_LENGTH = 80
 
 MEMBER_PAGE_LIMIT = 100
 # The member lookup counts and pages this far into a search's matches (search_members).
@@ -283,12 +286,14 @@ async def register(data: RegisterIn, role: str = "member", brand_id: int | None 
                 raise Conflict(f"the handle '{data.handle}' is taken")
             if await Member.exists().where(Member.email == email):
                 raise Conflict("an account with this email already exists")
+            display_name = data.display_name or data.handle
             rows = await Member.insert(
                 Member(handle=data.handle, handle_key=data.handle.lower(), email=email,
-                       password_hash=password_hash, display_name=data.display_name or data.handle,
+                       password_hash=password_hash, display_name=display_name,
                        role=role, brand=brand_id)
             ).returning(Member.id)
             member_id = int(rows[0]["id"])
+            await _screened_display_name(member_id, display_name)
             await outbox.emit(events.MemberRegistered(member_id=member_id))
     except Exception as exc:
         if db.is_unique_violation(exc):
@@ -313,15 +318,36 @@ async def authenticate(login: str, password: str) -> MemberOut:
     return member_out(row)
 
 
+def _fits(display_name: str) -> None:
+    if len(display_name) > DISPLAY_NAME_LENGTH:
+        raise Invalid(f"with watched words replaced, the display name is longer than "
+                      f"{DISPLAY_NAME_LENGTH} characters")
+
+
+async def _screened_display_name(member_id: int, display_name: str) -> None:
+    """Inside the registration's unit of work: the watched words apply to the new display
+    name as to any profile change."""
+    screened = await watched_words.screen_profile(member_id, {"display name": display_name})
+    if screened["display name"] != display_name:
+        _fits(screened["display name"])
+        await Member.update({Member.display_name: screened["display name"]}).where(
+            Member.id == member_id)
+
+
 async def update_profile(actor: Actor, data: ProfileIn) -> MemberOut:
     member_id = actor.member()
-    changes: dict[Any, Any] = {}
+    texts: dict[str, str] = {}
     if isinstance(data.display_name, str):
-        changes[Member.display_name] = data.display_name.strip() or actor.handle
+        texts["display name"] = data.display_name.strip() or actor.handle
     if isinstance(data.bio, str):
-        changes[Member.bio] = data.bio.strip()
-    if changes:
-        await Member.update(changes).where(Member.id == member_id)
+        texts["bio"] = data.bio.strip()
+    if texts:
+        async with outbox.unit_of_work():
+            texts = await watched_words.screen_profile(member_id, texts)
+            _fits(texts.get("display name", ""))
+            columns = {"display name": Member.display_name, "bio": Member.bio}
+            await Member.update({columns[what]: text for what, text in texts.items()}).where(
+                Member.id == member_id)
     return member_out(await get_member(member_id))
 
 

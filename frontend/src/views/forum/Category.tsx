@@ -16,6 +16,7 @@ import { useAsync } from "../../app/useAsync";
 import { Handle, LockedTag, PinnedTag } from "./bits";
 import { live } from "../../live/live";
 import { loadCategories } from "./categories";
+import { HELD_NOTICE } from "./held";
 import { MarkdownEditor } from "./MarkdownEditor";
 import "./forum.css";
 import { WatchControl } from "../../components/WatchControl";
@@ -59,6 +60,7 @@ function NewThreadForm({ categoryId, open, onCancel }: { categoryId: number; ope
       const created = await call(client.POST("/api/categories/{category_id}/threads", {
         params: { path: { category_id: categoryId } }, body: { title, body },
       }));
+      if (created.post.hidden === "held") toast(HELD_NOTICE, "info");
       navigate(`#/t/${created.thread.id}`);
     } catch (err) {
       setError(err);

@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, call, client, messageOf } from "../../api/client";
 import { confirmAction } from "../../components/ConfirmDialog";
 import { FormError } from "../../components/FormError";
+import { HELD_NOTICE } from "./held";
 import { PageTitle } from "../../components/PageTitle";
 import { TimeAgo } from "../../components/TimeAgo";
 import { toast } from "../../components/Toast";
@@ -59,16 +60,19 @@ function Composer({ threadId, replyTo, setReplyTo, draft, setDraft, textarea, on
 }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [held, setHeld] = useState(false);
 
   async function submit(event: Event): Promise<void> {
     event.preventDefault();
     setError(null);
+    setHeld(false);
     setBusy(true);
     try {
       const post = await call(client.POST("/api/threads/{thread_id}/posts", {
         params: { path: { thread_id: threadId } },
         body: replyTo ? { body: draft, reply_to_post_id: replyTo.id } : { body: draft },
       }));
+      setHeld(post.hidden === "held");
       setDraft("");
       setReplyTo(null);
       await onPosted(post);
@@ -90,6 +94,7 @@ function Composer({ threadId, replyTo, setReplyTo, draft, setDraft, textarea, on
       <MarkdownEditor id="reply-body" testid="reply-body" textareaRef={textarea} value={draft} onValue={setDraft}
         placeholder="Write a reply… (Markdown; Ctrl+Enter to send)" />
       <FormError error={error} />
+      <p class="notice" role="status" data-testid="held-notice" hidden={!held}>{held ? HELD_NOTICE : ""}</p>
       <div class="row"><button type="submit" data-testid="reply-submit" disabled={busy}>Post reply</button></div>
     </form>
   );

@@ -6,6 +6,7 @@ import { StaffLog } from "../stafflog/StaffLog";
 import { ModFrame } from "./Frame";
 import { ModAppeals, ModSanctions } from "./Sanctions";
 import { sectionsFor } from "./sections";
+import { WatchedWords } from "./WatchedWords";
 
 // Each section's view, by key; a section with an item page gets its `id` param.
 const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
@@ -17,6 +18,7 @@ const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
   ),
   sanctions: ModSanctions,
   appeals: ModAppeals,
+  "watched-words": WatchedWords,
 };
 
 export function ModHome() {

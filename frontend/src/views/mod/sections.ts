@@ -20,6 +20,8 @@ export const MOD_SECTIONS: ModSection[] = [
     roles: ["moderator", "admin", "brand_staff"] },
   { key: "sanctions", title: "Sanctions", text: "Silence or suspend a member, see who is, lift early.", roles: ["moderator", "admin"] },
   { key: "appeals", title: "Appeals", text: "Decide members' appeals of sanctions someone else imposed.", roles: ["moderator", "admin"] },
+  { key: "watched-words", title: "Watched words", roles: ["moderator", "admin"],
+    text: "Words and phrases that are blocked, held for approval, flagged or replaced wherever members write." },
 ];
 
 export function mayModerate(member: Member | null): boolean {
