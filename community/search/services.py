@@ -14,6 +14,7 @@ REACH are, so it costs no more than a rare one, and the count stops at REACH.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from community.forums.services import authors_by_id, readable_category, readable_visibilities
@@ -38,87 +39,187 @@ def _invalid(name: str, message: str) -> Invalid:
     return Invalid(f"{name} {message}", [{"key": name, "message": message}])
 
 
-async def _filters(actor: Actor, category_id: int | None, author: str | None,
-                   since: dt.date | None, until: dt.date | None,
-                   status: str | None) -> tuple[list[str], list[Any]]:
+@dataclass
+class _Filters:
     """SQL conditions on p (post), t (thread), c (category) with {} placeholders: what the
-    actor may read, narrowed by the filters."""
+    actor may read, narrowed by the filters; and what the plan may start from."""
+
+    where: list[str] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+    author_id: int | None = None
+    category_id: int | None = None
+    hidden_only: bool = False
+    # Post ids outside this range cannot have been written between since and until.
+    first_id: int | None = None
+    last_id: int | None = None
+
+
+async def _filters(actor: Actor, category_id: int | None, author: str | None,
+                   since: dt.date | None, until: dt.date | None, status: str | None) -> _Filters:
     visibilities = ", ".join(f"'{v}'" for v in readable_visibilities(actor))
-    where = ["p.deleted_at IS NULL", "t.deleted_at IS NULL", f"c.visibility IN ({visibilities})"]
-    args: list[Any] = []
+    f = _Filters(where=["p.deleted_at IS NULL", "t.deleted_at IS NULL",
+                        f"c.visibility IN ({visibilities})"])
     if not actor.is_moderator:
         # Out-of-view posts and threads: their authors see their own; brand staff see those
         # of their brand's categories too.
         me = actor.person_id or 0
         own = "(p.hidden_at IS NULL OR p.author = {}) AND (t.hidden_at IS NULL OR t.author = {})"
         if actor.role == "brand_staff" and actor.brand_id is not None:
-            where.append(f"(c.brand = {{}} OR ({own}))")
-            args += [actor.brand_id, me, me]
+            f.where.append(f"(c.brand = {{}} OR ({own}))")
+            f.args += [actor.brand_id, me, me]
         else:
-            where.append(f"({own})")
-            args += [me, me]
+            f.where.append(f"({own})")
+            f.args += [me, me]
     if status is not None:
         if not actor.is_staff:
             raise Forbidden("only staff filter search results by status")
-        where.append({
+        f.where.append({
             "visible": "p.hidden_at IS NULL AND t.hidden_at IS NULL",
             "hidden": "p.hidden_at IS NOT NULL AND p.hidden_reason <> 'held'",
             "held": "p.hidden_at IS NOT NULL AND p.hidden_reason = 'held'",
         }[status])
+        f.hidden_only = status != "visible"
     if category_id is not None:
         await readable_category(actor, category_id)
         # A category's results include its subcategories'.
-        where.append("(c.id = {} OR c.parent = {})")
-        args += [category_id, category_id]
+        f.where.append("(c.id = {} OR c.parent = {})")
+        f.args += [category_id, category_id]
+        f.category_id = category_id
     if author is not None:
         handle = author.strip().lstrip("@").lower()
         found = await active_member_ids_by_handle({handle})
         if handle not in found:
             raise NotFound(f"no member has the handle '{author[:40]}'")
-        where.append("p.author = {}")
-        args.append(found[handle])
+        f.where.append("p.author = {}")
+        f.args.append(found[handle])
+        f.author_id = found[handle]
     if since is not None and until is not None and since > until:
         raise _invalid("since", "is after until: no day is in between")
     if since is not None:
-        where.append("p.created_at >= {}")
-        args.append(dt.datetime.combine(since, dt.time(), dt.UTC))
+        moment = dt.datetime.combine(since, dt.time(), dt.UTC)
+        f.where.append("p.created_at >= {}")
+        f.args.append(moment)
+        f.first_id = await _first_id_from(moment - _SKEW)
     if until is not None:
-        where.append("p.created_at < {}")
-        args.append(dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC))
+        moment = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        f.where.append("p.created_at < {}")
+        f.args.append(moment)
+        f.last_id = await _first_id_from(moment + _SKEW) - 1
+    return f
+
+
+# Posts are numbered as they are written, so ids follow creation times, give or take the
+# moments between a writer reading the clock and inserting (and clocks of processes apart).
+_SKEW = dt.timedelta(minutes=5)
+
+
+async def _first_id_from(moment: dt.datetime) -> int:
+    """The lowest post id written at or after the moment (past the last post if none), by
+    bisecting the ids: some twenty primary-key reads, however many posts there are."""
+    bounds = await db.fetch_small("SELECT MIN(id) AS lo, MAX(id) AS hi FROM forum_post")
+    if bounds[0]["lo"] is None:
+        return 1
+    lo, hi = int(bounds[0]["lo"]), int(bounds[0]["hi"]) + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = (await db.fetch_small(
+            "SELECT id, created_at FROM forum_post WHERE id >= {} ORDER BY id LIMIT 1", mid))[0]
+        if _aware(row["created_at"]) >= moment:
+            hi = mid
+        else:
+            lo = int(row["id"]) + 1
+    return lo
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+async def _at_most(sql: str, args: list[Any], bound: int) -> bool:
+    """Whether the query has at most `bound` rows, reading no more than one past it."""
+    rows = await db.fetch_small(f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {bound + 1}) AS x", *args)
+    return int(rows[0]["n"]) <= bound
+
+
+# Where SQLite starts (its planner cannot weigh a full-text match against an index): from the
+# matches, newest first, unless a filter names fewer posts than that would read.
+_FROM = {
+    "matches": ("forum_search JOIN forum_post p ON p.id = forum_search.rowid "
+                "JOIN forum_thread t ON t.id = p.thread JOIN forum_category c ON c.id = t.category",
+                "forum_search.rowid"),
+    "posts": ("forum_post p CROSS JOIN forum_search JOIN forum_thread t ON t.id = p.thread "
+              "JOIN forum_category c ON c.id = t.category", "p.id"),
+    "hidden": ("forum_post p INDEXED BY forum_post_hidden_id CROSS JOIN forum_search "
+               "JOIN forum_thread t ON t.id = p.thread "
+               "JOIN forum_category c ON c.id = t.category", "p.id"),
+    "category": ("forum_category c CROSS JOIN forum_thread t CROSS JOIN forum_post p "
+                 "CROSS JOIN forum_search", "p.id"),
+}
+_JOINS = {"matches": [], "posts": ["forum_search.rowid = p.id"],
+          "hidden": ["forum_search.rowid = p.id"],
+          "category": ["t.category = c.id", "p.thread = t.id", "forum_search.rowid = p.id"]}
+AUTHOR_FIRST = 3000
+CATEGORY_FIRST = 300
+
+
+async def _start(f: _Filters) -> str:
+    if f.hidden_only:
+        return "hidden"
+    if f.author_id is not None and await _at_most(
+            "SELECT 1 FROM forum_post WHERE author = {}", [f.author_id], AUTHOR_FIRST):
+        return "posts"
+    if f.category_id is not None and await _at_most(
+            "SELECT 1 FROM forum_thread WHERE category IN "
+            "(SELECT id FROM forum_category WHERE id = {} OR parent = {})",
+            [f.category_id, f.category_id], CATEGORY_FIRST):
+        return "category"
+    return "matches"
+
+
+def _id_range(f: _Filters, key: str) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    args: list[Any] = []
+    if f.first_id is not None:
+        where.append(f"{key} >= {{}}")
+        args.append(f.first_id)
+    if f.last_id is not None:
+        where.append(f"{key} <= {{}}")
+        args.append(f.last_id)
     return where, args
 
 
-_FROM = ("JOIN forum_post p ON p.id = {key} JOIN forum_thread t ON t.id = p.thread "
-         "JOIN forum_category c ON c.id = t.category")
-
-
-def _ranked_sqlite(query: Query, where: list[str], args: list[Any], limit: int,
-                   offset: int) -> tuple[str, list[Any]]:
-    conditions = " AND ".join(["forum_search MATCH {}", *where])
+async def _ranked_sqlite(query: Query, f: _Filters, limit: int,
+                         offset: int) -> tuple[str, list[Any]]:
+    start = await _start(f)
+    source, key = _FROM[start]
+    ids, id_args = _id_range(f, key)
+    conditions = " AND ".join([*_JOINS[start], "forum_search MATCH {}", *ids, *f.where])
     return (
-        "WITH m AS (SELECT forum_search.rowid AS id, " + _BM25 + " AS score FROM forum_search "
-        + _FROM.format(key="forum_search.rowid") + f" WHERE {conditions} "
-        f"ORDER BY forum_search.rowid DESC LIMIT {REACH}) "
+        "WITH m AS (SELECT forum_search.rowid AS id, " + _BM25 + f" AS score FROM {source} "
+        f"WHERE {conditions} ORDER BY {key} DESC LIMIT {REACH}) "
         "SELECT n.n AS n, r.id AS id FROM (SELECT count(*) AS n FROM m) AS n LEFT JOIN "
         "(SELECT id, score FROM m ORDER BY score, id DESC LIMIT {} OFFSET {}) AS r ON 1 = 1 "
         "ORDER BY r.score, r.id DESC",
-        [query.fts5(), *args, limit, offset])
+        [query.fts5(), *id_args, *f.args, limit, offset])
 
 
-def _ranked_postgres(query: Query, where: list[str], args: list[Any], limit: int,
-                     offset: int) -> tuple[str, list[Any]]:
+async def _ranked_postgres(query: Query, f: _Filters, limit: int,
+                           offset: int) -> tuple[str, list[Any]]:
     tsquery, values = query.tsquery()
-    conditions = " AND ".join([f"s.document @@ {tsquery}", *where])
+    ids, id_args = _id_range(f, "s.post_id")
+    conditions = " AND ".join([f"s.document @@ {tsquery}", *ids, *f.where])
     # Ranked outside the newest-first scan, so ts_rank reads only the REACH candidates.
     return (
         "WITH m AS MATERIALIZED (SELECT s.post_id AS id, s.document AS document "
-        "FROM forum_search s " + _FROM.format(key="s.post_id") + f" WHERE {conditions} "
-        f"ORDER BY s.post_id DESC LIMIT {REACH}), "
+        "FROM forum_search s JOIN forum_post p ON p.id = s.post_id "
+        "JOIN forum_thread t ON t.id = p.thread JOIN forum_category c ON c.id = t.category "
+        f"WHERE {conditions} ORDER BY s.post_id DESC LIMIT {REACH}), "
         f"r AS (SELECT id, ts_rank(document, {tsquery}, 1) AS score FROM m) "
         "SELECT n.n AS n, p.id AS id FROM (SELECT count(*) AS n FROM m) AS n LEFT JOIN "
         "(SELECT id, score FROM r ORDER BY score DESC, id DESC LIMIT {} OFFSET {}) AS p "
         "ON TRUE ORDER BY p.score DESC, p.id DESC",
-        [*values, *args, *values, limit, offset])
+        [*values, *id_args, *f.args, *values, limit, offset])
 
 
 async def _marked(query: Query, ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -154,9 +255,9 @@ async def search(actor: Actor, q: str, *, category_id: int | None = None,
     offset = (page - 1) * limit
     if offset >= REACH:
         raise _invalid("page", f"reaches past the first {REACH:,} matches: narrow the search")
-    where, args = await _filters(actor, category_id, author, since, until, status)
+    filters = await _filters(actor, category_id, author, since, until, status)
     ranked = _ranked_sqlite if db.is_sqlite() else _ranked_postgres
-    sql, sql_args = ranked(query, where, args, min(limit, REACH - offset), offset)
+    sql, sql_args = await ranked(query, filters, min(limit, REACH - offset), offset)
     rows = await db.fetch(sql, *sql_args)
     total = int(rows[0]["n"])
     ids = [int(r["id"]) for r in rows if r["id"] is not None]

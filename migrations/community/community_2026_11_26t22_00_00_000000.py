@@ -95,11 +95,16 @@ POSTGRES = [
     ON CONFLICT (post_id) DO NOTHING""",
 ]
 
-INDEX = ("CREATE INDEX CONCURRENTLY IF NOT EXISTS forum_search_document_gin "
-         "ON forum_search USING GIN (document)")
+INDEXES = {
+    "forum_search_document_gin": ("CREATE INDEX CONCURRENTLY IF NOT EXISTS "
+                                  "forum_search_document_gin ON forum_search USING GIN (document)"),
+    # The few posts out of view, newest first: the staff's status filter starts from these.
+    "forum_post_hidden_id": ("CREATE INDEX CONCURRENTLY IF NOT EXISTS forum_post_hidden_id "
+                             "ON forum_post (id) WHERE hidden_at IS NOT NULL"),
+}
 
 INVALID = ("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-           "WHERE c.relname = 'forum_search_document_gin' AND NOT i.indisvalid")
+           "WHERE c.relname = '{name}' AND NOT i.indisvalid")
 
 
 async def forwards():
@@ -112,14 +117,16 @@ async def forwards():
         if engine.engine_type == "sqlite":
             for statement in SQLITE:
                 await engine.run_ddl(statement)
+            await engine.run_ddl(INDEXES["forum_post_hidden_id"].replace(" CONCURRENTLY", ""))
             return
         for statement in POSTGRES:
             await engine.run_ddl(statement)
-        # A concurrent build that failed leaves an invalid index behind, which IF NOT EXISTS
-        # would take for done: drop it and build again.
-        if await engine.run_ddl(INVALID):
-            await engine.run_ddl("DROP INDEX CONCURRENTLY IF EXISTS forum_search_document_gin")
-        await engine.run_ddl(INDEX)
+        for name, statement in INDEXES.items():
+            # A concurrent build that failed leaves an invalid index behind, which IF NOT
+            # EXISTS would take for done: drop it and build again.
+            if await engine.run_ddl(INVALID.format(name=name)):
+                await engine.run_ddl(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            await engine.run_ddl(statement)
 
     manager.add_raw(search)
     return manager

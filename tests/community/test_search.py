@@ -204,6 +204,22 @@ def test_filters_by_category_author_and_date(
     assert error(anon, w, since="yesterday")[0] == 400
 
 
+def test_days_bound_what_is_found(stack: Stack, member: Client, anon: Client,
+                                  category: dict) -> None:
+    w = word()
+    created = new_thread(member, category["id"], body=f"{w} on the first day")
+    first_day = stack.now().date()
+    stack.advance(days=3)
+    later = reply(member, created["thread"]["id"], f"{w} three days on")
+    last_day = stack.now().date()
+    assert found(anon, w, until=first_day.isoformat()) == [first_post(created)]
+    assert found(anon, w, since=last_day.isoformat()) == [later["id"]]
+    assert found(anon, w, since=(first_day + dt.timedelta(days=1)).isoformat(),
+                 until=(last_day - dt.timedelta(days=1)).isoformat()) == []
+    assert set(found(anon, w, since=first_day.isoformat(), until=last_day.isoformat())) == {
+        first_post(created), later["id"]}
+
+
 def _hide(stack: Stack, post_id: int, reason: str) -> None:
     stack.sql(f"UPDATE forum_post SET hidden_at = CURRENT_TIMESTAMP, hidden_reason = '{reason}' "
               f"WHERE id = {post_id}")
