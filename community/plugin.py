@@ -27,6 +27,8 @@ plugin = Plugin(
         "PATCH /api/posts/{post_id}": frozenset({409, 429}),
         "POST /api/posts/{post_id}/reactions": frozenset({409, 429}),
         "POST /api/community/preview": frozenset({429}),
+        "POST /api/posts/{post_id}/hide": frozenset({409}),
+        "POST /api/posts/{post_id}/unhide": frozenset({409}),
         "GET /api/search": frozenset({404, 429}),
     },
     handler_modules=["community.forums.handlers"],
