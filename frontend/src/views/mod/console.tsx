@@ -3,10 +3,13 @@
 import type { FunctionComponent } from "preact";
 import type { ViewProps } from "../../app/routes";
 import { ModFrame } from "./Frame";
+import { ModSearch } from "./Search";
 import { sectionsFor } from "./sections";
 
 // Each section's view, by key; a section with an item page gets its `id` param.
-const VIEWS: Record<string, FunctionComponent<ViewProps>> = {};
+const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
+  search: ModSearch,
+};
 
 export function ModHome() {
   return (

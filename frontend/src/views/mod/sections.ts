@@ -15,7 +15,10 @@ export interface ModSection {
   roles: Role[];
 }
 
-export const MOD_SECTIONS: ModSection[] = [];
+export const MOD_SECTIONS: ModSection[] = [
+  { key: "search", title: "Search", text: "Find posts by words, author and date, hidden and held ones too, filtered by status.",
+    roles: ["moderator", "admin", "brand_staff"] },
+];
 
 export function mayModerate(member: Member | null): boolean {
   return member !== null && ["moderator", "admin", "brand_staff"].includes(member.role)

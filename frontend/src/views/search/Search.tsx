@@ -25,10 +25,11 @@ const HIDDEN_LABEL: Record<string, string> = {
 };
 
 export function SearchView() {
-  return <Search base="/search" staff={false} />;
+  return <Search base="/search" staff={false} titled />;
 }
 
-export function Search({ base, staff }: { base: string; staff: boolean }) {
+/** `titled`: the page names itself (the console's frame names its own sections). */
+export function Search({ base, staff, titled }: { base: string; staff: boolean; titled: boolean }) {
   const hash = useHash();
   const epoch = useStore(sessionEpoch);
   const member = useStore(me);
@@ -41,7 +42,7 @@ export function Search({ base, staff }: { base: string; staff: boolean }) {
     [hash, epoch]);
   return (
     <div class="search-view" data-testid="search-view">
-      <PageTitle title={params.q ? `Search: ${params.q}` : "Search"} />
+      {titled && <PageTitle title={params.q ? `Search: ${params.q}` : "Search"} />}
       <SearchForm key={hash} base={base} params={params} staff={staff}
                   categories={categories ?? []} />
       {results.error ? (
