@@ -117,25 +117,17 @@ _SKEW = dt.timedelta(minutes=5)
 
 async def _first_id_from(moment: dt.datetime) -> int:
     """The lowest post id written at or after the moment (past the last post if none), by
-    bisecting the ids: some twenty primary-key reads, however many posts there are."""
-    bounds = await db.fetch_small("SELECT MIN(id) AS lo, MAX(id) AS hi FROM forum_post")
-    if bounds[0]["lo"] is None:
-        return 1
-    lo, hi = int(bounds[0]["lo"]), int(bounds[0]["hi"]) + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        row = (await db.fetch_small(
-            "SELECT id, created_at FROM forum_post WHERE id >= {} ORDER BY id LIMIT 1", mid))[0]
-        if _aware(row["created_at"]) >= moment:
-            hi = mid
-        else:
-            lo = int(row["id"]) + 1
-    return lo
-
-
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    bisecting the ids in one statement: some twenty primary-key reads, however many posts
+    there are."""
+    probe = "(SELECT {col} FROM forum_post WHERE id >= (b.lo + b.hi) / 2 ORDER BY id LIMIT 1)"
+    rows = await db.fetch(
+        "WITH RECURSIVE b(lo, hi) AS (SELECT MIN(id), MAX(id) + 1 FROM forum_post "
+        f"UNION ALL SELECT CASE WHEN {probe.format(col='created_at')} >= {{}} THEN b.lo "
+        f"ELSE {probe.format(col='id')} + 1 END, "
+        f"CASE WHEN {probe.format(col='created_at')} >= {{}} THEN (b.lo + b.hi) / 2 "
+        "ELSE b.hi END FROM b WHERE b.lo < b.hi) "
+        "SELECT MIN(hi) AS first FROM b", moment, moment)
+    return int(rows[0]["first"]) if rows and rows[0]["first"] is not None else 1
 
 
 async def _at_most(sql: str, args: list[Any], bound: int) -> bool:
@@ -145,12 +137,13 @@ async def _at_most(sql: str, args: list[Any], bound: int) -> bool:
 
 
 # SQLite's planner cannot weigh a full-text match against an index, so the plan is chosen
-# here. By default the matches are read newest first and joined. A member's few posts are
-# read from the author index instead and each looked up in the full-text index. Hidden posts
-# and a small category's are gathered first, and each match is checked against them as the
-# full-text index yields it, before any join (`+` keeps SQLite from handing the IN to FTS5
-# as one lookup per id, which costs more per post than the check).
-AUTHOR_FIRST = 1000
+# here. By default the matches are read newest first and joined. A new member's few posts
+# are read from the author index instead and each looked up in the full-text index (a lookup
+# costs far more than reading a match). Hidden posts, a member's and a small category's are
+# gathered first, and each match is checked against them as the full-text index yields it,
+# before any join (`+` keeps SQLite from handing the IN to FTS5 as one lookup per id).
+AUTHOR_LOOKUPS = 50
+AUTHOR_FIRST = 5000
 CATEGORY_FIRST = 300
 _MATCHES = ("forum_search JOIN forum_post p ON p.id = forum_search.rowid "
             "JOIN forum_thread t ON t.id = p.thread JOIN forum_category c ON c.id = t.category")
@@ -163,9 +156,13 @@ async def _plan(f: _Filters) -> tuple[str, str, list[str], list[Any]]:
     if f.hidden_only:
         return _MATCHES, "forum_search.rowid", [
             "+forum_search.rowid IN (SELECT id FROM forum_post WHERE hidden_at IS NOT NULL)"], []
-    if f.author_id is not None and await _at_most(
-            "SELECT 1 FROM forum_post WHERE author = {}", [f.author_id], AUTHOR_FIRST):
-        return _AUTHORS, "p.id", ["forum_search.rowid = p.id"], []
+    if f.author_id is not None:
+        authored = "SELECT id FROM forum_post WHERE author = {}"
+        if await _at_most(authored, [f.author_id], AUTHOR_LOOKUPS):
+            return _AUTHORS, "p.id", ["forum_search.rowid = p.id"], []
+        if await _at_most(authored, [f.author_id], AUTHOR_FIRST):
+            return _MATCHES, "forum_search.rowid", [f"+forum_search.rowid IN ({authored})"], [
+                f.author_id]
     categories = "SELECT id FROM forum_category WHERE id = {} OR parent = {}"
     if f.category_id is not None and await _at_most(
             f"SELECT 1 FROM forum_thread WHERE category IN ({categories})",
