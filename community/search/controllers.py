@@ -21,6 +21,7 @@ CategoryId = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="this 
 Handle = Annotated[str | None, Parameter(max_length=40, description="the author's handle")]
 Status = Annotated[str | None, Parameter(pattern="^(" + "|".join(STATUSES) + ")$",
                                          description="staff only: visible, hidden or held")]
+Day = Annotated[dt.date | None, Parameter(description="a UTC day, YYYY-MM-DD, included")]
 Page = Annotated[int, Parameter(ge=1, le=services.REACH, description="from 1")]
 Limit = Annotated[int, Parameter(ge=1, le=services.MAX_LIMIT, description="page size, 1 to 50")]
 
@@ -32,7 +33,7 @@ class SearchController(Controller):
     @get("/")
     async def search(self, request: Request[Any, Any, Any], actor: Actor, q: Q,
                      category_id: CategoryId = None, author: Handle = None,
-                     since: dt.date | None = None, until: dt.date | None = None,
+                     since: Day = None, until: Day = None,
                      status: Status = None, page: Page = 1, limit: Limit = 20) -> SearchPage:
         """Posts the caller may read that match `q`, best first, with their thread's title
         and a snippet; the HTML fields hold escaped text with `<mark>` around the matches.

@@ -12506,7 +12506,9 @@ export interface operations {
                 category_id?: number | null;
                 /** @description the author's handle */
                 author?: string | null;
+                /** @description a UTC day, YYYY-MM-DD, included */
                 since?: string | null;
+                /** @description a UTC day, YYYY-MM-DD, included */
                 until?: string | null;
                 /** @description staff only: visible, hidden or held */
                 status?: string | null;
