@@ -177,6 +177,19 @@ def test_members_only_categories_are_searched_by_members_only(
     assert status == 403 and "sign in" in message
 
 
+def test_a_thread_moved_into_a_members_only_category_is_found_by_members_only(
+        member: Client, anon: Client, moderator: Client, category: dict,
+        members_only: dict) -> None:
+    w = word()
+    created = new_thread(member, category["id"], body=f"moving {w}")
+    assert found(anon, w) == [first_post(created)]
+    moved = moderator.patch(f"/api/threads/{created['thread']['id']}",
+                            {"category_id": members_only["id"]})
+    assert moved.status_code == 200, moved.text
+    assert found(anon, w) == []
+    assert found(member, w, category_id=members_only["id"]) == [first_post(created)]
+
+
 def test_filters_by_category_author_and_date(
         server: Server, stack: Stack, admin: Client, member: Client, other: Client,
         anon: Client, category: dict) -> None:
