@@ -68,6 +68,7 @@ EXTRA_STATUSES: ExtraStatuses = {
     "POST /api/brands": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/retry": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/discard": frozenset({409}),
+    "GET /api/staff-log": frozenset({404}),
 }
 
 _ERROR_BODY = Schema(

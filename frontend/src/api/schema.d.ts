@@ -518,6 +518,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListEntries */
+        get: operations["ApiStaffLogListEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/members/{member_id}/points/history": {
         parameters: {
             query?: never;
@@ -2205,6 +2222,7 @@ export interface components {
         /** PostPatch */
         PostPatch: {
             body: string;
+            reason?: string | null;
         };
         /** PostingOut */
         PostingOut: {
@@ -2301,6 +2319,8 @@ export interface components {
             editor: components["schemas"]["Author"];
             /** Format: date-time */
             created_at: string;
+            /** @default  */
+            reason: string;
         };
         /** RevokeIn */
         RevokeIn: {
@@ -2433,6 +2453,31 @@ export interface components {
             member: components["schemas"]["MemberOut"];
             csrf_token: string;
         };
+        /** StaffLogEntryOut */
+        StaffLogEntryOut: {
+            id: number;
+            /** Format: date-time */
+            created_at: string;
+            actor_id: number | null;
+            actor_label: string;
+            action: string;
+            target_type: string;
+            target_id: string;
+            target_label: string;
+            brand_id: number | null;
+            before: {
+                [key: string]: unknown;
+            } | null;
+            after: {
+                [key: string]: unknown;
+            } | null;
+            reason: string;
+        };
+        /** StaffLogPage */
+        StaffLogPage: {
+            items: components["schemas"]["StaffLogEntryOut"][];
+            next_cursor: number | null;
+        };
         /** StandingOut */
         StandingOut: {
             rank: number;
@@ -2510,6 +2555,7 @@ export interface components {
             pinned?: boolean | null;
             locked?: boolean | null;
             category_id?: number | null;
+            reason?: string | null;
         };
         /** TicketOut */
         TicketOut: {
@@ -5461,6 +5507,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MailOut"];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with that id, or nothing the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiStaffLogListEntries: {
+        parameters: {
+            query?: {
+                actor?: string | null;
+                action?: string | null;
+                target_type?: string | null;
+                target_id?: string | null;
+                brand_id?: number | null;
+                since?: string | null;
+                until?: string | null;
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffLogPage"];
                 };
             };
             /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
@@ -11444,7 +11576,10 @@ export interface operations {
     };
     ApiPostsPostIdDeletePost: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description why a moderator deleted someone else's post (kept in the staff log) */
+                reason?: string | null;
+            };
             header?: never;
             path: {
                 post_id: number;

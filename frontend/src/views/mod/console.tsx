@@ -2,12 +2,19 @@
 
 import type { FunctionComponent } from "preact";
 import type { ViewProps } from "../../app/routes";
+import { StaffLog } from "../stafflog/StaffLog";
 import { ModFrame } from "./Frame";
 import { ModSearch } from "./Search";
 import { sectionsFor } from "./sections";
 
 // Each section's view, by key; a section with an item page gets its `id` param.
 const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
+  log: () => (
+    <ModFrame title="Audit log" section="log">
+      {/* Brand staff read their brand's part: the server narrows it for them. */}
+      {() => <StaffLog />}
+    </ModFrame>
+  ),
   search: ModSearch,
 };
 

@@ -16,6 +16,8 @@ export interface ModSection {
 }
 
 export const MOD_SECTIONS: ModSection[] = [
+  { key: "log", title: "Audit log", text: "Every staff act: who, on what, before and after, and why.",
+    roles: ["moderator", "admin", "brand_staff"] },
   { key: "search", title: "Search", text: "Find posts by words, author and date, hidden and held ones too, filtered by status.",
     roles: ["moderator", "admin", "brand_staff"] },
 ];
