@@ -11,13 +11,14 @@ from community.forums.controllers import (
     PreviewController,
     ThreadController,
 )
+from community.search.controllers import SearchController
 from server.plugins import DemoSteps, Plugin
 
 plugin = Plugin(
     name="community",
     piccolo_app="community.piccolo_app",
     route_handlers=[CategoryController, ThreadController, PostController, BookmarkController,
-                    ActivityController, PreviewController],
+                    ActivityController, PreviewController, SearchController],
     error_statuses={
         "POST /api/categories": frozenset({404, 409}),
         "PUT /api/categories/order": frozenset({404}),
@@ -28,6 +29,7 @@ plugin = Plugin(
         "POST /api/community/preview": frozenset({429}),
         "POST /api/posts/{post_id}/hide": frozenset({409}),
         "POST /api/posts/{post_id}/unhide": frozenset({409}),
+        "GET /api/search": frozenset({404, 429}),
     },
     handler_modules=["community.forums.handlers"],
     register=forums.register,

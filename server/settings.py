@@ -55,6 +55,8 @@ class Settings(msgspec.Struct, frozen=True):
     write_rate_limit: RateLimit = RateLimit(60, 60)
     # Handle autocomplete asks as the member types.
     lookup_rate_limit: RateLimit = RateLimit(120, 60)
+    # Searches by visitors who are not signed in, per address.
+    search_rate_limit: RateLimit = RateLimit(30, 60)
     allowed_origins: tuple[str, ...] = ()
     trust_proxy_headers: bool = False
     realtime_history: int = 200
@@ -261,6 +263,8 @@ VARIABLES: tuple[Variable, ...] = (
              "apart, under the same limit)"),
     Variable("HEARTH_LOOKUP_RATE_LIMIT", "lookup_rate_limit", rate, "`120/60`",
              "handle autocomplete requests per window per member"),
+    Variable("HEARTH_SEARCH_RATE_LIMIT", "search_rate_limit", rate, "`30/60`",
+             "searches per window per address by visitors who are not signed in"),
     Variable("HEARTH_TRUST_PROXY_HEADERS", "trust_proxy_headers", boolean, "`false`",
              "take the client address from `X-Forwarded-For` (rightmost entry)"),
     Variable("HEARTH_ALLOWED_ORIGINS", "allowed_origins", origins, "none",

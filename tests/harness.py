@@ -355,6 +355,7 @@ def build_stack(workdir: Path) -> Stack:
         "HEARTH_REGISTER_RATE_LIMIT": "100000/60",
         "HEARTH_LOGIN_RATE_LIMIT": "100000/60",
         "HEARTH_WRITE_RATE_LIMIT": "100000/60",
+        "HEARTH_SEARCH_RATE_LIMIT": "100000/60",
         # Tests move the clock by weeks; a signed-in client must outlive that unless a test
         # is about expiry (it sets its own lifetime).
         "HEARTH_SESSION_TTL_SECONDS": str(3650 * 86400),

@@ -70,6 +70,7 @@ def test_every_page_passes_axe_signed_out_and_signed_in(
         ("/challenges", "[data-testid=challenge-item]"),
         (f"/challenges/{challenge['id']}",
          "[data-testid=challenge-view][data-live=subscribed] [data-testid=challenge-task]"),
+        ("/search?q=burr", "[data-testid=search-hit] mark"),
         ("/no/such/page", "h1:text('Not found')"),
     ]
     for route, shown in pages:

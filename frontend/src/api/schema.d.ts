@@ -1715,6 +1715,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search */
+        get: operations["ApiSearchSearch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2635,6 +2652,29 @@ export interface components {
             action: string | null;
             matches: string[];
             text: string;
+        };
+        /** SearchHit */
+        SearchHit: {
+            post_id: number;
+            post_number: number;
+            thread_id: number;
+            thread_title: string;
+            category_id: number;
+            author: components["schemas"]["Author"];
+            /** Format: date-time */
+            created_at: string;
+            title_html: string;
+            snippet_html: string;
+            hidden?: string | null;
+        };
+        /** SearchPage */
+        SearchPage: {
+            items: components["schemas"]["SearchHit"][];
+            page: number;
+            limit: number;
+            total: number;
+            total_exact: boolean;
+            next_page: number | null;
         };
         /** SeasonIn */
         SeasonIn: {
@@ -14001,6 +14041,110 @@ export interface operations {
             };
             /** @description The body is not application/json. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; try again after Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiSearchSearch: {
+        parameters: {
+            query: {
+                /** @description what to search for */
+                q: string;
+                /** @description this category and its subcategories */
+                category_id?: number | null;
+                /** @description the author's handle */
+                author?: string | null;
+                /** @description a UTC day, YYYY-MM-DD, included */
+                since?: string | null;
+                /** @description a UTC day, YYYY-MM-DD, included */
+                until?: string | null;
+                /** @description staff only: visible, hidden or held */
+                status?: string | null;
+                /** @description from 1 */
+                page?: number;
+                /** @description page size, 1 to 50 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with that id, or nothing the caller may see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ import { parseRoute, useHash } from "./router";
 import { ConfirmHost } from "../components/ConfirmDialog";
 import { Icon } from "../components/Icon";
 import { ToastHost } from "../components/Toast";
+import { SearchBox } from "../views/search/SearchBox";
 
 function skipToContent(event: MouseEvent): void {
   // Not an in-page anchor: the hash is the router's.
@@ -31,6 +32,7 @@ export function App() {
             <span class="brand-mark" aria-hidden="true"><Icon name="flame" /></span>Hearth
           </a>
           <LiveStatus />
+          <SearchBox />
           <AccountNav />
         </div>
       </header>

@@ -15,6 +15,7 @@ import { Profile } from "../views/profile/Profile";
 import { Register } from "../views/account/Register";
 import { Rewards } from "../views/rewards/Rewards";
 import { Sanctions } from "../views/account/Sanctions";
+import { SearchView } from "../views/search/Search";
 import { Settings } from "../views/account/Settings";
 import { SignIn } from "../views/account/SignIn";
 import { ThreadView } from "../views/forum/Thread";
@@ -57,6 +58,7 @@ export const PAGES: Page[] = [
   { name: "reset", pattern: "/reset/:token", view: ResetPassword },
   { name: "verify-email", pattern: "/verify-email/:token", view: VerifyEmail },
   { name: "bookmarks", pattern: "/bookmarks", view: Bookmarks },
+  { name: "search", pattern: "/search", view: SearchView },
   { name: "not-found", pattern: "/not-found", view: NotFound },
   { name: "rewards", pattern: "/rewards", view: Rewards },
   { name: "leaderboards", pattern: "/leaderboards", view: Leaderboards },

@@ -5,6 +5,7 @@ import type { ViewProps } from "../../app/routes";
 import { StaffLog } from "../stafflog/StaffLog";
 import { ModFrame } from "./Frame";
 import { ModAppeals, ModSanctions } from "./Sanctions";
+import { ModSearch } from "./Search";
 import { sectionsFor } from "./sections";
 import { WatchedWords } from "./WatchedWords";
 
@@ -19,6 +20,7 @@ const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
   sanctions: ModSanctions,
   appeals: ModAppeals,
   "watched-words": WatchedWords,
+  search: ModSearch,
 };
 
 export function ModHome() {

@@ -22,6 +22,8 @@ export const MOD_SECTIONS: ModSection[] = [
   { key: "appeals", title: "Appeals", text: "Decide members' appeals of sanctions someone else imposed.", roles: ["moderator", "admin"] },
   { key: "watched-words", title: "Watched words", roles: ["moderator", "admin"],
     text: "Words and phrases that are blocked, held for approval, flagged or replaced wherever members write." },
+  { key: "search", title: "Search", text: "Find posts by words, author and date, hidden and held ones too, filtered by status.",
+    roles: ["moderator", "admin", "brand_staff"] },
 ];
 
 export function mayModerate(member: Member | null): boolean {
