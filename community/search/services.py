@@ -239,6 +239,17 @@ async def _marked(query: Query, ids: list[int]) -> dict[int, tuple[str, str]]:
     return {int(r["id"]): (r["title"] or "", r["snippet"] or "") for r in rows}
 
 
+async def _ranked_rows(sql: str, args: list[Any]) -> list[dict[str, Any]]:
+    if db.is_sqlite():
+        return await db.fetch(sql, *args)
+    # A prepared statement run often gets PostgreSQL's generic plan, which cannot estimate a
+    # tsquery it does not see and walks the posts newest first instead of using the GIN
+    # index: each search is planned for its own words.
+    async with db.transaction():
+        await db.fetch("SET LOCAL plan_cache_mode = force_custom_plan")
+        return await db.fetch(sql, *args)
+
+
 async def search(actor: Actor, q: str, *, category_id: int | None = None,
                  author: str | None = None, since: dt.date | None = None,
                  until: dt.date | None = None, status: str | None = None, page: int = 1,
@@ -254,7 +265,7 @@ async def search(actor: Actor, q: str, *, category_id: int | None = None,
     filters = await _filters(actor, category_id, author, since, until, status)
     ranked = _ranked_sqlite if db.is_sqlite() else _ranked_postgres
     sql, sql_args = await ranked(query, filters, min(limit, REACH - offset), offset)
-    rows = await db.fetch(sql, *sql_args)
+    rows = await _ranked_rows(sql, sql_args)
     total = int(rows[0]["n"])
     ids = [int(r["id"]) for r in rows if r["id"] is not None]
     items = await _hits(query, ids)
