@@ -82,6 +82,11 @@ class Settings(msgspec.Struct, frozen=True):
     password_reset_seconds: int = 3600
     email_change_seconds: int = 86400
     password_reset_rate_limit: RateLimit = RateLimit(5, 3600)
+    # The review queue (community.moderation): a target whose flags' weights add up to this
+    # is hidden until a moderator decides.
+    flag_hide_threshold: int = 10
+    flag_rate_limit: RateLimit = RateLimit(20, 3600)
+    review_claim_seconds: int = 600
 
     @property
     def scaled(self) -> bool:
@@ -286,6 +291,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_PASSWORD_RESET_RATE_LIMIT", "password_reset_rate_limit", rate, "`5/3600`",
              "password reset requests per window, per client address and per email asked for; "
              "email change requests per window per member"),
+    Variable("HEARTH_FLAG_HIDE_THRESHOLD", "flag_hide_threshold", integer(1), "`10`",
+             "a flagged post, thread or profile whose flags' weights add up to this is hidden "
+             "(but from its author and staff) until a moderator decides"),
+    Variable("HEARTH_FLAG_RATE_LIMIT", "flag_rate_limit", rate, "`20/3600`",
+             "flags per window per member"),
+    Variable("HEARTH_REVIEW_CLAIM_SECONDS", "review_claim_seconds", integer(10), "`600`",
+             "how long a moderator's claim on a review item keeps others from acting on it"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

@@ -567,27 +567,42 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
 
 async def delete_post(actor: Actor, post_id: int) -> None:
     """Soft delete; deleting the first post deletes the thread."""
-    post, thread, _ = await readable_post(actor, post_id)
+    post, _, _ = await readable_post(actor, post_id)
     member_id = actor.member()
     if post["author"] != member_id and not actor.is_moderator:
         raise Forbidden("only the author or a moderator can delete this post")
-    now = clock.now()
     async with outbox.unit_of_work():
-        deleted = await Post.update({Post.deleted_at: now, Post.deleted_by: member_id}).where(
-            (Post.id == post_id) & Post.deleted_at.is_null()
-        ).returning(Post.id)
-        if not deleted:
+        if not await remove_post(member_id, post_id):
             raise NotFound(f"post {post_id} does not exist")
-        changes: dict[Any, Any] = {Thread.post_count: Thread.post_count - 1,
-                                   Thread.version: Thread.version + 1}
-        if post["post_number"] == 1:
-            changes[Thread.deleted_at] = now
-        await Thread.update(changes).where(Thread.id == thread["id"])
-        await outbox.emit(events.PostDeleted(
-            post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
-            author_id=post["author"], deleted_by_id=member_id,
-        ))
-    await cache.changed(thread["id"])
+
+
+async def remove_post(by_member_id: int, post_id: int) -> bool:
+    """Inside the caller's unit of work: soft-delete the post (its first post takes the
+    thread with it). False when it was deleted already, so a racing second caller changes
+    nothing. The thread's pages refresh once the unit commits."""
+    rows = await Post.select(Post.thread, Post.author, Post.post_number).where(Post.id == post_id)
+    if not rows:
+        return False
+    post = rows[0]
+    now = clock.now()
+    deleted = await Post.update({Post.deleted_at: now, Post.deleted_by: by_member_id}).where(
+        (Post.id == post_id) & Post.deleted_at.is_null()
+    ).returning(Post.id)
+    if not deleted:
+        return False
+    changes: dict[Any, Any] = {Thread.post_count: Thread.post_count - 1,
+                               Thread.version: Thread.version + 1}
+    if post["post_number"] == 1:
+        changes[Thread.deleted_at] = now
+    threads = await Thread.update(changes).where(Thread.id == post["thread"]).returning(
+        Thread.category)
+    await outbox.emit(events.PostDeleted(
+        post_id=post_id, thread_id=post["thread"], category_id=threads[0]["category"],
+        author_id=post["author"], deleted_by_id=by_member_id,
+    ))
+    thread_id = int(post["thread"])
+    await outbox.after_commit(lambda: cache.changed(thread_id))
+    return True
 
 
 async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
