@@ -43,7 +43,8 @@ def act(client: Client, item_id: int, action: str, reason: str = "") -> Any:
 
 def hidden_reason(stack: Stack, post_id: int) -> str | None:
     rows = stack.sql(f"SELECT hidden_reason FROM forum_post WHERE id = {int(post_id)}")
-    return rows[0][0] if rows else None
+    # psql prints NULL as an empty string.
+    return (rows[0][0] or None) if rows else None
 
 
 def events_about(stack: Stack, event_type: str, post_id: int) -> list[dict[str, Any]]:
