@@ -13,11 +13,7 @@ from community.forums.controllers import (
 )
 from community.moderation import notices as moderation_notices
 from community.moderation import targets
-from community.moderation.controllers import (
-    FlagController,
-    PostHidingController,
-    ReviewController,
-)
+from community.moderation.controllers import FlagController, ReviewController
 from server.plugins import DemoSteps, Plugin
 
 
@@ -30,8 +26,7 @@ plugin = Plugin(
     name="community",
     piccolo_app="community.piccolo_app",
     route_handlers=[CategoryController, ThreadController, PostController, BookmarkController,
-                    ActivityController, PreviewController, FlagController, ReviewController,
-                    PostHidingController],
+                    ActivityController, PreviewController, FlagController, ReviewController],
     error_statuses={
         "POST /api/categories": frozenset({404, 409}),
         "PUT /api/categories/order": frozenset({404}),
@@ -45,8 +40,8 @@ plugin = Plugin(
         "POST /api/moderation/items/{item_id}/claim": frozenset({404, 409}),
         "DELETE /api/moderation/items/{item_id}/claim": frozenset({404, 409}),
         "POST /api/moderation/items/{item_id}/actions": frozenset({404, 409}),
-        "POST /api/posts/{post_id}/hide": frozenset({404}),
-        "POST /api/posts/{post_id}/unhide": frozenset({404}),
+        "POST /api/posts/{post_id}/hide": frozenset({409}),
+        "POST /api/posts/{post_id}/unhide": frozenset({409}),
     },
     handler_modules=["community.forums.handlers", "community.moderation.handlers"],
     register=register,

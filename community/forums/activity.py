@@ -40,6 +40,9 @@ async def member_activity(actor: Actor, member_id: int, before: int | None,
            "WHERE p.author = {} AND p.deleted_at IS NULL AND t.deleted_at IS NULL "
            "AND t.category " + match)
     params: list[object] = [member_id, *args]
+    if actor.person_id != member_id:
+        # Out of view (community.forums.hiding): shown on the author's own profile only.
+        sql += " AND p.hidden_at IS NULL AND t.hidden_at IS NULL"
     if before is not None:
         sql += " AND p.id < {}"
         params.append(before)

@@ -35,7 +35,9 @@ async def page(actor: Actor, before: int | None, limit: int) -> BookmarkPage:
         "SELECT b.id AS id, b.post AS post, b.created_at AS created_at, t.id AS thread, "
         "t.title AS title FROM forum_bookmark b "
         "JOIN forum_post p ON p.id = b.post AND p.deleted_at IS NULL "
+        "AND (p.hidden_at IS NULL OR p.author = b.member) "
         "JOIN forum_thread t ON t.id = p.thread AND t.deleted_at IS NULL "
+        "AND (t.hidden_at IS NULL OR t.author = b.member) "
         "JOIN forum_category c ON c.id = t.category "
         "WHERE b.member = {} AND c.visibility " + visible + " " + older
         + "ORDER BY b.id DESC LIMIT {}",

@@ -22,7 +22,7 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from community.forums.schemas import PostPage
+from community.forums.schemas import PostOut, PostPage
 from server import runtime
 from server.security import new_secret
 
@@ -50,6 +50,12 @@ class SharedPage:
     # Numbers of deleted posts after the page's start, sorted: unread counts subtract them.
     deleted: list[int]
     post_ids: list[int] = field(default_factory=list)
+    # Posts in the page's range out of view (community.forums.hiding), with why: shown only
+    # to their authors and the category's moderators.
+    hidden: list[PostOut] = field(default_factory=list)
+    # The thread itself is out of view (its first post is), and whose it is.
+    thread_hidden: bool = False
+    author_id: int = 0
     # Bytes it holds, roughly: the caches are bounded by these as well as by count.
     weight: int = 0
     built: float = field(default_factory=time.monotonic)

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
-from community.forums import activity, bookmarks, pages, services
+from community.forums import activity, bookmarks, hiding, pages, services
 from community.forums.schemas import (
     ActivityPage,
     BookmarkOut,
@@ -17,6 +17,7 @@ from community.forums.schemas import (
     CategoryOut,
     CategoryPatch,
     CreatedThread,
+    ModerationNote,
     PostIn,
     PostOut,
     PostPage,
@@ -177,6 +178,17 @@ class PostController(Controller):
     @delete("/{post_id:int}/bookmark", status_code=200)
     async def unbookmark(self, actor: Actor, post_id: int) -> BookmarkOut:
         return await bookmarks.unbookmark(actor, post_id)
+
+    @post("/{post_id:int}/hide", status_code=200)
+    async def hide(self, actor: Actor, post_id: int, data: ModerationNote) -> PostOut:
+        """A moderator of its category takes the post out of view for everyone but its author
+        and moderators; 409 when it is already hidden."""
+        return await hiding.moderate(actor, post_id, True, data.reason)
+
+    @post("/{post_id:int}/unhide", status_code=200)
+    async def unhide(self, actor: Actor, post_id: int, data: ModerationNote) -> PostOut:
+        """Brings a hidden or held post back into view (a held one is published then)."""
+        return await hiding.moderate(actor, post_id, False, data.reason)
 
     @get("/{post_id:int}/revisions")
     async def revisions(self, actor: Actor, post_id: int) -> list[RevisionOut]:

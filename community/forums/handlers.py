@@ -37,12 +37,16 @@ async def may_follow_category(actor: Actor, key: str) -> bool:
 
 @history_filter("thread")
 async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delivered]:
-    """Catch-up must not replay the text of posts deleted since they were published."""
+    """Catch-up must not replay the text of posts deleted or hidden since they were
+    published."""
     post_ids = {m.data["id"] for m in messages
-                if m.event in ("post.created", "post.edited") and isinstance(m.data, dict)}
+                if m.event in CARRY_TEXT and isinstance(m.data, dict)}
     live = await services.live_post_ids(post_ids)
-    return [m for m in messages
-            if m.event not in ("post.created", "post.edited") or m.data.get("id") in live]
+    return [m for m in messages if m.event not in CARRY_TEXT or m.data.get("id") in live]
+
+
+# Live messages that carry a post's text.
+CARRY_TEXT = ("post.created", "post.edited", "post.restored")
 
 
 @outbox.batch_handler(
@@ -50,16 +54,31 @@ async def drop_deleted_posts(key: str, messages: list[Delivered]) -> list[Delive
     events.ThreadCreated, events.PostCreated, events.PostEdited, events.PostDeleted,
     events.ReactionAdded, events.ReactionRemoved, events.ThreadUpdated,
     events.PostMarkedHelpful, events.PostUnmarkedHelpful, events.ThreadCreated,
+    events.ContentHidden, events.ContentRestored,
 )
 async def publish_thread_activity(batch: list[outbox.Delivery]) -> None:
     """Each change on its thread's channel; a new thread on its category's, where a thread
     list counts arrivals (a "3 new threads" bar) and fetches them when asked."""
-    posts = await services.posts_out({d.event.post_id for d in batch
-                                      if isinstance(d.event, events.PostCreated | events.PostEdited)})
+    posts = await services.posts_out(
+        {d.event.post_id for d in batch if isinstance(d.event, events.PostCreated | events.PostEdited)}
+        | {d.event.target_id for d in batch
+           if isinstance(d.event, events.ContentRestored) and d.event.target_type == "post"})
     messages = []
     for delivery in batch:
         event = delivery.event
         data: Any
+        if isinstance(event, events.ContentHidden | events.ContentRestored):
+            # Out of view for everyone but its author and moderators, whose pages refetch.
+            if event.target_type != "post" or event.thread_id is None:
+                continue
+            channel = f"thread:{event.thread_id}"
+            if isinstance(event, events.ContentHidden):
+                messages.append(Message(channel, "post.hidden", {
+                    "post_id": event.target_id, "reason": event.reason}, str(delivery.event_id)))
+            elif (post := posts.get(event.target_id)) is not None:
+                messages.append(Message(channel, "post.restored", msgspec.to_builtins(post),
+                                        str(delivery.event_id)))
+            continue
         if isinstance(event, events.PostCreated | events.PostEdited):
             post = posts.get(event.post_id)
             if post is None:

@@ -26,6 +26,7 @@ from community.forums.services import (
     authors_by_id,
     check_readable,
     posts_from_rows,
+    sees_hidden,
     thread_from_row,
 )
 from community.forums.tables import Category, Post, Thread
@@ -38,6 +39,7 @@ from server.errors import NotFound
 class Overlay:
     version: int
     visibility: str
+    brand: int | None = None
     mark: int = 0
     thread_level: str | None = None
     category_level: str | None = None
@@ -66,6 +68,8 @@ async def read(actor: Actor, thread_id: int, after: int, limit: int) -> PostPage
         # the readers of a busy thread never all wait for it together.
         _renew(key)
     check_readable(actor, {"visibility": overlay.visibility})
+    if shared.thread_hidden and not sees_hidden(actor, shared.author_id, {"brand": overlay.brand}):
+        raise NotFound(f"thread {thread_id} does not exist")
     if actor.person_id is None:
         return shared.page
     return await _for_member(actor, shared, overlay)
@@ -80,6 +84,8 @@ async def _anonymous(actor: Actor, thread_id: int, after: int, limit: int) -> Po
         shared = await _build_once(("anonymous", *key), (thread_id, after, limit))
         cache.anonymous.put(key, shared, shared.weight)
     check_readable(actor, {"visibility": shared.visibility})
+    if shared.thread_hidden:
+        raise NotFound(f"thread {thread_id} does not exist")
     return shared.page
 
 
@@ -134,28 +140,33 @@ async def _build(thread_id: int, after: int, limit: int) -> SharedPage:
         (Post.thread == thread_id) & Post.deleted_at.is_null() & (Post.post_number > after)
     ).order_by(Post.post_number).limit(limit + 1)
     page = rows[:limit]
-    posts = await posts_from_rows(page, None)
+    everything = await posts_from_rows(page, None)
+    posts = [p for p in everything if p.hidden is None]
+    hidden = [p for p in everything if p.hidden is not None]
     # The first page already carries the thread's author; look it up only past it.
     author = next((p.author for p in posts if p.author.id == thread["author"]), None)
     if author is None:
         author = (await authors_by_id({thread["author"]}))[thread["author"]]
+    # Out of view counts as gone for unread counts, as deleted does.
     deleted = await db.fetch(
-        "SELECT post_number FROM forum_post WHERE thread = {} AND deleted_at IS NOT NULL "
-        "AND post_number > {} ORDER BY post_number", thread_id, after)
+        "SELECT post_number FROM forum_post WHERE thread = {} AND (deleted_at IS NOT NULL "
+        "OR hidden_at IS NOT NULL) AND post_number > {} ORDER BY post_number", thread_id, after)
     return SharedPage(
         page=PostPage(thread=thread_from_row(thread, author), items=posts,
                       next_cursor=page[-1]["post_number"] if len(rows) > limit else None),
         version=int(thread["version"]), visibility=categories[0]["visibility"],
         at_end=len(rows) <= limit, deleted=[int(r["post_number"]) for r in deleted],
-        post_ids=[p.id for p in posts],
-        weight=sum(len(p.raw) + len(p.html) + POST_OVERHEAD for p in posts) + 8 * len(deleted),
+        post_ids=[p.id for p in everything], hidden=hidden,
+        thread_hidden=thread["hidden_at"] is not None, author_id=int(thread["author"]),
+        weight=sum(len(p.raw) + len(p.html) + POST_OVERHEAD for p in everything)
+        + 8 * len(deleted),
     )
 
 
 # Roughly what a post costs in memory besides its text (its struct, author, reactions).
 POST_OVERHEAD = 600
 
-THREAD_STATE = ("SELECT t.version AS version, c.visibility AS visibility{extra} "
+THREAD_STATE = ("SELECT t.version AS version, c.visibility AS visibility, c.brand AS brand{extra} "
                 "FROM forum_thread t JOIN forum_category c ON c.id = t.category{joins} "
                 "WHERE t.id = {{}} AND t.deleted_at IS NULL")
 MEMBER = (", m.last_read_post_number AS mark, tw.level AS thread_level, "
@@ -209,6 +220,7 @@ async def _overlay(member_id: int | None, thread_id: int, post_ids: list[int]) -
     if not rows:
         raise NotFound(f"thread {thread_id} does not exist")
     overlay = Overlay(version=int(rows[0]["version"]), visibility=rows[0]["visibility"],
+                      brand=rows[0]["brand"],
                       mark=int(rows[0].get("mark") or 0),
                       thread_level=rows[0].get("thread_level"),
                       category_level=rows[0].get("category_level"))
@@ -231,25 +243,32 @@ async def _for_member(actor: Actor, shared: SharedPage, overlay: Overlay) -> Pos
     thread = page.thread
     mark = max(overlay.mark, readmarks.buffered(member_id, thread.id))
     # Reaching the end reads the whole thread, including numbers taken by deleted posts.
-    read_to = thread.highest_post_number if shared.at_end else page.items[-1].post_number
+    # The page's last number, its cursor, may be a post out of view.
+    read_to = thread.highest_post_number if shared.at_end else page.next_cursor or mark
     if read_to > mark:
         await readmarks.advance(member_id, thread.id, read_to)
         mark = read_to
+    shown = page.items
+    if shared.hidden:
+        mine_too = [post for post in shared.hidden
+                    if sees_hidden(actor, post.author.id, {"brand": overlay.brand})]
+        if mine_too:
+            shown = sorted([*shown, *mine_too], key=lambda post: post.post_number)
     items: list[PostOut] = [
         msgspec.structs.replace(post, my_reactions=sorted(overlay.mine[post.id]))
         if post.id in overlay.mine else post
-        for post in page.items
+        for post in shown
     ]
     open_to_me = not thread.locked or actor.is_moderator
-    own = [post.id for post in page.items if post.author.id == member_id]
-    everything = [post.id for post in page.items]
+    own = [post.id for post in items if post.author.id == member_id]
+    everything = [post.id for post in items]
     watch = watching.out(overlay.thread_level, overlay.category_level)
     viewer = Viewer(
         member_id=member_id, last_read_post_number=mark, can_reply=open_to_me,
         can_moderate=actor.is_moderator,
         editable_post_ids=everything if actor.is_moderator else own if open_to_me else [],
         deletable_post_ids=everything if actor.is_moderator else own,
-        bookmarked_post_ids=[post.id for post in page.items if post.id in overlay.bookmarked],
+        bookmarked_post_ids=[post.id for post in items if post.id in overlay.bookmarked],
         watch_level=watch.level, watch_source=watch.source,
     )
     unread = readmarks.unread(thread.highest_post_number, mark, shared.deleted)

@@ -129,6 +129,12 @@ class PostPatch(msgspec.Struct, forbid_unknown_fields=True):
     body: Body
 
 
+class ModerationNote(msgspec.Struct, forbid_unknown_fields=True):
+    """Why a moderator acts, for the staff log and whoever is told."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
 class PostOut(msgspec.Struct):
     id: int
     thread_id: int
@@ -142,6 +148,9 @@ class PostOut(msgspec.Struct):
     edited_at: dt.datetime | None
     reactions: dict[str, int]
     my_reactions: list[str]
+    # Set only for readers who may see a post others can't (its author, its moderators): why
+    # it is out of view, "flags", "moderator" or "held" (waiting for approval).
+    hidden: str | None = None
 
 
 class Viewer(msgspec.Struct):

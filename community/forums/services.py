@@ -81,12 +81,21 @@ def register() -> None:
     visibility.category_rule(readable_category)
 
 
+def sees_hidden(actor: Actor, author_id: int, category: dict[str, Any]) -> bool:
+    """Whether content out of view (hidden, held) is in view for this reader: its author's
+    and its moderators' (community.forums.hiding)."""
+    return author_id == actor.person_id or (actor.person_id is not None
+                                            and actor.moderates(category["brand"]))
+
+
 async def readable_thread(actor: Actor, thread_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
     if not rows:
         raise NotFound(f"thread {thread_id} does not exist")
     category = await _category_row(rows[0]["category"])
     check_readable(actor, category)
+    if rows[0]["hidden_at"] is not None and not sees_hidden(actor, rows[0]["author"], category):
+        raise NotFound(f"thread {thread_id} does not exist")
     return rows[0], category
 
 
@@ -97,6 +106,8 @@ async def readable_post(
     if not rows:
         raise NotFound(f"post {post_id} does not exist")
     thread, category = await readable_thread(actor, rows[0]["thread"])
+    if rows[0]["hidden_at"] is not None and not sees_hidden(actor, rows[0]["author"], category):
+        raise NotFound(f"post {post_id} does not exist")
     return rows[0], thread, category
 
 
@@ -155,6 +166,7 @@ async def posts_from_rows(rows: list[dict[str, Any]], member_id: int | None) -> 
             author=authors[r["author"]], reply_to_post_id=r["reply_to"], raw=r["markdown"],
             html=r["html"], revision=r["revision"], created_at=r["created_at"],
             edited_at=r["edited_at"], reactions=counts[r["id"]], my_reactions=sorted(mine[r["id"]]),
+            hidden=r["hidden_reason"] if r["hidden_at"] is not None else None,
         )
         for r in rows
     ]
@@ -167,17 +179,21 @@ async def post_out(post_id: int, member_id: int | None = None) -> PostOut | None
 
 
 async def posts_out(post_ids: set[int]) -> dict[int, PostOut]:
-    """post_out() for many posts at once; deleted ones are left out."""
+    """The posts every reader sees, as they see them: deleted, hidden and held ones are left
+    out."""
     if not post_ids:
         return {}
-    rows = await Post.select().where(Post.id.is_in(sorted(post_ids)) & Post.deleted_at.is_null())
+    rows = await Post.select().where(Post.id.is_in(sorted(post_ids)) & Post.deleted_at.is_null()
+                                     & Post.hidden_at.is_null())
     return {p.id: p for p in await posts_from_rows(rows, None)}
 
 
 async def live_post_ids(post_ids: set[int]) -> set[int]:
+    """Those of these posts every reader sees (not deleted, hidden or held)."""
     if not post_ids:
         return set()
-    rows = await Post.select(Post.id).where(Post.id.is_in(list(post_ids)) & Post.deleted_at.is_null())
+    rows = await Post.select(Post.id).where(Post.id.is_in(list(post_ids))
+                                            & Post.deleted_at.is_null() & Post.hidden_at.is_null())
     return {int(r["id"]) for r in rows}
 
 
@@ -369,8 +385,14 @@ def _decode_cursor(cursor: str) -> tuple[bool, int]:
 
 async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit: int) -> ThreadPage:
     """Pinned first, then by last activity (newest post), newest first."""
-    check_readable(actor, await _category_row(category_id))
+    category = await _category_row(category_id)
+    check_readable(actor, category)
     query = Thread.select().where((Thread.category == category_id) & Thread.deleted_at.is_null())
+    if actor.person_id is None:
+        query = query.where(Thread.hidden_at.is_null())
+    elif not actor.moderates(category["brand"]):
+        # Threads out of view are listed for their authors (and moderators) only.
+        query = query.where(Thread.hidden_at.is_null() | (Thread.author == actor.person_id))
     if cursor:
         pinned, last = _decode_cursor(cursor)
         unpinned = Thread.pinned == False  # noqa: E712
@@ -395,17 +417,21 @@ async def list_threads(actor: Actor, category_id: int, cursor: str | None, limit
 
 
 async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: int, body: str,
-                       reply_to: dict[str, Any] | None, may_bypass_lock: bool) -> tuple[int, int]:
+                       reply_to: dict[str, Any] | None, may_bypass_lock: bool,
+                       held_reason: str | None = None) -> tuple[int, int]:
     """Inside a unit of work: take the next post number atomically and write the post. The
     numbering UPDATE itself refuses a locked or deleted thread, so a lock that commits
-    concurrently wins on either database."""
+    concurrently wins on either database. A post written held (`held_reason`, why) waits
+    for a moderator's approval: it is announced as content.held, and as post.created only
+    once approved (community.forums.hiding)."""
     now = clock.now()
     open_thread = (Thread.id == thread["id"]) & Thread.deleted_at.is_null()
     if not may_bypass_lock:
         open_thread = open_thread & (Thread.locked == False)  # noqa: E712
+    counted: dict[Any, Any] = {} if held_reason else {Thread.post_count: Thread.post_count + 1}
     numbered = await Thread.update({
         Thread.highest_post_number: Thread.highest_post_number + 1,
-        Thread.post_count: Thread.post_count + 1,
+        **counted,
         Thread.last_activity_at: now,
         Thread.version: Thread.version + 1,
     }).where(open_thread).returning(Thread.highest_post_number)
@@ -418,7 +444,8 @@ async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: 
     rows = await Post.insert(
         Post(thread=thread["id"], author=author_id, post_number=post_number,
              reply_to=reply_to["id"] if reply_to else None, markdown=body, html=render(body),
-             created_at=now)
+             created_at=now, hidden_at=now if held_reason else None,
+             hidden_reason="held" if held_reason else None)
     ).returning(Post.id)
     post_id = int(rows[0]["id"])
     await PostRevision.insert(
@@ -426,7 +453,14 @@ async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: 
     )
     await Thread.update({Thread.last_post_id: post_id}).where(Thread.id == thread["id"])
     await readmarks.write(author_id, thread["id"], post_number)
-    await outbox.emit(events.PostCreated(
+    if held_reason:
+        if post_number == 1:
+            await Thread.update({Thread.hidden_at: now}).where(Thread.id == thread["id"])
+        await outbox.emit(events.ContentHeld(
+            target_type="post", target_id=post_id, author_id=author_id, reason=held_reason,
+            thread_id=thread["id"], category_id=thread["category"], brand_id=brand_id))
+        return post_id, post_number
+    await announce_post(events.PostCreated(
         post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
         author_id=author_id, post_number=post_number,
         reply_to_post_id=reply_to["id"] if reply_to else None,
@@ -434,6 +468,17 @@ async def _insert_post(thread: dict[str, Any], brand_id: int | None, author_id: 
         brand_id=brand_id,
     ))
     return post_id, post_number
+
+
+async def announce_post(created: events.PostCreated) -> None:
+    """Inside a unit of work: a post comes into view for everyone, when it is written or,
+    held, when it is approved. A thread's first post announces the thread too."""
+    await outbox.emit(created)
+    if created.post_number == 1:
+        await outbox.emit(events.ThreadCreated(
+            thread_id=created.thread_id, category_id=created.category_id,
+            author_id=created.author_id, post_id=created.post_id, brand_id=created.brand_id,
+        ))
 
 
 async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple[ThreadOut, PostOut]:
@@ -451,10 +496,6 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
         post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, None,
                                         may_bypass_lock=True)
         await watching.watch_new_thread(member_id, thread["id"])
-        await outbox.emit(events.ThreadCreated(
-            thread_id=thread["id"], category_id=category_id, author_id=member_id, post_id=post_id,
-            brand_id=category["brand"],
-        ))
     thread_row, _ = await readable_thread(actor, thread["id"])
     authors = await authors_by_id({member_id})
     post = await post_out(post_id, member_id)
@@ -514,6 +555,7 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
     if data.reply_to_post_id is not None:
         rows = await Post.select().where(
             (Post.id == data.reply_to_post_id) & Post.deleted_at.is_null()
+            & Post.hidden_at.is_null()
         )
         if not rows or rows[0]["thread"] != thread_id:
             raise Invalid(f"post {data.reply_to_post_id} is not a live post in thread {thread_id}")
@@ -587,11 +629,13 @@ async def remove_post(by_member_id: int, post_id: int) -> bool:
     now = clock.now()
     deleted = await Post.update({Post.deleted_at: now, Post.deleted_by: by_member_id}).where(
         (Post.id == post_id) & Post.deleted_at.is_null()
-    ).returning(Post.id)
+    ).returning(Post.id, Post.hidden_at)
     if not deleted:
         return False
-    changes: dict[Any, Any] = {Thread.post_count: Thread.post_count - 1,
-                               Thread.version: Thread.version + 1}
+    changes: dict[Any, Any] = {Thread.version: Thread.version + 1}
+    if deleted[0]["hidden_at"] is None:
+        # One out of view is no longer counted (community.forums.hiding).
+        changes[Thread.post_count] = Thread.post_count - 1
     if post["post_number"] == 1:
         changes[Thread.deleted_at] = now
     threads = await Thread.update(changes).where(Thread.id == post["thread"]).returning(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 
 from community.moderation import services
@@ -16,7 +16,6 @@ from community.moderation.schemas import (
     BulkOut,
     FlagIn,
     FlagOut,
-    HideIn,
     ItemDetail,
     ItemOut,
     ItemPage,
@@ -94,20 +93,3 @@ class ReviewController(Controller):
         what acting on it alone would have answered."""
         return await services.act_in_bulk(actor, data)
 
-
-class PostHidingController(Controller):
-    path = "/api/posts"
-    tags = ["moderation"]
-    opt = {PEOPLE_ONLY_OPT: True}
-
-    @post("/{post_id:int}/hide", status_code=204)
-    async def hide_post(self, actor: Actor, post_id: int, data: HideIn) -> Response[None]:
-        """Staff who moderate the post's category: hide it from everyone but its author and
-        staff."""
-        await services.set_hidden(actor, "post", post_id, True, data.reason)
-        return Response(None, status_code=204)
-
-    @post("/{post_id:int}/unhide", status_code=204)
-    async def unhide_post(self, actor: Actor, post_id: int, data: HideIn) -> Response[None]:
-        await services.set_hidden(actor, "post", post_id, False, data.reason)
-        return Response(None, status_code=204)

@@ -135,6 +135,3 @@ class BulkResult(msgspec.Struct):
 class BulkOut(msgspec.Struct):
     results: list[BulkResult]
 
-
-class HideIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Reason = ""

@@ -535,22 +535,3 @@ async def act_in_bulk(actor: Actor, data: BulkIn) -> BulkOut:
                                       message=exc.message, item=None))
     return BulkOut(results=results)
 
-
-# --- moderator hide and unhide, outside the queue ----------------------------------------------
-
-
-async def set_hidden(actor: Actor, kind: str, target_id: int, hidden: bool, reason: str) -> None:
-    """A moderator hides or shows content directly (a post's hide/unhide). Hiding what is
-    hidden, or showing what is shown, changes nothing and is no error."""
-    member_id = require_reviewer(actor)
-    target = reviewables.get(kind)
-    info = await target.readable(actor, target_id)
-    check_scope(actor, info.brand_id)
-    async with outbox.unit_of_work():
-        changed = (await target.hide(member_id, target_id, "moderator") if hidden
-                   else await target.restore(member_id, target_id))
-        if changed:
-            await staff_log.record(
-                actor, f"{kind}.{'hide' if hidden else 'unhide'}", kind, target_id, info.label,
-                before={"hidden": not hidden}, after={"hidden": hidden}, reason=reason.strip(),
-                brand_id=info.brand_id)

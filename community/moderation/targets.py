@@ -11,7 +11,6 @@ from community.forums.tables import Category, Post, Thread
 from server import reviewables
 from server.accounts.services import get_member, public_member, set_profile_hidden
 from server.auth import Actor
-from server.errors import NotFound
 from server.reviewables import TargetInfo
 from server.tables import Member
 
@@ -157,10 +156,3 @@ def register() -> None:
     reviewables.register("thread", ThreadTarget())
     reviewables.register("profile", ProfileTarget())
 
-
-async def post_info(post_id: int) -> TargetInfo:
-    """The post as the queue describes it; 404 for an unknown post."""
-    found = (await PostTarget().describe([post_id])).get(post_id)
-    if found is None:
-        raise NotFound(f"post {post_id} does not exist")
-    return found

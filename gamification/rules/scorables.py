@@ -90,7 +90,7 @@ def credit(event: events.Event) -> Credit | None:
 
 # Events that take back what earlier events earned (awards are reversed, activity removed).
 REMOVALS: tuple[type[events.Event], ...] = (
-    events.PostDeleted, events.ReactionRemoved, events.PostUnmarkedHelpful)
+    events.PostDeleted, events.ReactionRemoved, events.PostUnmarkedHelpful, events.ContentHidden)
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,9 @@ class Removal:
 def removal(event: events.Event) -> Removal | None:
     if isinstance(event, events.PostDeleted):
         return Removal(f"post:{event.post_id}", event.author_id, "post removed")
+    if isinstance(event, events.ContentHidden) and event.target_type == "post":
+        # Hidden content earns nothing; a post restored later keeps what it lost.
+        return Removal(f"post:{event.target_id}", event.author_id, "post hidden")
     if isinstance(event, events.PostUnmarkedHelpful):
         return Removal(f"post:{event.post_id}:helpful", event.post_author_id,
                        "helpful mark taken back")

@@ -247,20 +247,6 @@ def test_bulk_actions_report_each_item(
     assert [r["item"]["status"] for r in results[:2]] == ["ignored", "ignored"]
 
 
-def test_moderators_hide_and_unhide_a_post(
-        stack: Stack, moderator: Client, member: Client, reply: dict) -> None:
-    assert member.post(f"/api/posts/{reply['id']}/hide", {"reason": "x"}).status_code == 403
-    assert moderator.post(f"/api/posts/{reply['id']}/hide",
-                          {"reason": "off topic"}).status_code == 204
-    assert hidden_reason(stack, reply["id"]) == "moderator"
-    assert moderator.post(f"/api/posts/{reply['id']}/unhide", {}).status_code == 204
-    assert hidden_reason(stack, reply["id"]) is None
-    log = stack.sql("SELECT action, reason FROM staff_log WHERE target_type = 'post' AND "
-                    f"target_id = '{reply['id']}' ORDER BY id")
-    assert log == [("post.hide", "off topic"), ("post.unhide", "")]
-    assert moderator.post("/api/posts/999999999999/hide", {}).status_code == 404
-
-
 def test_brand_staff_review_only_their_brand(
         server: Server, admin: Client, member: Client, moderator: Client) -> None:
     slug = "b-" + uuid.uuid4().hex[:8]

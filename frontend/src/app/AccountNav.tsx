@@ -4,6 +4,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { consoleLinks } from "../views/brand/links";
+import { moderationLinks } from "../views/mod/links";
 import { call, client, messageOf } from "../api/client";
 import { Icon } from "../components/Icon";
 import { TimeAgo } from "../components/TimeAgo";
@@ -129,7 +130,7 @@ export function AccountNav() {
           <a href="#/rewards" class="points-link" data-testid="nav-points" title="Your rewards">
             <span data-testid="nav-points-balance">{balance === null ? "…" : balance.toLocaleString("en-US")}</span> pts
           </a>
-          {consoleLinks(member).map((link) => (
+          {[...moderationLinks(member), ...consoleLinks(member)].map((link) => (
             <a key={link.href} href={link.href} data-testid={link.testid}>{link.label}</a>
           ))}
           {member.role === "admin" && <a href="#/admin" data-testid="nav-admin">Admin</a>}

@@ -28,6 +28,8 @@ interface Page extends RouteSpec {
 
 // The brand staff console: one lazily loaded chunk for all its pages.
 const brand = () => import("../views/brand/console");
+// The moderator console, likewise.
+const mod = () => import("../views/mod/console");
 
 export const PAGES: Page[] = [
   { name: "categories", pattern: "/", view: Categories },
@@ -43,6 +45,9 @@ export const PAGES: Page[] = [
   { name: "brand-budget", pattern: "/brand/budget", view: lazyView(() => brand().then((m) => m.BrandBudget)) },
   { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
+  { name: "mod", pattern: "/mod", view: lazyView(() => mod().then((m) => m.ModHome)) },
+  { name: "mod-section", pattern: "/mod/:section", view: lazyView(() => mod().then((m) => m.ModSection)) },
+  { name: "mod-item", pattern: "/mod/:section/:id", view: lazyView(() => mod().then((m) => m.ModSection)) },
   { name: "profile", pattern: "/u/:handle", view: Profile },
   { name: "account", pattern: "/account", view: Settings },
   { name: "forgot", pattern: "/forgot", view: ForgotPassword },

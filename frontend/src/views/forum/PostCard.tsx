@@ -142,6 +142,13 @@ export interface PostCardProps {
   onStale: () => void;
 }
 
+// Why a post shown to its author (or a moderator) is out of everyone else's view.
+const HIDDEN_NOTICES: Record<string, string> = {
+  flags: "Hidden after members flagged it, until a moderator reviews it. Only you and moderators can see it.",
+  moderator: "Hidden by a moderator. Only its author and moderators can see it.",
+  held: "Waiting for a moderator's approval. Only you and moderators can see it until then.",
+};
+
 export function PostCard(props: PostCardProps) {
   const { entry, replyTarget, meId, dispatch } = props;
   const post = entry.post;
@@ -212,6 +219,11 @@ export function PostCard(props: PostCardProps) {
           </a>
         )}
       </header>
+      {post.hidden && (
+        <p class="notice hidden-notice" role="note" data-testid="post-hidden-notice">
+          {HIDDEN_NOTICES[post.hidden] ?? HIDDEN_NOTICES.moderator}
+        </p>
+      )}
       {/* Sanitised by the server (markdown-it without raw HTML, then nh3): the one raw HTML. */}
       <div class="post-body" data-testid="post-body" hidden={editing} dangerouslySetInnerHTML={{ __html: post.html }} />
       {editing && <Editor post={post} dispatch={dispatch} onClose={closeEditor} />}

@@ -51,6 +51,16 @@ describe("a thread's state", () => {
     expect(reduce(state, { type: "live", event: "post.created", data: post(9, 9, BEN) }, ANA.id).entries).toHaveLength(1);
   });
 
+  it("drops a post hidden live for other readers, and marks it for its author", () => {
+    const hidden = { type: "live", event: "post.hidden", data: { post_id: 2, reason: "flags" } } as const;
+    expect(reduce(loaded(), hidden, ANA.id).entries.map((e) => e.post.id)).toEqual([1]);
+    const asBen = reduce(initialState, { type: "page", page: page([post(1, 1), post(2, 2, BEN)]) }, BEN.id);
+    const marked = reduce(asBen, hidden, BEN.id);
+    expect(marked.entries.map((e) => e.post.hidden ?? null)).toEqual([null, "flags"]);
+    const back = reduce(marked, { type: "live", event: "post.restored", data: post(2, 2, BEN) }, BEN.id);
+    expect(back.entries.map((e) => e.post.hidden ?? null)).toEqual([null, null]);
+  });
+
   it("derives rights for a live post of the viewer's own", () => {
     const state = reduce(loaded(), { type: "live", event: "post.created", data: post(3, 3) }, ANA.id);
     expect(state.entries[2]).toMatchObject({ canEdit: true, canDelete: true });

@@ -152,6 +152,24 @@ function live(state: ThreadState, event: string, data: unknown, meId: number | n
     }
     case "post.deleted":
       return removed(state, Number(d.post_id));
+    case "post.hidden": {
+      // Its author and moderators keep seeing it, marked; for everyone else it is gone.
+      const postId = Number(d.post_id);
+      const entry = state.entries.find((e) => e.post.id === postId);
+      if (!entry) return state;
+      if (entry.post.author.id !== meId && !state.viewer?.can_moderate) return removed(state, postId);
+      return {
+        ...state,
+        entries: state.entries.map((e) => (e.post.id === postId
+          ? { ...e, post: { ...e.post, hidden: String(d.reason) } } : e)),
+      };
+    }
+    case "post.restored": {
+      // In view again: unmarked where it was shown marked, or shown where it belongs.
+      const post = data as Post;
+      if (state.nextCursor !== null && !state.entries.some((e) => e.post.id === post.id)) return state;
+      return added(state, post, true);
+    }
     case "reaction.added":
     case "reaction.removed": {
       const postId = Number(d.post_id);

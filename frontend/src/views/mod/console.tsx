@@ -1,0 +1,39 @@
+// The moderator console's pages, one lazily loaded chunk (members never download it).
+
+import type { FunctionComponent } from "preact";
+import type { ViewProps } from "../../app/routes";
+import { ModFrame } from "./Frame";
+import { ReviewItemPage, ReviewQueue } from "./queue";
+import { sectionsFor } from "./sections";
+
+function Queue({ params }: ViewProps) {
+  const id = params.id ? Number(params.id) : null;
+  return (
+    <ModFrame title={id === null ? "Review queue" : `Review item ${id}`} section="queue">
+      {() => id === null ? <ReviewQueue /> : <ReviewItemPage id={id} />}
+    </ModFrame>
+  );
+}
+
+// Each section's view, by key; a section with an item page gets its `id` param.
+const VIEWS: Record<string, FunctionComponent<ViewProps>> = { queue: Queue };
+
+export function ModHome() {
+  return (
+    <ModFrame title="Moderator console" section="">
+      {(member) => (
+        <ul class="card-list" data-testid="mod-sections">
+          {sectionsFor(member).map((s) => (
+            <li key={s.key} class="card"><a href={`#/mod/${s.key}`}><strong>{s.title}</strong></a><p class="meta">{s.text}</p></li>
+          ))}
+        </ul>
+      )}
+    </ModFrame>
+  );
+}
+
+export function ModSection({ params }: ViewProps) {
+  const View = VIEWS[params.section ?? ""];
+  if (!View) return <ModHome />;
+  return <View params={params} />;
+}
