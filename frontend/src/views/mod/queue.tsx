@@ -132,6 +132,8 @@ export function ReviewQueue() {
   const [error, setError] = useState<unknown>(null);
   const [ticked, setTicked] = useState<Set<number>>(new Set());
   const [bulkAction, setBulkAction] = useState("ignore");
+  // Whether the staff channel acknowledged the subscription (tests and the console wait on it).
+  const [liveState, setLiveState] = useState<"waiting" | "subscribed" | "refused">("waiting");
   const channel = channelFor(viewer);
 
   async function load(cursor: string | null = null): Promise<void> {
@@ -158,6 +160,8 @@ export function ReviewQueue() {
       },
       onRefetch: () => void load(),
     });
+    setLiveState("waiting");
+    void sub.ready.then((ok) => setLiveState(ok ? "subscribed" : "refused"));
     return () => sub.close();
   }, [filters.status, filters.kind, filters.sort, channel]);
 
@@ -184,7 +188,7 @@ export function ReviewQueue() {
   }
 
   return (
-    <section class="review-queue" data-testid="review-queue" aria-labelledby="queue-h">
+    <section class="review-queue" data-testid="review-queue" data-live={liveState} aria-labelledby="queue-h">
       <h2 id="queue-h" class="visually-hidden">Review queue</h2>
       <form class="row filters" onSubmit={(e) => e.preventDefault()}>
         <label>Status{" "}
