@@ -13,7 +13,6 @@ _VERDICTS = {
 _DONE = {
     "hide": "Your {label} was hidden by a moderator",
     "delete": "Your {label} was deleted by a moderator",
-    "silence": "Your {label} was hidden and you were silenced by a moderator",
     "restore": "Your {label} is shown again: a moderator reviewed it",
 }
 

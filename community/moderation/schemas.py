@@ -11,9 +11,9 @@ from community.moderation.scores import Line
 from server.types import Id
 
 FLAG_REASONS = ("spam", "harassment", "inappropriate", "off_topic", "other")
-# Flag items: agree and hide, agree and delete, disagree (restore), ignore, silence the
-# author. Held items: approve (show it) or reject (delete it).
-ACTIONS = ("agree_hide", "agree_delete", "disagree", "ignore", "silence", "approve", "reject")
+# Flag items: agree and hide, agree and delete, disagree (restore), ignore. Held items:
+# approve (show it) or reject (delete it).
+ACTIONS = ("agree_hide", "agree_delete", "disagree", "ignore", "approve", "reject")
 STATUSES = ("open", "agreed", "disagreed", "ignored", "approved", "rejected")
 
 TargetKind = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,30}$")]
@@ -114,8 +114,6 @@ class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
     action: Action
     # Told to the flaggers and the author, and kept in the staff log.
     reason: Reason = ""
-    # For "silence": how long; none for the sanction's default.
-    duration_seconds: Annotated[int, msgspec.Meta(ge=60, le=366 * 86400)] | None = None
 
 
 class BulkIn(msgspec.Struct, forbid_unknown_fields=True):

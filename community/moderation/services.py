@@ -13,7 +13,7 @@ import binascii
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -44,18 +44,13 @@ from server.reviewables import TargetInfo
 _lines = msgspec.json.Decoder(list[Line])
 _encoder = msgspec.json.Encoder()
 
-FLAG_ACTIONS = ("agree_hide", "agree_delete", "disagree", "ignore", "silence")
+FLAG_ACTIONS = ("agree_hide", "agree_delete", "disagree", "ignore")
 HELD_ACTIONS = ("approve", "reject")
 # What each action makes of the item, and of its flags.
-ITEM_STATUS = {"agree_hide": "agreed", "agree_delete": "agreed", "silence": "agreed",
-               "disagree": "disagreed", "ignore": "ignored", "approve": "approved",
-               "reject": "rejected"}
+ITEM_STATUS = {"agree_hide": "agreed", "agree_delete": "agreed", "disagree": "disagreed",
+               "ignore": "ignored", "approve": "approved", "reject": "rejected"}
 FLAG_EVENTS: dict[str, type[events.FlagAgreed | events.FlagDisagreed | events.FlagIgnored]] = {
     "agreed": events.FlagAgreed, "disagreed": events.FlagDisagreed, "ignored": events.FlagIgnored}
-# Sanctions (server.accounts.sanctions) impose the silence; until they are installed the
-# action is not offered.
-Silencer = Callable[..., Any]
-_silencer: list[Silencer] = []
 
 
 def threshold() -> int:
@@ -71,7 +66,7 @@ def actions_for(row: dict[str, Any]) -> list[str]:
         return []
     if row["source"] == "held":
         return list(HELD_ACTIONS)
-    return [a for a in FLAG_ACTIONS if a != "silence" or _silencer]
+    return list(FLAG_ACTIONS)
 
 
 # --- who may review --------------------------------------------------------------------------
@@ -424,11 +419,6 @@ async def release(actor: Actor, item_id: int) -> ItemOut:
 # --- actions ---------------------------------------------------------------------------------
 
 
-def set_silencer(silencer: Silencer) -> None:
-    """Sanctions register how the author is silenced (imposing a sanction)."""
-    _silencer[:] = [silencer]
-
-
 def _check_action(row: dict[str, Any], action: str) -> None:
     """An action the item never takes is a 422; acting on a decided item is the 409 the
     conditional UPDATE answers."""
@@ -438,20 +428,12 @@ def _check_action(row: dict[str, Any], action: str) -> None:
                       + ", ".join(allowed), [{"key": "action", "message": "not allowed here"}])
 
 
-async def _target_change(actor: Actor, member_id: int, row: dict[str, Any],
-                         data: ActionIn) -> str:
+async def _target_change(member_id: int, row: dict[str, Any], action: str) -> str:
     """What the action does to the target, inside the unit of work; returns what was done."""
     target = reviewables.get(row["target_type"])
     target_id = int(row["target_id"])
-    action = data.action
-    if action in ("agree_hide", "silence"):
+    if action == "agree_hide":
         hidden = await target.hide(member_id, target_id, "moderator")
-        if action == "silence" and row["author_id"] is not None:
-            await _silencer[0](actor, int(row["author_id"]), "silence",
-                               data.reason or "silenced from the review queue",
-                               duration_seconds=data.duration_seconds,
-                               source=f"review item {row['id']}")
-            return "silence"
         return "hide" if hidden or row["hidden_by_flags"] else "none"
     if action in ("agree_delete", "reject"):
         return "delete" if await target.delete(member_id, target_id) else "none"
@@ -491,8 +473,6 @@ async def act(actor: Actor, item_id: int, data: ActionIn) -> ItemOut:
     moderator holds a claim on, is a 409 and nothing changes."""
     member_id, row = await _reviewable_item(actor, item_id)
     _check_action(row, data.action)
-    if data.action == "silence" and row["author_id"] is None:
-        raise Invalid("this item has no author to silence")
     status = ITEM_STATUS[data.action]
     reason = data.reason.strip()
     now = clock.now()
@@ -506,7 +486,7 @@ async def act(actor: Actor, item_id: int, data: ActionIn) -> ItemOut:
         if not decided:
             raise await _refusal(item_id)
         item = decided[0]
-        done = await _target_change(actor, member_id, item, data)
+        done = await _target_change(member_id, item, data.action)
         await _settle_flags(item, status, member_id)
         await outbox.emit(events.ReviewResolved(
             item_id=item_id, target_type=item["target_type"], target_id=int(item["target_id"]),
