@@ -8,7 +8,7 @@ from typing import Any
 from community.forums import hiding
 from community.forums import services as forums
 from community.forums.tables import Category, Post, Thread
-from server import reviewables
+from server import events, outbox, reviewables
 from server.accounts.services import get_member, public_member, set_profile_hidden
 from server.auth import Actor
 from server.reviewables import TargetInfo
@@ -142,13 +142,23 @@ class ProfileTarget:
         return _profile_info(await get_member(target_id))
 
     async def hide(self, by_member_id: int | None, target_id: int, reason: str) -> bool:
-        return await set_profile_hidden(target_id, True)
+        if not await set_profile_hidden(target_id, True):
+            return False
+        await outbox.emit(events.ContentHidden(
+            target_type="profile", target_id=target_id, author_id=target_id, reason=reason,
+            by_member_id=by_member_id))
+        return True
 
     async def restore(self, by_member_id: int | None, target_id: int) -> bool:
-        return await set_profile_hidden(target_id, False)
+        if not await set_profile_hidden(target_id, False):
+            return False
+        await outbox.emit(events.ContentRestored(
+            target_type="profile", target_id=target_id, author_id=target_id,
+            by_member_id=by_member_id))
+        return True
 
     async def delete(self, by_member_id: int, target_id: int) -> bool:
-        return await set_profile_hidden(target_id, True)
+        return await self.hide(by_member_id, target_id, "moderator")
 
 
 def register() -> None:

@@ -327,3 +327,39 @@ def test_held_posts_wait_for_approval(
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
     assert hidden_reason(stack, reply["id"]) is None
+
+
+def test_a_system_flag_joins_the_queue_with_its_reason(
+        stack: Stack, moderator: Client, other: Client, reply: dict) -> None:
+    """A watched word set to "flag" (content.auto_flagged) adds the system's flag."""
+    payload = json.dumps({"type": "content.auto_flagged", "target_type": "post",
+                          "target_id": reply["id"], "author_id": other.member["id"],
+                          "reason": "watched word cheap"})
+    stack.sql("INSERT INTO outbox_event (type, payload, created_at, attempts) VALUES "
+              f"('content.auto_flagged', '{payload}', CURRENT_TIMESTAMP, 0)")
+    item = eventually(lambda: next((i for i in moderator.get(
+        "/api/moderation/items?kind=post&sort=age&limit=100").json()["items"]
+        if i["target_id"] == reply["id"]), None))
+    assert item["score"] == 5 and item["reasons"] == {"system": 1}
+    detail = moderator.get(f"/api/moderation/items/{item['id']}").json()
+    assert detail["flags"][0]["flagger"] is None
+    assert detail["score_lines"] == [
+        {"label": "system: flagged by the system: watched word cheap", "points": 5}]
+
+
+def test_a_flagged_thread_is_hidden_through_its_first_post(
+        stack: Stack, admin: Client, member: Client, anon: Client, thread: dict,
+        category: dict) -> None:
+    flagger = admin  # a staff flag weighs the threshold by itself
+    response = flag(flagger, thread["thread"]["id"], "off_topic", kind="thread")
+    assert response.status_code == 201, response.text
+    assert response.json()["weight"] == THRESHOLD
+    assert hidden_reason(stack, thread["post"]["id"]) == "flags"
+    assert anon.get(f"/api/threads/{thread['thread']['id']}").status_code == 404
+    listed = anon.get(f"/api/categories/{category['id']}/threads").json()["items"]
+    assert thread["thread"]["id"] not in [t["id"] for t in listed]
+    # Its author still reads it, and is told why.
+    assert member.get(f"/api/threads/{thread['thread']['id']}").status_code == 200
+    item = item_of(admin, "thread", thread["thread"]["id"])
+    assert act(admin, item["id"], "disagree").status_code == 200
+    assert anon.get(f"/api/threads/{thread['thread']['id']}").status_code == 200
