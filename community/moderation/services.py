@@ -35,7 +35,7 @@ from community.moderation.schemas import (
 from community.moderation.scores import Line
 from community.moderation.tables import Flag, ReviewItem
 from server import clock, db, events, outbox, reviewables, runtime, staff_log
-from server.accounts.services import members_by_id
+from server.accounts.services import member_names
 from server.auth import Actor
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from server.pubsub import Message
@@ -128,8 +128,8 @@ async def _announce(item_id: int) -> None:
 
 
 async def _people(ids: set[int | None]) -> dict[int, Flagger]:
-    found = await members_by_id({i for i in ids if i is not None})
-    return {i: Flagger(id=m.id, handle=m.handle) for i, m in found.items()}
+    found = await member_names({i for i in ids if i is not None})
+    return {i: Flagger(id=i, handle=m.handle) for i, m in found.items()}
 
 
 async def _reasons(item_ids: list[int]) -> dict[int, dict[str, int]]:

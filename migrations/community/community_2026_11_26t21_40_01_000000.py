@@ -23,6 +23,12 @@ INDEXES = (
     "ON moderation_review_item (status, category_id, score, id)",
     "CREATE INDEX CONCURRENTLY IF NOT EXISTS moderation_item_brand_score "
     "ON moderation_review_item (status, brand_id, score, id)",
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS moderation_item_kind_age "
+    "ON moderation_review_item (status, target_type, id)",
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS moderation_item_category_age "
+    "ON moderation_review_item (status, category_id, id)",
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS moderation_item_brand_age "
+    "ON moderation_review_item (status, brand_id, id)",
 )
 
 

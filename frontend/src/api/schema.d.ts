@@ -1641,7 +1641,6 @@ export interface components {
             action: string;
             /** @default  */
             reason: string;
-            duration_seconds?: number | null;
         };
         /** ActivityItem */
         ActivityItem: {
