@@ -1,7 +1,7 @@
 """What the community package adds to a Hearth process (see server.plugins)."""
 
 from community import demo
-from community.forums import notices, readmarks
+from community.forums import notices, readmarks, targets
 from community.forums import services as forums
 from community.forums.controllers import (
     ActivityController,
@@ -12,7 +12,6 @@ from community.forums.controllers import (
     ThreadController,
 )
 from community.moderation import notices as moderation_notices
-from community.moderation import targets
 from community.moderation.controllers import FlagController, ReviewController
 from server.plugins import DemoSteps, Plugin
 

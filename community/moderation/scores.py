@@ -14,8 +14,8 @@ import msgspec
 from community.moderation.tables import FlaggerRecord
 from gamification.tiers import services as tiers
 from server import clock
+from server.accounts.services import members_by_id
 from server.auth import Actor
-from server.tables import Member
 
 STAFF_BASE = 10
 MEMBER_BASE = 2
@@ -65,9 +65,9 @@ async def flag_weight(actor: Actor) -> tuple[int, list[Line]]:
             position = next((i for i, t in enumerate(ladder) if t.name == mine.tier.name), 0)
             if position:
                 lines.append(Line(f"tier {mine.tier.name}", position))
-    rows = await Member.select(Member.created_at).where(Member.id == member_id)
-    if rows:
-        days, points = _age_points(rows[0]["created_at"], clock.now())
+    member = (await members_by_id({member_id})).get(member_id)
+    if member is not None:
+        days, points = _age_points(member.created_at, clock.now())
         if points:
             lines.append(Line(f"account {days} days old", points))
     record = await FlaggerRecord.select(FlaggerRecord.agreed, FlaggerRecord.disagreed).where(

@@ -76,6 +76,17 @@ async def profile(handle: str) -> ProfileOut:
                       bio=row["bio"], role=row["role"], created_at=row["created_at"])
 
 
+async def profiles_for_review(ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """What the review queue shows of members' profiles: id, handle, display name, bio,
+    whether the account is active and since when the profile is hidden."""
+    if not ids:
+        return {}
+    rows = await Member.select(
+        Member.id, Member.handle, Member.display_name, Member.bio, Member.is_active,
+        Member.profile_hidden_at).where(Member.id.is_in(sorted(set(ids))))
+    return {int(r["id"]): r for r in rows}
+
+
 async def set_profile_hidden(member_id: int, hidden: bool) -> bool:
     """Hide or show a member's display name and bio (the review queue's profile target).
     False when there was nothing to change (or no such member)."""

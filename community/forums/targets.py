@@ -1,5 +1,6 @@
-"""The forum's reviewable targets: posts, threads (through their first post) and profiles,
-registered in server.reviewables by the community plugin."""
+"""The forum's reviewable targets for the review queue (community.moderation): posts, threads
+(through their first post) and members' profiles, registered in server.reviewables by the
+community plugin. They live with the forum because they read its tables."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from community.forums import hiding
 from community.forums import services as forums
 from community.forums.tables import Category, Post, Thread
 from server import events, outbox, reviewables
-from server.accounts.services import get_member, public_member, set_profile_hidden
+from server.accounts.services import (
+    get_member,
+    profiles_for_review,
+    public_member,
+    set_profile_hidden,
+)
 from server.auth import Actor
 from server.reviewables import TargetInfo
-from server.tables import Member
 
 EXCERPT = 300
 
@@ -132,10 +137,7 @@ class ProfileTarget:
     async def describe(self, ids: list[int]) -> dict[int, TargetInfo]:
         if not ids:
             return {}
-        rows = await Member.select(
-            Member.id, Member.handle, Member.display_name, Member.bio, Member.is_active,
-            Member.profile_hidden_at).where(Member.id.is_in(sorted(set(ids))))
-        return {int(r["id"]): _profile_info(r) for r in rows}
+        return {i: _profile_info(r) for i, r in (await profiles_for_review(ids)).items()}
 
     async def readable(self, actor: Actor, target_id: int) -> TargetInfo:
         await public_member(target_id)
