@@ -37,11 +37,14 @@ from community.forums.schemas import (
 )
 from server import ratelimit, runtime
 from server.auth import Actor
+from server.text import require_plain
 from server.types import MAX_ID, MAX_INT32
 
 PostNumber = Annotated[int, Parameter(ge=0, le=MAX_INT32, description="return posts after this number")]
 PageSize = Annotated[int, Parameter(ge=1, le=100, description="page size, 1 to 100")]
 # Optional inside Annotated: outside it, Litestar drops the bounds.
+DeleteReason = Annotated[str | None, Parameter(max_length=500, description=(
+    "why a moderator deleted someone else's post (kept in the staff log)"))]
 Before = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="return items older than this")]
 
 
@@ -116,7 +119,9 @@ class ThreadController(Controller):
 
     @patch("/{thread_id:int}")
     async def update_thread(self, actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:
-        """Title: author or moderator. Pinned, locked and category (a move): moderators."""
+        """Title: author or moderator. Pinned, locked and category (a move): moderators of
+        the thread's category, and for a move of the target category too. Moderators' changes
+        are in the staff log with the optional `reason`."""
         return await services.update_thread(actor, thread_id, data)
 
     @post("/{thread_id:int}/posts", status_code=201)
@@ -151,14 +156,19 @@ class PostController(Controller):
 
     @patch("/{post_id:int}")
     async def edit_post(self, actor: Actor, post_id: int, data: PostPatch) -> PostOut:
-        """Author or moderator; each edit is kept as a revision."""
+        """The author, or a moderator of the post's category with a `reason` (422 without
+        one); each edit is kept as a revision with its editor and reason, and the author is
+        told of a moderator's edit."""
         await _write_limit(actor)
         return await services.edit_post(actor, post_id, data)
 
     @delete("/{post_id:int}", status_code=204)
-    async def delete_post(self, actor: Actor, post_id: int) -> Response[None]:
-        """Soft delete by the author or a moderator."""
-        await services.delete_post(actor, post_id)
+    async def delete_post(self, actor: Actor, post_id: int, reason: DeleteReason = None
+                          ) -> Response[None]:
+        """Soft delete by the author or a moderator of the post's category; deleting the
+        first post deletes the thread. A moderator's deletion is in the staff log."""
+        require_plain(reason=reason)
+        await services.delete_post(actor, post_id, reason or "")
         return Response(None, status_code=204)
 
     @put("/{post_id:int}/helpful")

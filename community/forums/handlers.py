@@ -119,6 +119,8 @@ async def notify_members(event_id: int, event: events.Event) -> None:
         await _post_created(event_id, event)
     elif isinstance(event, events.PostEdited):
         await _post_edited(event_id, event)
+        if event.editor_id != event.author_id:
+            await _edited_by_moderator(event_id, event)
     elif isinstance(event, events.ReactionAdded):
         if event.post_author_id == event.member_id:
             return
@@ -157,6 +159,19 @@ async def _post_edited(event_id: int, event: events.PostEdited) -> None:
     kinds.pop(event.author_id, None)
     await _send(event_id, event, event.editor_id, await services.post_number(event.post_id),
                 kinds, levels)
+
+
+async def _edited_by_moderator(event_id: int, event: events.PostEdited) -> None:
+    """The author is told that a moderator edited their post, and why."""
+    if not await services.live_post_ids({event.post_id}):
+        return
+    await notify(event.author_id, "moderator_edit", event_id, {
+        "thread_id": event.thread_id, "post_id": event.post_id,
+        "post_number": await services.post_number(event.post_id),
+        "revision": event.revision,
+        "reason": await services.revision_reason(event.post_id, event.revision),
+        **await _context(event.thread_id, event.editor_id),
+    })
 
 
 # An edit is compared with this many revisions before it, not all of them: each edit then

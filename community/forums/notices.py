@@ -38,4 +38,7 @@ TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "new_thread": lambda data: f"{_by(data)} started {_in(data)}",
     "mention": lambda data: f"{_by(data)} mentioned you in {_in(data)}",
     "reaction": _reaction,
+    # A moderator edited one of their posts.
+    "moderator_edit": lambda data: (f"{_by(data)} (a moderator) edited your post in {_in(data)}: "
+                                    f"{data.get('reason') or 'no reason given'}"),
 }

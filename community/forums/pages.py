@@ -1,11 +1,11 @@
 """Reading a thread page: the shared page from the cache, and what is the reader's own on top.
 
 Every reader gets the same posts, so they come from community.forums.cache. A signed-in
-member's read costs one query (the overlay): the thread's version and category visibility,
-their read mark, their watch levels for the thread and its category, and their reactions
-and bookmarks on the page's posts. When the version matches the
-cached page's, that is the whole read; otherwise the page is built again first. Reading
-moves the read mark in memory only (community.forums.readmarks).
+member's read costs one query (the overlay): the thread's version, its category's visibility
+and brand (whose staff moderate it), their read mark, their watch levels for the thread and
+its category, and their reactions and bookmarks on the page's posts. When the version
+matches the cached page's, that is the whole read; otherwise the page is built again first.
+Reading moves the read mark in memory only (community.forums.readmarks).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from server.errors import NotFound
 class Overlay:
     version: int
     visibility: str
+    # The category's brand: its staff moderate the thread.
     brand: int | None = None
     mark: int = 0
     thread_level: str | None = None
@@ -259,15 +260,16 @@ async def _for_member(actor: Actor, shared: SharedPage, overlay: Overlay) -> Pos
         if post.id in overlay.mine else post
         for post in shown
     ]
-    open_to_me = not thread.locked or actor.is_moderator
+    moderates = actor.moderates(overlay.brand)
+    open_to_me = not thread.locked or moderates
     own = [post.id for post in items if post.author.id == member_id]
     everything = [post.id for post in items]
     watch = watching.out(overlay.thread_level, overlay.category_level)
     viewer = Viewer(
         member_id=member_id, last_read_post_number=mark, can_reply=open_to_me,
-        can_moderate=actor.is_moderator,
-        editable_post_ids=everything if actor.is_moderator else own if open_to_me else [],
-        deletable_post_ids=everything if actor.is_moderator else own,
+        can_moderate=moderates,
+        editable_post_ids=everything if moderates else own if open_to_me else [],
+        deletable_post_ids=everything if moderates else own,
         bookmarked_post_ids=[post.id for post in items if post.id in overlay.bookmarked],
         watch_level=watch.level, watch_source=watch.source,
     )

@@ -21,6 +21,8 @@ ReactionKind = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(REACTION_KIND
 # Discourse's levels: watching is told of every new post; tracking and normal only of replies
 # to them and mentions of them; muted of nothing. A thread's level overrides its category's.
 WATCH_LEVELS = ("watching", "tracking", "normal", "muted")
+# Why a moderator changed someone else's content: kept with the revision and the staff log.
+Reason = Annotated[str, msgspec.Meta(max_length=500)]
 WatchLevel = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(WATCH_LEVELS) + ")$")]
 
 
@@ -94,9 +96,11 @@ class ThreadPatch(msgspec.Struct, forbid_unknown_fields=True):
     locked: bool | None = None
     # Moves the thread to this category (moderators).
     category_id: Id | None = None
+    # Why, for the staff log (moderators' changes).
+    reason: Reason | None = None
 
     def __post_init__(self) -> None:
-        require_plain(title=self.title)
+        require_plain(title=self.title, reason=self.reason)
 
 
 class ThreadOut(msgspec.Struct):
@@ -127,6 +131,12 @@ class PostIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PostPatch(msgspec.Struct, forbid_unknown_fields=True):
     body: Body
+    # Required when editing someone else's post; shown in the revision history and told to
+    # the author.
+    reason: Reason | None = None
+
+    def __post_init__(self) -> None:
+        require_plain(reason=self.reason)
 
 
 class ModerationNote(msgspec.Struct, forbid_unknown_fields=True):
@@ -161,7 +171,8 @@ class Viewer(msgspec.Struct):
     last_read_post_number: int
     # The thread takes their replies (it is not locked, or they moderate).
     can_reply: bool
-    # They may pin, lock, and edit or delete any post.
+    # They moderate the thread's category (moderators, admins, and brand staff of its
+    # brand): they may pin, lock, move, and edit (with a reason) or delete any post.
     can_moderate: bool
     # Posts on this page they may edit (their own, while the thread is open) and delete.
     editable_post_ids: list[int]
@@ -186,6 +197,8 @@ class RevisionOut(msgspec.Struct):
     raw: str
     editor: Author
     created_at: dt.datetime
+    # Why it was edited ("" when the author gave none).
+    reason: str = ""
 
 
 class ReactionIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -33,7 +33,7 @@ from community.forums.schemas import (
     WatchOut,
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
-from server import clock, db, events, outbox, visibility
+from server import clock, db, events, outbox, staff_log, visibility
 from server.accounts.services import active_member_roles, get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -111,11 +111,26 @@ async def readable_post(
     return rows[0], thread, category
 
 
-def _may_write(actor: Actor, thread: dict[str, Any]) -> int:
+def _may_write(actor: Actor, thread: dict[str, Any], category: dict[str, Any]) -> int:
     member_id = actor.member()
-    if thread["locked"] and not actor.is_moderator:
+    if thread["locked"] and not moderates(actor, category):
         raise Forbidden("this thread is locked; it takes no new replies or edits")
     return member_id
+
+
+def moderates(actor: Actor, category: dict[str, Any]) -> bool:
+    """Whether the actor moderates this category's content: moderators and admins
+    everywhere, brand staff in their own brand's categories only."""
+    return actor.moderates(category["brand"])
+
+
+def _thread_label(thread: dict[str, Any]) -> str:
+    """How the staff log names a thread, readable after it is gone."""
+    return f"thread {thread['id']}: {thread['title']}"
+
+
+def _post_label(post: dict[str, Any], thread: dict[str, Any]) -> str:
+    return f"post #{post['post_number']} in {_thread_label(thread)}"
 
 
 # --- shaping -----------------------------------------------------------------------------
@@ -210,6 +225,13 @@ async def revision_texts(post_id: int, upto: int, since: int = 1) -> dict[int, s
     return {int(r["revision"]): r["markdown"] for r in rows}
 
 
+async def revision_reason(post_id: int, revision: int) -> str:
+    """Why the post's revision was made ("" when no reason was given)."""
+    rows = await PostRevision.select(PostRevision.reason).where(
+        (PostRevision.post == post_id) & (PostRevision.revision == revision))
+    return str(rows[0]["reason"]) if rows else ""
+
+
 async def thread_out(thread_id: int) -> ThreadOut | None:
     """A live thread as an anonymous reader sees it; None once deleted."""
     rows = await Thread.select().where((Thread.id == thread_id) & Thread.deleted_at.is_null())
@@ -265,16 +287,32 @@ async def create_category(actor: Actor, data: CategoryIn) -> CategoryOut:
     if data.brand_id is not None:
         await get_brand(data.brand_id)
     try:
-        rows = await Category.insert(
-            Category(name=data.name, slug=data.slug, description=data.description,
-                     parent=data.parent_id, position=data.position, visibility=data.visibility,
-                     brand=data.brand_id)
-        ).returning(Category.id)
+        async with outbox.unit_of_work():
+            rows = await Category.insert(
+                Category(name=data.name, slug=data.slug, description=data.description,
+                         parent=data.parent_id, position=data.position, visibility=data.visibility,
+                         brand=data.brand_id)
+            ).returning(Category.id)
+            created = _category_out(await _category_row(int(rows[0]["id"])), 0)
+            await staff_log.record(actor, "category.create", "category", created.id,
+                                   _category_label(created.id, created.name),
+                                   after=_category_fields(created), brand_id=created.brand_id)
     except Exception as exc:
         if db.is_unique_violation(exc):
             raise Conflict(f"a category with slug '{data.slug}' exists") from None
         raise
-    return _category_out(await _category_row(int(rows[0]["id"])), 0)
+    return created
+
+
+def _category_label(category_id: int, name: str) -> str:
+    return f"category {category_id}: {name}"
+
+
+def _category_fields(category: CategoryOut) -> dict[str, Any]:
+    """What the staff log keeps of a category before and after a change."""
+    return {"name": category.name, "slug": category.slug, "description": category.description,
+            "parent_id": category.parent_id, "position": category.position,
+            "visibility": category.visibility, "brand_id": category.brand_id}
 
 
 async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[CategoryOut]:
@@ -285,8 +323,9 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
     ids = [place.id for place in data.items]
     if len(set(ids)) != len(ids):
         raise Invalid("each category may be listed once")
-    async with db.transaction():
-        rows = {r["id"]: r for r in await Category.select(Category.id, Category.parent)}
+    async with outbox.unit_of_work():
+        rows = {r["id"]: r for r in await Category.select(
+            Category.id, Category.parent, Category.position, Category.name, Category.brand)}
         missing = sorted(set(ids) - set(rows))
         if missing:
             raise NotFound(f"there is no category {missing[0]}")
@@ -304,6 +343,14 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
         for place in data.items:
             await Category.update({Category.position: place.position,
                                    Category.parent: place.parent_id}).where(Category.id == place.id)
+            row = rows[place.id]
+            if (row["position"], row["parent"]) != (place.position, place.parent_id):
+                await staff_log.record(
+                    actor, "category.arrange", "category", place.id,
+                    _category_label(place.id, row["name"]),
+                    before={"position": row["position"], "parent_id": row["parent"]},
+                    after={"position": place.position, "parent_id": place.parent_id},
+                    brand_id=row["brand"])
     await cache.changed(None)
     return await list_categories(actor)
 
@@ -311,7 +358,7 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
 async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:
     if not actor.is_admin:
         raise Forbidden("only admins manage categories")
-    await _category_row(category_id)
+    await _category_row(category_id)  # 404 when there is no such category
     changes: dict[Any, Any] = {
         column: value
         for column, value in (
@@ -321,7 +368,15 @@ async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -
         if value is not None
     }
     if changes:
-        await Category.update(changes).where(Category.id == category_id)
+        async with outbox.unit_of_work():
+            before = await _category_row(category_id)
+            await Category.update(changes).where(Category.id == category_id)
+            after = await _category_row(category_id)
+            await staff_log.record(
+                actor, "category.update", "category", category_id,
+                _category_label(category_id, after["name"]),
+                before=_category_fields(_category_out(before, 0)),
+                after=_category_fields(_category_out(after, 0)), brand_id=after["brand"])
         await cache.changed(None)
     count = await Thread.count().where(
         (Thread.category == category_id) & Thread.deleted_at.is_null()
@@ -504,33 +559,55 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
 
 
 async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> ThreadOut:
-    thread, _ = await readable_thread(actor, thread_id)
+    """Retitle (author or moderator), pin, lock or move (moderators of the category; a move
+    also of the target's). Each moderator's change is in the staff log, under the brand of
+    the category it happened in."""
+    thread, category = await readable_thread(actor, thread_id)
     member_id = actor.member()
-    if (data.pinned is not None or data.locked is not None) and not actor.is_moderator:
-        raise Forbidden("only moderators pin or lock threads")
-    if data.category_id is not None and not actor.is_moderator:
-        raise Forbidden("only moderators move threads")
+    mod = moderates(actor, category)
+    if (data.pinned is not None or data.locked is not None) and not mod:
+        raise Forbidden("only moderators of this category pin or lock its threads")
+    if data.category_id is not None and not mod:
+        raise Forbidden("only moderators of this category move its threads")
     changes: dict[Any, Any] = {}
-    if data.title is not None:
-        if thread["author"] != member_id and not actor.is_moderator:
+    # Staff log entries: (action, before, after, brand).
+    logged: list[tuple[str, Any, Any, int | None]] = []
+    if data.title is not None and data.title.strip() != thread["title"]:
+        if thread["author"] != member_id and not mod:
             raise Forbidden("only the author or a moderator can retitle a thread")
-        if thread["locked"] and not actor.is_moderator:
+        if thread["locked"] and not mod:
             raise Forbidden("this thread is locked")
         if len(data.title.strip()) < 3:
             raise Invalid("the title needs at least 3 visible characters")
         changes[Thread.title] = data.title.strip()
-    if data.pinned is not None:
-        changes[Thread.pinned] = data.pinned
-    if data.locked is not None:
-        changes[Thread.locked] = data.locked
+        if thread["author"] != member_id:
+            logged.append(("thread.retitle", {"title": thread["title"]},
+                           {"title": data.title.strip()}, category["brand"]))
+    for column, field, value in ((Thread.pinned, "pinned", data.pinned),
+                                 (Thread.locked, "locked", data.locked)):
+        if value is not None and value != bool(thread[field]):
+            changes[column] = value
+            action = {"pinned": ("thread.pin", "thread.unpin"),
+                      "locked": ("thread.lock", "thread.unlock")}[field][0 if value else 1]
+            logged.append((action, {field: not value}, {field: value}, category["brand"]))
     category_id = thread["category"]
     if data.category_id is not None and data.category_id != thread["category"]:
-        await _category_row(data.category_id)  # 404 when there is no such category
+        target = await _category_row(data.category_id)  # 404 when there is no such category
+        if not moderates(actor, target):
+            raise Forbidden("you may move threads only into categories you moderate")
         changes[Thread.category] = category_id = data.category_id
+        logged.append(("thread.move", {"category_id": thread["category"],
+                                       "category": category["name"]},
+                       {"category_id": target["id"], "category": target["name"]},
+                       category["brand"]))
     if changes:
         changes[Thread.version] = Thread.version + 1
         async with outbox.unit_of_work():
             await Thread.update(changes).where(Thread.id == thread_id)
+            for action, before, after, brand_id in logged:
+                await staff_log.record(actor, action, "thread", thread_id, _thread_label(thread),
+                                       before=before, after=after, reason=(data.reason or "").strip(),
+                                       brand_id=brand_id)
             await outbox.emit(events.ThreadUpdated(
                 thread_id=thread_id, category_id=category_id, editor_id=member_id,
             ))
@@ -550,7 +627,7 @@ async def _touch(thread_id: int) -> None:
 
 async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
     thread, category = await readable_thread(actor, thread_id)
-    member_id = _may_write(actor, thread)
+    member_id = _may_write(actor, thread, category)
     reply_to = None
     if data.reply_to_post_id is not None:
         rows = await Post.select().where(
@@ -562,7 +639,7 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
         reply_to = rows[0]
     async with outbox.unit_of_work():
         post_id, _ = await _insert_post(thread, category["brand"], member_id, data.body, reply_to,
-                                        may_bypass_lock=actor.is_moderator)
+                                        may_bypass_lock=moderates(actor, category))
     await cache.changed(thread_id)
     post = await post_out(post_id, member_id)
     assert post is not None
@@ -578,10 +655,16 @@ async def get_post(actor: Actor, post_id: int) -> PostOut:
 
 
 async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
-    post, thread, _ = await readable_post(actor, post_id)
-    member_id = _may_write(actor, thread)
-    if post["author"] != member_id and not actor.is_moderator:
+    """The author edits their post; a moderator of its category edits anyone's, with a
+    reason, which the revision keeps, the staff log records and the author is told."""
+    post, thread, category = await readable_post(actor, post_id)
+    member_id = _may_write(actor, thread, category)
+    by_moderator = post["author"] != member_id
+    if by_moderator and not moderates(actor, category):
         raise Forbidden("only the author or a moderator can edit this post")
+    reason = (data.reason or "").strip()
+    if by_moderator and not reason:
+        raise Invalid("say why you are editing someone else's post: reason is required")
     if data.body == post["markdown"]:
         return await get_post(actor, post_id)
     now = clock.now()
@@ -596,8 +679,14 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
             raise Conflict("the post changed while you were editing it; reload and try again")
         revision = int(updated[0]["revision"])
         await PostRevision.insert(PostRevision(
-            post=post_id, revision=revision, markdown=data.body, editor=member_id, created_at=now,
+            post=post_id, revision=revision, markdown=data.body, editor=member_id, reason=reason,
+            created_at=now,
         ))
+        if by_moderator:
+            await staff_log.record(actor, "post.edit", "post", post_id, _post_label(post, thread),
+                                   before={"revision": revision - 1, "raw": post["markdown"]},
+                                   after={"revision": revision, "raw": data.body},
+                                   reason=reason, brand_id=category["brand"])
         await _touch(thread["id"])
         await outbox.emit(events.PostEdited(
             post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
@@ -607,15 +696,25 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
     return await get_post(actor, post_id)
 
 
-async def delete_post(actor: Actor, post_id: int) -> None:
-    """Soft delete; deleting the first post deletes the thread."""
-    post, _, _ = await readable_post(actor, post_id)
+async def delete_post(actor: Actor, post_id: int, reason: str = "") -> None:
+    """Soft delete; deleting the first post deletes the thread. A moderator's deletion of
+    someone else's post is in the staff log, with the reason given."""
+    post, thread, category = await readable_post(actor, post_id)
     member_id = actor.member()
-    if post["author"] != member_id and not actor.is_moderator:
+    by_moderator = post["author"] != member_id
+    if by_moderator and not moderates(actor, category):
         raise Forbidden("only the author or a moderator can delete this post")
     async with outbox.unit_of_work():
         if not await remove_post(member_id, post_id):
             raise NotFound(f"post {post_id} does not exist")
+        if by_moderator:
+            whole = post["post_number"] == 1
+            await staff_log.record(
+                actor, "thread.delete" if whole else "post.delete", "thread" if whole else "post",
+                thread["id"] if whole else post_id,
+                _thread_label(thread) if whole else _post_label(post, thread),
+                before={"author_id": post["author"], "raw": post["markdown"]},
+                reason=reason.strip(), brand_id=category["brand"])
 
 
 async def remove_post(by_member_id: int, post_id: int) -> bool:
@@ -656,7 +755,7 @@ async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:
     )
     editors = await authors_by_id({r["editor"] for r in rows})
     return [RevisionOut(revision=r["revision"], raw=r["markdown"], editor=editors[r["editor"]],
-                        created_at=r["created_at"]) for r in rows]
+                        created_at=r["created_at"], reason=r["reason"]) for r in rows]
 
 
 def preview(body: str) -> PreviewOut:
@@ -713,7 +812,7 @@ async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
     another moves the mark); unmarking takes it away."""
     post, thread, category = await readable_post(actor, post_id)
     member_id = actor.member()
-    if thread["author"] != member_id and not actor.is_moderator:
+    if thread["author"] != member_id and not moderates(actor, category):
         raise Forbidden("only the thread's author or a moderator marks the helpful reply")
     if post["post_number"] == 1:
         raise Invalid("the first post asks the question; mark a reply")

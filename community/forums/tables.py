@@ -80,6 +80,8 @@ class PostRevision(Table, tablename="forum_post_revision"):
     revision = Integer()
     markdown = Text()
     editor = ForeignKey(references=Member)
+    # Why it was edited: required of whoever edits someone else's post (a moderator).
+    reason = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -164,11 +164,13 @@ def test_edits_keep_revision_history_and_only_author_or_moderator_edit(
     assert edited.json()["revision"] == 2
     assert edited.json()["html"] == "<p>Second <em>version</em></p>\n"
     assert edited.json()["edited_at"] is not None
-    assert moderator.patch(f"/api/posts/{post_id}", {"body": "Moderated"}).status_code == 200
+    moderated = moderator.patch(f"/api/posts/{post_id}", {"body": "Moderated", "reason": "tone"})
+    assert moderated.status_code == 200
     history = other.get(f"/api/posts/{post_id}/revisions").json()
     assert [(r["revision"], r["raw"]) for r in history] == [
         (1, "First post **here**"), (2, "Second *version*"), (3, "Moderated")]
     assert history[2]["editor"]["handle"] == moderator.member["handle"]
+    assert history[2]["reason"] == "tone"
 
 
 def test_soft_delete_hides_posts_and_deleting_first_post_removes_thread(

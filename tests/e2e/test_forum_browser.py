@@ -1,5 +1,6 @@
 """The forum's newer tools in a real browser: the helpful reply, the composer's quote, toolbar
-and preview, the live "new threads" bar, and moderators' tools on a thread.
+and preview, the live "new threads" bar, and moderators' tools on a thread (an edit of
+someone else's post with its reason).
 
 The browser, tabs and sign-in steps are test_browser.py's.
 """
@@ -159,7 +160,8 @@ def test_a_moderator_pins_locks_moves_and_reads_a_posts_history_and_members_see_
     sign_in(author, member.member["handle"], member.member["handle"])
     open_thread(author, thread["id"])
     expect(author.page.get_by_test_id("mod-tools")).to_have_count(0)
-    expect(author.page.get_by_test_id("post-history")).to_have_count(0)
+    # Authors read the history of their own edited posts.
+    expect(author.page.get_by_test_id("post-history")).to_have_count(1)
     expect(author.page.get_by_test_id("post-edit")).to_have_count(1)
 
     mod = open_tab()
@@ -193,6 +195,16 @@ def test_a_moderator_pins_locks_moves_and_reads_a_posts_history_and_members_see_
     revisions = page.get_by_test_id("post-revision")
     expect(revisions.last).to_contain_text("Second version")
     expect(page.get_by_test_id("post-history")).to_have_attribute("aria-expanded", "true")
+
+    # Editing the author's post asks why; the author reads who edited it and why.
+    page.get_by_test_id("post-edit").click()
+    page.get_by_test_id("edit-body").fill("Third version, tidied")
+    page.get_by_test_id("edit-reason").fill("tidied the formatting")
+    page.get_by_test_id("edit-save").click()
+    expect(author.page.get_by_test_id("post-body")).to_contain_text("Third version")
+    author.page.get_by_test_id("post-history").click()
+    expect(author.page.get_by_test_id("post-revision").last).to_contain_text(moderator.member["handle"])
+    expect(author.page.get_by_test_id("revision-reason")).to_have_text(": “tidied the formatting”")
 
     # Moving it: the crumbs follow, for the author too.
     page.get_by_test_id("mod-move-to").select_option(label=elsewhere["name"])

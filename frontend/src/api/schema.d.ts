@@ -2406,6 +2406,7 @@ export interface components {
         /** PostPatch */
         PostPatch: {
             body: string;
+            reason?: string | null;
         };
         /** PostingOut */
         PostingOut: {
@@ -2504,6 +2505,8 @@ export interface components {
             editor: components["schemas"]["Author"];
             /** Format: date-time */
             created_at: string;
+            /** @default  */
+            reason: string;
         };
         /** RevokeIn */
         RevokeIn: {
@@ -2690,6 +2693,7 @@ export interface components {
             pinned?: boolean | null;
             locked?: boolean | null;
             category_id?: number | null;
+            reason?: string | null;
         };
         /** TicketOut */
         TicketOut: {
@@ -11624,7 +11628,10 @@ export interface operations {
     };
     ApiPostsPostIdDeletePost: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description why a moderator deleted someone else's post (kept in the staff log) */
+                reason?: string | null;
+            };
             header?: never;
             path: {
                 post_id: number;

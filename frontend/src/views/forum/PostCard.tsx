@@ -67,7 +67,8 @@ function Reactions({ post, signedIn, dispatch, onStale }: {
   );
 }
 
-/** A post's earlier versions, oldest first, as their authors wrote them (Markdown, as text). */
+/** A post's versions, oldest first, as written (Markdown, as text), each with who made it and,
+ * for a moderator's edit, why. */
 function Revisions({ postId }: { postId: number }) {
   const [revisions, setRevisions] = useState<Revision[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -81,7 +82,9 @@ function Revisions({ postId }: { postId: number }) {
     <ol class="revisions" data-testid="post-revisions" aria-label="Edit history">
       {revisions.map((r) => (
         <li key={r.revision} class="revision" data-testid="post-revision">
-          <div class="meta">Version {r.revision} by <Handle handle={r.editor.handle} /> <TimeAgo iso={r.created_at} /></div>
+          <div class="meta">Version {r.revision} by <Handle handle={r.editor.handle} /> <TimeAgo iso={r.created_at} />
+            {r.reason && <span class="revision-reason" data-testid="revision-reason">: “{r.reason}”</span>}
+          </div>
           <pre class="revision-raw">{r.raw}</pre>
         </li>
       ))}
@@ -89,8 +92,13 @@ function Revisions({ postId }: { postId: number }) {
   );
 }
 
-function Editor({ post, dispatch, onClose }: { post: Post; dispatch: (action: Action) => void; onClose: () => void }) {
+/** Editing someone else's post (as a moderator) asks why: the author is told, and the
+ * history shows it. */
+function Editor({ post, needsReason, dispatch, onClose }: {
+  post: Post; needsReason: boolean; dispatch: (action: Action) => void; onClose: () => void;
+}) {
   const [body, setBody] = useState(post.raw);
+  const [reason, setReason] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -101,7 +109,9 @@ function Editor({ post, dispatch, onClose }: { post: Post; dispatch: (action: Ac
     setError(null);
     setBusy(true);
     try {
-      const updated = await call(client.PATCH("/api/posts/{post_id}", { params: { path: { post_id: post.id } }, body: { body } }));
+      const updated = await call(client.PATCH("/api/posts/{post_id}", {
+        params: { path: { post_id: post.id } }, body: needsReason ? { body, reason } : { body },
+      }));
       dispatch({ type: "edited", post: updated });
       onClose();
     } catch (err) {
@@ -116,6 +126,13 @@ function Editor({ post, dispatch, onClose }: { post: Post; dispatch: (action: Ac
         <label class="visually-hidden" for={`edit-${post.id}`}>Edit post</label>
         <textarea id={`edit-${post.id}`} rows={5} data-testid="edit-body" ref={ref} value={body}
           onInput={(e) => setBody(e.currentTarget.value)} onKeyDown={submitOnCtrlEnter} />
+        {needsReason && (
+          <label class="stack edit-reason">
+            <span>Why are you editing this member's post? They will be told.</span>
+            <input type="text" data-testid="edit-reason" required maxLength={500} value={reason}
+              onInput={(e) => setReason(e.currentTarget.value)} />
+          </label>
+        )}
         <FormError error={error} />
         <div class="row">
           <button type="submit" data-testid="edit-save" disabled={busy}>Save</button>
@@ -156,13 +173,18 @@ export function PostCard(props: PostCardProps) {
   const [confirming, setConfirming] = useState(false);
   const [history, setHistory] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [deleteReason, setDeleteReason] = useState("");
   const editButton = useRef<HTMLButtonElement>(null);
   const author = post.author;
+  const own = meId !== null && author.id === meId;
 
   async function remove(): Promise<void> {
     setBusy(true);
     try {
-      await call(client.DELETE("/api/posts/{post_id}", { params: { path: { post_id: post.id } } }));
+      const reason = deleteReason.trim();
+      await call(client.DELETE("/api/posts/{post_id}", {
+        params: { path: { post_id: post.id }, query: !own && reason ? { reason } : {} },
+      }));
       props.onDeleted(post);
     } catch (err) {
       toast(messageOf(err));
@@ -191,7 +213,7 @@ export function PostCard(props: PostCardProps) {
   };
 
   const classes = ["card", "post"];
-  if (meId !== null && author.id === meId) classes.push("mine");
+  if (own) classes.push("mine");
   if (props.helpful) classes.push("helpful");
 
   return (
@@ -226,7 +248,7 @@ export function PostCard(props: PostCardProps) {
       )}
       {/* Sanitised by the server (markdown-it without raw HTML, then nh3): the one raw HTML. */}
       <div class="post-body" data-testid="post-body" hidden={editing} dangerouslySetInnerHTML={{ __html: post.html }} />
-      {editing && <Editor post={post} dispatch={dispatch} onClose={closeEditor} />}
+      {editing && <Editor post={post} needsReason={!own} dispatch={dispatch} onClose={closeEditor} />}
       {history && <Revisions key={post.revision} postId={post.id} />}
       <footer class="post-foot">
         <Reactions post={post} signedIn={meId !== null} dispatch={dispatch} onStale={props.onStale} />
@@ -234,6 +256,11 @@ export function PostCard(props: PostCardProps) {
           {confirming ? (
             <>
               <span class="confirm" role="alert">Delete this post?</span>
+              {!own && (
+                <input type="text" class="delete-reason" data-testid="delete-reason" maxLength={500}
+                  aria-label="Reason (optional, for the staff log)" placeholder="Reason (optional)"
+                  value={deleteReason} onInput={(e) => setDeleteReason(e.currentTarget.value)} />
+              )}
               <button type="button" class="danger small" data-testid="post-delete-confirm" disabled={busy}
                 onClick={() => void remove()}>Delete</button>
               <button type="button" class="secondary small" data-testid="post-delete-cancel"
@@ -259,7 +286,7 @@ export function PostCard(props: PostCardProps) {
                 <button type="button" class="link-button" data-testid="post-edit" ref={editButton}
                   onClick={() => setEditing(true)}>Edit</button>
               )}
-              {props.mayModerate && post.edited_at && (
+              {(props.mayModerate || own) && post.edited_at && (
                 <button type="button" class="link-button" data-testid="post-history" aria-expanded={history}
                   onClick={() => setHistory(!history)}>History</button>
               )}

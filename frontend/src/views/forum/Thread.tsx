@@ -23,7 +23,7 @@ import { useStore } from "../../app/store";
 import { Handle, LockedTag, PinnedTag } from "./bits";
 import { appendQuote, quote } from "./markdown";
 import { MarkdownEditor } from "./MarkdownEditor";
-import { loadCategories, type Category } from "./categories";
+import { loadCategories, moderates, type Category } from "./categories";
 import { PostCard, scrollToPost } from "./PostCard";
 import {
   canMarkHelpful, canReply, initialState, reduce, type Action, type Post, type PostPage, type Thread,
@@ -98,12 +98,17 @@ function Composer({ threadId, replyTo, setReplyTo, draft, setDraft, textarea, on
 
 const DONE: Record<string, string> = { Pin: "pinned", Unpin: "unpinned", Lock: "locked", Unlock: "unlocked" };
 
-/** Pin and lock, for those the page says may moderate; each one confirmed. */
+/** Pin, lock and move, for those the page says may moderate; each one confirmed, each with
+ * the optional reason the staff log keeps. A thread moves only into categories they
+ * moderate too. */
 function ModTools({ thread, categories, dispatch }: {
   thread: Thread; categories: Category[]; dispatch: (action: Action) => void;
 }) {
+  const member = useStore(me);
   const [busy, setBusy] = useState(false);
   const [target, setTarget] = useState("");
+  const [reason, setReason] = useState("");
+  const why = reason.trim() ? { reason: reason.trim() } : {};
 
   async function change(field: "pinned" | "locked", value: boolean): Promise<void> {
     const verb = field === "pinned" ? (value ? "Pin" : "Unpin") : (value ? "Lock" : "Unlock");
@@ -118,7 +123,7 @@ function ModTools({ thread, categories, dispatch }: {
     setBusy(true);
     try {
       const updated = await call(client.PATCH("/api/threads/{thread_id}", {
-        params: { path: { thread_id: thread.id } }, body: { [field]: value },
+        params: { path: { thread_id: thread.id } }, body: { [field]: value, ...why },
       }));
       dispatch({ type: "thread", thread: updated });
       toast(`Thread ${DONE[verb]}.`, "success");
@@ -142,10 +147,11 @@ function ModTools({ thread, categories, dispatch }: {
     setBusy(true);
     try {
       const updated = await call(client.PATCH("/api/threads/{thread_id}", {
-        params: { path: { thread_id: thread.id } }, body: { category_id: to.id },
+        params: { path: { thread_id: thread.id } }, body: { category_id: to.id, ...why },
       }));
       dispatch({ type: "thread", thread: updated });
       setTarget("");
+      setReason("");
       toast(`Thread moved to “${to.name}”.`, "success");
     } catch (err) {
       toast(messageOf(err));
@@ -154,9 +160,14 @@ function ModTools({ thread, categories, dispatch }: {
     }
   }
 
-  const others = categories.filter((c) => c.id !== thread.category_id);
+  const others = categories.filter((c) => c.id !== thread.category_id && moderates(member, c));
   return (
     <div class="mod-tools" role="group" aria-label="Moderation" data-testid="mod-tools">
+      <label class="mod-reason">
+        <span>Reason</span>
+        <input type="text" data-testid="mod-reason" maxLength={500} value={reason}
+          placeholder="optional, for the staff log" onInput={(e) => setReason(e.currentTarget.value)} />
+      </label>
       <button type="button" class="secondary small" data-testid="mod-pin" disabled={busy}
         onClick={() => void change("pinned", !thread.pinned)}>{thread.pinned ? "Unpin" : "Pin"}</button>
       <button type="button" class="secondary small" data-testid="mod-lock" disabled={busy}
