@@ -170,9 +170,12 @@ def test_a_claim_keeps_other_moderators_off(
 
 def test_disagreeing_restores_and_lowers_accuracy(
         server: Server, stack: Stack, moderator: Client, other: Client, reply: dict) -> None:
-    flaggers = [server.client().register() for _ in range(5)]
-    for client in flaggers:
-        assert flag(client, reply["id"], "inappropriate").status_code == 201
+    flaggers = []
+    # Each flags as soon as registered: a connection left idle past the server's keep-alive
+    # (5 s) while others register could be closed just as it is reused.
+    for _ in range(5):
+        flaggers.append(server.client().register())
+        assert flag(flaggers[-1], reply["id"], "inappropriate").status_code == 201
     assert hidden_reason(stack, reply["id"]) == "flags"
     item = item_of(moderator, "post", reply["id"])
     response = act(moderator, item["id"], "disagree", "a fair product question")
