@@ -23,6 +23,7 @@ from server.accounts.controllers import (
     BrandController,
     MemberController,
     ProfileController,
+    SanctionController,
     SessionController,
 )
 from server.errors import EXCEPTION_HANDLERS
@@ -32,6 +33,7 @@ from server.notifications import NotificationController, PreferencesController
 from server.outbox_admin import OutboxController
 from server.realtime import realtime_socket, realtime_ticket
 from server.settings import Settings, get_settings, redact_url
+from server.staff_log_admin import StaffLogController
 
 log = logging.getLogger("hearth.app")
 
@@ -123,7 +125,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health, ping, realtime_socket, realtime_ticket, SessionController, AccountController,
         MemberController, ProfileController, BrandController, NotificationController,
-        PreferencesController, OutboxController, MailController, apidocs.asset,
+        PreferencesController, OutboxController, MailController, StaffLogController,
+        SanctionController,
+        apidocs.asset,
     ]
     for plugin in installed:
         route_handlers.extend(plugin.route_handlers)

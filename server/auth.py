@@ -252,11 +252,18 @@ async def end_session(session_key: str) -> None:
         _actors.drop(SESSION_ENTRY + session_key)
 
 
-async def _member_actor(member_id: int, **extra: Any) -> Actor | None:
+async def _member_actor(member_id: int, person: bool = False, **extra: Any) -> Actor | None:
+    """The member as an actor, None when inactive; `person`: signing in as themselves, which
+    a suspension refuses (their API tokens act for a brand and carry on)."""
     rows = await Member.select(
-        Member.id, Member.handle, Member.role, Member.brand, Member.is_active
+        Member.id, Member.handle, Member.role, Member.brand, Member.is_active,
+        Member.suspended_until,
     ).where(Member.id == member_id)
     if not rows or not rows[0]["is_active"]:
+        return None
+    # A suspension ended the member's sessions; this refuses one signed in as it began.
+    until = rows[0]["suspended_until"]
+    if person and until is not None and until > clock.now():
         return None
     row = rows[0]
     return Actor(member_id=row["id"], handle=row["handle"], role=row["role"],
@@ -268,8 +275,8 @@ async def _from_session(session_key: str) -> Actor | None:
         session = await sessions.find(session_key)
         if session is None:
             return None, FOREVER
-        actor = await _member_actor(session.member_id, via="session", session_key=session_key,
-                                    csrf=session.csrf)
+        actor = await _member_actor(session.member_id, person=True, via="session",
+                                    session_key=session_key, csrf=session.csrf)
         return actor, session.expires_at
 
     return await _actors.load(SESSION_ENTRY + session_key, find)

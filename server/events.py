@@ -287,6 +287,51 @@ class ReviewResolved(msgspec.Struct, tag="review.resolved", frozen=True):
     reason: str
     author_id: int | None = None
     brand_id: int | None = None
+# --- sanctions (server.accounts.sanctions) -------------------------------------------------
+# `ends_at` is ISO 8601 (UTC): when the sanction ends by itself unless lifted first.
+
+
+class MemberSilenced(msgspec.Struct, tag="member.silenced", frozen=True):
+    """The member can read but not post, react or vote until ends_at; earns nothing meanwhile."""
+
+    sanction_id: int
+    member_id: int
+    ends_at: str
+    by_member_id: int | None = None
+
+
+class MemberSuspended(msgspec.Struct, tag="member.suspended", frozen=True):
+    """The member cannot sign in until ends_at; their sessions ended and sockets closed."""
+
+    sanction_id: int
+    member_id: int
+    ends_at: str
+    by_member_id: int | None = None
+
+
+class SanctionLifted(msgspec.Struct, tag="sanction.lifted", frozen=True):
+    """Lifted before its end, by staff or by an overturned appeal."""
+
+    sanction_id: int
+    member_id: int
+    kind: str
+    by_member_id: int | None = None
+
+
+class SanctionAppealed(msgspec.Struct, tag="sanction.appealed", frozen=True):
+    appeal_id: int
+    sanction_id: int
+    member_id: int
+
+
+class AppealDecided(msgspec.Struct, tag="appeal.decided", frozen=True):
+    """`status` is "upheld" or "overturned" (which lifted the sanction)."""
+
+    appeal_id: int
+    sanction_id: int
+    member_id: int
+    status: str
+    by_member_id: int | None = None
 
 
 Event = (
@@ -317,6 +362,11 @@ Event = (
     | FlagDisagreed
     | FlagIgnored
     | ReviewResolved
+    | MemberSilenced
+    | MemberSuspended
+    | SanctionLifted
+    | SanctionAppealed
+    | AppealDecided
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -349,6 +399,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FlagDisagreed,
         FlagIgnored,
         ReviewResolved,
+        MemberSilenced,
+        MemberSuspended,
+        SanctionLifted,
+        SanctionAppealed,
+        AppealDecided,
     )
 }
 

@@ -45,6 +45,7 @@ KINDS: dict[str, str] = {
     "tier": "your tier changed",
     "challenge": "a challenge you joined moved on",
     "challenge_reward": "a challenge rewarded you",
+    "sanction": "you were silenced or suspended, or a sanction or appeal of yours changed",
 }
 Kind = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_.]*$")]
 MAX_KINDS = 100
@@ -69,9 +70,18 @@ class NotificationPage(msgspec.Struct):
     next_cursor: int | None
 
 
+# The kinds the kernel itself sends (sanctions), as plugins declare theirs.
+_kernel_texts: dict[str, Callable[[dict[str, Any]], str]] = {}
+
+
+def kernel_text(kind: str, fn: Callable[[dict[str, Any]], str]) -> None:
+    _kernel_texts[kind] = fn
+
+
 @functools.cache
 def _texts() -> Mapping[str, Callable[[dict[str, Any]], str]]:
-    return {kind: fn for plugin in plugins.load() for kind, fn in plugin.notification_texts.items()}
+    return {**_kernel_texts, **{kind: fn for plugin in plugins.load()
+                                for kind, fn in plugin.notification_texts.items()}}
 
 
 def describe(kind: str, data: dict[str, Any]) -> str:
@@ -170,11 +180,13 @@ async def _mail(member_id: int, kind: str, event_id: int, data: dict[str, Any]) 
         key="n-" + sha256(f"{event_id}:{member_id}:{kind}")[:40])
 
 
-async def notify(member_id: int, kind: str, event_id: int, data: dict[str, Any]) -> None:
+async def notify(member_id: int, kind: str, event_id: int, data: dict[str, Any],
+                 always_mail: bool = False) -> None:
     """Idempotent by (event, member, kind): a replayed event neither stores, pushes nor
-    mails twice. What the member's preference for the kind turns off is skipped."""
+    mails twice. What the member's preference for the kind turns off is skipped, but for
+    the mail of `always_mail` notices (a suspended member cannot read the app)."""
     chosen = await preference(member_id, kind)
-    if chosen.email:
+    if chosen.email or always_mail:
         await _mail(member_id, kind, event_id, data)
     if not chosen.in_app:
         return

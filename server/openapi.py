@@ -66,8 +66,13 @@ EXTRA_STATUSES: ExtraStatuses = {
     "PUT /api/members/{member_id}/role": frozenset({409}),
     "GET /api/members/autocomplete": frozenset({429}),
     "POST /api/brands": frozenset({409}),
+    "POST /api/members/{member_id}/sanctions": frozenset({409}),
+    "POST /api/sanctions/{sanction_id}/lift": frozenset({409}),
+    "POST /api/sanctions/{sanction_id}/appeal": frozenset({409}),
+    "POST /api/appeals/{appeal_id}/decide": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/retry": frozenset({409}),
     "POST /api/admin/outbox/{event_id}/discard": frozenset({409}),
+    "GET /api/staff-log": frozenset({404}),
 }
 
 _ERROR_BODY = Schema(

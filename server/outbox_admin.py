@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from server import clock, outbox, runtime
+from server import clock, outbox, runtime, staff_log
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, NotFound
 from server.tables import OutboxEvent
@@ -96,7 +96,8 @@ async def status(actor: Actor, before: int | None, limit: int) -> OutboxStatus:
 
 
 async def _undispatched(event_id: int) -> dict[str, Any]:
-    rows = await OutboxEvent.select(OutboxEvent.dispatched_at, OutboxEvent.last_error).where(
+    rows = await OutboxEvent.select(OutboxEvent.dispatched_at, OutboxEvent.last_error,
+                                    OutboxEvent.type, OutboxEvent.attempts).where(
         OutboxEvent.id == event_id)
     if not rows:
         raise NotFound(f"there is no outbox event {event_id}")
@@ -123,9 +124,15 @@ async def retry(actor: Actor, event_id: int) -> EventOutcome:
     """Clear the attempts and the back-off, and wake a relay: handlers that already handled
     the event keep their receipts, so only the failing ones run again."""
     _require_admin(actor)
-    await _undispatched(event_id)
-    await OutboxEvent.update({OutboxEvent.attempts: 0, OutboxEvent.claimed_until: None}).where(
-        (OutboxEvent.id == event_id) & OutboxEvent.dispatched_at.is_null())
+    async with outbox.unit_of_work():
+        row = await _undispatched(event_id)
+        await OutboxEvent.update({OutboxEvent.attempts: 0, OutboxEvent.claimed_until: None}).where(
+            (OutboxEvent.id == event_id) & OutboxEvent.dispatched_at.is_null())
+        await staff_log.record(actor, "outbox.retry", "outbox_event", event_id,
+                               f"{row['type']} event {event_id}",
+                               before={"attempts": row["attempts"],
+                                       "last_error": row["last_error"]},
+                               after={"attempts": 0})
     log.warning("outbox event %s retried by admin %s", event_id, actor.handle)
     await runtime.current().runner.wake()
     return await _outcome(event_id)
@@ -134,12 +141,18 @@ async def retry(actor: Actor, event_id: int) -> EventOutcome:
 async def discard(actor: Actor, event_id: int) -> EventOutcome:
     """Give the event up: marked dispatched with who did it, then pruned like the rest."""
     _require_admin(actor)
-    row = await _undispatched(event_id)
-    note = f"discarded by @{actor.handle}; last error: {row['last_error'] or 'none'}"
-    await OutboxEvent.update({
-        OutboxEvent.dispatched_at: clock.now(), OutboxEvent.claimed_until: None,
-        OutboxEvent.last_error: note[:outbox.ERROR_CHARS],
-    }).where((OutboxEvent.id == event_id) & OutboxEvent.dispatched_at.is_null())
+    async with outbox.unit_of_work():
+        row = await _undispatched(event_id)
+        note = f"discarded by @{actor.handle}; last error: {row['last_error'] or 'none'}"
+        await OutboxEvent.update({
+            OutboxEvent.dispatched_at: clock.now(), OutboxEvent.claimed_until: None,
+            OutboxEvent.last_error: note[:outbox.ERROR_CHARS],
+        }).where((OutboxEvent.id == event_id) & OutboxEvent.dispatched_at.is_null())
+        await staff_log.record(actor, "outbox.discard", "outbox_event", event_id,
+                               f"{row['type']} event {event_id}",
+                               before={"dispatched": False, "attempts": row["attempts"],
+                                       "last_error": row["last_error"]},
+                               after={"dispatched": True})
     log.warning("outbox event %s discarded by admin %s", event_id, actor.handle)
     return await _outcome(event_id)
 

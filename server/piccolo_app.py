@@ -9,10 +9,12 @@ from server.tables import (
     HandlerReceipt,
     MailMessage,
     Member,
+    MemberSanction,
     MemberSession,
     Notification,
     NotificationPreferences,
     OutboxEvent,
+    SanctionAppeal,
     SeedStep,
     StaffLogEntry,
 )
@@ -22,5 +24,5 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "server",
     table_classes=[Brand, Member, MemberSession, ApiToken, OutboxEvent, HandlerReceipt,
                    Notification, SeedStep, MailMessage, AccountToken, NotificationPreferences,
-                   StaffLogEntry],
+                   StaffLogEntry, MemberSanction, SanctionAppeal],
 )

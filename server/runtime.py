@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar, cast
@@ -140,6 +141,8 @@ async def _start(settings: Settings, role: str, serving: IO[bytes] | None) -> Ru
     global _current
     await check_services(settings)
     await db.start()
+    # The kernel's own outbox handlers beyond mail's: sanction notices.
+    importlib.import_module("server.accounts.sanctions")
     installed = install()
     declared = [backend for plugin in installed for backend in plugin.backends]
     if settings.scaled:

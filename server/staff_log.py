@@ -5,6 +5,7 @@ commit together or not at all."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -22,6 +23,20 @@ def actor_label(actor: Actor | None) -> str:
     if actor.via == "token":
         return f"API token {actor.token_id} of @{actor.handle}"
     return f"@{actor.handle}"
+
+
+def acting_brand(actor: Actor) -> int | None:
+    """The brand whose staff see an act in their log: the actor's, when brand staff or one of
+    the brand's API tokens does it."""
+    return actor.brand_id if actor.role == "brand_staff" else None
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any],
+                                                                           dict[str, Any]]:
+    """Only the fields whose values differ, as they were and as they became: an entry shows
+    what the act changed, not the whole record."""
+    keys = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
 def _json(value: Any) -> str | None:

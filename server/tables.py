@@ -38,6 +38,9 @@ class Member(Table, tablename="member"):
     # Set while flags or a moderator hide the profile (community.moderation): its display
     # name and bio are then left out of public view.
     profile_hidden_at = Timestamptz(null=True, default=None)
+    # The end of the member's longest running suspension (server.accounts.sanctions), kept
+    # beside the row every sign-in and session lookup reads anyway; past it, it means nothing.
+    suspended_until = Timestamptz(null=True, default=None)
 
 
 class ApiToken(Table, tablename="api_token"):
@@ -173,3 +176,38 @@ class StaffLogEntry(Table, tablename="staff_log"):
     after = Text(null=True, default=None)
     reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class MemberSanction(Table, tablename="member_sanction"):
+    """A silence (reads, cannot post, react or vote) or a suspension (cannot sign in) of a
+    member, from starts_at until ends_at or until lifted (server.accounts.sanctions)."""
+
+    id = BigSerial(primary_key=True)
+    member = ForeignKey(references=Member, null=False, index=True)
+    kind = Varchar(length=10)
+    reason = Text()
+    # What it answers, e.g. "review item 5"; empty when imposed from the member's page.
+    source = Varchar(length=100, default="")
+    # The member's offence count when imposed: its place on the escalation ladder.
+    step = Integer(default=1)
+    starts_at = Timestamptz(default=TimestamptzNow())
+    ends_at = Timestamptz(default=TimestamptzNow(), index=True)
+    # None: the system (an automatic action), else the staff member.
+    imposed_by = BigInt(null=True, default=None)
+    lifted_at = Timestamptz(null=True, default=None)
+    lifted_by = BigInt(null=True, default=None)
+    lift_reason = Text(default="")
+
+
+class SanctionAppeal(Table, tablename="sanction_appeal"):
+    """A member's one appeal of a sanction, decided by a moderator other than its imposer."""
+
+    id = BigSerial(primary_key=True)
+    sanction = ForeignKey(references=MemberSanction, null=False, unique=True)
+    text = Text()
+    # open | upheld | overturned
+    status = Varchar(length=12, default="open", index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = BigInt(null=True, default=None)
+    decision_reason = Text(default="")

@@ -34,6 +34,7 @@ from community.forums.schemas import (
 )
 from community.forums.tables import Category, Post, PostRevision, Reaction, Thread
 from server import clock, db, events, outbox, staff_log, visibility
+from server.accounts.sanctions import require_may_participate
 from server.accounts.services import active_member_roles, get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -290,13 +291,13 @@ async def create_category(actor: Actor, data: CategoryIn) -> CategoryOut:
         async with outbox.unit_of_work():
             rows = await Category.insert(
                 Category(name=data.name, slug=data.slug, description=data.description,
-                         parent=data.parent_id, position=data.position, visibility=data.visibility,
-                         brand=data.brand_id)
+                         parent=data.parent_id, position=data.position,
+                         visibility=data.visibility, brand=data.brand_id)
             ).returning(Category.id)
             created = _category_out(await _category_row(int(rows[0]["id"])), 0)
-            await staff_log.record(actor, "category.create", "category", created.id,
-                                   _category_label(created.id, created.name),
-                                   after=_category_fields(created), brand_id=created.brand_id)
+            await staff_log.record(
+                actor, "category.create", "category", created.id, f"category '{data.name}'",
+                after=_audited_category(created), brand_id=data.brand_id)
     except Exception as exc:
         if db.is_unique_violation(exc):
             raise Conflict(f"a category with slug '{data.slug}' exists") from None
@@ -304,12 +305,7 @@ async def create_category(actor: Actor, data: CategoryIn) -> CategoryOut:
     return created
 
 
-def _category_label(category_id: int, name: str) -> str:
-    return f"category {category_id}: {name}"
-
-
-def _category_fields(category: CategoryOut) -> dict[str, Any]:
-    """What the staff log keeps of a category before and after a change."""
+def _audited_category(category: CategoryOut) -> dict[str, Any]:
     return {"name": category.name, "slug": category.slug, "description": category.description,
             "parent_id": category.parent_id, "position": category.position,
             "visibility": category.visibility, "brand_id": category.brand_id}
@@ -325,7 +321,7 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
         raise Invalid("each category may be listed once")
     async with outbox.unit_of_work():
         rows = {r["id"]: r for r in await Category.select(
-            Category.id, Category.parent, Category.position, Category.name, Category.brand)}
+            Category.id, Category.parent, Category.position, Category.name)}
         missing = sorted(set(ids) - set(rows))
         if missing:
             raise NotFound(f"there is no category {missing[0]}")
@@ -343,14 +339,15 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
         for place in data.items:
             await Category.update({Category.position: place.position,
                                    Category.parent: place.parent_id}).where(Category.id == place.id)
-            row = rows[place.id]
-            if (row["position"], row["parent"]) != (place.position, place.parent_id):
-                await staff_log.record(
-                    actor, "category.arrange", "category", place.id,
-                    _category_label(place.id, row["name"]),
-                    before={"position": row["position"], "parent_id": row["parent"]},
-                    after={"position": place.position, "parent_id": place.parent_id},
-                    brand_id=row["brand"])
+        label = {i: f"'{r['name']}' ({i})" for i, r in rows.items()}
+        before, after = staff_log.changes(
+            {label[i]: {"position": r["position"], "parent_id": r["parent"]}
+             for i, r in rows.items()},
+            {label[p.id]: {"position": p.position, "parent_id": p.parent_id}
+             for p in data.items})
+        if after:
+            await staff_log.record(actor, "category.arrange", "category", None,
+                                   "the category order", before=before, after=after)
     await cache.changed(None)
     return await list_categories(actor)
 
@@ -358,7 +355,7 @@ async def arrange_categories(actor: Actor, data: CategoryOrder) -> list[Category
 async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -> CategoryOut:
     if not actor.is_admin:
         raise Forbidden("only admins manage categories")
-    await _category_row(category_id)  # 404 when there is no such category
+    row = await _category_row(category_id)
     changes: dict[Any, Any] = {
         column: value
         for column, value in (
@@ -369,14 +366,14 @@ async def update_category(actor: Actor, category_id: int, data: CategoryPatch) -
     }
     if changes:
         async with outbox.unit_of_work():
-            before = await _category_row(category_id)
             await Category.update(changes).where(Category.id == category_id)
-            after = await _category_row(category_id)
-            await staff_log.record(
-                actor, "category.update", "category", category_id,
-                _category_label(category_id, after["name"]),
-                before=_category_fields(_category_out(before, 0)),
-                after=_category_fields(_category_out(after, 0)), brand_id=after["brand"])
+            before, after = staff_log.changes(
+                row, {c._meta.name: value for c, value in changes.items()})
+            if after:
+                await staff_log.record(
+                    actor, "category.update", "category", category_id,
+                    f"category '{data.name or row['name']}'", before=before, after=after,
+                    brand_id=row["brand"])
         await cache.changed(None)
     count = await Thread.count().where(
         (Thread.category == category_id) & Thread.deleted_at.is_null()
@@ -540,6 +537,7 @@ async def create_thread(actor: Actor, category_id: int, data: ThreadIn) -> tuple
     member_id = actor.member()
     category = await _category_row(category_id)
     check_readable(actor, category)
+    await require_may_participate(actor)
     title = data.title.strip()
     if len(title) < 3:
         raise Invalid("the title needs at least 3 visible characters")
@@ -565,6 +563,7 @@ async def update_thread(actor: Actor, thread_id: int, data: ThreadPatch) -> Thre
     thread, category = await readable_thread(actor, thread_id)
     member_id = actor.member()
     mod = moderates(actor, category)
+    await require_may_participate(actor)
     if (data.pinned is not None or data.locked is not None) and not mod:
         raise Forbidden("only moderators of this category pin or lock its threads")
     if data.category_id is not None and not mod:
@@ -628,6 +627,7 @@ async def _touch(thread_id: int) -> None:
 async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
     thread, category = await readable_thread(actor, thread_id)
     member_id = _may_write(actor, thread, category)
+    await require_may_participate(actor)
     reply_to = None
     if data.reply_to_post_id is not None:
         rows = await Post.select().where(
@@ -659,6 +659,7 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
     reason, which the revision keeps, the staff log records and the author is told."""
     post, thread, category = await readable_post(actor, post_id)
     member_id = _may_write(actor, thread, category)
+    await require_may_participate(actor)
     by_moderator = post["author"] != member_id
     if by_moderator and not moderates(actor, category):
         raise Forbidden("only the author or a moderator can edit this post")
@@ -769,6 +770,7 @@ def preview(body: str) -> PreviewOut:
 async def add_reaction(actor: Actor, post_id: int, kind: str) -> ReactionsOut:
     member_id = actor.member()
     post, thread, category = await readable_post(actor, post_id)
+    await require_may_participate(actor)
     try:
         async with outbox.unit_of_work():
             await Reaction.insert(Reaction(post=post_id, member=member_id, kind=kind))
@@ -814,6 +816,7 @@ async def mark_helpful(actor: Actor, post_id: int, helpful: bool) -> ThreadOut:
     member_id = actor.member()
     if thread["author"] != member_id and not moderates(actor, category):
         raise Forbidden("only the thread's author or a moderator marks the helpful reply")
+    await require_may_participate(actor)
     if post["post_number"] == 1:
         raise Invalid("the first post asks the question; mark a reply")
     current = thread["helpful_post_id"]

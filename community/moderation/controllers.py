@@ -83,8 +83,9 @@ class ReviewController(Controller):
 
     @post("/{item_id:int}/actions", status_code=200)
     async def act(self, actor: Actor, item_id: int, data: ActionIn) -> ItemOut:
-        """Decide the item: agree_hide, agree_delete, disagree or ignore (flags);
-        approve or reject (a held post). 409 when it is decided, or claimed by another."""
+        """Decide the item: agree_hide, agree_delete, disagree, ignore or silence (flags;
+        silencing is for moderators); approve or reject (a held post). 409 when it is
+        decided, or claimed by another."""
         return await services.act(actor, item_id, data)
 
     @post("/bulk", status_code=200)

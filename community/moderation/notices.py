@@ -14,6 +14,7 @@ _DONE = {
     "hide": "Your {label} was hidden by a moderator",
     "delete": "Your {label} was deleted by a moderator",
     "restore": "Your {label} is shown again: a moderator reviewed it",
+    "silence": "Your {label} was hidden and you were silenced by a moderator",
 }
 
 

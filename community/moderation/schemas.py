@@ -11,9 +11,9 @@ from community.moderation.scores import Line
 from server.types import Id
 
 FLAG_REASONS = ("spam", "harassment", "inappropriate", "off_topic", "other")
-# Flag items: agree and hide, agree and delete, disagree (restore), ignore. Held items:
-# approve (show it) or reject (delete it).
-ACTIONS = ("agree_hide", "agree_delete", "disagree", "ignore", "approve", "reject")
+# Flag items: agree and hide, agree and delete, disagree (restore), ignore, silence the
+# author (and hide). Held items: approve (show it) or reject (delete it).
+ACTIONS = ("agree_hide", "agree_delete", "disagree", "ignore", "silence", "approve", "reject")
 STATUSES = ("open", "agreed", "disagreed", "ignored", "approved", "rejected")
 
 TargetKind = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,30}$")]
@@ -114,6 +114,8 @@ class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
     action: Action
     # Told to the flaggers and the author, and kept in the staff log.
     reason: Reason = ""
+    # For "silence": how long; none for the escalation ladder's step (sanctions check it).
+    duration_seconds: Annotated[int, msgspec.Meta(ge=1, le=10**9)] | None = None
 
 
 class BulkIn(msgspec.Struct, forbid_unknown_fields=True):

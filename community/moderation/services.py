@@ -35,6 +35,7 @@ from community.moderation.schemas import (
 from community.moderation.scores import Line
 from community.moderation.tables import Flag, ReviewItem
 from server import clock, db, events, outbox, reviewables, runtime, staff_log
+from server.accounts import sanctions
 from server.accounts.services import member_names
 from server.auth import Actor
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -44,10 +45,11 @@ from server.reviewables import TargetInfo
 _lines = msgspec.json.Decoder(list[Line])
 _encoder = msgspec.json.Encoder()
 
-FLAG_ACTIONS = ("agree_hide", "agree_delete", "disagree", "ignore")
+FLAG_ACTIONS = ("agree_hide", "agree_delete", "disagree", "ignore", "silence")
 HELD_ACTIONS = ("approve", "reject")
 # What each action makes of the item, and of its flags.
-ITEM_STATUS = {"agree_hide": "agreed", "agree_delete": "agreed", "disagree": "disagreed",
+ITEM_STATUS = {"agree_hide": "agreed", "agree_delete": "agreed", "silence": "agreed",
+               "disagree": "disagreed",
                "ignore": "ignored", "approve": "approved", "reject": "rejected"}
 FLAG_EVENTS: dict[str, type[events.FlagAgreed | events.FlagDisagreed | events.FlagIgnored]] = {
     "agreed": events.FlagAgreed, "disagreed": events.FlagDisagreed, "ignored": events.FlagIgnored}
@@ -428,12 +430,22 @@ def _check_action(row: dict[str, Any], action: str) -> None:
                       + ", ".join(allowed), [{"key": "action", "message": "not allowed here"}])
 
 
-async def _target_change(member_id: int, row: dict[str, Any], action: str) -> str:
+async def _target_change(actor: Actor, member_id: int, row: dict[str, Any],
+                         data: ActionIn) -> str:
     """What the action does to the target, inside the unit of work; returns what was done."""
     target = reviewables.get(row["target_type"])
     target_id = int(row["target_id"])
-    if action == "agree_hide":
+    action = data.action
+    if action in ("agree_hide", "silence"):
         hidden = await target.hide(member_id, target_id, "moderator")
+        if action == "silence":
+            # Moderators only, never staff: sanctions refuse otherwise, and the whole act
+            # rolls back with it.
+            await sanctions.impose(actor, int(row["author_id"]), "silence",
+                                   data.reason or f"silenced for {row['label']}",
+                                   duration_seconds=data.duration_seconds,
+                                   source=f"review item {row['id']}")
+            return "silence"
         return "hide" if hidden or row["hidden_by_flags"] else "none"
     if action in ("agree_delete", "reject"):
         return "delete" if await target.delete(member_id, target_id) else "none"
@@ -473,6 +485,8 @@ async def act(actor: Actor, item_id: int, data: ActionIn) -> ItemOut:
     moderator holds a claim on, is a 409 and nothing changes."""
     member_id, row = await _reviewable_item(actor, item_id)
     _check_action(row, data.action)
+    if data.action == "silence" and row["author_id"] is None:
+        raise Invalid("this item has no author to silence")
     status = ITEM_STATUS[data.action]
     reason = data.reason.strip()
     now = clock.now()
@@ -486,7 +500,7 @@ async def act(actor: Actor, item_id: int, data: ActionIn) -> ItemOut:
         if not decided:
             raise await _refusal(item_id)
         item = decided[0]
-        done = await _target_change(member_id, item, data.action)
+        done = await _target_change(actor, member_id, item, data)
         await _settle_flags(item, status, member_id)
         await outbox.emit(events.ReviewResolved(
             item_id=item_id, target_type=item["target_type"], target_id=int(item["target_id"]),

@@ -4,6 +4,7 @@
 import { render } from "preact";
 import { App } from "./app/App";
 import { startMemberFeed } from "./app/memberFeed";
+import { startSanctions } from "./app/sanctions";
 import { loadMe } from "./app/session";
 import { messageOf } from "./api/client";
 import { toast } from "./components/Toast";
@@ -18,6 +19,7 @@ async function boot(): Promise<void> {
     toast(messageOf(err));
   }
   startMemberFeed();
+  startSanctions();
   const root = document.getElementById("app");
   if (root) render(<App />, root);
   document.body.dataset.ready = "true";

@@ -36,7 +36,7 @@ from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGran
 from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, credit, names
-from server import clock, db, events, outbox, runtime, schedule
+from server import clock, db, events, outbox, runtime, schedule, staff_log
 from server.accounts.services import brand_staff_ids, get_member, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -112,24 +112,28 @@ async def create_badge(actor: Actor, data: BadgeIn) -> BadgeOut:
     _require_admin(actor)
     await _validate(data.criteria)
     try:
-        rows = await Badge.insert(Badge(
-            slug=data.slug, name=data.name, description=data.description, icon=data.icon,
-            level=data.level, grouping=data.grouping, enabled=data.enabled,
-            repeatable=data.repeatable, secret=data.secret, points=data.points,
-            auto_revoke=data.auto_revoke, criteria=msgspec.json.encode(data.criteria).decode(),
-        )).returning(Badge.id)
+        async with outbox.unit_of_work():
+            rows = await Badge.insert(Badge(
+                slug=data.slug, name=data.name, description=data.description, icon=data.icon,
+                level=data.level, grouping=data.grouping, enabled=data.enabled,
+                repeatable=data.repeatable, secret=data.secret, points=data.points,
+                auto_revoke=data.auto_revoke,
+                criteria=msgspec.json.encode(data.criteria).decode(),
+            )).returning(Badge.id)
+            badge_id = int(rows[0]["id"])
+            await staff_log.record(actor, "badge.create", "badge", badge_id,
+                                   f"badge '{data.name}'", after=msgspec.to_builtins(data))
     except Exception as exc:
         if db.is_unique_violation(exc):
             raise Conflict(f"a badge with slug '{data.slug}' exists") from None
         raise
-    badge_id = int(rows[0]["id"])
     await start_backfill(badge_id)
     return _badge_out(await _badge_row(badge_id))
 
 
 async def update_badge(actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOut:
     _require_admin(actor)
-    await _badge_row(badge_id)
+    row = await _badge_row(badge_id)
     changes: dict[Any, Any] = {}
     for field in ("name", "description", "icon", "level", "grouping", "enabled", "repeatable",
                   "secret", "points", "auto_revoke"):
@@ -140,7 +144,16 @@ async def update_badge(actor: Actor, badge_id: int, data: BadgePatch) -> BadgeOu
         await _validate(data.criteria)
         changes[Badge.criteria] = msgspec.json.encode(data.criteria).decode()
     if changes:
-        await Badge.update(changes).where(Badge.id == badge_id)
+        async with outbox.unit_of_work():
+            await Badge.update(changes).where(Badge.id == badge_id)
+            before, after = staff_log.changes(
+                {**row, "criteria": msgspec.json.decode(row["criteria"])},
+                {c._meta.name: msgspec.json.decode(v) if c is Badge.criteria else v
+                 for c, v in changes.items()})
+            if after:
+                await staff_log.record(actor, "badge.update", "badge", badge_id,
+                                       f"badge '{data.name or row['name']}'", before=before,
+                                       after=after)
         await start_backfill(badge_id)
     return _badge_out(await _badge_row(badge_id))
 
@@ -299,7 +312,8 @@ async def _grant(member_id: int, badge: dict[str, Any], number: int, reason: str
 
 
 async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str,
-                  revoked_by: int | None = None) -> None:
+                  revoked_by: int | None = None) -> bool:
+    """False when the grant was revoked already (by a concurrent revocation, say)."""
     async with outbox.unit_of_work():
         await ledger.lock_members({int(grant["member"])})
         revoked = await BadgeGrant.update({
@@ -309,7 +323,7 @@ async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str,
             (BadgeGrant.id == grant["id"]) & BadgeGrant.revoked_at.is_null()
         ).returning(BadgeGrant.id)
         if not revoked:
-            return
+            return False
         await ledger.reverse_source(f"badge-grant:{grant['id']}", reason)
         if not await holds(int(grant["member"]), badge["id"]):
             # Shown first no longer; earned again, it waits to be chosen again.
@@ -317,6 +331,11 @@ async def _revoke(grant: dict[str, Any], badge: dict[str, Any], reason: str,
                                                & (FeaturedBadge.badge == badge["id"]))
         await outbox.emit(events.BadgeRevoked(member_id=grant["member"], badge_id=badge["id"],
                                               grant_id=grant["id"], name=badge["name"]))
+    return True
+
+
+def _grant_label(badge: dict[str, Any], handle: str) -> str:
+    return f"badge '{badge['name']}' to @{handle}"
 
 
 async def sync(member_id: int, badge: dict[str, Any]) -> int:
@@ -372,13 +391,20 @@ async def grant_manually(actor: Actor, badge_id: int, member_id: int, reason: st
     may_grant(actor, badge)
     if not badge["enabled"]:
         raise Conflict("this badge is disabled; enable it before granting it")
-    await get_member(member_id)
+    member = await get_member(member_id)
     active = await _active_grants(member_id, badge_id)
     if active and not badge["repeatable"]:
         raise Conflict("the member already has this badge")
-    grant_id = await _grant(member_id, badge, len(active) + 1, reason, actor.accountable())
-    if grant_id is None:
-        raise Conflict("the badge was granted at the same moment; reload")
+    number = len(active) + 1
+    async with outbox.unit_of_work():
+        grant_id = await _grant(member_id, badge, number, reason, actor.accountable())
+        if grant_id is None:
+            raise Conflict("the badge was granted at the same moment; reload")
+        await staff_log.record(actor, "badge.grant", "badge_grant", grant_id,
+                               _grant_label(badge, member["handle"]),
+                               after={"badge": badge["name"], "member": f"@{member['handle']}",
+                                      "number": number},
+                               reason=reason, brand_id=staff_log.acting_brand(actor))
     log.info("badge %s granted to member %s by %s: %s", badge_id, member_id, actor.member_id, reason)
     return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])
 
@@ -404,7 +430,14 @@ async def revoke_manually(actor: Actor, badge_id: int, grant_id: int, reason: st
         raise NotFound(f"grant {grant_id} of badge {badge_id} does not exist")
     if granters is not None and rows[0]["granted_by"] not in granters:
         raise Forbidden("brand staff revoke only the grants their brand's staff made")
-    await _revoke(rows[0], badge, reason, actor.member())
+    member = await get_member(int(rows[0]["member"]))
+    async with outbox.unit_of_work():
+        revoked = await _revoke(rows[0], badge, reason, actor.member())
+        if revoked:
+            await staff_log.record(actor, "badge.revoke", "badge_grant", grant_id,
+                                   _grant_label(badge, member["handle"]),
+                                   before={"revoked": False}, after={"revoked": True},
+                                   reason=reason, brand_id=staff_log.acting_brand(actor))
     log.info("badge %s grant %s of member %s revoked by %s: %s", badge_id, grant_id,
              rows[0]["member"], actor.member_id, reason)
     return _grant_out((await BadgeGrant.select().where(BadgeGrant.id == grant_id))[0])

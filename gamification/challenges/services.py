@@ -33,7 +33,7 @@ from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
 from gamification.rules.scorables import SCORABLES, Removal, credit, names, removal
 from gamification.tiers import services as tiers
-from server import clock, db, events, outbox, runtime
+from server import clock, db, events, outbox, runtime, staff_log
 from server.accounts.services import brands_staffed, get_brand, members_by_id
 from server.auth import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -138,7 +138,25 @@ async def create(actor: Actor, data: ChallengeIn) -> ChallengeOut:
         )).returning(Challenge.id)
         challenge_id = int(rows[0]["id"])
         await ChallengeTask.insert(*_task_rows(challenge_id, data))
-    return await _out(await _row(challenge_id))
+        created = await _out(await _row(challenge_id))
+        await staff_log.record(actor, "challenge.create", "challenge", challenge_id,
+                               _label(created.title), after=_audited(created),
+                               brand_id=data.brand_id)
+    return created
+
+
+def _label(title: str) -> str:
+    return f"challenge '{title}'"
+
+
+def _audited(challenge: ChallengeOut) -> dict[str, Any]:
+    """What a staff log entry shows of a challenge: its fields and tasks, not row ids (a
+    rewrite renumbers the tasks without changing them)."""
+    fields = msgspec.structs.asdict(challenge)
+    fields.pop("id")
+    fields["tasks"] = [{k: v for k, v in msgspec.structs.asdict(t).items() if k != "id"}
+                       for t in challenge.tasks]
+    return fields
 
 
 def _task_rows(challenge_id: int, data: ChallengeIn) -> list[ChallengeTask]:
@@ -157,6 +175,7 @@ async def update(actor: Actor, challenge_id: int, data: ChallengeIn) -> Challeng
         raise Conflict(f"the challenge is {row['status']}; only drafts and scheduled "
                        "challenges can be changed (cancel it instead)")
     await _validate(actor, data)
+    was = _audited(await _out(row))
     async with outbox.unit_of_work():
         changed = await Challenge.update({
             Challenge.title: data.title, Challenge.description: data.description,
@@ -172,6 +191,11 @@ async def update(actor: Actor, challenge_id: int, data: ChallengeIn) -> Challeng
             raise Conflict("the challenge started meanwhile; it can no longer be changed")
         await ChallengeTask.delete().where(ChallengeTask.challenge == challenge_id)
         await ChallengeTask.insert(*_task_rows(challenge_id, data))
+        before, after = staff_log.changes(was, _audited(await _out(await _row(challenge_id))))
+        if after:
+            await staff_log.record(actor, "challenge.update", "challenge", challenge_id,
+                                   _label(data.title), before=before, after=after,
+                                   brand_id=row["brand"])
     if row["status"] == "scheduled":
         await advance()
     return await _out(await _row(challenge_id))
@@ -180,12 +204,17 @@ async def update(actor: Actor, challenge_id: int, data: ChallengeIn) -> Challeng
 async def cancel(actor: Actor, challenge_id: int) -> ChallengeOut:
     """Stop a challenge for good: no more progress or joining; completions made stand."""
     row = await _managed(actor, challenge_id)
-    cancelled = await Challenge.update({Challenge.status: "cancelled"}).where(
-        (Challenge.id == challenge_id) & Challenge.status.is_in(["scheduled", "active"])
-    ).returning(Challenge.id)
-    if not cancelled:
-        hint = " (delete a draft instead)" if row["status"] == "draft" else ""
-        raise Conflict(f"the challenge is {row['status']}; it cannot be cancelled{hint}")
+    async with outbox.unit_of_work():
+        cancelled = await Challenge.update({Challenge.status: "cancelled"}).where(
+            (Challenge.id == challenge_id) & Challenge.status.is_in(["scheduled", "active"])
+        ).returning(Challenge.id)
+        if not cancelled:
+            hint = " (delete a draft instead)" if row["status"] == "draft" else ""
+            raise Conflict(f"the challenge is {row['status']}; it cannot be cancelled{hint}")
+        # The status it had an instant ago may have moved on (scheduled to active) meanwhile.
+        await staff_log.record(actor, "challenge.cancel", "challenge", challenge_id,
+                               _label(row["title"]), before={"status": row["status"]},
+                               after={"status": "cancelled"}, brand_id=row["brand"])
     await runtime.current().broker.publish(
         f"challenge:{challenge_id}", "challenge.status", {"status": "cancelled"},
         message_id=f"challenge:{challenge_id}:cancelled")
@@ -202,13 +231,25 @@ async def delete_draft(actor: Actor, challenge_id: int) -> None:
         if not gone:
             raise Conflict(f"the challenge is {row['status']}; only drafts are deleted "
                            "(cancel a published one)")
+        await staff_log.record(actor, "challenge.delete", "challenge", challenge_id,
+                               _label(row["title"]), before={"status": "draft"},
+                               brand_id=row["brand"])
 
 
 async def publish(actor: Actor, challenge_id: int) -> ChallengeOut:
     row = await _managed(actor, challenge_id)
     if row["status"] != "draft":
         raise Conflict(f"the challenge is {row['status']}, not a draft")
-    await Challenge.update({Challenge.status: "scheduled"}).where(Challenge.id == challenge_id)
+    async with outbox.unit_of_work():
+        published = await Challenge.update({Challenge.status: "scheduled"}).where(
+            (Challenge.id == challenge_id) & (Challenge.status == "draft")
+        ).returning(Challenge.id)
+        if not published:
+            raise Conflict("the challenge was published or deleted meanwhile")
+        await staff_log.record(actor, "challenge.publish", "challenge", challenge_id,
+                               _label(row["title"]), before={"status": "draft"},
+                               after={"status": "scheduled", "starts_at": row["starts_at"]},
+                               brand_id=row["brand"])
     await advance()
     return await _out(await _row(challenge_id))
 

@@ -26,7 +26,7 @@ from gamification.leaderboards.store import (
 )
 from gamification.leaderboards.tables import LeaderboardExclusion, Season
 from gamification.ledger import services as ledger
-from server import clock, db, events, runtime, schedule, visibility
+from server import clock, db, events, outbox, runtime, schedule, staff_log, visibility
 from server.accounts.services import (
     get_member,
     member_names,
@@ -288,8 +288,13 @@ async def create_season(actor: Actor, data: SeasonIn) -> SeasonOut:
         raise Invalid("starts_at and ends_at need a time zone offset")
     if data.ends_at <= data.starts_at:
         raise Invalid("ends_at must be after starts_at")
-    rows = await Season.insert(Season(name=data.name, starts_at=data.starts_at,
-                                      ends_at=data.ends_at)).returning(Season.id)
+    async with outbox.unit_of_work():
+        rows = await Season.insert(Season(name=data.name, starts_at=data.starts_at,
+                                          ends_at=data.ends_at)).returning(Season.id)
+        await staff_log.record(actor, "season.create", "season", rows[0]["id"],
+                               f"season '{data.name}'",
+                               after={"name": data.name, "starts_at": data.starts_at,
+                                      "ends_at": data.ends_at})
     await runtime.current().runner.submit("leaderboards.rebuild")
     return next(s for s in await list_seasons() if s.id == int(rows[0]["id"]))
 
@@ -499,13 +504,21 @@ async def list_exclusions(actor: Actor) -> list[ExclusionOut]:
 async def set_excluded(actor: Actor, member_id: int, excluded: bool) -> None:
     if not actor.is_admin:
         raise Forbidden("only admins exclude members from leaderboards")
-    await get_member(member_id)
-    if excluded:
-        await LeaderboardExclusion.insert(
-            LeaderboardExclusion(member=member_id)
-        ).on_conflict(action="DO NOTHING")
-    else:
-        await LeaderboardExclusion.delete().where(LeaderboardExclusion.member == member_id)
+    member = await get_member(member_id)
+    async with outbox.unit_of_work():
+        if excluded:
+            changed = await LeaderboardExclusion.insert(
+                LeaderboardExclusion(member=member_id)
+            ).on_conflict(action="DO NOTHING").returning(LeaderboardExclusion.member)
+        else:
+            changed = await LeaderboardExclusion.delete().where(
+                LeaderboardExclusion.member == member_id).returning(LeaderboardExclusion.member)
+        # Asking for what already holds is no act: nothing to record.
+        if changed:
+            await staff_log.record(
+                actor, "leaderboard.exclude" if excluded else "leaderboard.include", "member",
+                member_id, f"@{member['handle']}", before={"excluded": not excluded},
+                after={"excluded": excluded})
     await refresh_member(member_id)
 
 

@@ -67,9 +67,9 @@ class LedgerAdminController(Controller):
         what was earned. Keys are per brand."""
         await get_member(data.member_id)
         brand_id = await guards.may_adjust(actor, data.member_id, data.amount, data.brand_id)
-        return await services.adjust(member_id=data.member_id, amount=data.amount,
+        return await services.adjust(actor, member_id=data.member_id, amount=data.amount,
                                      reason=data.reason, key=data.idempotency_key,
-                                     brand_id=brand_id, by=actor.accountable())
+                                     brand_id=brand_id)
 
     @post("/redemptions", status_code=201)
     async def redeem(self, actor: Actor, data: RedemptionIn) -> TransactionOut:
@@ -87,8 +87,8 @@ class LedgerAdminController(Controller):
         """Admins fund a brand's budget; a brand's awards and adjustments draw it down."""
         guards.may_fund(actor)
         await get_brand(brand_id)
-        return await services.fund(brand_id=brand_id, amount=data.amount, reason=data.reason,
-                                   key=data.idempotency_key, by=actor.accountable())
+        return await services.fund(actor, brand_id=brand_id, amount=data.amount,
+                                   reason=data.reason, key=data.idempotency_key)
 
     @get("/brands/{brand_id:int}/budget")
     async def budget(self, actor: Actor, brand_id: int) -> dict[str, int]:
@@ -112,7 +112,7 @@ class LedgerAdminController(Controller):
         staff what their brand's budget paid. A member's balance never goes below zero: spent
         points are not recovered, and 409 when none are left."""
         guards.may_reverse(actor, await services.get_transaction(transaction_id))
-        return await services.reverse(transaction_id, data.reason, created_by=actor.accountable())
+        return await services.reverse_by_staff(actor, transaction_id, data.reason)
 
     @get("/ledger/check")
     async def check(self, actor: Actor) -> Invariants:

@@ -28,8 +28,9 @@ from gamification.ledger.schemas import (
     TransactionOut,
 )
 from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
-from server import clock, db, events, outbox
-from server.accounts.services import brands_staffed
+from server import clock, db, events, outbox, staff_log
+from server.accounts.services import brands_staffed, get_brand, get_member
+from server.auth import Actor
 from server.errors import Conflict, Invalid, NotFound
 from server.types import parse_id
 
@@ -190,15 +191,28 @@ async def post(
 ) -> TransactionOut:
     """Record one transaction, or return the one already recorded under `key`. 409 when an
     account would go below its floor or the key was used with other inputs."""
+    found, _ = await post_recorded(
+        key=key, kind=kind, reason=reason, source=source, postings=postings,
+        created_by=created_by, reverses=reverses, category_id=category_id,
+        hash_inputs=hash_inputs)
+    return found
+
+
+async def post_recorded(
+    *, key: str, kind: str, reason: str, source: str, postings: list[tuple[str, int]],
+    created_by: int | None = None, reverses: int | None = None,
+    category_id: int | None = None, hash_inputs: Any = None,
+) -> tuple[TransactionOut, bool]:
+    """post(), and whether this call recorded the transaction (False: a replay)."""
     item = NewTransaction(key=key, kind=kind, reason=reason, source=source, postings=postings,
                           category_id=category_id, reverses=reverses, created_by=created_by,
                           hash_inputs=hash_inputs)
     recorded = await _record([item], strict=True)
     if key in recorded:
-        return await _transaction_out(recorded[key])
+        return await _transaction_out(recorded[key]), True
     found = await _existing(key, item.inputs_hash())
     assert found is not None, "an unrecorded transaction is either refused or a replay"
-    return found
+    return found, False
 
 
 async def post_many(batch: list[NewTransaction]) -> dict[str, int]:
@@ -345,6 +359,33 @@ async def get_transaction(transaction_id: int) -> TransactionOut:
 async def reverse(transaction_id: int, reason: str, created_by: int | None = None) -> TransactionOut:
     """Undo a transaction with a new one. A member's account is never taken below zero: if
     the points were already spent, the reversal recovers what is there."""
+    return (await _reversal(transaction_id, reason, created_by))[0]
+
+
+async def reverse_by_staff(actor: Actor, transaction_id: int, reason: str) -> TransactionOut:
+    """reverse(), as a staff act: recorded in the staff log when it reverses anything."""
+    async with outbox.unit_of_work():
+        done, new = await _reversal(transaction_id, reason, actor.accountable())
+        if new:
+            original = await _transaction_out(transaction_id)
+            brands = [s["brand"] for s in map(_account_spec, (p.account for p in original.postings))
+                      if s["kind"] == "brand_budget"]
+            await staff_log.record(
+                actor, "points.reverse", "transaction", transaction_id,
+                f"{original.kind} {transaction_id}: {original.reason}",
+                before={"postings": _postings(original)},
+                after={"reversal": done.id, "postings": _postings(done)}, reason=reason,
+                brand_id=brands[0] if brands else staff_log.acting_brand(actor))
+    return done
+
+
+def _postings(transaction: TransactionOut) -> dict[str, int]:
+    return {p.account: p.amount for p in transaction.postings}
+
+
+async def _reversal(transaction_id: int, reason: str,
+                    created_by: int | None) -> tuple[TransactionOut, bool]:
+    """The reversal, and whether this call recorded it (False: it was already)."""
     original = await _transaction_out(transaction_id)
     if original.kind in ("reversal", "refund"):
         raise Invalid("a reversal cannot itself be reversed; post a new transaction instead")
@@ -352,7 +393,7 @@ async def reverse(transaction_id: int, reason: str, created_by: int | None = Non
     hash_inputs = {"reverses": transaction_id}
     found = await _existing(key, _hash(hash_inputs))
     if found is not None:
-        return found
+        return found, False
     postings = [(p.account, -p.amount) for p in original.postings]
     balances = {
         r["code"]: int(r["balance"])
@@ -376,9 +417,10 @@ async def reverse(transaction_id: int, reason: str, created_by: int | None = Non
         raise Conflict("nothing left to reverse: the points were already spent")
     # Undoing a spend gives spendable points back: a refund, not new earnings.
     kind = "refund" if original.kind in SPENDING_KINDS else "reversal"
-    return await post(key=key, kind=kind, reason=reason, source=original.source,
-                      postings=clamped, created_by=created_by, reverses=transaction_id,
-                      category_id=original.category_id, hash_inputs=hash_inputs)
+    return await post_recorded(
+        key=key, kind=kind, reason=reason, source=original.source, postings=clamped,
+        created_by=created_by, reverses=transaction_id, category_id=original.category_id,
+        hash_inputs=hash_inputs)
 
 
 def adjustment_key(brand_id: int | None, key: str) -> str:
@@ -391,22 +433,32 @@ def redemption_key(brand_id: int | None, key: str) -> str:
     return f"redeem:{brand_id or 'issuance'}:{key}"
 
 
-async def adjust(*, member_id: int, amount: int, reason: str, key: str, brand_id: int | None,
-                 by: int) -> TransactionOut:
+async def adjust(actor: Actor, *, member_id: int, amount: int, reason: str, key: str,
+                 brand_id: int | None) -> TransactionOut:
     """Credit a member from a brand's budget (issuance when None), or, negative, take
     spendable points away. A deduction does not lower what the member earned (lifetime,
     tiers, boards): that takes reversing the award."""
     if amount == 0:
         raise Invalid("an adjustment of 0 points changes nothing")
+    by = actor.accountable()
     counterpart = ISSUANCE if brand_id is None else brand_budget_account(brand_id)
-    return await post(
-        key=adjustment_key(brand_id, key), kind="adjustment" if amount > 0 else "deduction",
-        reason=reason, source=f"staff:{by}", created_by=by,
-        postings=[(member_account(member_id), amount), (counterpart, -amount)],
-        # Who retries does not matter, what is asked does: any of the brand's staff or
-        # tokens retrying the same request get the same transaction.
-        hash_inputs={"member": member_id, "amount": amount, "reason": reason, "brand": brand_id},
-    )
+    member = await get_member(member_id)
+    async with outbox.unit_of_work():
+        done, new = await post_recorded(
+            key=adjustment_key(brand_id, key), kind="adjustment" if amount > 0 else "deduction",
+            reason=reason, source=f"staff:{by}", created_by=by,
+            postings=[(member_account(member_id), amount), (counterpart, -amount)],
+            # Who retries does not matter, what is asked does: any of the brand's staff or
+            # tokens retrying the same request get the same transaction.
+            hash_inputs={"member": member_id, "amount": amount, "reason": reason,
+                         "brand": brand_id},
+        )
+        if new:
+            await staff_log.record(
+                actor, "points.adjust", "member", member_id, f"@{member['handle']}",
+                after={"points": amount, "from": counterpart, "transaction": done.id},
+                reason=reason, brand_id=brand_id)
+    return done
 
 
 async def redeem(*, member_id: int, amount: int, reason: str, key: str, brand_id: int | None,
@@ -419,12 +471,22 @@ async def redeem(*, member_id: int, amount: int, reason: str, key: str, brand_id
     )
 
 
-async def fund(*, brand_id: int, amount: int, reason: str, key: str, by: int) -> TransactionOut:
+async def fund(actor: Actor, *, brand_id: int, amount: int, reason: str,
+               key: str) -> TransactionOut:
     """Move points from issuance into a brand's budget."""
-    return await post(
-        key=f"fund:{key}", kind="funding", reason=reason, source=f"brand:{brand_id}",
-        created_by=by, postings=[(brand_budget_account(brand_id), amount), (ISSUANCE, -amount)],
-    )
+    brand = await get_brand(brand_id)
+    async with outbox.unit_of_work():
+        done, new = await post_recorded(
+            key=f"fund:{key}", kind="funding", reason=reason, source=f"brand:{brand_id}",
+            created_by=actor.accountable(),
+            postings=[(brand_budget_account(brand_id), amount), (ISSUANCE, -amount)],
+        )
+        if new:
+            await staff_log.record(
+                actor, "budget.fund", "brand", brand_id, f"budget of brand '{brand.name}'",
+                after={"points": amount, "transaction": done.id}, reason=reason,
+                brand_id=brand_id)
+    return done
 
 
 async def reverse_source(source: str, reason: str,

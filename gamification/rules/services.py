@@ -28,7 +28,8 @@ from gamification.rules.schemas import (
 )
 from gamification.rules.scorables import SCORABLES, Removal, credit, names
 from gamification.rules.tables import Rule, RuleAward
-from server import clock, db, events, outbox
+from server import clock, db, events, outbox, staff_log
+from server.accounts.sanctions import silenced_ids
 from server.accounts.services import get_brand
 from server.auth import Actor
 from server.errors import Forbidden, Invalid, NotFound
@@ -107,14 +108,20 @@ async def create_rule(actor: Actor, data: RuleIn) -> RuleOut:
     formula = str(data.points)
     _validate(data.event_types, data.condition, formula, data.active_from, data.active_until,
               data.brand_id)
-    rows = await Rule.insert(Rule(
-        name=data.name, event_types=" ".join(dict.fromkeys(data.event_types)),
-        condition=data.condition, points=formula, cap_day=data.cap_day, cap_week=data.cap_week,
-        cap_month=data.cap_month, cooldown_seconds=data.cooldown_seconds,
-        active_from=data.active_from, active_until=data.active_until, brand=data.brand_id,
-        category_id=data.category_id, enabled=data.enabled,
-    )).returning(Rule.id)
-    return _rule_out(await _rule_row(int(rows[0]["id"])))
+    async with outbox.unit_of_work():
+        rows = await Rule.insert(Rule(
+            name=data.name, event_types=" ".join(dict.fromkeys(data.event_types)),
+            condition=data.condition, points=formula, cap_day=data.cap_day,
+            cap_week=data.cap_week, cap_month=data.cap_month,
+            cooldown_seconds=data.cooldown_seconds, active_from=data.active_from,
+            active_until=data.active_until, brand=data.brand_id, category_id=data.category_id,
+            enabled=data.enabled,
+        )).returning(Rule.id)
+        created = _rule_out(await _rule_row(int(rows[0]["id"])))
+        await staff_log.record(actor, "rule.create", "rule", created.id,
+                               f"rule '{created.name}'", after=_audited(created),
+                               brand_id=created.brand_id)
+    return created
 
 
 async def update_rule(actor: Actor, rule_id: int, data: RulePatch) -> RuleOut:
@@ -139,9 +146,21 @@ async def update_rule(actor: Actor, rule_id: int, data: RulePatch) -> RuleOut:
               after["active_until"], after["brand"])
     if "event_types" in changes:
         changes["event_types"] = " ".join(dict.fromkeys(event_types))
-    if changes:
+    if not changes:
+        return _rule_out(row)
+    async with outbox.unit_of_work():
         await Rule.update({getattr(Rule, k): v for k, v in changes.items()}).where(Rule.id == rule_id)
-    return _rule_out(await _rule_row(rule_id))
+        updated = _rule_out(await _rule_row(rule_id))
+        was, now = staff_log.changes(_audited(_rule_out(row)), _audited(updated))
+        if now:
+            await staff_log.record(actor, "rule.update", "rule", rule_id,
+                                   f"rule '{updated.name}'", before=was, after=now,
+                                   brand_id=updated.brand_id)
+    return updated
+
+
+def _audited(rule: RuleOut) -> dict[str, Any]:
+    return {k: v for k, v in msgspec.structs.asdict(rule).items() if k != "id"}
 
 
 def _require_staff(actor: Actor) -> None:
@@ -357,6 +376,11 @@ async def apply(batch: list[outbox.Delivery]) -> None:
     now = clock.now()
     rules = await Rule.select().where(Rule.enabled == True)  # noqa: E712
     candidates = _candidates(batch, rules, now)
+    if not candidates:
+        return
+    # A silenced (or suspended) member earns nothing while the sanction is in force.
+    muted = await silenced_ids({c.member_id for c in candidates}, now)
+    candidates = [c for c in candidates if c.member_id not in muted]
     if not candidates:
         return
     recorded = await ledger.recorded_keys([c.key for c in candidates])

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
+
 from gamification.ledger import services as ledger
 from gamification.tiers.schemas import LadderIn, LadderOut, MyTier, NextTier, TierOut
 from gamification.tiers.tables import MemberTier, Tier, TierSettings
-from server import clock, db, events, outbox
+from server import clock, db, events, outbox, staff_log
 from server.auth import Actor
 from server.errors import Forbidden, Invalid
 
@@ -36,13 +38,20 @@ async def set_ladder(actor: Actor, data: LadderIn) -> LadderOut:
     thresholds = [t.threshold for t in data.tiers]
     if thresholds != sorted(set(thresholds)):
         raise Invalid("thresholds must strictly increase, from the first tier to the last")
-    async with db.transaction():
+    async with outbox.unit_of_work():
+        was = await ladder()
         await Tier.delete(force=True)
         await Tier.insert(*[Tier(name=t.name, threshold=t.threshold) for t in data.tiers])
         await TierSettings.delete(force=True)
         await TierSettings.insert(TierSettings(window_days=data.window_days,
                                                grace_days=data.grace_days))
-    return await ladder()
+        now = await ladder()
+        before, after = staff_log.changes(msgspec.structs.asdict(was),
+                                          msgspec.structs.asdict(now))
+        if after:
+            await staff_log.record(actor, "tiers.update", "tier_ladder", None, "the tier ladder",
+                                   before=before, after=after)
+    return now
 
 
 def _position(tiers: list[TierOut], name: str | None) -> int:

@@ -9,14 +9,19 @@ from litestar.datastructures import Cookie
 from litestar.params import Parameter
 
 from server import auth, ratelimit, realtime, runtime
-from server.accounts import credentials, services
+from server.accounts import credentials, sanctions, services
 from server.accounts.schemas import (
     AcceptedOut,
+    AppealIn,
+    AppealOut,
+    AppealPage,
     BrandIn,
     BrandOut,
+    DecisionIn,
     EmailChangeIn,
     EmailConfirmIn,
     EmailOut,
+    LiftIn,
     LoginIn,
     MemberOut,
     MemberPage,
@@ -29,6 +34,9 @@ from server.accounts.schemas import (
     ResetIn,
     ResetRequestIn,
     RoleIn,
+    SanctionIn,
+    SanctionOut,
+    SanctionPage,
     SessionOut,
     TokenCreatedOut,
     TokenIn,
@@ -36,6 +44,7 @@ from server.accounts.schemas import (
 )
 from server.auth import Actor
 from server.errors import Forbidden
+from server.types import MAX_ID
 
 # Ranges are checked by the service, so that a page or limit out of range is a 422 naming it.
 Search = Annotated[str, Parameter(description="the start of a handle or email, any case; "
@@ -231,3 +240,73 @@ class BrandController(Controller):
     @post("/{brand_id:int}/tokens/{token_id:int}/revoke", status_code=200)
     async def revoke_token(self, actor: Actor, brand_id: int, token_id: int) -> TokenOut:
         return await services.revoke_token(actor, brand_id, token_id)
+
+
+SanctionStatus = Annotated[str, Parameter(
+    pattern=r"^(active|ended|all)$",
+    description="active: in force now; ended: lifted or run out; all")]
+AppealStatus = Annotated[str, Parameter(pattern=r"^(open|upheld|overturned|all)$")]
+KindFilter = Annotated[str | None, Parameter(pattern=r"^(silence|suspend)$")]
+Before = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="next_cursor of the "
+                                                                        "page before")]
+PageSize = Annotated[int, Parameter(ge=1, le=sanctions.PAGE_LIMIT)]
+MemberFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID)]
+
+
+class SanctionController(Controller):
+    """Silence and suspension (the moderator's guide in the README). People only: an API
+    token is a brand's integration, and neither imposes, lifts, appeals nor decides."""
+
+    path = "/api"
+    tags = ["sanctions"]
+    opt = {auth.PEOPLE_ONLY_OPT: True}
+
+    @post("/members/{member_id:int}/sanctions", status_code=201)
+    async def impose(self, actor: Actor, member_id: int, data: SanctionIn) -> SanctionOut:
+        """Moderators and admins. Without `kind` or `duration_seconds` the escalation ladder
+        decides them. Moderators cannot sanction staff; nobody sanctions an admin or
+        themselves (403). 409 while a sanction of that kind, or a suspension, is in force.
+        A suspension ends the member's sessions and closes their websockets at once."""
+        return await sanctions.impose(actor, member_id, data.kind, data.reason,
+                                      data.duration_seconds, data.source)
+
+    @get("/members/{member_id:int}/sanctions")
+    async def member_sanctions(self, actor: Actor, member_id: int) -> list[SanctionOut]:
+        """Moderators and admins: the member's sanctions, newest first."""
+        return await sanctions.member_sanctions(actor, member_id)
+
+    @get("/sanctions")
+    async def list_sanctions(self, actor: Actor, status: SanctionStatus = "active",
+                             kind: KindFilter = None, member_id: MemberFilter = None,
+                             before: Before = None, limit: PageSize = 20) -> SanctionPage:
+        """Moderators and admins: sanctions newest first, filtered."""
+        return await sanctions.list_sanctions(actor, status, kind, member_id, before, limit)
+
+    @post("/sanctions/{sanction_id:int}/lift", status_code=200)
+    async def lift(self, actor: Actor, sanction_id: int, data: LiftIn) -> SanctionOut:
+        """Moderators and admins end a sanction early, with a reason the member is shown.
+        409 when it is no longer in force."""
+        return await sanctions.lift(actor, sanction_id, data.reason)
+
+    @get("/me/sanctions")
+    async def my_sanctions(self, actor: Actor) -> list[SanctionOut]:
+        """The signed-in member's sanctions, newest first (`active` marks those in force)."""
+        return await sanctions.my_sanctions(actor)
+
+    @post("/sanctions/{sanction_id:int}/appeal", status_code=201)
+    async def appeal(self, actor: Actor, sanction_id: int, data: AppealIn) -> AppealOut:
+        """The sanctioned member, once per sanction while it is in force (409 after).
+        Another member's sanction is a 404."""
+        return await sanctions.appeal(actor, sanction_id, data.text)
+
+    @get("/appeals")
+    async def list_appeals(self, actor: Actor, status: AppealStatus = "open",
+                           before: Before = None, limit: PageSize = 20) -> AppealPage:
+        """Moderators and admins: appeals newest first."""
+        return await sanctions.list_appeals(actor, status, before, limit)
+
+    @post("/appeals/{appeal_id:int}/decide", status_code=200)
+    async def decide(self, actor: Actor, appeal_id: int, data: DecisionIn) -> AppealOut:
+        """Moderators and admins other than the sanction's imposer (403). Overturning lifts
+        the sanction. 409 when already decided."""
+        return await sanctions.decide(actor, appeal_id, data.decision, data.reason)

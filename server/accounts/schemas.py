@@ -183,3 +183,98 @@ class AcceptedOut(msgspec.Struct):
 
 class EmailOut(msgspec.Struct):
     email: str
+
+
+# --- sanctions (server.accounts.sanctions) ---------------------------------------------------
+
+SanctionKind = Annotated[str, msgspec.Meta(pattern=r"^(silence|suspend)$")]
+# Why, as the member reads it: a sentence or a few, plain text.
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+AppealText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+
+
+class SanctionIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+    # Omitted: the escalation ladder decides (README, "Sanctions").
+    kind: SanctionKind | None = None
+    # Omitted: the ladder's duration for the member's step; else 60 s to 5 years (422).
+    duration_seconds: int | None = None
+    source: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+    def __post_init__(self) -> None:
+        self.reason = self.reason.strip()
+        require_plain_lines(reason=self.reason)
+        require_plain(source=self.source)
+
+
+class LiftIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+    def __post_init__(self) -> None:
+        self.reason = self.reason.strip()
+        require_plain_lines(reason=self.reason)
+
+
+class AppealIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: AppealText
+
+    def __post_init__(self) -> None:
+        self.text = self.text.replace("\r\n", "\n").strip()
+        require_plain_lines(text=self.text)
+
+
+class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    decision: Annotated[str, msgspec.Meta(pattern=r"^(upheld|overturned)$")]
+    reason: Reason
+
+    def __post_init__(self) -> None:
+        self.reason = self.reason.strip()
+        require_plain_lines(reason=self.reason)
+
+
+class AppealOut(msgspec.Struct):
+    id: int
+    sanction_id: int
+    member_id: int
+    member_handle: str
+    text: str
+    status: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by_handle: str | None
+    decision_reason: str
+    # The sanction's imposer (who may not decide the appeal) and what the appeal is about.
+    imposed_by_handle: str | None
+    kind: str
+    sanction_reason: str
+    ends_at: dt.datetime
+
+
+class SanctionOut(msgspec.Struct):
+    id: int
+    member_id: int
+    member_handle: str
+    kind: str
+    reason: str
+    source: str
+    # The member's offence count when imposed (its rung on the escalation ladder).
+    step: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    imposed_by_handle: str | None
+    lifted_at: dt.datetime | None
+    lifted_by_handle: str | None
+    lift_reason: str
+    # In force now: started, not ended, not lifted.
+    active: bool
+    appeal: AppealOut | None
+
+
+class SanctionPage(msgspec.Struct):
+    items: list[SanctionOut]
+    next_cursor: int | None
+
+
+class AppealPage(msgspec.Struct):
+    items: list[AppealOut]
+    next_cursor: int | None

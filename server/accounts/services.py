@@ -8,7 +8,8 @@ import re
 from collections.abc import Collection
 from typing import Any, NamedTuple
 
-from server import clock, db, events, outbox
+from server import clock, db, events, outbox, staff_log
+from server.accounts import sanctions
 from server.accounts.passwords import check_password
 from server.accounts.schemas import (
     BrandIn,
@@ -331,6 +332,9 @@ async def authenticate(login: str, password: str) -> MemberOut:
         raise Unauthenticated("wrong handle/email or password")
     if not row["is_active"]:
         raise Forbidden("this account is suspended")
+    if row["suspended_until"] is not None and row["suspended_until"] > clock.now():
+        raise Forbidden(await sanctions.suspension_notice(row["id"])
+                        or "this account is suspended")
     return member_out(row)
 
 
@@ -359,10 +363,18 @@ async def set_role(actor: Actor, member_id: int, data: RoleIn) -> MemberOut:
         raise Conflict("admins cannot demote themselves")
     await get_member(member_id)
     async with outbox.unit_of_work():
+        was = await get_member(member_id)
         await Member.update({Member.role: data.role, Member.brand: data.brand_id}).where(
             Member.id == member_id
         )
         await outbox.emit(events.MemberRoleChanged(member_id=member_id, role=data.role))
+        before, after = staff_log.changes({"role": was["role"], "brand_id": was["brand"]},
+                                          {"role": data.role, "brand_id": data.brand_id})
+        if after:
+            # The brand a member joins or leaves as staff sees it in its log.
+            await staff_log.record(actor, "member.role", "member", member_id,
+                                   f"@{was['handle']}", before=before, after=after,
+                                   brand_id=data.brand_id or was["brand"])
     forget_member(member_id)
     return member_out(await get_member(member_id))
 
@@ -417,12 +429,18 @@ async def create_brand(actor: Actor, data: BrandIn) -> BrandOut:
     if not actor.is_admin:
         raise Forbidden("only admins create brands")
     try:
-        rows = await Brand.insert(Brand(name=data.name, slug=data.slug)).returning(Brand.id)
+        async with outbox.unit_of_work():
+            rows = await Brand.insert(Brand(name=data.name, slug=data.slug)).returning(Brand.id)
+            brand_id = int(rows[0]["id"])
+            await staff_log.record(actor, "brand.create", "brand", brand_id,
+                                   f"brand '{data.name}'", after={"name": data.name,
+                                                                  "slug": data.slug},
+                                   brand_id=brand_id)
     except Exception as exc:
         if db.is_unique_violation(exc):
             raise Conflict(f"a brand with slug '{data.slug}' exists") from None
         raise
-    return await get_brand(int(rows[0]["id"]))
+    return await get_brand(brand_id)
 
 
 def _may_manage_brand(actor: Actor, brand_id: int) -> None:
@@ -450,10 +468,16 @@ async def create_token(actor: Actor, brand_id: int, data: TokenIn) -> TokenCreat
         raise Invalid(f"unknown scopes: {', '.join(sorted(unknown))}; use {sorted(TOKEN_SCOPES)}")
     lookup, secret = new_secret(9), new_secret(24)
     lookup = lookup.replace("_", "x").replace("-", "y")
-    rows = await ApiToken.insert(
-        ApiToken(brand=brand_id, created_by=member_id, name=data.name, lookup=lookup,
-                 secret_hash=sha256(secret), scopes=" ".join(sorted(set(data.scopes))))
-    ).returning(ApiToken.id)
+    scopes = " ".join(sorted(set(data.scopes)))
+    async with outbox.unit_of_work():
+        rows = await ApiToken.insert(
+            ApiToken(brand=brand_id, created_by=member_id, name=data.name, lookup=lookup,
+                     secret_hash=sha256(secret), scopes=scopes)
+        ).returning(ApiToken.id)
+        await staff_log.record(actor, "token.create", "token", rows[0]["id"],
+                               f"token '{data.name}'", after={"name": data.name,
+                                                              "scopes": scopes.split()},
+                               brand_id=brand_id)
     row = (await ApiToken.select().where(ApiToken.id == rows[0]["id"]))[0]
     return TokenCreatedOut(token=token_out(row), secret=f"{TOKEN_PREFIX}_{lookup}_{secret}")
 
@@ -470,9 +494,14 @@ async def revoke_token(actor: Actor, brand_id: int, token_id: int) -> TokenOut:
     if not rows:
         raise NotFound(f"token {token_id} does not exist in brand {brand_id}")
     if rows[0]["revoked_at"] is None:
-        await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(
-            ApiToken.id == token_id
-        )
+        async with outbox.unit_of_work():
+            revoked = await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(
+                (ApiToken.id == token_id) & ApiToken.revoked_at.is_null()
+            ).returning(ApiToken.id)
+            if revoked:
+                await staff_log.record(actor, "token.revoke", "token", token_id,
+                                       f"token '{rows[0]['name']}'", before={"revoked": False},
+                                       after={"revoked": True}, brand_id=brand_id)
         forget_token(token_id)
     return token_out((await ApiToken.select().where(ApiToken.id == token_id))[0])
 

@@ -79,7 +79,7 @@ def test_a_flag_joins_the_queue_with_its_score_explained(
     assert item["reasons"] == {"spam": 1} and item["flag_count"] == 1
     assert item["label"].startswith("post #2 in 'A thread to talk in'")
     assert "cheap watches" in item["excerpt"]
-    assert item["actions"] == ["agree_hide", "agree_delete", "disagree", "ignore"]
+    assert item["actions"] == ["agree_hide", "agree_delete", "disagree", "ignore", "silence"]
 
     detail = moderator.get(f"/api/moderation/items/{item['id']}").json()
     handle = member.member["handle"]
@@ -366,3 +366,24 @@ def test_a_flagged_thread_is_hidden_through_its_first_post(
     item = item_of(admin, "thread", thread["thread"]["id"])
     assert act(admin, item["id"], "disagree").status_code == 200
     assert anon.get(f"/api/threads/{thread['thread']['id']}").status_code == 200
+
+
+def test_silencing_the_author_from_an_item(
+        server: Server, admin: Client, moderator: Client, member: Client, other: Client,
+        reply: dict, thread: dict) -> None:
+    assert flag(member, reply["id"], "harassment").status_code == 201
+    item = item_of(moderator, "post", reply["id"])
+    # Brand staff may not sanction: the whole act is refused, and the item stays open.
+    slug = "b-" + uuid.uuid4().hex[:8]
+    brand = admin.post("/api/brands", {"name": "Brand " + slug, "slug": slug}).json()
+    staff = server.client().register()
+    assert admin.put(f"/api/members/{staff.member['id']}/role",
+                     {"role": "brand_staff", "brand_id": brand["id"]}).status_code == 200
+    assert act(staff, item["id"], "silence", "rude").status_code == 403
+    response = act(moderator, item["id"], "silence", "rude to other members")
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "agreed"
+    refused = other.post(f"/api/threads/{thread['thread']['id']}/posts", {"body": "still here"})
+    assert refused.status_code == 403, refused.text
+    author = eventually(lambda: notifications(other, "moderation_outcome") or None)
+    assert "you were silenced by a moderator: rude to other members" in author[0]["text"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.test_browser import Tab, brand_with_staff, browser, goto, new_thread, open_tab
 from tests.harness import Client, Server, Stack
 
@@ -230,6 +231,19 @@ def test_rules_budget_badges_and_tokens_from_the_console(
     expect(token_row).to_contain_text("Revoked")
     assert integration.get(tokens_path).status_code == 401
     assert category["id"]
+
+    # The brand's log: each act above, newest first, its change as before and after.
+    goto(tab, "/brand/log")
+    rows = page.get_by_test_id("staff-log").get_by_test_id("table-row")
+    expect(rows.first.get_by_test_id("log-action")).to_have_text("token revoke")
+    expect(rows.first.get_by_test_id("log-target")).to_have_text("token 'Checkout'")
+    expect(rows.first.get_by_test_id("log-diff")).to_contain_text("revokedfalsetrue")
+    page.get_by_test_id("log-filter-action").fill("badge.")
+    page.get_by_test_id("log-apply").click()
+    expect(rows.get_by_test_id("log-action")).to_have_text(["badge revoke", "badge grant"])
+    expect(rows.first).to_contain_text("Wrong member")
+    expect(rows.nth(1)).to_contain_text("Best latte art")
+    assert_accessible(page)
 
 
 def test_members_are_told_the_console_is_not_for_them_and_never_load_it(

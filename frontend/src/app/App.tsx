@@ -4,6 +4,7 @@
 import { AccountNav } from "./AccountNav";
 import { LiveStatus } from "./LiveStatus";
 import { PAGES, viewFor } from "./routes";
+import { SanctionBanner } from "./SanctionBanner";
 import { parseRoute, useHash } from "./router";
 import { ConfirmHost } from "../components/ConfirmDialog";
 import { FlagHost } from "../components/FlagDialog";
@@ -38,6 +39,7 @@ export function App() {
       <ConfirmHost />
       <FlagHost />
       <main class="page" id="view" data-testid="view" tabIndex={-1}>
+        <SanctionBanner />
         <div class="view" key={route.path}>
           <View params={route.params} />
         </div>

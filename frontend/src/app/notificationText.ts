@@ -6,5 +6,6 @@ export function notificationHref(item: Notification): string {
   const data = item.data ?? {};
   if (typeof data.thread_id === "number") return `#/t/${data.thread_id}`;
   if (typeof data.challenge_id === "number") return `#/challenges/${data.challenge_id}`;
+  if (item.kind === "sanction") return "#/sanctions";
   return "#/";
 }

@@ -14,6 +14,7 @@ import { NotFound } from "../views/notfound/NotFound";
 import { Profile } from "../views/profile/Profile";
 import { Register } from "../views/account/Register";
 import { Rewards } from "../views/rewards/Rewards";
+import { Sanctions } from "../views/account/Sanctions";
 import { Settings } from "../views/account/Settings";
 import { SignIn } from "../views/account/SignIn";
 import { ThreadView } from "../views/forum/Thread";
@@ -45,11 +46,13 @@ export const PAGES: Page[] = [
   { name: "brand-budget", pattern: "/brand/budget", view: lazyView(() => brand().then((m) => m.BrandBudget)) },
   { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
+  { name: "brand-log", pattern: "/brand/log", view: lazyView(() => brand().then((m) => m.BrandLog)) },
   { name: "mod", pattern: "/mod", view: lazyView(() => mod().then((m) => m.ModHome)) },
   { name: "mod-section", pattern: "/mod/:section", view: lazyView(() => mod().then((m) => m.ModSection)) },
   { name: "mod-item", pattern: "/mod/:section/:id", view: lazyView(() => mod().then((m) => m.ModSection)) },
   { name: "profile", pattern: "/u/:handle", view: Profile },
   { name: "account", pattern: "/account", view: Settings },
+  { name: "sanctions", pattern: "/sanctions", view: Sanctions },
   { name: "forgot", pattern: "/forgot", view: ForgotPassword },
   { name: "reset", pattern: "/reset/:token", view: ResetPassword },
   { name: "verify-email", pattern: "/verify-email/:token", view: VerifyEmail },

@@ -5,6 +5,7 @@ import { Badges } from "./badges";
 import { Budget } from "./budget";
 import { ChallengeEditor, ChallengeList } from "./challenges";
 import { BrandFrame } from "./Frame";
+import { StaffLog } from "../stafflog/StaffLog";
 import { Rules } from "./rules";
 import { Tokens } from "./tokens";
 
@@ -14,6 +15,7 @@ const SECTIONS = [
   { href: "#/brand/budget", title: "Budget", text: "The points you pay from, where they went, goodwill adjustments." },
   { href: "#/brand/badges", title: "Badges", text: "Recognise members by hand; revoke with a reason." },
   { href: "#/brand/tokens", title: "API tokens", text: "Keys for your checkout and integrations." },
+  { href: "#/brand/log", title: "Log", text: "Every staff act on your brand: who, what, before and after, why." },
 ];
 
 export function BrandHome() {
@@ -57,4 +59,8 @@ export function BrandBadges() {
 
 export function BrandTokens() {
   return <BrandFrame title="API tokens" section="tokens">{(brand) => <Tokens key={brand.id} brand={brand} />}</BrandFrame>;
+}
+
+export function BrandLog() {
+  return <BrandFrame title="Log" section="log">{(brand) => <StaffLog key={brand.id} brandId={brand.id} />}</BrandFrame>;
 }

@@ -2,8 +2,10 @@
 
 import type { FunctionComponent } from "preact";
 import type { ViewProps } from "../../app/routes";
+import { StaffLog } from "../stafflog/StaffLog";
 import { ModFrame } from "./Frame";
 import { ReviewItemPage, ReviewQueue } from "./queue";
+import { ModAppeals, ModSanctions } from "./Sanctions";
 import { sectionsFor } from "./sections";
 
 function Queue({ params }: ViewProps) {
@@ -16,7 +18,17 @@ function Queue({ params }: ViewProps) {
 }
 
 // Each section's view, by key; a section with an item page gets its `id` param.
-const VIEWS: Record<string, FunctionComponent<ViewProps>> = { queue: Queue };
+const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
+  log: () => (
+    <ModFrame title="Audit log" section="log">
+      {/* Brand staff read their brand's part: the server narrows it for them. */}
+      {() => <StaffLog />}
+    </ModFrame>
+  ),
+  queue: Queue,
+  sanctions: ModSanctions,
+  appeals: ModAppeals,
+};
 
 export function ModHome() {
   return (

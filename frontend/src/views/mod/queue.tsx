@@ -30,7 +30,7 @@ function channelFor(member: { role: string; brand_id?: number | null } | null): 
 }
 
 async function perform(item: Item, action: string, reason: string): Promise<Item | null> {
-  const destructive = action === "agree_delete" || action === "reject";
+  const destructive = action === "agree_delete" || action === "reject" || action === "silence";
   if (destructive && !await confirmAction({
     title: ACTION_LABELS[action] ?? action, message: `${ACTION_LABELS[action] ?? action}: ${item.label}?`,
     confirmLabel: ACTION_LABELS[action] ?? action, danger: true,
@@ -89,7 +89,7 @@ function Actions({ item, onDone }: { item: Item; onDone: (item: Item) => void })
       <input id={`reason-${item.id}`} type="text" maxLength={1000} placeholder="Reason (told to flaggers and author)"
         data-testid="item-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
       {item.actions.map((action) => (
-        <button key={action} type="button" class={action.startsWith("agree") || action === "reject" ? "small danger" : "small secondary"}
+        <button key={action} type="button" class={action.startsWith("agree") || action === "reject" || action === "silence" ? "small danger" : "small secondary"}
           data-testid={`item-action-${action}`} disabled={busy}
           onClick={() => void run(action)}>
           {ACTION_LABELS[action] ?? action}

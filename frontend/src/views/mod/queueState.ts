@@ -16,6 +16,7 @@ export const ACTION_LABELS: Record<string, string> = {
   agree_delete: "Agree and delete",
   disagree: "Disagree (restore)",
   ignore: "Ignore",
+  silence: "Silence the author",
   approve: "Approve",
   reject: "Reject",
 };

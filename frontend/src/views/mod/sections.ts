@@ -17,6 +17,10 @@ export interface ModSection {
 
 export const MOD_SECTIONS: ModSection[] = [
   { key: "queue", title: "Review queue", text: "Flagged and held content, ranked by a score that explains itself.", roles: ["moderator", "admin", "brand_staff"] },
+  { key: "log", title: "Audit log", text: "Every staff act: who, on what, before and after, and why.",
+    roles: ["moderator", "admin", "brand_staff"] },
+  { key: "sanctions", title: "Sanctions", text: "Silence or suspend a member, see who is, lift early.", roles: ["moderator", "admin"] },
+  { key: "appeals", title: "Appeals", text: "Decide members' appeals of sanctions someone else imposed.", roles: ["moderator", "admin"] },
 ];
 
 export function mayModerate(member: Member | null): boolean {
