@@ -73,6 +73,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/member_lookup.py
 	$(BIN)/python bench/recovery.py
 	$(BIN)/python bench/page_interactive.py
+	$(BIN)/python bench/review_queue.py
+	$(BIN)/python bench/flag_to_hidden.py
 
 clean:
 	rm -rf $(VENV) var node_modules frontend/dist

@@ -212,6 +212,81 @@ class ContentAutoFlagged(msgspec.Struct, tag="content.auto_flagged", frozen=True
     brand_id: int | None = None
 
 
+# --- the review queue (community.moderation): flags and their outcomes -----------------------
+
+
+class FlagCreated(msgspec.Struct, tag="flag.created", frozen=True):
+    """A member (or the system, flagger_id None) flagged a target; it joined review item
+    `item_id`, whose score went up by `weight`."""
+
+    flag_id: int
+    item_id: int
+    target_type: str
+    target_id: int
+    reason: str
+    weight: int
+    flagger_id: int | None = None
+    author_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
+
+
+class FlagAgreed(msgspec.Struct, tag="flag.agreed", frozen=True):
+    """A moderator agreed with the flag (one event per flag of the item): a rule can reward
+    the flagger (`flagger_id`)."""
+
+    flag_id: int
+    item_id: int
+    target_type: str
+    target_id: int
+    flagger_id: int
+    by_member_id: int
+    author_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
+
+
+class FlagDisagreed(msgspec.Struct, tag="flag.disagreed", frozen=True):
+    """A moderator disagreed with the flag: the flagger's accuracy goes down."""
+
+    flag_id: int
+    item_id: int
+    target_type: str
+    target_id: int
+    flagger_id: int
+    by_member_id: int
+    author_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
+
+
+class FlagIgnored(msgspec.Struct, tag="flag.ignored", frozen=True):
+    """A moderator ignored the item: the flag is closed without a verdict."""
+
+    flag_id: int
+    item_id: int
+    target_type: str
+    target_id: int
+    flagger_id: int
+    by_member_id: int
+    author_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
+
+
+class ReviewResolved(msgspec.Struct, tag="review.resolved", frozen=True):
+    """A moderator decided a review item. `status` is agreed, disagreed, ignored, approved or
+    rejected; `action` what was done (hide, delete, silence, restore, none)."""
+
+    item_id: int
+    target_type: str
+    target_id: int
+    status: str
+    action: str
+    by_member_id: int
+    reason: str
+    author_id: int | None = None
+    brand_id: int | None = None
 # --- sanctions (server.accounts.sanctions) -------------------------------------------------
 # `ends_at` is ISO 8601 (UTC): when the sanction ends by itself unless lifted first.
 
@@ -282,6 +357,11 @@ Event = (
     | ContentRestored
     | ContentHeld
     | ContentAutoFlagged
+    | FlagCreated
+    | FlagAgreed
+    | FlagDisagreed
+    | FlagIgnored
+    | ReviewResolved
     | MemberSilenced
     | MemberSuspended
     | SanctionLifted
@@ -314,6 +394,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ContentRestored,
         ContentHeld,
         ContentAutoFlagged,
+        FlagCreated,
+        FlagAgreed,
+        FlagDisagreed,
+        FlagIgnored,
+        ReviewResolved,
         MemberSilenced,
         MemberSuspended,
         SanctionLifted,

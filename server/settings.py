@@ -94,6 +94,11 @@ class Settings(msgspec.Struct, frozen=True):
     new_member_images_per_post: int | None = None
     # The first this many posts of every account (new or not yet) wait for approval.
     new_member_held_posts: int = 0
+    # The review queue (community.moderation): a target whose flags' weights add up to this
+    # is hidden until a moderator decides.
+    flag_hide_threshold: int = 10
+    flag_rate_limit: RateLimit = RateLimit(20, 3600)
+    review_claim_seconds: int = 600
 
     @property
     def scaled(self) -> bool:
@@ -317,6 +322,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_NEW_MEMBER_HELD_POSTS", "new_member_held_posts", integer(0), "`0`",
              "the first this many posts of an account wait for a moderator's approval before "
              "anyone else sees them (`0`: none)"),
+    Variable("HEARTH_FLAG_HIDE_THRESHOLD", "flag_hide_threshold", integer(1), "`10`",
+             "a flagged post, thread or profile whose flags' weights add up to this is hidden "
+             "(but from its author and staff) until a moderator decides"),
+    Variable("HEARTH_FLAG_RATE_LIMIT", "flag_rate_limit", rate, "`20/3600`",
+             "flags per window per member"),
+    Variable("HEARTH_REVIEW_CLAIM_SECONDS", "review_claim_seconds", integer(10), "`600`",
+             "how long a moderator's claim on a review item keeps others from acting on it"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

@@ -35,6 +35,9 @@ class Member(Table, tablename="member"):
     brand = ForeignKey(references=Brand, null=True)
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Set while flags or a moderator hide the profile (community.moderation): its display
+    # name and bio are then left out of public view.
+    profile_hidden_at = Timestamptz(null=True, default=None)
     # The end of the member's longest running suspension (server.accounts.sanctions), kept
     # beside the row every sign-in and session lookup reads anyway; past it, it means nothing.
     suspended_until = Timestamptz(null=True, default=None)

@@ -725,20 +725,9 @@ async def delete_post(actor: Actor, post_id: int, reason: str = "") -> None:
     by_moderator = post["author"] != member_id
     if by_moderator and not moderates(actor, category):
         raise Forbidden("only the author or a moderator can delete this post")
-    now = clock.now()
     async with outbox.unit_of_work():
-        deleted = await Post.update({Post.deleted_at: now, Post.deleted_by: member_id}).where(
-            (Post.id == post_id) & Post.deleted_at.is_null()
-        ).returning(Post.id)
-        if not deleted:
+        if not await remove_post(member_id, post_id):
             raise NotFound(f"post {post_id} does not exist")
-        changes: dict[Any, Any] = {Thread.version: Thread.version + 1}
-        if post["hidden_at"] is None:
-            # One out of view is no longer counted (community.forums.hiding).
-            changes[Thread.post_count] = Thread.post_count - 1
-        if post["post_number"] == 1:
-            changes[Thread.deleted_at] = now
-        await Thread.update(changes).where(Thread.id == thread["id"])
         if by_moderator:
             whole = post["post_number"] == 1
             await staff_log.record(
@@ -747,11 +736,37 @@ async def delete_post(actor: Actor, post_id: int, reason: str = "") -> None:
                 _thread_label(thread) if whole else _post_label(post, thread),
                 before={"author_id": post["author"], "raw": post["markdown"]},
                 reason=reason.strip(), brand_id=category["brand"])
-        await outbox.emit(events.PostDeleted(
-            post_id=post_id, thread_id=thread["id"], category_id=thread["category"],
-            author_id=post["author"], deleted_by_id=member_id,
-        ))
-    await cache.changed(thread["id"])
+
+
+async def remove_post(by_member_id: int, post_id: int) -> bool:
+    """Inside the caller's unit of work: soft-delete the post (its first post takes the
+    thread with it). False when it was deleted already, so a racing second caller changes
+    nothing. The thread's pages refresh once the unit commits."""
+    rows = await Post.select(Post.thread, Post.author, Post.post_number).where(Post.id == post_id)
+    if not rows:
+        return False
+    post = rows[0]
+    now = clock.now()
+    deleted = await Post.update({Post.deleted_at: now, Post.deleted_by: by_member_id}).where(
+        (Post.id == post_id) & Post.deleted_at.is_null()
+    ).returning(Post.id, Post.hidden_at)
+    if not deleted:
+        return False
+    changes: dict[Any, Any] = {Thread.version: Thread.version + 1}
+    if deleted[0]["hidden_at"] is None:
+        # One out of view is no longer counted (community.forums.hiding).
+        changes[Thread.post_count] = Thread.post_count - 1
+    if post["post_number"] == 1:
+        changes[Thread.deleted_at] = now
+    threads = await Thread.update(changes).where(Thread.id == post["thread"]).returning(
+        Thread.category)
+    await outbox.emit(events.PostDeleted(
+        post_id=post_id, thread_id=post["thread"], category_id=threads[0]["category"],
+        author_id=post["author"], deleted_by_id=by_member_id,
+    ))
+    thread_id = int(post["thread"])
+    await outbox.after_commit(lambda: cache.changed(thread_id))
+    return True
 
 
 async def revisions(actor: Actor, post_id: int) -> list[RevisionOut]:

@@ -48,6 +48,11 @@ SCORABLES: dict[str, Scorable] = {
         lambda e: f"post:{e.post_id}:reaction:{e.member_id}:{e.kind}",
         events.ReactionAdded(post_id=1, thread_id=1, category_id=1, post_author_id=2,
                              member_id=1, kind="like")),
+    # A moderator agreed with a member's flag: rules can reward accurate flaggers.
+    "flag.agreed": Scorable(
+        "flagger_id", "by_member_id", None, lambda e: f"flag:{e.flag_id}:agreed",
+        events.FlagAgreed(flag_id=1, item_id=1, target_type="post", target_id=1, flagger_id=2,
+                          by_member_id=1)),
 }
 
 

@@ -71,6 +71,8 @@ class ProfileOut(msgspec.Struct):
     bio: str
     role: str
     created_at: dt.datetime
+    # A moderator or the flags hid it: display name and bio are left out until restored.
+    hidden: bool = False
 
 
 class MemberAdminOut(msgspec.Struct):

@@ -68,13 +68,38 @@ async def profile(handle: str) -> ProfileOut:
     key = handle.lower()
     rows = await Member.select(
         Member.id, Member.handle, Member.display_name, Member.bio, Member.role,
-        Member.created_at, Member.is_active,
+        Member.created_at, Member.is_active, Member.profile_hidden_at,
     ).where(Member.handle_key == key) if _HANDLE_KEY.fullmatch(key) else []
     if not rows or not rows[0]["is_active"]:
         raise NotFound(f"no member has the handle '{handle[:40]}'")
     row = rows[0]
+    if row["profile_hidden_at"] is not None:
+        return ProfileOut(id=row["id"], handle=row["handle"], display_name=row["handle"], bio="",
+                          role=row["role"], created_at=row["created_at"], hidden=True)
     return ProfileOut(id=row["id"], handle=row["handle"], display_name=row["display_name"],
                       bio=row["bio"], role=row["role"], created_at=row["created_at"])
+
+
+async def profiles_for_review(ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """What the review queue shows of members' profiles: id, handle, display name, bio,
+    whether the account is active and since when the profile is hidden."""
+    if not ids:
+        return {}
+    rows = await Member.select(
+        Member.id, Member.handle, Member.display_name, Member.bio, Member.is_active,
+        Member.profile_hidden_at).where(Member.id.is_in(sorted(set(ids))))
+    return {int(r["id"]): r for r in rows}
+
+
+async def set_profile_hidden(member_id: int, hidden: bool) -> bool:
+    """Hide or show a member's display name and bio (the review queue's profile target).
+    False when there was nothing to change (or no such member)."""
+    changed = await Member.update(
+        {Member.profile_hidden_at: clock.now() if hidden else None}
+    ).where((Member.id == member_id) & (
+        Member.profile_hidden_at.is_null() if hidden else Member.profile_hidden_at.is_not_null()
+    )).returning(Member.id)
+    return bool(changed)
 
 
 # --- prefix lookups --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // The page frame: skip link, top bar, the current view in <main>, and the hosts for toasts and
-// confirmations. The view is keyed by its path so each page starts fresh.
+// confirmations (and the flag dialog). The view is keyed by its path so each page starts fresh.
 
 import { AccountNav } from "./AccountNav";
 import { LiveStatus } from "./LiveStatus";
@@ -7,6 +7,7 @@ import { PAGES, viewFor } from "./routes";
 import { SanctionBanner } from "./SanctionBanner";
 import { parseRoute, useHash } from "./router";
 import { ConfirmHost } from "../components/ConfirmDialog";
+import { FlagHost } from "../components/FlagDialog";
 import { Icon } from "../components/Icon";
 import { ToastHost } from "../components/Toast";
 import { SearchBox } from "../views/search/SearchBox";
@@ -38,6 +39,7 @@ export function App() {
       </header>
       <ToastHost />
       <ConfirmHost />
+      <FlagHost />
       <main class="page" id="view" data-testid="view" tabIndex={-1}>
         <SanctionBanner />
         <div class="view" key={route.path}>

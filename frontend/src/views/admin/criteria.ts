@@ -24,6 +24,7 @@ export const EVENT_TYPES: { value: string; label: string }[] = [
   { value: "post.marked_helpful", label: "Has a reply marked helpful" },
   { value: "member.visited", label: "Visits (once a day)" },
   { value: "member.registered", label: "Registers" },
+  { value: "flag.agreed", label: "Flags something moderators then agree with" },
 ];
 
 export interface CriteriaDraft {

@@ -3,6 +3,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, call, client, messageOf, type Schemas } from "../../api/client";
+import { flagTarget } from "../../components/FlagDialog";
 import { FormError } from "../../components/FormError";
 import { Icon } from "../../components/Icon";
 import { TimeAgo } from "../../components/TimeAgo";
@@ -288,6 +289,11 @@ export function PostCard(props: PostCardProps) {
               {(props.mayModerate || own) && post.edited_at && (
                 <button type="button" class="link-button" data-testid="post-history" aria-expanded={history}
                   onClick={() => setHistory(!history)}>History</button>
+              )}
+              {meId !== null && author.id !== meId && (
+                <button type="button" class="link-button" data-testid="post-flag"
+                  onClick={() => flagTarget("post", post.id, `post #${post.post_number} by @${author.handle}`)}>
+                  Flag</button>
               )}
               {entry.canDelete && (
                 <button type="button" class="link-button danger-text" data-testid="post-delete"

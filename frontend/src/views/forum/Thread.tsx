@@ -9,6 +9,7 @@ import { ApiError, call, client, messageOf } from "../../api/client";
 import { confirmAction } from "../../components/ConfirmDialog";
 import { FormError } from "../../components/FormError";
 import { HELD_NOTICE } from "./held";
+import { flagTarget } from "../../components/FlagDialog";
 import { PageTitle } from "../../components/PageTitle";
 import { TimeAgo } from "../../components/TimeAgo";
 import { toast } from "../../components/Toast";
@@ -223,6 +224,10 @@ function Header({ state, categories, dispatch }: {
         )}
       </p>
       {state.viewer?.member_id && !state.gone && <WatchControl target={{ thread: thread.id }} known={state.viewer.watch_level} />}
+      {state.viewer?.member_id && state.viewer.member_id !== thread.author.id && !state.gone && (
+        <button type="button" class="link-button" data-testid="thread-flag"
+          onClick={() => flagTarget("thread", thread.id, `the thread '${thread.title}'`)}>Flag thread</button>
+      )}
       {state.viewer?.can_moderate && !state.gone && <ModTools thread={thread} categories={categories} dispatch={dispatch} />}
     </header>
   );

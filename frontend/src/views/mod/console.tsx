@@ -4,10 +4,20 @@ import type { FunctionComponent } from "preact";
 import type { ViewProps } from "../../app/routes";
 import { StaffLog } from "../stafflog/StaffLog";
 import { ModFrame } from "./Frame";
+import { ReviewItemPage, ReviewQueue } from "./queue";
 import { ModAppeals, ModSanctions } from "./Sanctions";
 import { ModSearch } from "./Search";
 import { sectionsFor } from "./sections";
 import { WatchedWords } from "./WatchedWords";
+
+function Queue({ params }: ViewProps) {
+  const id = params.id ? Number(params.id) : null;
+  return (
+    <ModFrame title={id === null ? "Review queue" : `Review item ${id}`} section="queue">
+      {() => id === null ? <ReviewQueue /> : <ReviewItemPage id={id} />}
+    </ModFrame>
+  );
+}
 
 // Each section's view, by key; a section with an item page gets its `id` param.
 const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
@@ -17,6 +27,7 @@ const VIEWS: Record<string, FunctionComponent<ViewProps>> = {
       {() => <StaffLog />}
     </ModFrame>
   ),
+  queue: Queue,
   sanctions: ModSanctions,
   appeals: ModAppeals,
   "watched-words": WatchedWords,

@@ -16,13 +16,14 @@ export interface ModSection {
 }
 
 export const MOD_SECTIONS: ModSection[] = [
-  { key: "log", title: "Audit log", text: "Every staff act: who, on what, before and after, and why.",
-    roles: ["moderator", "admin", "brand_staff"] },
+  { key: "queue", title: "Review queue", text: "Flagged and held content, ranked by a score that explains itself.", roles: ["moderator", "admin", "brand_staff"] },
   { key: "sanctions", title: "Sanctions", text: "Silence or suspend a member, see who is, lift early.", roles: ["moderator", "admin"] },
   { key: "appeals", title: "Appeals", text: "Decide members' appeals of sanctions someone else imposed.", roles: ["moderator", "admin"] },
   { key: "watched-words", title: "Watched words", roles: ["moderator", "admin"],
     text: "Words and phrases that are blocked, held for approval, flagged or replaced wherever members write." },
   { key: "search", title: "Search", text: "Find posts by words, author and date, hidden and held ones too, filtered by status.",
+    roles: ["moderator", "admin", "brand_staff"] },
+  { key: "log", title: "Audit log", text: "Every staff act: who, on what, before and after, and why.",
     roles: ["moderator", "admin", "brand_staff"] },
 ];
 

@@ -7,6 +7,7 @@ import type { ViewProps } from "../../app/routes";
 import { me } from "../../app/session";
 import { useStore } from "../../app/store";
 import { useAsync } from "../../app/useAsync";
+import { flagTarget } from "../../components/FlagDialog";
 import { PageTitle } from "../../components/PageTitle";
 import { TimeAgo } from "../../components/TimeAgo";
 import { ViewError } from "../../components/ViewError";
@@ -40,7 +41,15 @@ export function Profile({ params }: ViewProps) {
           <span class="handle" data-testid="profile-handle">@{profile.handle}</span>
           {profile.role !== "member" && <span class="tag">{profile.role.replace("_", " ")}</span>}
           {own && <a href="#/account" data-testid="profile-edit">Edit your profile</a>}
+          {viewer !== null && !own && (
+            <button type="button" class="link-button" data-testid="profile-flag"
+              onClick={() => flagTarget("profile", profile.id, `the profile of @${profile.handle}`)}>
+              Flag profile</button>
+          )}
         </div>
+        {profile.hidden && (
+          <p class="notice" data-testid="profile-hidden">Moderators hid this profile's name and bio.</p>
+        )}
         {profile.bio && <p class="profile-bio" data-testid="profile-bio">{profile.bio}</p>}
         <dl class="profile-stats">
           <div><dt>Tier</dt><dd data-testid="profile-tier">{standing.tier ?? "—"}</dd></div>
