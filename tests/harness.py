@@ -358,6 +358,8 @@ def build_stack(workdir: Path) -> Stack:
         # Tests move the clock by weeks; a signed-in client must outlive that unless a test
         # is about expiry (it sets its own lifetime).
         "HEARTH_SESSION_TTL_SECONDS": str(3650 * 86400),
+        # Every test signs members up: at argon2id's full cost that was minutes of CPU a run.
+        "HEARTH_TEST_LIGHT_PASSWORD_HASHES": "true",
     })
     stack = Stack(mode=MODE, workdir=workdir, env=env)
     if MODE == "scaled":
