@@ -194,7 +194,10 @@ class Server:
     def ws_url(self) -> str:
         return self.url.replace("http://", "ws://") + "/ws"
 
-    def wait_healthy(self, timeout: float = 30) -> None:
+    def wait_healthy(self, timeout: float = 90) -> None:
+        # Generous: on a loaded machine (both halves of `make test` at once, or others' work)
+        # a first start's imports alone have taken over 30 s. A server that never answers
+        # still fails; a healthy one returns at its first answer.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.popen.poll() is not None:
