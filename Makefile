@@ -42,7 +42,9 @@ run: $(STAMP) $(FRONTEND_STAMP)
 	@if [ -n "$$HEARTH_DEMO_PASSWORD" ]; then $(BIN)/hearth demo-logins; fi
 	$(BIN)/hearth serve
 
-lint: lint-python lint-frontend
+# The two linters at once (each is mostly one process); each one's output stays in one piece.
+lint: $(STAMP) $(NODE_STAMP)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint-python lint-frontend
 
 lint-python: $(STAMP)
 	$(BIN)/ruff check .
@@ -52,7 +54,7 @@ lint-python: $(STAMP)
 lint-frontend: $(NODE_STAMP)
 	npm run --silent lint
 	npm run --silent typecheck
-	npm run --silent unit
+	npm run --silent unit -- --reporter=dot
 
 test-embedded: $(STAMP) $(FRONTEND_STAMP)
 	HEARTH_TEST_MODE=embedded $(BIN)/pytest -q
@@ -60,8 +62,10 @@ test-embedded: $(STAMP) $(FRONTEND_STAMP)
 test-scaled: $(STAMP) $(FRONTEND_STAMP)
 	HEARTH_TEST_MODE=scaled $(BIN)/pytest -q
 
-# The same suite twice: SQLite + in-memory backends, then PostgreSQL + Redis + Celery.
-test: lint test-embedded test-scaled
+# The same suite twice, both at once: SQLite + in-memory backends, and PostgreSQL + Redis +
+# Celery (tests/both_modes.sh: why the halves cannot collide, where their logs go).
+test: lint $(STAMP) $(FRONTEND_STAMP)
+	tests/both_modes.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/thread_page.py

@@ -19,7 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from server import backups, db, mail, outbox
+from server import backups, db, mail, outbox, security
 from server.kv import KeyValue, MemoryKeyValue, RedisKeyValue
 from server.plugins import Backend, Plugin, install
 from server.pubsub import Broker, MemoryBroker, RedisBroker
@@ -139,6 +139,11 @@ async def start(settings: Settings, role: str) -> Runtime:
 
 async def _start(settings: Settings, role: str, serving: IO[bytes] | None) -> Runtime:
     global _current
+    if settings.test_light_password_hashes:
+        security.use_light_hashes()
+        log.warning("HEARTH_TEST_LIGHT_PASSWORD_HASHES is set: passwords are hashed at "
+                    "argon2id's lightest cost, which protects them far less. It is for tests "
+                    "only: unset it in production.")
     await check_services(settings)
     await db.start()
     # The kernel's own outbox handlers beyond mail's: sanction notices.

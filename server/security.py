@@ -14,6 +14,15 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+def use_light_hashes() -> None:
+    """Testing only (HEARTH_TEST_LIGHT_PASSWORD_HASHES): argon2id at its lightest cost, so a
+    suite that signs up thousands of members does not spend minutes of CPU hashing. Hashes
+    stay argon2id, and every hash verifies whatever cost it was made with."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -76,6 +76,8 @@ class Settings(msgspec.Struct, frozen=True):
     demo_password: str = ""
     # Testing only: a file holding an offset in seconds added to the clock (server.clock).
     test_clock_file: str = ""
+    # Testing only: argon2id at its lightest cost (server.security.use_light_hashes).
+    test_light_password_hashes: bool = False
     # Outgoing mail (server.mail): an SMTP server, or else .eml files when embedded.
     smtp_url: str = ""
     mail_from: str = "Hearth <hearth@localhost>"
@@ -340,6 +342,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_TEST_CLOCK_FILE", "test_clock_file", text, "unset",
              "testing only: a file holding an offset in seconds added to the clock, shared by a "
              "test stack's processes"),
+    Variable("HEARTH_TEST_LIGHT_PASSWORD_HASHES", "test_light_password_hashes", boolean,
+             "`false`", "testing only: hash passwords with argon2id at its lightest cost (one "
+             "pass over 8 KiB), so a test suite spends no minutes hashing"),
 )
 
 

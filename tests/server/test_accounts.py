@@ -35,6 +35,16 @@ def test_passwords_are_stored_as_argon2_hashes(stack: Stack, anon: Client) -> No
     assert "my secret phrase 42" not in out
 
 
+def test_without_the_test_setting_passwords_get_argon2ids_full_cost(stack: Stack) -> None:
+    # Test stacks hash at the lightest cost (HEARTH_TEST_LIGHT_PASSWORD_HASHES); unset, as in
+    # production, a password costs argon2-cffi's defaults: 64 MiB, three passes, four lanes.
+    handle = "full_" + uuid.uuid4().hex[:8]
+    stack.run("create-admin", "--handle", handle, "--email", f"{handle}@example.test",
+              "--password", "a password at full cost", env={"HEARTH_TEST_LIGHT_PASSWORD_HASHES": ""})
+    stored = stack.sql(f"SELECT password_hash FROM member WHERE handle = '{handle}'")[0][0]
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), stored
+
+
 def test_duplicate_handle_ignores_case_and_duplicate_email_conflict(anon: Client, server: Server) -> None:
     handle = "Dup" + uuid.uuid4().hex[:6]
     anon.register(handle)
