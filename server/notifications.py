@@ -46,6 +46,10 @@ KINDS: dict[str, str] = {
     "challenge": "a challenge you joined moved on",
     "challenge_reward": "a challenge rewarded you",
     "sanction": "you were silenced or suspended, or a sanction or appeal of yours changed",
+    "moderator_edit": "a moderator edited your post",
+    "content_hidden": "your post was hidden after members flagged it",
+    "moderation_outcome": "a moderator decided on your flagged or held content",
+    "flag_outcome": "a moderator decided on something you flagged",
 }
 Kind = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_.]*$")]
 MAX_KINDS = 100
