@@ -206,11 +206,15 @@ async def posts_out(post_ids: set[int]) -> dict[int, PostOut]:
 
 
 async def live_post_ids(post_ids: set[int]) -> set[int]:
-    """Those of these posts every reader sees (not deleted, hidden or held)."""
+    """Those of these posts every reader sees: neither they nor their threads deleted,
+    hidden or held."""
     if not post_ids:
         return set()
-    rows = await Post.select(Post.id).where(Post.id.is_in(list(post_ids))
-                                            & Post.deleted_at.is_null() & Post.hidden_at.is_null())
+    match, args = db.values_in(sorted(post_ids), "bigint")
+    rows = await db.fetch(
+        "SELECT p.id AS id FROM forum_post p JOIN forum_thread t ON t.id = p.thread "
+        "WHERE p.id " + match + " AND p.deleted_at IS NULL AND p.hidden_at IS NULL "
+        "AND t.deleted_at IS NULL AND t.hidden_at IS NULL", *args)
     return {int(r["id"]) for r in rows}
 
 
@@ -651,9 +655,15 @@ async def reply(actor: Actor, thread_id: int, data: PostIn) -> PostOut:
         reply_to = rows[0]
     async with outbox.unit_of_work():
         admission = await gates.admit_post(actor, data.body)
+        held_reason = admission.held_reason
+        if held_reason is None and thread["hidden_at"] is not None \
+                and not moderates(actor, category):
+            # The thread is out of view, its title too: a reply (and the notices it would
+            # send) waits for a moderator as well.
+            held_reason = "a reply in a thread that is out of view"
         post_id, _ = await _insert_post(thread, category["brand"], member_id, admission.body,
                                         reply_to, may_bypass_lock=moderates(actor, category),
-                                        held_reason=admission.held_reason)
+                                        held_reason=held_reason)
         await admission.report(author_id=member_id, thread_id=thread_id, post_id=post_id,
                                category_id=thread["category"], brand_id=category["brand"])
     await cache.changed(thread_id)
@@ -679,6 +689,10 @@ async def edit_post(actor: Actor, post_id: int, data: PostPatch) -> PostOut:
     by_moderator = post["author"] != member_id
     if by_moderator and not moderates(actor, category):
         raise Forbidden("only the author or a moderator can edit this post")
+    if post["hidden_reason"] == "held" and not moderates(actor, category):
+        # A moderator approves the text they read in the queue, not a later one.
+        raise Conflict("your post is waiting for a moderator's approval; you can edit it once "
+                       "it is approved")
     reason = (data.reason or "").strip()
     if by_moderator and not reason:
         raise Invalid("say why you are editing someone else's post: reason is required")

@@ -51,11 +51,12 @@ def accuracy_points(agreed: int, disagreed: int) -> int:
     return round((2 * agreed / decided - 1) * ACCURACY_SPAN)
 
 
-async def flag_weight(actor: Actor) -> tuple[int, list[Line]]:
-    """The weight of a flag the actor makes now, and its lines (they add up to it, but for
-    the floor of MIN_WEIGHT, which has its own line)."""
+async def flag_weight(actor: Actor, brand_id: int | None) -> tuple[int, list[Line]]:
+    """The weight of a flag the actor makes now on content of this brand, and its lines (they
+    add up to it, but for the floor of MIN_WEIGHT, which has its own line). Staff weigh as
+    staff only where they moderate: brand staff flag another brand's content as members."""
     member_id = actor.member()
-    if actor.is_staff:
+    if actor.moderates(brand_id):
         lines = [Line(f"flagged by staff ({actor.role.replace('_', ' ')})", STAFF_BASE)]
     else:
         lines = [Line("flagged by a member", MEMBER_BASE)]

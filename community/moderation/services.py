@@ -41,6 +41,7 @@ from server.auth import Actor
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from server.pubsub import Message
 from server.reviewables import TargetInfo
+from server.types import MAX_ID, MAX_INT32
 
 _lines = msgspec.json.Decoder(list[Line])
 _encoder = msgspec.json.Encoder()
@@ -99,6 +100,12 @@ async def _reviewable_item(actor: Actor, item_id: int) -> tuple[int, dict[str, A
     member_id = require_reviewer(actor)
     row = await _item_row(item_id)
     check_scope(actor, row["brand_id"])
+    # The target may have moved (a thread into another brand's category) since the item was
+    # made: its moderators now are those of where it is.
+    current = (await reviewables.get(row["target_type"]).describe(
+        [int(row["target_id"])])).get(int(row["target_id"]))
+    if current is not None:
+        check_scope(actor, current.brand_id)
     return member_id, row
 
 
@@ -206,6 +213,16 @@ async def _open_item(info: TargetInfo, source: str, held_reason: str = "") -> in
     return int(rows[0]["id"])
 
 
+async def _restored_before(info: TargetInfo) -> bool:
+    """Whether a moderator's last decision on the target was to disagree with its flags:
+    flags alone then never hide it again (a moderator still can), so that a handful of
+    accounts cannot undo the decision."""
+    rows = await db.fetch(
+        "SELECT status FROM moderation_review_item WHERE target_type = {} AND target_id = {} "
+        "AND status <> 'open' ORDER BY id DESC LIMIT 1", info.kind, info.id)
+    return bool(rows) and rows[0]["status"] == "disagreed"
+
+
 async def _add_flag(item_id: int, info: TargetInfo, flagger_id: int | None, reason: str,
                     text: str, weight: int, lines: list[Line]) -> dict[str, Any]:
     """Inside a unit of work: the flag, the item's new score, and the auto-hide if this flag
@@ -226,13 +243,21 @@ async def _add_flag(item_id: int, info: TargetInfo, flagger_id: int | None, reas
     flag = rows[0]
     scored = await db.fetch(
         "UPDATE moderation_review_item SET score = score + {}, flag_count = flag_count + 1, "
-        "updated_at = {}, version = version + 1 WHERE id = {} RETURNING score",
-        weight, now, item_id)
-    if int(scored[0]["score"]) >= threshold():
+        "updated_at = {}, version = version + 1 WHERE id = {} AND status = 'open' "
+        "RETURNING score", weight, now, item_id)
+    if not scored:
+        raise Conflict(f"a moderator decided on this {info.kind} just now; flag it again if "
+                       "it still needs a look")
+    if int(scored[0]["score"]) >= threshold() and not await _restored_before(info):
         crossed = await db.fetch(
             "UPDATE moderation_review_item SET hidden_by_flags = {} WHERE id = {} AND "
             "hidden_by_flags = {} RETURNING id", True, item_id, False)
-        if crossed and await reviewables.get(info.kind).hide(None, info.id, "flags"):
+        hidden = bool(crossed) and await reviewables.get(info.kind).hide(None, info.id, "flags")
+        if crossed and not hidden:
+            # Out of view already (by a moderator, or held): a disagree must not restore it.
+            await db.fetch("UPDATE moderation_review_item SET hidden_by_flags = {} "
+                           "WHERE id = {}", False, item_id)
+        if hidden:
             await staff_log.record(
                 None, f"{info.kind}.hide", info.kind, info.id, info.label,
                 before={"hidden": False}, after={"hidden": True, "reason": "flags"},
@@ -264,7 +289,8 @@ async def flag(actor: Actor, data: FlagIn) -> FlagOut:
     if mine:
         raise Conflict(f"you flagged this {info.kind} already; a moderator has not decided "
                        "on it yet")
-    weight, lines = await scores.flag_weight(actor)
+    await sanctions.require_may_participate(actor)
+    weight, lines = await scores.flag_weight(actor, info.brand_id)
     async with outbox.unit_of_work():
         item_id = await _open_item(info, "flags")
         row = await _add_flag(item_id, info, member_id, data.reason, text, weight, lines)
@@ -299,7 +325,11 @@ def _decode_cursor(cursor: str, parts: int) -> list[int]:
         text = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
         text = ""
-    if not _CURSOR.fullmatch(text) or text.count(":") != parts - 1:
+    # A score cursor is (score, id), an age cursor (id): each within its column's range.
+    bounds = (MAX_INT32, MAX_ID)[-parts:]
+    if (not _CURSOR.fullmatch(text) or text.count(":") != parts - 1
+            or any(abs(int(v)) > bound
+                   for v, bound in zip(text.split(":"), bounds, strict=True))):
         raise Invalid("cursor is not one this queue handed out; start from the first page",
                       [{"key": "cursor", "message": "pass back next_cursor as it was given"}])
     return [int(v) for v in text.split(":")]
@@ -381,6 +411,8 @@ async def _refusal(item_id: int) -> Conflict:
                         + (f" by @{by.handle}" if by else "") + "); nothing was changed")
     holder = people.get(row["claimed_by"])
     until = row["claimed_until"]
+    if until is None:
+        return Conflict("the item changed while you acted on it; reload it and try again")
     return Conflict(f"@{holder.handle if holder else 'another moderator'} has claimed this item "
                     f"until {until:%H:%M:%S} UTC; ask them, or wait until the claim lapses")
 

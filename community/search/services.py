@@ -54,6 +54,9 @@ class _Filters:
     last_id: int | None = None
 
 
+# The days a filter may name: dates farther out overflow the times they become.
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(9999, 12, 30)
+
 async def _filters(actor: Actor, category_id: int | None, author: str | None,
                    since: dt.date | None, until: dt.date | None, status: str | None) -> _Filters:
     visibilities = ", ".join(f"'{v}'" for v in readable_visibilities(actor))
@@ -95,6 +98,9 @@ async def _filters(actor: Actor, category_id: int | None, author: str | None,
         f.where.append("p.author = {}")
         f.args.append(found[handle])
         f.author_id = found[handle]
+    for key, day in (("since", since), ("until", until)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise _invalid(key, f"must be a day from {EARLIEST} to {LATEST}")
     if since is not None and until is not None and since > until:
         raise _invalid("since", "is after until: no day is in between")
     if since is not None:

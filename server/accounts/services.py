@@ -258,9 +258,17 @@ async def members_by_id(ids: set[int]) -> dict[int, MemberOut]:
     # Only what member_out shows: never drag password hashes and emails through hot paths.
     rows = await Member.select(
         Member.id, Member.handle, Member.display_name, Member.bio, Member.role, Member.brand,
-        Member.created_at,
+        Member.created_at, Member.profile_hidden_at,
     ).where(Member.id.is_in(list(ids)))
-    return {r["id"]: member_out(r) for r in rows}
+    return {r["id"]: member_out(_shown(r)) for r in rows}
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A member as others see them: a hidden profile (a moderator's decision) shows only
+    the handle, wherever the name appears."""
+    if row.get("profile_hidden_at") is None:
+        return row
+    return {**row, "display_name": row["handle"], "bio": ""}
 
 
 class MemberName(NamedTuple):
@@ -274,7 +282,9 @@ async def member_names(ids: Collection[int]) -> dict[int, MemberName]:
     if not ids:
         return {}
     match, args = db.values_in(sorted(ids), "bigint")
-    rows = await db.fetch("SELECT id, handle, display_name FROM member WHERE id " + match, *args)
+    rows = await db.fetch(
+        "SELECT id, handle, CASE WHEN profile_hidden_at IS NULL THEN display_name ELSE handle "
+        "END AS display_name FROM member WHERE id " + match, *args)
     return {int(r["id"]): MemberName(r["handle"], r["display_name"]) for r in rows}
 
 
@@ -361,6 +371,7 @@ async def _screened_display_name(member_id: int, display_name: str) -> None:
 
 async def update_profile(actor: Actor, data: ProfileIn) -> MemberOut:
     member_id = actor.member()
+    await sanctions.require_may_participate(actor)
     texts: dict[str, str] = {}
     if isinstance(data.display_name, str):
         texts["display name"] = data.display_name.strip() or actor.handle

@@ -387,3 +387,71 @@ def test_silencing_the_author_from_an_item(
     assert refused.status_code == 403, refused.text
     author = eventually(lambda: notifications(other, "moderation_outcome") or None)
     assert "you were silenced by a moderator: rude to other members" in author[0]["text"]
+
+
+def test_brand_staff_flag_another_brands_content_as_members(
+        server: Server, admin: Client, moderator: Client, stack: Stack, reply: dict) -> None:
+    slug = "s-" + uuid.uuid4().hex[:8]
+    brand = admin.post("/api/brands", {"name": "Brand " + slug, "slug": slug}).json()
+    staff = server.client().register()
+    assert admin.put(f"/api/members/{staff.member['id']}/role",
+                     {"role": "brand_staff", "brand_id": brand["id"]}).status_code == 200
+    made = flag(staff, reply["id"])
+    assert made.status_code == 201, made.text
+    # Not the staff weight of 10: that alone would hide a post of a category they don't run.
+    assert made.json()["breakdown"][0] == {"label": "flagged by a member", "points": 2}
+    assert hidden_reason(stack, reply["id"]) is None
+
+
+def test_flags_alone_do_not_hide_again_what_a_moderator_restored(
+        server: Server, moderator: Client, stack: Stack, reply: dict) -> None:
+    flaggers = [server.client().register() for _ in range(THRESHOLD // 2)]
+    for flagger in flaggers:
+        assert flag(flagger, reply["id"]).status_code == 201
+    assert hidden_reason(stack, reply["id"]) == "flags"
+    item = item_of(moderator, "post", reply["id"])
+    assert act(moderator, item["id"], "disagree", "fair criticism").status_code == 200
+    assert hidden_reason(stack, reply["id"]) is None
+    for flagger in flaggers:
+        assert flag(flagger, reply["id"]).status_code == 201
+    again = item_of(moderator, "post", reply["id"])
+    assert again["score"] >= THRESHOLD and again["id"] != item["id"]
+    assert hidden_reason(stack, reply["id"]) is None
+
+
+def test_a_held_post_is_not_edited_before_approval_and_replies_to_a_hidden_thread_wait(
+        stack: Stack, member: Client, other: Client, thread: dict, reply: dict) -> None:
+    stack.sql(f"UPDATE forum_post SET hidden_at = CURRENT_TIMESTAMP, hidden_reason = 'held' "
+              f"WHERE id = {int(reply['id'])}")
+    edited = other.patch(f"/api/posts/{reply['id']}", {"body": "now with a spam link"})
+    assert edited.status_code == 409 and "approval" in edited.json()["error"]["message"]
+    first = thread["post"]["id"]
+    stack.sql(f"UPDATE forum_post SET hidden_at = CURRENT_TIMESTAMP, hidden_reason = 'held' "
+              f"WHERE id = {int(first)}")
+    stack.sql(f"UPDATE forum_thread SET hidden_at = CURRENT_TIMESTAMP, version = version + 1 "
+              f"WHERE id = {int(thread['thread']['id'])}")
+    # Its title is out of view: a reply (and the mentions it would send) waits as well.
+    held = member.post(f"/api/threads/{thread['thread']['id']}/posts", {"body": "@anyone"})
+    assert held.status_code == 201, held.text
+    assert held.json()["hidden"] == "held"
+
+
+def test_a_hidden_profile_shows_only_the_handle_on_posts(
+        server: Server, moderator: Client, member: Client, category: dict) -> None:
+    rude = server.client().register()
+    assert rude.patch("/api/me", {"display_name": "Rude Name"}).status_code == 200
+    thread_id = rude.post(f"/api/categories/{category['id']}/threads",
+                          {"title": "Hello all", "body": "hi"}).json()["thread"]["id"]
+    assert flag(member, rude.member["id"], "inappropriate", kind="profile").status_code == 201
+    item = item_of(moderator, "profile", rude.member["id"])
+    assert act(moderator, item["id"], "agree_hide").status_code == 200
+    page = member.get(f"/api/threads/{thread_id}").json()
+    assert page["items"][0]["author"]["display_name"] == rude.member["handle"]
+
+
+def test_cursors_out_of_range_are_refused(moderator: Client) -> None:
+    import base64
+    for sort, cursor in (("score", f"{2**40}:1"), ("age", str(2**63))):
+        encoded = base64.urlsafe_b64encode(cursor.encode()).decode()
+        refused = moderator.get(f"/api/moderation/items?sort={sort}&cursor={encoded}")
+        assert refused.status_code == 422, refused.text

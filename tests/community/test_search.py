@@ -233,6 +233,13 @@ def test_days_bound_what_is_found(stack: Stack, member: Client, anon: Client,
         first_post(created), later["id"]}
 
 
+def test_days_out_of_range_are_422(member: Client) -> None:
+    for key, day in (("since", "0001-01-01"), ("until", "9999-12-31")):
+        refused = member.get(f"/api/search?q=coffee&{key}={day}")
+        assert refused.status_code == 422, refused.text
+        assert key in refused.text
+
+
 def _hide(stack: Stack, post_id: int, reason: str) -> None:
     stack.sql(f"UPDATE forum_post SET hidden_at = CURRENT_TIMESTAMP, hidden_reason = '{reason}' "
               f"WHERE id = {post_id}")

@@ -20,7 +20,9 @@ def test_profile_by_handle_ignores_case_and_shows_no_private_fields(
         assert body["bio"] == "Line one\nline two"
         assert body["role"] == "member"
         assert body["created_at"]
-        assert set(body) == {"id", "handle", "display_name", "bio", "role", "created_at"}
+        assert body["hidden"] is False
+        assert set(body) == {"id", "handle", "display_name", "bio", "role", "created_at",
+                             "hidden"}
 
 
 def test_unknown_and_suspended_members_have_no_profile(
