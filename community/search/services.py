@@ -206,17 +206,42 @@ async def _ranked_sqlite(query: Query, f: _Filters, limit: int,
         [*planned_args, query.fts5(), *id_args, *f.args, limit, offset])
 
 
+async def _starts_from_filter(f: _Filters) -> bool:
+    """Whether a filter keeps few enough posts that PostgreSQL should start from them (a
+    member's posts, the hidden ones, a small category's) rather than from the matches."""
+    if f.author_id is not None or f.hidden_only:
+        return True
+    return f.category_id is not None and await _at_most(
+        "SELECT 1 FROM forum_thread WHERE category IN "
+        "(SELECT id FROM forum_category WHERE id = {} OR parent = {})",
+        [f.category_id, f.category_id], CATEGORY_FIRST)
+
+
 async def _ranked_postgres(query: Query, f: _Filters, limit: int,
                            offset: int) -> tuple[str, list[Any]]:
     tsquery, values = query.tsquery()
     ids, id_args = _id_range(f, "s.post_id")
-    conditions = " AND ".join([f"s.document @@ {tsquery}", *ids, *f.where])
+    readable = " AND ".join(f.where)
+    if await _starts_from_filter(f):
+        candidates = (
+            "SELECT s.post_id AS id, s.document AS document FROM forum_search s "
+            "JOIN forum_post p ON p.id = s.post_id JOIN forum_thread t ON t.id = p.thread "
+            "JOIN forum_category c ON c.id = t.category WHERE "
+            + " AND ".join([f"s.document @@ {tsquery}", *ids, readable]))
+    else:
+        # Joined, the planner hash-joins every post before it looks at a match. Kept apart
+        # (OFFSET 0 stops it being pulled up into a join), "may read" is checked per match,
+        # and the only choice left is the right one by the words' statistics: walk the
+        # matches newest first for a common word, or take a rare word's few from GIN.
+        candidates = (
+            "SELECT s.post_id AS id, s.document AS document FROM forum_search s WHERE "
+            + " AND ".join([f"s.document @@ {tsquery}", *ids])
+            + " AND EXISTS (SELECT 1 FROM forum_post p JOIN forum_thread t ON t.id = p.thread "
+            "JOIN forum_category c ON c.id = t.category WHERE p.id = s.post_id AND "
+            f"{readable} OFFSET 0)")
     # Ranked outside the newest-first scan, so ts_rank reads only the REACH candidates.
     return (
-        "WITH m AS MATERIALIZED (SELECT s.post_id AS id, s.document AS document "
-        "FROM forum_search s JOIN forum_post p ON p.id = s.post_id "
-        "JOIN forum_thread t ON t.id = p.thread JOIN forum_category c ON c.id = t.category "
-        f"WHERE {conditions} ORDER BY s.post_id DESC LIMIT {REACH}), "
+        f"WITH m AS MATERIALIZED ({candidates} ORDER BY s.post_id DESC LIMIT {REACH}), "
         f"r AS (SELECT id, ts_rank(document, {tsquery}, 1) AS score FROM m) "
         "SELECT n.n AS n, p.id AS id FROM (SELECT count(*) AS n FROM m) AS n LEFT JOIN "
         "(SELECT id, score FROM r ORDER BY score DESC, id DESC LIMIT {} OFFSET {}) AS p "
