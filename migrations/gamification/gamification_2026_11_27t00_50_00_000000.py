@@ -11,7 +11,6 @@ from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.engine.finder import engine_finder
 from piccolo.table import Table
 
 
@@ -54,42 +53,13 @@ class Reward(Table, tablename="gamification_reward", schema=None):
     )
 
 
-# What Piccolo's columns cannot declare; the same statements run on SQLite and PostgreSQL.
-INDEXES = [
-    # A code is in a reward's pool once.
-    "CREATE UNIQUE INDEX reward_code_once ON gamification_reward_code (reward, code)",
-    # Redeeming takes the first available code without scanning the issued ones.
-    "CREATE INDEX reward_code_available ON gamification_reward_code (reward, id)"
-    " WHERE status = 'available'",
-    "CREATE INDEX reward_code_redemption ON gamification_reward_code (redemption)"
-    " WHERE redemption IS NOT NULL",
-    # A member's idempotency key names one redemption.
-    "CREATE UNIQUE INDEX redemption_key_once ON gamification_redemption"
-    " (member, idempotency_key)",
-    "CREATE INDEX redemption_member_reward ON gamification_redemption (member, reward, status)",
-]
-
-
-class CatalogueMigration(MigrationManager):
-    """Piccolo runs `add_raw` functions before the tables exist; the indexes need the
-    tables, so they are created after the generated operations, in the same transaction."""
-
-    async def run(self, backwards: bool = False) -> None:
-        engine = engine_finder()
-        async with engine.transaction():
-            await super().run(backwards=backwards)
-            if not backwards and not self.preview:
-                for statement in INDEXES:
-                    await engine.run_ddl(statement)
-
-
 ID = "2026-11-27T00:50:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "rewards catalogue: rewards, code pools, redemptions"
 
 
 async def forwards():
-    manager = CatalogueMigration(
+    manager = MigrationManager(
         migration_id=ID, app_name="gamification", description=DESCRIPTION
     )
 
