@@ -254,13 +254,19 @@ def _off_window(row: dict[str, Any]) -> str | None:
     return None
 
 
-async def _ineligible(member_id: int, row: dict[str, Any]) -> str | None:
-    """Why the member may not have this reward at all."""
+async def _ineligible(member_id: int, row: dict[str, Any],
+                      memo: dict[str, Any] | None = None) -> str | None:
+    """Why the member may not have this reward at all. `memo` keeps the ladder and the
+    member's tier across the rewards of one listing."""
+    memo = {} if memo is None else memo
     if row["min_tier"]:
-        ladder = [t.name for t in (await tiers.ladder()).tiers]
-        held = (await tiers.mine(member_id)).tier
-        if (row["min_tier"] in ladder and (held is None or held.name not in ladder
-                                           or ladder.index(held.name) < ladder.index(row["min_tier"]))):
+        if "ladder" not in memo:
+            memo["ladder"] = [t.name for t in (await tiers.ladder()).tiers]
+            held = (await tiers.mine(member_id)).tier
+            memo["held"] = held.name if held is not None else None
+        ladder, held_name = memo["ladder"], memo["held"]
+        if (row["min_tier"] in ladder and (held_name not in ladder
+                                           or ladder.index(held_name) < ladder.index(row["min_tier"]))):
             return f"for members of the {row['min_tier']} tier or higher"
     if row["badge"] is not None and not await badges.holds(member_id, int(row["badge"])):
         name = (await badges.get_badge(int(row["badge"]))).name
@@ -298,12 +304,13 @@ async def catalogue(actor: Actor, brand_id: int | None) -> list[CatalogueItem]:
     mine = await _mine(member_id, [o.id for o in outs]) if member_id is not None else {}
     balance = (await ledger.balance(member_id)).balance if member_id is not None else 0
     items = []
+    memo: dict[str, Any] = {}
     for row, reward in zip(rows, outs, strict=True):
         why: str | None
         if member_id is None:
             why = "sign in to redeem"
         else:
-            why = _off_window(row) or await _ineligible(member_id, row) or _sold_out(reward)
+            why = _off_window(row) or await _ineligible(member_id, row, memo) or _sold_out(reward)
             if why is None and reward.per_member_limit is not None \
                     and mine.get(reward.id, 0) >= reward.per_member_limit:
                 why = f"you have redeemed it {reward.per_member_limit} time(s), the limit"
@@ -465,6 +472,9 @@ async def refund(actor: Actor, brand_id: int, redemption_id: int, reason: str) -
     if not rows:
         raise NotFound(f"redemption {redemption_id} does not exist in brand {brand_id}")
     member_id, reward_id = int(rows[0]["member"]), int(rows[0]["reward"])
+    if member_id == actor.member_id:
+        # Staff would give themselves points back (an API token's account is its creator's).
+        raise Forbidden("nobody refunds their own redemption")
     async with outbox.unit_of_work():
         await ledger.lock_account(ledger.member_account(member_id))
         current = await Redemption.select().where(Redemption.id == redemption_id)

@@ -263,6 +263,10 @@ def test_brand_scope(admin: Client, server: Server, member: Client) -> None:
     assert robot.get(f"{base}/rewards").status_code == 200
     other = server.client().register()
     assert other.get("/api/me/redemptions").json()["items"] == []
+    give(admin, staff, 10)
+    own = redeem(staff, made).json()
+    refused = staff.post(f"{base}/redemptions/{own['id']}/refund", {"reason": "my own"})
+    assert refused.status_code == 403 and "their own" in refused.json()["error"]["message"]
     hidden = reward(staff, brand, published=False)
     assert redeem(member, hidden).status_code == 404
     assert hidden["id"] not in [i["reward"]["id"] for i in member.get("/api/rewards").json()]
