@@ -9,10 +9,12 @@ import { confirmAction } from "../../components/ConfirmDialog";
 import { FormError } from "../../components/FormError";
 import { number } from "../../components/format";
 import { toast } from "../../components/Toast";
-import { newKey } from "../brand/model";
 import { day } from "./format";
 
 type Item = Schemas["CatalogueItem"];
+
+// Not imported from the brand console's model: members never load the console's code.
+const newKey = (): string => `redeem-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 type Redemption = Schemas["RedemptionOut"];
 
 async function copy(code: string): Promise<void> {
@@ -57,7 +59,7 @@ export function CatalogueCard({ onRedeemed }: { onRedeemed: () => void }) {
       confirmLabel: "Redeem",
     });
     if (!ok) return;
-    const key = keys[reward.id] ?? newKey("redeem");
+    const key = keys[reward.id] ?? newKey();
     setKeys({ ...keys, [reward.id]: key });
     try {
       const done = await call(client.POST("/api/rewards/{reward_id}/redeem", {
