@@ -1,4 +1,5 @@
-"""Gamification demo content: the brand's budget, two badges and a running challenge.
+"""Gamification demo content: the brand's budget, two badges, a running challenge and two
+rewards in the catalogue.
 
 Seeded before the forum content, so the demo threads and replies count toward them once the
 relay has handled their events. Conditions name the demo brand, so nothing else counts."""
@@ -9,13 +10,15 @@ import datetime as dt
 
 from gamification.badges import services as badges
 from gamification.badges.schemas import BadgeIn, CountCriteria, FirstCriteria, ManualCriteria
+from gamification.catalogue import services as catalogue
+from gamification.catalogue.schemas import RewardIn
 from gamification.challenges import services as challenges
 from gamification.challenges.schemas import ChallengeIn, TaskIn
 from gamification.ledger import services as ledger
 from server import clock
 from server.demo import DemoContext
 
-DEMO_STEPS = 3
+DEMO_STEPS = 4
 BUDGET = 10_000
 
 
@@ -52,4 +55,14 @@ async def seed_demo(ctx: DemoContext) -> None:
                    condition=f"{ours} and post_number > 1"),
         ]))
     await challenges.publish(staff, made.id)
+    ctx.tick(1)
+    espresso = await catalogue.create(staff, ctx.brand_id, RewardIn(
+        title="Free espresso", price=50, per_member_limit=2, published=True,
+        description="One espresso at any of our bars: show the code at the till."))
+    await catalogue.upload_codes(staff, ctx.brand_id, espresso.id,
+                                 "\n".join(f"ESPRESSO-{n:03d}" for n in range(1, 41)))
+    await catalogue.create(staff, ctx.brand_id, RewardIn(
+        title="Barista masterclass seat", price=400, stock=12, min_tier="Regular",
+        fulfilment="webhook", published=True,
+        description="Two hours with our head barista; we email you the date."))
     ctx.tick(1)

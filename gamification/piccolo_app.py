@@ -9,6 +9,7 @@ from gamification.badges.tables import (
     BadgeGrant,
     FeaturedBadge,
 )
+from gamification.catalogue.tables import Redemption, Reward, RewardCode
 from gamification.challenges.tables import (
     Challenge,
     ChallengeAct,
@@ -33,7 +34,7 @@ APP_CONFIG = AppConfig(
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
-        ChallengeAct, Season, EarningDay, Removal, FeaturedBadge,
+        ChallengeAct, Season, EarningDay, Removal, FeaturedBadge, Reward, RewardCode, Redemption,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -3,6 +3,7 @@ defaults included (seed steps `hearth migrate` applies once)."""
 
 from gamification import demo, notices
 from gamification.badges.controllers import BadgeController
+from gamification.catalogue.controllers import BrandCatalogueController, CatalogueController
 from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
 from gamification.commands import ledger_check
@@ -26,7 +27,7 @@ plugin = Plugin(
     route_handlers=[
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
         TierController, BadgeController, ChallengeController, EventTypeController,
-        StandingController,
+        StandingController, CatalogueController, BrandCatalogueController,
     ],
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),
@@ -42,6 +43,13 @@ plugin = Plugin(
         "POST /api/challenges/{challenge_id}/publish": frozenset({409}),
         "POST /api/challenges/{challenge_id}/cancel": frozenset({409}),
         "POST /api/challenges/{challenge_id}/join": frozenset({409}),
+        "GET /api/brands/{brand_id}/rewards": frozenset({404}),
+        "POST /api/brands/{brand_id}/rewards": frozenset({404}),
+        "PUT /api/brands/{brand_id}/rewards/{reward_id}": frozenset({404, 409}),
+        "POST /api/brands/{brand_id}/rewards/{reward_id}/codes": frozenset({404, 409}),
+        "GET /api/brands/{brand_id}/redemptions": frozenset({404}),
+        "POST /api/brands/{brand_id}/redemptions/{redemption_id}/refund": frozenset({404, 409}),
+        "POST /api/rewards/{reward_id}/redeem": frozenset({404, 409}),
     },
     handler_modules=[
         "gamification.ledger.handlers", "gamification.rules.handlers",

@@ -148,6 +148,30 @@ class ChallengeCompleted(msgspec.Struct, tag="challenge.completed", frozen=True)
     challenge_id: int
 
 
+class RewardRedeemed(msgspec.Struct, tag="reward.redeemed", frozen=True):
+    """A member spent points on a catalogue reward. A reward fulfilled "by webhook" is
+    handed to the brand's systems through this event; a coupon code is never in it."""
+
+    redemption_id: int
+    reward_id: int
+    brand_id: int
+    member_id: int
+    points: int
+    fulfilment: str
+    redeemed_at: str
+
+
+class RewardRefunded(msgspec.Struct, tag="reward.refunded", frozen=True):
+    """Staff refunded a redemption: the points and the stock came back, any code is void."""
+
+    redemption_id: int
+    reward_id: int
+    brand_id: int
+    member_id: int
+    points: int
+    refunded_at: str
+
+
 class MailQueued(msgspec.Struct, tag="mail.queued", frozen=True):
     """A mail was queued (server.mail): the row holds it until it is sent."""
 
@@ -352,6 +376,8 @@ Event = (
     | BadgeGranted
     | BadgeRevoked
     | ChallengeCompleted
+    | RewardRedeemed
+    | RewardRefunded
     | MailQueued
     | ContentHidden
     | ContentRestored
@@ -389,6 +415,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BadgeGranted,
         BadgeRevoked,
         ChallengeCompleted,
+        RewardRedeemed,
+        RewardRefunded,
         MailQueued,
         ContentHidden,
         ContentRestored,

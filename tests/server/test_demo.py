@@ -36,6 +36,9 @@ def test_seed_demo_loads_once_and_its_logins_work(stack: Stack) -> None:
         assert "alice" in [s["handle"] for s in board]
         badges = {b["badge"]["name"] for b in alice.get("/api/me/badges").json()["earned"]}
         assert {"Home barista", "Winter brew-off"} <= badges
+        rewards = {i["reward"]["title"]: i for i in alice.get("/api/rewards").json()}
+        assert rewards["Free espresso"]["reward"]["codes_available"] == 40
+        assert rewards["Barista masterclass seat"]["reward"]["fulfilment"] == "webhook"
     finally:
         server.process.stop()
 

@@ -45,6 +45,7 @@ export const PAGES: Page[] = [
   { name: "brand-challenge", pattern: "/brand/challenges/:id", view: lazyView(() => brand().then((m) => m.BrandChallenge)) },
   { name: "brand-rules", pattern: "/brand/rules", view: lazyView(() => brand().then((m) => m.BrandRules)) },
   { name: "brand-budget", pattern: "/brand/budget", view: lazyView(() => brand().then((m) => m.BrandBudget)) },
+  { name: "brand-catalogue", pattern: "/brand/catalogue", view: lazyView(() => brand().then((m) => m.BrandCatalogue)) },
   { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
   { name: "brand-log", pattern: "/brand/log", view: lazyView(() => brand().then((m) => m.BrandLog)) },

@@ -17,6 +17,7 @@ const SECTIONS = [
   { key: "challenges", label: "Challenges" },
   { key: "rules", label: "Rules" },
   { key: "budget", label: "Budget" },
+  { key: "catalogue", label: "Catalogue" },
   { key: "badges", label: "Badges" },
   { key: "tokens", label: "API tokens" },
   { key: "log", label: "Log" },

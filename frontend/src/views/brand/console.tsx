@@ -3,6 +3,7 @@
 import type { ViewProps } from "../../app/routes";
 import { Badges } from "./badges";
 import { Budget } from "./budget";
+import { Catalogue } from "./catalogue";
 import { ChallengeEditor, ChallengeList } from "./challenges";
 import { BrandFrame } from "./Frame";
 import { StaffLog } from "../stafflog/StaffLog";
@@ -13,6 +14,7 @@ const SECTIONS = [
   { href: "#/brand/challenges", title: "Challenges", text: "Build seasonal challenges, publish them, follow entries live." },
   { href: "#/brand/rules", title: "Rules", text: "What members earn for, tried on sample events before it pays." },
   { href: "#/brand/budget", title: "Budget", text: "The points you pay from, where they went, goodwill adjustments." },
+  { href: "#/brand/catalogue", title: "Catalogue", text: "Rewards members spend points on, code pools, redemptions and refunds." },
   { href: "#/brand/badges", title: "Badges", text: "Recognise members by hand; revoke with a reason." },
   { href: "#/brand/tokens", title: "API tokens", text: "Keys for your checkout and integrations." },
   { href: "#/brand/log", title: "Log", text: "Every staff act on your brand: who, what, before and after, why." },
@@ -51,6 +53,10 @@ export function BrandRules() {
 
 export function BrandBudget() {
   return <BrandFrame title="Budget" section="budget">{(brand, admin) => <Budget key={brand.id} brand={brand} admin={admin} />}</BrandFrame>;
+}
+
+export function BrandCatalogue() {
+  return <BrandFrame title="Catalogue" section="catalogue">{(brand) => <Catalogue key={brand.id} brand={brand} />}</BrandFrame>;
 }
 
 export function BrandBadges() {

@@ -11,6 +11,7 @@ import { usePoke } from "../../app/usePoke";
 import { number } from "../../components/format";
 import { PageTitle } from "../../components/PageTitle";
 import { SignInPrompt, ViewError } from "../../components/ViewError";
+import { CatalogueCard } from "./Catalogue";
 import { day, earnedText, signed } from "./format";
 
 const HISTORY_SHOWN = 10;
@@ -71,6 +72,7 @@ function MyRewards({ memberId }: { memberId: number }) {
           <TierCard tier={data.tier} />
           <BadgesCard badges={data.badges} />
           <HistoryCard history={data.history} />
+          <CatalogueCard onRedeemed={() => poke("all")} />
         </div>
       )}
     </>
