@@ -3,8 +3,10 @@
 removing or reordering a recorded transaction or posting breaks every later link.
 
 - Appends are serialised by the chain's head row (ledger_chain), locked in the writing
-  transaction after the accounts' locks (one order: no deadlocks). Ids are taken under that
-  lock, so id order is chain order; a batch (post_many) takes the lock once.
+  transaction before any account (`lock()`): a transaction that writes more than once (a
+  batch of awards and reversals) then never waits for an account while holding the head.
+  Ids are taken under that lock, so id order is chain order; a batch (post_many) takes the
+  lock once.
 - The head keeps the last transaction and its hash: removing the newest transaction breaks
   the chain too.
 - `verify()` walks the chain in pages of ids, never the whole ledger in memory, up to the head
@@ -54,6 +56,13 @@ def canonical(transaction_id: int, row: dict[str, Any],
 
 def link(previous: str, transaction: bytes) -> str:
     return hashlib.sha256(previous.encode() + transaction).hexdigest()
+
+
+async def lock() -> None:
+    """Take the head's lock until the transaction ends: first, before any account's (see
+    the module). SQLite's write transaction is exclusive already."""
+    if not db.is_sqlite():
+        await db.fetch("SELECT 1 FROM ledger_chain WHERE id = 1 FOR UPDATE")
 
 
 async def _lock_head() -> tuple[int, str]:

@@ -130,6 +130,9 @@ async def lock_account(code: str) -> None:
 
 async def _lock_accounts(codes: set[str]) -> dict[str, dict[str, Any]]:
     """Lock many accounts in the global order; returns id, balance and floor per code."""
+    # The chain's head before any account: a transaction may write several times, and a
+    # head taken after accounts could then wait on a writer waiting for it.
+    await chain.lock()
     ids = await _account_ids(codes)
     rows = await db.lock_rows("ledger_account", "id, code, balance, min_balance", list(ids.values()),
                               order_by=LOCK_ORDER)
@@ -323,7 +326,6 @@ async def _write(todo: list[NewTransaction], hashes: dict[str, str],
         values = [(item.key, hashes[item.key], item.kind, item.reason, item.source,
                    item.category_id, item.reverses, item.created_by, posted_at)
                   for item, _ in accepted]
-        # Last, to hold the chain's lock for as short a time as the write allows.
         links = await chain.append([dict(zip(chain.COLUMNS, v, strict=True)) for v in values],
                                    [item.postings for item, _ in accepted])
         rows = await db.insert_rows(
