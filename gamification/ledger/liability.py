@@ -38,8 +38,9 @@ _MEMBER_POSTINGS = ("FROM ledger_posting p JOIN ledger_account a ON a.id = p.acc
 # A redemption, or the refund of one (a refund keeps its redemption's source).
 _REDEEMING = ("(t.kind = 'redemption' OR (t.kind = 'refund' AND EXISTS (SELECT 1 FROM "
               "ledger_transaction o WHERE o.id = t.reverses AND o.kind = 'redemption')))")
-_PAID_BY_BUDGET = ("EXISTS (SELECT 1 FROM ledger_posting b WHERE b.ledger_transaction = t.id "
-                   "AND b.account = {})")
+# Driven by the budget's own postings (indexed by account), not a test of every posting.
+_PAID_BY_BUDGET = ("p.ledger_transaction IN (SELECT b.ledger_transaction FROM ledger_posting b "
+                   "WHERE b.account = {})")
 
 
 async def expiring_within(days: int, brand_id: int | None) -> int:
