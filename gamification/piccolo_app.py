@@ -23,7 +23,12 @@ from gamification.leaderboards.tables import (
     LeaderboardState,
     Season,
 )
-from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
+from gamification.ledger.tables import (
+    LedgerAccount,
+    LedgerChain,
+    LedgerPosting,
+    LedgerTransaction,
+)
 from gamification.rules.tables import Removal, Rule, RuleAward
 from gamification.tiers.tables import EarningDay, MemberTier, Tier, TierSettings
 
@@ -35,6 +40,7 @@ APP_CONFIG = AppConfig(
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
         ChallengeAct, Season, EarningDay, Removal, FeaturedBadge, Reward, RewardCode, Redemption,
+        LedgerChain,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -6,10 +6,11 @@ from gamification.badges.controllers import BadgeController
 from gamification.catalogue.controllers import BrandCatalogueController, CatalogueController
 from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
-from gamification.commands import ledger_check
+from gamification.commands import ledger_check, ledger_verify
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
+from gamification.ledger import chain
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules.controllers import EventTypeController, RuleController
 from gamification.rules.defaults import seed_default_rules
@@ -65,12 +66,13 @@ plugin = Plugin(
     ],
     backends=[STORE],
     register=challenges.register,
-    cli_commands=[leaderboards_rebuild, ledger_check],
+    cli_commands=[leaderboards_rebuild, ledger_check, ledger_verify],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
     notification_texts=notices.TEXTS,
     # Names are recorded once applied: renaming one applies it again.
     seed_steps=[
         ("gamification.default-rules", seed_default_rules),
         ("gamification.default-tier-ladder", seed_default_ladder),
+        ("gamification.ledger-chain", chain.seal_unchained),
     ],
 )

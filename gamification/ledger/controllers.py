@@ -4,26 +4,36 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
-from gamification.ledger import guards, services
+from gamification.ledger import chain, guards, liability, services
 from gamification.ledger.schemas import (
     AdjustmentIn,
     Balance,
+    BrandLiability,
     BudgetIn,
+    ChainVerification,
     HistoryPage,
     Invariants,
+    LiabilityReport,
     RedemptionIn,
     ReversalIn,
     TransactionOut,
 )
+from server import clock
 from server.accounts.services import get_brand, get_member
 from server.auth import Actor
 from server.types import MAX_ID
 
 Cursor = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 PageSize = Annotated[int, Parameter(ge=1, le=100)]
+Months = Annotated[int, Parameter(ge=1, le=36, description="UTC months, this one included")]
+
+
+def _csv(content: str, name: str) -> Response[str]:
+    return Response(content, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{name}-{clock.today().isoformat()}.csv"'})
 
 
 class PointsController(Controller):
@@ -119,3 +129,42 @@ class LedgerAdminController(Controller):
         """Admins only: the ledger's invariants, recomputed from the postings."""
         guards.may_check(actor)
         return await services.check_invariants()
+
+    @get("/ledger/verify")
+    async def verify(self, actor: Actor) -> ChainVerification:
+        """Admins only: walk the hash chain; the first transaction whose hash does not hold
+        (expected and stored), or ok with the count."""
+        guards.may_check(actor)
+        return await chain.verify()
+
+    @get("/brands/{brand_id:int}/liability")
+    async def brand_liability(self, actor: Actor, brand_id: int,
+                              months: Months = 12) -> BrandLiability:
+        """A brand's points liability: its budget, what it issued and what was redeemed at it
+        (all time and per month, with the redemption rate), and what expires within 30, 60
+        and 90 days. This brand's staff and admins."""
+        await get_brand(brand_id)
+        guards.may_see_budget(actor, brand_id)
+        return await liability.brand_liability(brand_id, months)
+
+    @get("/brands/{brand_id:int}/liability.csv", media_type="text/csv")
+    async def brand_liability_csv(self, actor: Actor, brand_id: int,
+                                  months: Months = 12) -> Response[str]:
+        """The brand's liability as CSV, one figure per line."""
+        await get_brand(brand_id)
+        guards.may_see_budget(actor, brand_id)
+        return _csv(liability.to_csv(await liability.brand_liability(brand_id, months)),
+                    f"liability-brand-{brand_id}")
+
+    @get("/liability")
+    async def liability_report(self, actor: Actor, months: Months = 12) -> LiabilityReport:
+        """Admins only: the whole program's liability (member balances, budgets) and each
+        brand's."""
+        guards.may_see_all_liability(actor)
+        return await liability.report(months)
+
+    @get("/liability.csv", media_type="text/csv")
+    async def liability_csv(self, actor: Actor, months: Months = 12) -> Response[str]:
+        """Admins only: the liability report as CSV, one figure per line."""
+        guards.may_see_all_liability(actor)
+        return _csv(liability.to_csv(await liability.report(months)), "liability")

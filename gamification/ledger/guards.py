@@ -104,3 +104,8 @@ def may_reverse(actor: Actor, original: TransactionOut) -> None:
 def may_check(actor: Actor) -> None:
     if not actor.is_admin:
         raise Forbidden("only admins check the ledger")
+
+
+def may_see_all_liability(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only admins see every brand's liability; brand staff see their own")

@@ -96,3 +96,67 @@ class Invariants(msgspec.Struct):
     def ok(self) -> bool:
         return not (self.postings_sum or self.unbalanced_transactions
                     or self.balances_not_matching_postings or self.accounts_below_minimum)
+
+
+class ChainBreak(msgspec.Struct):
+    # The first transaction whose link does not hold.
+    transaction_id: int
+    # The hash its contents and its predecessor give, and the one stored (None: none).
+    expected: str
+    stored: str | None
+    problem: str
+
+
+class ChainVerification(msgspec.Struct):
+    ok: bool
+    # Transactions whose links held, from the first on.
+    checked: int
+    # The newest chained transaction and its hash when the walk began: writing that hash
+    # down elsewhere makes a rewrite of the whole chain up to it detectable too.
+    head_transaction: int
+    head_hash: str
+    broken: ChainBreak | None
+    verified_at: dt.datetime
+
+
+class MonthFigures(msgspec.Struct):
+    # A UTC month, "2026-11".
+    month: str
+    # Points paid to members (net of reversals) and redeemed (net of refunds) that month.
+    issued: int
+    redeemed: int
+    # redeemed / issued; None when nothing was issued.
+    redemption_rate: float | None
+
+
+class Expiring(msgspec.Struct):
+    within_30_days: int
+    within_60_days: int
+    within_90_days: int
+
+
+class BrandLiability(msgspec.Struct):
+    brand_id: int
+    brand: str
+    # Funded and not yet given out.
+    budget_balance: int
+    # What the budget paid members, net of reversals, and what was redeemed at the brand,
+    # net of refunds, all time; their difference is the brand's share of member balances
+    # (attributed: points are one currency, spendable anywhere).
+    issued: int
+    redeemed: int
+    net_outstanding: int
+    expiring: Expiring
+    months: list[MonthFigures]
+
+
+class LiabilityReport(msgspec.Struct):
+    generated_at: dt.datetime
+    # Every member balance, and every brand budget.
+    members_outstanding: int
+    budgets_outstanding: int
+    issued: int
+    redeemed: int
+    expiring: Expiring
+    months: list[MonthFigures]
+    brands: list[BrandLiability]

@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from gamification.ledger import chain
 from gamification.ledger.schemas import (
     Balance,
     HistoryEntry,
@@ -129,6 +130,9 @@ async def lock_account(code: str) -> None:
 
 async def _lock_accounts(codes: set[str]) -> dict[str, dict[str, Any]]:
     """Lock many accounts in the global order; returns id, balance and floor per code."""
+    # The chain's head before any account: a transaction may write several times, and a
+    # head taken after accounts could then wait on a writer waiting for it.
+    await chain.lock()
     ids = await _account_ids(codes)
     rows = await db.lock_rows("ledger_account", "id, code, balance, min_balance", list(ids.values()),
                               order_by=LOCK_ORDER)
@@ -319,13 +323,16 @@ async def _write(todo: list[NewTransaction], hashes: dict[str, str],
         if not accepted:
             return {}
         posted_at = clock.now()
+        values = [(item.key, hashes[item.key], item.kind, item.reason, item.source,
+                   item.category_id, item.reverses, item.created_by, posted_at)
+                  for item, _ in accepted]
+        links = await chain.append([dict(zip(chain.COLUMNS, v, strict=True)) for v in values],
+                                   [item.postings for item, _ in accepted])
         rows = await db.insert_rows(
-            "ledger_transaction",
-            ["idempotency_key", "inputs_hash", "kind", "reason", "source", "category_id",
-             "reverses", "created_by", "created_at"],
-            ["text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "timestamptz"],
-            [(item.key, hashes[item.key], item.kind, item.reason, item.source, item.category_id,
-              item.reverses, item.created_by, posted_at) for item, _ in accepted],
+            "ledger_transaction", ["id", *chain.COLUMNS, "chain_hash"],
+            ["bigint", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint",
+             "timestamptz", "text"],
+            [(i, *v, h) for (i, h), v in zip(links, values, strict=True)],
             "RETURNING id, idempotency_key")
         recorded = {str(r["idempotency_key"]): int(r["id"]) for r in rows}
         postings: list[tuple[int, int, int, dt.datetime]] = []

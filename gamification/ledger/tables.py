@@ -35,6 +35,8 @@ class LedgerTransaction(Table, tablename="ledger_transaction"):
     reverses: ForeignKey["LedgerTransaction"] = ForeignKey(references="self", null=True)
     created_by = ForeignKey(references=Member, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # sha256(previous transaction's chain_hash + this one, canonical): see ledger/chain.py.
+    chain_hash = Varchar(length=64, null=True, default=None)
 
 
 class LedgerPosting(Table, tablename="ledger_posting"):
@@ -44,3 +46,12 @@ class LedgerPosting(Table, tablename="ledger_posting"):
     # Credit positive, debit negative; a transaction's postings sum to zero.
     amount = BigInt()
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LedgerChain(Table, tablename="ledger_chain"):
+    """The hash chain's head: one row, which every append locks (the chain is a total order)
+    and moves; a transaction removed from the end still breaks the chain."""
+
+    id = BigSerial(primary_key=True)
+    last_transaction = BigInt(default=0)
+    chain_hash = Varchar(length=64, default="0" * 64)

@@ -276,10 +276,15 @@ def test_an_admin_builds_badge_criteria_and_watches_the_backfill_then_runs_the_c
     expect(page.get_by_test_id("admin-season").filter(has_text=season)).to_have_count(1)
     assert season in [s["name"] for s in admin.get("/api/leaderboards/seasons").json()]
 
-    # The ledger's invariants and the services' health.
+    # The ledger's invariants, its hash chain, its liability, and the services' health.
     page.get_by_test_id("admin-nav-ledger").click()
     page.get_by_test_id("ledger-check").click()
     expect(page.get_by_test_id("ledger-result")).to_have_attribute("data-ok", "true")
+    page.get_by_test_id("chain-verify").click()
+    expect(page.get_by_test_id("chain-result")).to_have_attribute("data-ok", "true")
+    expect(page.get_by_test_id("chain-result")).to_contain_text("The chain holds")
+    members = admin.get("/api/gamification/liability").json()["members_outstanding"]
+    expect(page.get_by_test_id("liability-members")).to_have_text(f"{members:,}")
     page.get_by_test_id("admin-nav-health").click()
     expect(page.get_by_test_id("health-status")).to_have_attribute("data-status", "ok")
     expect(page.locator("[data-testid=health-service][data-service=database]")).to_have_attribute(
@@ -325,6 +330,9 @@ def test_every_console_section_passes_an_accessibility_audit(admin_page: Page) -
         if section == "ledger":
             page.get_by_test_id("ledger-check").click()
             expect(page.get_by_test_id("ledger-result")).to_be_visible()
+            page.get_by_test_id("chain-verify").click()
+            expect(page.get_by_test_id("chain-result")).to_be_visible()
+            expect(page.get_by_test_id("liability-members")).to_be_visible()
         page.wait_for_load_state("networkidle")
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(AXE.read_text())

@@ -187,6 +187,13 @@ def test_rules_budget_badges_and_tokens_from_the_console(
     expect(page.get_by_test_id("budget-history").get_by_test_id("table-row").first) \
         .to_contain_text("Sorry about the late order")
     assert member.get("/api/me/points").json()["balance"] == 40
+    # The liability follows, and downloads as CSV.
+    expect(page.get_by_test_id("liability-issued")).to_have_text("40")
+    expect(page.get_by_test_id("liability-budget")).to_have_text("960")
+    with page.expect_download() as download:
+        page.get_by_test_id("liability-csv").click()
+    assert download.value.suggested_filename.startswith(f"liability-brand-{brand['id']}-")
+    assert_accessible(page)
 
     # Badges: a grant with a reason, in the list, then revoked with a reason; refusals inline.
     goto(tab, "/brand/badges")

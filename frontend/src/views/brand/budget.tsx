@@ -1,5 +1,5 @@
-// Budget: the brand's balance, where it went (newest first, each with its reason), and
-// goodwill adjustments paid from it.
+// Budget: the brand's balance, its points liability (with a CSV download), where it went
+// (newest first, each with its reason), and goodwill adjustments paid from it.
 
 import { useState } from "preact/hooks";
 import { call, client, type Schemas } from "../../api/client";
@@ -7,6 +7,8 @@ import { useAsync } from "../../app/useAsync";
 import { confirmAction } from "../../components/ConfirmDialog";
 import { CursorTable } from "../../components/CursorTable";
 import { FormError } from "../../components/FormError";
+import { BrandLiabilityFigures } from "../../components/Liability";
+import { liabilityCsvHref } from "../../components/liabilityText";
 import { number } from "../../components/format";
 import { TimeAgo } from "../../components/TimeAgo";
 import { toast } from "../../components/Toast";
@@ -77,6 +79,24 @@ function Adjust({ brand, admin, onDone }: { brand: Brand; admin: boolean; onDone
   );
 }
 
+const MONTHS = 12;
+
+function Liability({ brand, version }: { brand: Brand; version: number }) {
+  const figures = useAsync(() => call(client.GET("/api/gamification/brands/{brand_id}/liability", {
+    params: { path: { brand_id: brand.id }, query: { months: MONTHS } },
+  })), [brand.id, version]);
+  return (
+    <section class="card" aria-labelledby="liability-h">
+      <h2 id="liability-h">Liability</h2>
+      <p class="meta">Points are one currency: what members still hold of what you issued is attributed
+        as issued less redeemed here. Months are UTC.</p>
+      <FormError error={figures.error} />
+      {figures.value ? <BrandLiabilityFigures figures={figures.value} /> : <p>Loading…</p>}
+      <p><a href={liabilityCsvHref(brand.id, MONTHS)} download data-testid="liability-csv">Download as CSV</a></p>
+    </section>
+  );
+}
+
 export function Budget({ brand, admin }: { brand: Brand; admin: boolean }) {
   const path = { params: { path: { brand_id: brand.id } } };
   const balance = useAsync(() => call(client.GET("/api/gamification/brands/{brand_id}/budget", path)), [brand.id]);
@@ -91,6 +111,7 @@ export function Budget({ brand, admin }: { brand: Brand; admin: boolean }) {
           <strong data-testid="budget-balance">{balance.value ? number(balance.value.balance ?? 0) : "…"}</strong> points
         </p>
       </section>
+      <Liability brand={brand} version={version} />
       <Adjust brand={brand} admin={admin} onDone={refresh} />
       <section class="card" aria-labelledby="history-h">
         <h2 id="history-h">History</h2>
