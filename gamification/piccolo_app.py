@@ -22,7 +22,13 @@ from gamification.leaderboards.tables import (
     LeaderboardState,
     Season,
 )
-from gamification.ledger.tables import LedgerAccount, LedgerPosting, LedgerTransaction
+from gamification.ledger.tables import (
+    LedgerAccount,
+    LedgerHold,
+    LedgerLot,
+    LedgerPosting,
+    LedgerTransaction,
+)
 from gamification.rules.tables import Removal, Rule, RuleAward
 from gamification.tiers.tables import EarningDay, MemberTier, Tier, TierSettings
 
@@ -33,7 +39,7 @@ APP_CONFIG = AppConfig(
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
-        ChallengeAct, Season, EarningDay, Removal, FeaturedBadge,
+        ChallengeAct, Season, EarningDay, Removal, FeaturedBadge, LedgerHold, LedgerLot,
     ],
     migration_dependencies=["server.piccolo_app"],
 )
