@@ -5,7 +5,7 @@ from gamification import demo, notices
 from gamification.badges.controllers import BadgeController
 from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
-from gamification.commands import ledger_check, points_expire
+from gamification.commands import ledger_check
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
@@ -66,7 +66,7 @@ plugin = Plugin(
     ],
     backends=[STORE],
     register=challenges.register,
-    cli_commands=[leaderboards_rebuild, ledger_check, points_expire],
+    cli_commands=[leaderboards_rebuild, ledger_check],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
     notification_texts=notices.TEXTS,
     # Names are recorded once applied: renaming one applies it again.

@@ -102,10 +102,10 @@ async def _notify(member_id: int, days: int) -> int:
     return len(by_day)
 
 
-async def sweep() -> None:
+async def sweep() -> str:
     """The periodic job: expire what is due, then send the notices."""
-    await expire_due()
-    await send_notices()
+    expired = await expire_due()
+    return f"{expired} lots expired, {await send_notices()} notices sent"
 
 
 async def upcoming(member_id: int) -> Expiries:

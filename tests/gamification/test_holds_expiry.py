@@ -133,7 +133,7 @@ def test_an_expired_hold_voids_itself_once_and_cannot_be_posted(
     late = admin.post(f"{HOLDS}/{held['id']}/post", {})
     assert late.status_code == 409 and "hold expired" in late.json()["error"]["message"]
     eventually(lambda: admin.get(f"{HOLDS}/{held['id']}").json()["status"] == "expired")
-    assert "holds expired: 0" in stack.run("points-expire").stdout
+    assert stack.run("run-job", "ledger.holds").stdout.strip() == "ledger.holds done: 0"
     assert points(member) | {"member_id": 0} == {
         "member_id": 0, "balance": 50, "lifetime_earned": 50, "available": 50, "pending": 0}
     assert admin.post(f"{HOLDS}/{held['id']}/void").json()["status"] == "expired"
@@ -168,8 +168,8 @@ def test_points_expire_once_however_many_sweeps_run_and_members_see_when(
     eventually(lambda: notices() == [notice, notice])
     stack.advance(days=7)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(lambda _: stack.run("points-expire"), range(3)))
-    stack.run("points-expire")
+        list(pool.map(lambda _: stack.run("run-job", "ledger.expiry"), range(3)))
+    stack.run("run-job", "ledger.expiry")
     eventually(lambda: points(member)["balance"] == 0)
     assert expirations(stack, member) == [-40]
     assert points(member)["lifetime_earned"] == 40
@@ -190,7 +190,7 @@ def test_a_spend_racing_the_expiry_of_the_same_points_never_counts_them_twice(
             "idempotency_key": "race-" + uuid.uuid4().hex}).status_code
 
     with ThreadPoolExecutor(max_workers=12) as pool:
-        sweeps = [pool.submit(stack.run, "points-expire") for _ in range(2)]
+        sweeps = [pool.submit(stack.run, "run-job", "ledger.expiry") for _ in range(2)]
         spends = {m.member["id"]: [pool.submit(spend, m) for _ in range(4)] for m in members}
         for sweep in sweeps:
             sweep.result()
