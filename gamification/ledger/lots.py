@@ -120,26 +120,30 @@ async def _open(
              "integer"], rows)
 
 
+# Lots a debit reads at a time, in the order it takes them.
+PAGE = 200
+
+
 async def _consume(member: int, amount: int, *, first: int | None, own_credit: int | None,
                    expiring: bool) -> None:
-    rows = await db.fetch("SELECT id, remaining, ledger_transaction, expires_at FROM ledger_lot "
-                          "WHERE member = {} AND remaining > 0", member)
-
-    def order(row: dict[str, Any]) -> tuple[bool, bool, dt.datetime, int]:
-        mine = int(row["id"]) == first or (
-            own_credit is not None and row["ledger_transaction"] == own_credit)
-        expires = as_datetime(row["expires_at"])
-        return (not mine, expires is None, expires or dt.datetime.max.replace(tzinfo=dt.UTC),
-                int(row["id"]))
-
+    # Its own lot first (the lot expiring, the award reversed), then soonest expiry first.
+    own = await db.fetch("SELECT id, remaining FROM ledger_lot WHERE member = {} "
+                         "AND remaining > 0 AND (id = {} OR ledger_transaction = {})",
+                         member, first or 0, own_credit or 0)
     taken: list[tuple[int, int]] = []
     left = amount
-    for row in sorted(rows, key=order):
-        if left == 0:
+    after: tuple[int, Any, int] | None = None
+    rows, more = own, True
+    while left:
+        for row in rows:
+            take = min(left, int(row["remaining"]))
+            taken.append((int(row["id"]), -take))
+            left -= take
+            if not left:
+                break
+        if not left or not more:
             break
-        take = min(left, int(row["remaining"]))
-        taken.append((int(row["id"]), -take))
-        left -= take
+        rows, after, more = await _next_page(member, {i for i, _ in taken}, after)
     if left:
         # Cannot happen while lots add up to the balance (the debit passed its floor).
         log.warning("member %s: a debit of %s found only %s points in lots",
@@ -147,3 +151,29 @@ async def _consume(member: int, amount: int, *, first: int | None, own_credit: i
     await db.add_to_column("ledger_lot", "remaining", taken)
     if expiring:
         await db.add_to_column("ledger_lot", "expired", [(i, -d) for i, d in taken])
+
+
+async def _next_page(member: int, skip: set[int], after: tuple[int, Any, int] | None
+                     ) -> tuple[list[dict[str, Any]], tuple[int, Any, int] | None, bool]:
+    """The member's next open lots in spending order (expiring ones by date, then those that
+    never expire, each by id), after the position `after`; the new position; whether more
+    may follow."""
+    sql = ("SELECT id, remaining, expires_at, CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END "
+           "AS never FROM ledger_lot WHERE member = {} AND remaining > 0")
+    args: list[Any] = [member]
+    if after is not None:
+        never, expires, last = after
+        if never:
+            sql += " AND expires_at IS NULL AND id > {}"
+            args.append(last)
+        else:
+            sql += (" AND (expires_at IS NULL OR expires_at > {} "
+                    "OR (expires_at = {} AND id > {}))")
+            # The value as read, passed back as is: compared in its stored form.
+            args += [expires, expires, last]
+    rows = await db.fetch(sql + " ORDER BY never, expires_at, id LIMIT {}", *args, PAGE)
+    if not rows:
+        return [], after, False
+    tail = rows[-1]
+    position = (int(tail["never"]), tail["expires_at"], int(tail["id"]))
+    return [r for r in rows if int(r["id"]) not in skip], position, len(rows) == PAGE
