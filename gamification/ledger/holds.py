@@ -25,7 +25,7 @@ from gamification.ledger import services as ledger
 from gamification.ledger.lots import as_datetime
 from gamification.ledger.schemas import HoldOut
 from gamification.ledger.tables import LedgerHold
-from server import clock, db, outbox
+from server import clock, db, outbox, runtime
 from server.errors import Conflict, Invalid, NotFound
 
 # Pending holds the sweep expires per run (the rest wait for the next run).
@@ -70,9 +70,22 @@ async def _lock_member(member_id: int) -> tuple[int, int]:
     return int(rows[0]["balance"]), int(rows[0]["held"])
 
 
-async def _move_held(member_id: int, delta: int) -> None:
-    await db.fetch("UPDATE ledger_account SET held = held + {} WHERE code = {}",
-                   delta, ledger.member_account(member_id))
+async def _move_held(member_id: int, delta: int, hold_id: int, status: str) -> None:
+    """Change the member's held points, and tell their open pages once committed (a
+    posted hold says so with its points.posted)."""
+    rows = await db.fetch("UPDATE ledger_account SET held = held + {} WHERE code = {} "
+                          "RETURNING balance, held", delta, ledger.member_account(member_id))
+    balance, held = int(rows[0]["balance"]), int(rows[0]["held"])
+    if status == "posted":
+        return
+
+    async def push() -> None:
+        await runtime.current().broker.publish(
+            f"user:{member_id}", "points.held",
+            {"hold_id": hold_id, "status": status, "available": balance - held, "pending": held},
+            message_id=f"h{hold_id}:{status}")
+
+    await outbox.after_commit(push)
 
 
 async def create(*, member_id: int, amount: int, reason: str, key: str, brand_id: int | None,
@@ -107,7 +120,7 @@ async def create(*, member_id: int, amount: int, reason: str, key: str, brand_id
                 raise Conflict(f"idempotency key {key!r} was already used with different "
                                "inputs") from exc
             raise
-        await _move_held(member_id, amount)
+        await _move_held(member_id, amount, int(rows[0]["id"]), "pending")
         return await get(int(rows[0]["id"]))
 
 
@@ -127,7 +140,7 @@ async def post(hold_id: int, amount: int | None, by: int | None) -> HoldOut:
                 raise Conflict(f"hold {hold_id} was already posted for {row['posted']} points")
             return _out(row)
         _still_pending(row)
-        await _move_held(member_id, -int(row["amount"]))
+        await _move_held(member_id, -int(row["amount"]), hold_id, "posted")
         done = await ledger.post(
             key=f"hold:{hold_id}:post", kind="redemption", reason=str(row["reason"]),
             source=f"hold:{hold_id}", created_by=by,
@@ -165,7 +178,7 @@ async def void(hold_id: int) -> HoldOut:
 async def _release(row: dict[str, Any], status: str) -> None:
     await db.fetch("UPDATE ledger_hold SET status = {}, resolved_at = {} WHERE id = {}",
                    status, clock.now(), row["id"])
-    await _move_held(int(row["member"]), -int(row["amount"]))
+    await _move_held(int(row["member"]), -int(row["amount"]), int(row["id"]), status)
 
 
 async def expire_due() -> int:

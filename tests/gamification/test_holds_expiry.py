@@ -98,8 +98,16 @@ def test_a_brand_token_holds_and_posts_at_its_own_brand(admin: Client, member: C
                        {"name": "shop", "scopes": ["read", "write"]}).json()["secret"]
     shop = server.client()
     shop.token = token
-    held = hold(shop, member, 30)
-    assert held.status_code == 201, held.text
+    socket = member.websocket()
+    try:
+        socket.subscribe(f"user:{member.member['id']}")
+        held = hold(shop, member, 30)
+        assert held.status_code == 201, held.text
+        frame = socket.wait_for(lambda f: f.get("event") == "points.held")
+        assert frame["data"] == {"hold_id": held.json()["id"], "status": "pending",
+                                 "available": 0, "pending": 30}
+    finally:
+        socket.close()
     assert shop.post(f"{HOLDS}/{held.json()['id']}/post", {}).json()["posted"] == 30
     assert points(member)["balance"] == 0
     assert shop.get("/api/me/points").status_code == 403

@@ -1,5 +1,6 @@
 // The signed-in member's points, tier, badges and recent points. Redrawn when something lands
-// on their channel (points posted, a badge or a tier), so recognition shows without a reload.
+// on their channel (points posted or held for a checkout, a badge or a tier), so recognition
+// shows without a reload.
 
 import type { ComponentChildren } from "preact";
 import { call, client, type Schemas } from "../../api/client";
@@ -54,7 +55,8 @@ function MyRewards({ memberId }: { memberId: number }) {
   const poke = usePoke<"all">(() => loaded.reload());
   useMemberFrames((frame) => {
     const kind = notificationKind(frame);
-    if (frame.type === "refetch" || frame.event === "points.posted" || kind === "badge" || kind === "tier"
+    if (frame.type === "refetch" || frame.event === "points.posted" || frame.event === "points.held"
+      || kind === "badge" || kind === "tier"
       || kind === "points_expiring") {
       poke("all");
     }
