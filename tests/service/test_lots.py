@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from gamification.ledger import expiry
+from gamification.ledger import expiry, holds
 from gamification.ledger import services as ledger
 from server import db, notifications
 from server.settings import get_settings
@@ -79,14 +79,13 @@ async def test_a_reversal_takes_its_own_lot_then_what_is_left(
     await ledger.reverse(second.id, "post deleted")
     # Not the sooner-expiring lot: the one the award opened.
     assert await lots(member) == [(10, 10), (10, 0)]
-    third = await award(member, 10, "own-lot-c")
+    await award(member, 10, "own-lot-c")
     await spend(member, 15, "own-lot-spend")
     assert await lots(member) == [(10, 0), (10, 0), (10, 5)]
     # Its own lot is spent: the ledger recovers what is left, from the other lots.
     recovered = await ledger.reverse(first.id, "post deleted")
     assert {p.account: p.amount for p in recovered.postings}[ledger.member_account(member)] == -5
     assert await lots(member) == [(10, 0), (10, 0), (10, 0)]
-    assert third.id
     await assert_invariants()
 
 
@@ -152,4 +151,24 @@ async def test_members_are_told_30_and_7_days_ahead_once_per_lot(
     hearth.clock.current = expires
     assert await expiry.expire_due() == 2
     assert await expiry.send_notices() == 0
+    await assert_invariants()
+
+
+async def test_held_points_wait_for_their_hold_before_they_expire(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    member = await new_member()
+    await award(member, 50, "held-expiry-a")
+    held = await holds.create(member_id=member, amount=30, reason="cart 9", key="cart-9",
+                              brand_id=None, timeout_seconds=90 * 86400, by=None)
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1
+    found = await ledger.balance(member)
+    assert (found.balance, found.available, found.pending) == (30, 0, 30)
+    assert await expiry.expire_due() == 0
+    await holds.void(held.id)
+    assert await expiry.expire_due() == 1
+    assert (await ledger.balance(member)).balance == 0
+    history = await ledger.history(ledger.member_account(member), None, 10)
+    assert [h.amount for h in history.items if h.kind == "expiration"] == [-30, -20]
     await assert_invariants()
