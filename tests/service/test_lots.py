@@ -148,6 +148,7 @@ async def test_members_are_told_30_and_7_days_ahead_once_per_lot(
     texts = [n.text for n in (await notifications.page(member)).items]
     day = expires.date().isoformat()
     assert texts == [f"15 of your points expire on {day}"] * 2
+    assert await expiry.expiring_within([5, 7, 30]) == {5: 0, 7: 15, 30: 15}
     hearth.clock.current = expires
     assert await expiry.expire_due() == 2
     assert await expiry.send_notices() == 0
