@@ -32,6 +32,8 @@ async def ledger_check() -> Check:
     found += [f"account {code}: its balance is not the sum of its postings"
               for code in invariants.balances_not_matching_postings]
     found += [f"account {code} is below its floor" for code in invariants.accounts_below_minimum]
+    found += [f"account {code}: its lots or held points do not match its balance and holds"
+              for code in invariants.lots_or_holds_not_matching]
     earned, counted = await ledger.lifetime_earned(), await tiers.counted_earnings()
     for member_id in sorted(set(earned) | set(counted)):
         if earned.get(member_id, 0) != counted.get(member_id, 0):

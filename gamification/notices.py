@@ -33,6 +33,8 @@ TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "badge": _badge,
     "tier": _tier,
     "challenge": _challenge,
+    "points_expiring": lambda data: f"{int(data['amount']):,} of your points expire on "
+                                    f"{data['expires_on']}",
     "challenge_reward": lambda data: f"Your {int(data['reward_points']):,} points for "
                                      f"'{data['title']}' arrived",
 }

@@ -26,6 +26,8 @@ from gamification.leaderboards.tables import (
 from gamification.ledger.tables import (
     LedgerAccount,
     LedgerChain,
+    LedgerHold,
+    LedgerLot,
     LedgerPosting,
     LedgerTransaction,
 )
@@ -40,7 +42,7 @@ APP_CONFIG = AppConfig(
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
         ChallengeAct, Season, EarningDay, Removal, FeaturedBadge, Reward, RewardCode, Redemption,
-        LedgerChain,
+        LedgerChain, LedgerHold, LedgerLot,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -10,7 +10,8 @@ from gamification.commands import ledger_check, ledger_verify
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
-from gamification.ledger import chain
+from gamification.ledger import chain, expiry
+from gamification.ledger import holds as ledger_holds
 from gamification.ledger.controllers import LedgerAdminController, PointsController
 from gamification.rules.controllers import EventTypeController, RuleController
 from gamification.rules.defaults import seed_default_rules
@@ -33,6 +34,10 @@ plugin = Plugin(
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),
         "POST /api/gamification/redemptions": frozenset({404, 409}),
+        "POST /api/gamification/holds": frozenset({404, 409}),
+        "GET /api/gamification/holds/{hold_id}": frozenset({404}),
+        "POST /api/gamification/holds/{hold_id}/post": frozenset({404, 409}),
+        "POST /api/gamification/holds/{hold_id}/void": frozenset({404, 409}),
         "POST /api/gamification/brands/{brand_id}/budget": frozenset({409}),
         "POST /api/gamification/transactions/{transaction_id}/reverse": frozenset({409}),
         "POST /api/gamification/rules": frozenset({404}),
@@ -58,6 +63,9 @@ plugin = Plugin(
         "gamification.leaderboards.handlers", "gamification.challenges.handlers",
     ],
     jobs=[
+        # Holds past their timeout void themselves; due points expire; notices go out.
+        Job("ledger.holds", get_settings().sweep_interval_seconds, ledger_holds.expire_due),
+        Job("ledger.expiry", get_settings().sweep_interval_seconds, expiry.sweep),
         # Points age out of the tier window without any new event.
         Job("tiers.review", 3600, tiers.review_all),
         Job("challenges.lifecycle", get_settings().sweep_interval_seconds, challenges.advance),

@@ -119,6 +119,16 @@ class PointsPosted(msgspec.Struct, tag="points.posted", frozen=True):
     category_id: int | None = None
 
 
+class PointsExpiring(msgspec.Struct, tag="points.expiring", frozen=True):
+    """Some of a member's points expire on `expires_on` (a UTC day), within `days` days: the
+    advance notice, once per lot and notice."""
+
+    member_id: int
+    amount: int
+    expires_on: str
+    days: int
+
+
 class TierChanged(msgspec.Struct, tag="tier.changed", frozen=True):
     """A member moved on the tier ladder (VIP events gate on tiers)."""
 
@@ -372,6 +382,7 @@ Event = (
     | ReactionAdded
     | ReactionRemoved
     | PointsPosted
+    | PointsExpiring
     | TierChanged
     | BadgeGranted
     | BadgeRevoked
@@ -411,6 +422,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReactionAdded,
         ReactionRemoved,
         PointsPosted,
+        PointsExpiring,
         TierChanged,
         BadgeGranted,
         BadgeRevoked,

@@ -70,6 +70,9 @@ class Settings(msgspec.Struct, frozen=True):
     # Dispatched outbox events (and their receipts) older than this are pruned.
     outbox_retention_days: int = 7
     log_level: str = "info"
+    # Points expiry, program-wide: never, N months after earning, or after last activity.
+    points_expiry: str = "never"
+    points_expiry_months: int = 12
     # Testing only: crash at the named point (see server.outbox.failpoint).
     failpoint: str = ""
     # Demo data uses this password for every login instead of random ones.
@@ -331,6 +334,12 @@ VARIABLES: tuple[Variable, ...] = (
              "flags per window per member"),
     Variable("HEARTH_REVIEW_CLAIM_SECONDS", "review_claim_seconds", integer(10), "`600`",
              "how long a moderator's claim on a review item keeps others from acting on it"),
+    Variable("HEARTH_POINTS_EXPIRY", "points_expiry", choice("never", "earning", "activity"),
+             "`never`", "points expiry: `never`, `earning` (each credit expires "
+             "HEARTH_POINTS_EXPIRY_MONTHS after it was earned) or `activity` (all a member's "
+             "points expire that long after their last earning or spend)"),
+    Variable("HEARTH_POINTS_EXPIRY_MONTHS", "points_expiry_months", integer(1, 120), "`12`",
+             "months until points expire, when HEARTH_POINTS_EXPIRY is not `never`"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

@@ -1,4 +1,5 @@
-"""HTTP endpoints for points: a member's balance and history; staff adjustments and budgets."""
+"""HTTP endpoints for points: a member's balance, history and expiries; staff adjustments,
+budgets, and holds for a brand's checkout."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
-from gamification.ledger import chain, guards, liability, services
+from gamification.ledger import chain, expiry, guards, holds, liability, services
 from gamification.ledger.schemas import (
     AdjustmentIn,
     Balance,
     BrandLiability,
     BudgetIn,
     ChainVerification,
+    Expiries,
     HistoryPage,
+    HoldIn,
+    HoldOut,
+    HoldPostIn,
     Invariants,
     LiabilityReport,
     RedemptionIn,
@@ -49,6 +54,11 @@ class PointsController(Controller):
                          limit: PageSize = 20) -> HistoryPage:
         """Newest first, each with its reason; pass next_cursor back as `before`."""
         return await services.history(services.member_account(actor.member()), before, limit)
+
+    @get("/api/me/points/expiries")
+    async def my_expiries(self, actor: Actor) -> Expiries:
+        """What of my points expires when, by day, soonest first, and the program's policy."""
+        return await expiry.upcoming(actor.member())
 
     @get("/api/members/{member_id:int}/points")
     async def member_points(self, actor: Actor, member_id: int) -> Balance:
@@ -123,6 +133,37 @@ class LedgerAdminController(Controller):
         points are not recovered, and 409 when none are left."""
         guards.may_reverse(actor, await services.get_transaction(transaction_id))
         return await services.reverse_by_staff(actor, transaction_id, data.reason)
+
+    @post("/holds", status_code=201)
+    async def create_hold(self, actor: Actor, data: HoldIn) -> HoldOut:
+        """A checkout reserves a member's points at the cart: they leave the available
+        balance (still in the balance, as pending) until the hold is posted, voided, or
+        voids itself after timeout_seconds. 409 when fewer points are available."""
+        await get_member(data.member_id)
+        brand_id = await guards.may_hold(actor, data.member_id, data.brand_id)
+        return await holds.create(member_id=data.member_id, amount=data.amount,
+                                  reason=data.reason, key=data.idempotency_key,
+                                  brand_id=brand_id, timeout_seconds=data.timeout_seconds,
+                                  by=actor.accountable())
+
+    @get("/holds/{hold_id:int}")
+    async def get_hold(self, actor: Actor, hold_id: int) -> HoldOut:
+        hold = await holds.get(hold_id)
+        guards.may_act_on_hold(actor, hold)
+        return hold
+
+    @post("/holds/{hold_id:int}/post", status_code=200)
+    async def post_hold(self, actor: Actor, hold_id: int, data: HoldPostIn) -> HoldOut:
+        """The order is placed: the hold becomes a redemption of `amount` (all of it when
+        omitted; at most what is held, the rest released). 409 once it expired or was voided."""
+        guards.may_act_on_hold(actor, await holds.get(hold_id))
+        return await holds.post(hold_id, data.amount, actor.accountable())
+
+    @post("/holds/{hold_id:int}/void", status_code=200)
+    async def void_hold(self, actor: Actor, hold_id: int) -> HoldOut:
+        """The cart is abandoned or the order cancelled: the held points are available again."""
+        guards.may_act_on_hold(actor, await holds.get(hold_id))
+        return await holds.void(hold_id)
 
     @get("/ledger/check")
     async def check(self, actor: Actor) -> Invariants:

@@ -13,7 +13,7 @@ their arguments.
 
 from __future__ import annotations
 
-from gamification.ledger.schemas import TransactionOut
+from gamification.ledger.schemas import HoldOut, TransactionOut
 from gamification.ledger.services import brand_budget_account
 from server.accounts.services import get_brand
 from server.auth import Actor
@@ -75,6 +75,19 @@ async def may_adjust(actor: Actor, member_id: int, amount: int,
 
 async def may_redeem(actor: Actor, member_id: int, brand_id: int | None) -> int | None:
     return await staff_act(actor, member_id, brand_id, "redeem points")
+
+
+async def may_hold(actor: Actor, member_id: int, brand_id: int | None) -> int | None:
+    """The brand a new hold is for: a checkout holds at its own brand (admins, any)."""
+    return await staff_act(actor, member_id, brand_id, "hold points")
+
+
+def may_act_on_hold(actor: Actor, hold: HoldOut) -> None:
+    """A hold is seen, posted and voided by its brand's staff and tokens, and admins."""
+    if hold.brand_id is None and not actor.is_admin:
+        raise Forbidden("only admins act on holds made for no brand")
+    if hold.brand_id is not None and not actor.manages_brand(hold.brand_id):
+        raise Forbidden("only this brand's staff or an admin may act on its holds")
 
 
 def may_fund(actor: Actor) -> None:

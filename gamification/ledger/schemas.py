@@ -37,6 +37,10 @@ class Balance(msgspec.Struct):
     balance: int
     # Everything earned, net of reversals; spending never lowers it.
     lifetime_earned: int
+    # Spendable now: the balance less what pending holds reserve for checkouts.
+    available: int
+    # Reserved by pending holds.
+    pending: int
 
 
 class HistoryEntry(msgspec.Struct):
@@ -90,12 +94,16 @@ class Invariants(msgspec.Struct):
     unbalanced_transactions: list[int]
     balances_not_matching_postings: list[str]
     accounts_below_minimum: list[str]
+    # Member accounts whose lots do not add up to the balance, or whose held points to
+    # their pending holds.
+    lots_or_holds_not_matching: list[str]
     checked_at: dt.datetime
 
     @property
     def ok(self) -> bool:
         return not (self.postings_sum or self.unbalanced_transactions
-                    or self.balances_not_matching_postings or self.accounts_below_minimum)
+                    or self.balances_not_matching_postings or self.accounts_below_minimum
+                    or self.lots_or_holds_not_matching)
 
 
 class ChainBreak(msgspec.Struct):
@@ -160,3 +168,55 @@ class LiabilityReport(msgspec.Struct):
     expiring: Expiring
     months: list[MonthFigures]
     brands: list[BrandLiability]
+
+
+
+
+HoldTimeout = Annotated[int, msgspec.Meta(ge=1, le=30 * 86400)]
+
+
+class HoldIn(msgspec.Struct, forbid_unknown_fields=True):
+    member_id: Id
+    # Points reserved from the member's available balance (a cart's price in points).
+    amount: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
+    reason: Reason
+    # Retrying with the same key never holds twice (a cart id makes a good key).
+    idempotency_key: IdempotencyKey
+    # Seconds until the hold voids itself if neither posted nor voided (at most 30 days).
+    timeout_seconds: HoldTimeout = 900
+    # Brand staff and brand API tokens hold at their own brand.
+    brand_id: Id | None = None
+
+
+class HoldPostIn(msgspec.Struct, forbid_unknown_fields=True):
+    # Points to take, at most the amount held (the rest is released); omitted: all of it.
+    amount: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)] | None = None
+
+
+class HoldOut(msgspec.Struct):
+    id: int
+    member_id: int
+    brand_id: int | None
+    amount: int
+    posted: int
+    # pending, posted, voided or expired
+    status: str
+    reason: str
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    resolved_at: dt.datetime | None
+    # The redemption a post recorded.
+    transaction_id: int | None
+
+
+class ExpiringPoints(msgspec.Struct):
+    # The UTC day these points expire.
+    date: dt.date
+    amount: int
+
+
+class Expiries(msgspec.Struct):
+    # never, earning or activity (see HEARTH_POINTS_EXPIRY)
+    policy: str
+    months: int | None
+    upcoming: list[ExpiringPoints]

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from gamification.ledger import chain
+from gamification.ledger import chain, lots
 from gamification.ledger.schemas import (
     Balance,
     HistoryEntry,
@@ -134,7 +134,8 @@ async def _lock_accounts(codes: set[str]) -> dict[str, dict[str, Any]]:
     # head taken after accounts could then wait on a writer waiting for it.
     await chain.lock()
     ids = await _account_ids(codes)
-    rows = await db.lock_rows("ledger_account", "id, code, balance, min_balance", list(ids.values()),
+    rows = await db.lock_rows("ledger_account", "id, code, balance, min_balance, held",
+                              list(ids.values()),
                               order_by=LOCK_ORDER)
     return {str(r["code"]): r for r in rows}
 
@@ -310,8 +311,9 @@ async def _write(todo: list[NewTransaction], hashes: dict[str, str],
         accepted: list[tuple[NewTransaction, dict[str, int]]] = []
         for item in todo:
             after = {code: balances[code] + amount for code, amount in item.postings}
+            # Points pending holds reserve are not spendable.
             floor = [c for c, b in after.items() if accounts[c]["min_balance"] is not None
-                     and b < int(accounts[c]["min_balance"])]
+                     and b - int(accounts[c]["held"]) < int(accounts[c]["min_balance"])]
             if floor:
                 if strict:
                     raise Conflict(f"not enough points: {floor[0]} cannot go below its minimum balance")
@@ -355,6 +357,7 @@ async def _write(todo: list[NewTransaction], hashes: dict[str, str],
             ["bigint", "bigint", "bigint", "timestamptz"], postings)
         await db.add_to_column("ledger_account", "balance",
                                sorted((int(accounts[c]["id"]), d) for c, d in moved.items() if d))
+        await lots.apply([(recorded[item.key], item) for item, _ in accepted], posted_at)
         await outbox.emit_many(news)
     return recorded
 
@@ -402,11 +405,12 @@ async def _reversal(transaction_id: int, reason: str,
     if found is not None:
         return found, False
     postings = [(p.account, -p.amount) for p in original.postings]
+    # What pending holds reserve is not recovered: the checkout holding it still may post.
     balances = {
-        r["code"]: int(r["balance"])
-        for r in await LedgerAccount.select(LedgerAccount.code, LedgerAccount.balance).where(
-            LedgerAccount.code.is_in([code for code, _ in postings])
-        )
+        r["code"]: int(r["balance"]) - int(r["held"])
+        for r in await LedgerAccount.select(
+            LedgerAccount.code, LedgerAccount.balance, LedgerAccount.held
+        ).where(LedgerAccount.code.is_in([code for code, _ in postings]))
     }
     shortfall = 0
     clamped: list[tuple[str, int]] = []
@@ -543,19 +547,20 @@ async def account_balances(codes: Collection[str]) -> dict[str, int]:
 
 async def balance(member_id: int) -> Balance:
     code = member_account(member_id)
-    rows = await LedgerAccount.select(LedgerAccount.id, LedgerAccount.balance).where(
-        LedgerAccount.code == code
-    )
+    rows = await LedgerAccount.select(
+        LedgerAccount.id, LedgerAccount.balance, LedgerAccount.held
+    ).where(LedgerAccount.code == code)
     if not rows:
-        return Balance(member_id=member_id, balance=0, lifetime_earned=0)
+        return Balance(member_id=member_id, balance=0, lifetime_earned=0, available=0, pending=0)
     earned = await db.fetch(
         "SELECT COALESCE(SUM(p.amount), 0) AS earned FROM ledger_posting p "
         "JOIN ledger_transaction t ON t.id = p.ledger_transaction "
         "WHERE p.account = {} AND t.kind IN ('award', 'reversal', 'adjustment')",
         rows[0]["id"],
     )
-    return Balance(member_id=member_id, balance=int(rows[0]["balance"]),
-                   lifetime_earned=int(earned[0]["earned"]))
+    posted, held = int(rows[0]["balance"]), int(rows[0]["held"])
+    return Balance(member_id=member_id, balance=posted, lifetime_earned=int(earned[0]["earned"]),
+                   available=posted - held, pending=held)
 
 
 async def history(code: str, before: int | None, limit: int,
@@ -718,8 +723,17 @@ async def check_invariants() -> Invariants:
         "GROUP BY a.id, a.code, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)"
     )
     negative = await db.fetch(
-        "SELECT code FROM ledger_account WHERE min_balance IS NOT NULL AND balance < min_balance"
+        "SELECT code FROM ledger_account WHERE min_balance IS NOT NULL "
+        "AND balance - held < min_balance"
     )
+    # Lots always add up to the balance, and `held` to the pending holds.
+    lots_off = await db.fetch(
+        "SELECT a.code FROM ledger_account a WHERE a.kind = 'member' AND a.balance <> "
+        "(SELECT COALESCE(SUM(l.remaining), 0) FROM ledger_lot l WHERE l.member = a.member)")
+    held_off = await db.fetch(
+        "SELECT a.code FROM ledger_account a WHERE a.kind = 'member' AND a.held <> "
+        "(SELECT COALESCE(SUM(h.amount), 0) FROM ledger_hold h "
+        "WHERE h.member = a.member AND h.status = 'pending')")
     thin = await db.fetch(
         "SELECT ledger_transaction FROM ledger_posting GROUP BY ledger_transaction "
         "HAVING COUNT(*) < 2"
@@ -729,5 +743,6 @@ async def check_invariants() -> Invariants:
         unbalanced_transactions=[int(r["ledger_transaction"]) for r in unbalanced + thin],
         balances_not_matching_postings=[str(r["code"]) for r in drifted],
         accounts_below_minimum=[str(r["code"]) for r in negative],
+        lots_or_holds_not_matching=[str(r["code"]) for r in lots_off + held_off],
         checked_at=clock.now(),
     )

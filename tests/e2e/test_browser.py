@@ -404,6 +404,7 @@ def test_points_tier_badges_and_the_leaderboard_move_live(
     a.page.get_by_test_id("nav-points").click()
     expect(a.page.get_by_test_id("points-balance")).to_have_text("0")
     expect(a.page.get_by_test_id("history-card")).to_contain_text("Nothing yet")
+    expect(a.page.get_by_test_id("expiry-policy")).to_have_text("Your points never expire.")
 
     # Staff give goodwill points: the top bar and the page follow without a reload.
     adjust(admin, member, 50_000, "Thanks for the meetup photos")

@@ -28,10 +28,12 @@ def assert_ledger_consistent(admin: Client) -> None:
     assert check["unbalanced_transactions"] == []
     assert check["balances_not_matching_postings"] == []
     assert check["accounts_below_minimum"] == []
+    assert check["lots_or_holds_not_matching"] == []
 
 
 def test_adjustment_credits_with_reason_and_replays_are_idempotent(admin: Client, member: Client) -> None:
-    assert points(member) == {"member_id": member.member["id"], "balance": 0, "lifetime_earned": 0}
+    assert points(member) == {"member_id": member.member["id"], "balance": 0, "lifetime_earned": 0,
+                              "available": 0, "pending": 0}
     idem = key()
     first = adjust(admin, member, 50, idem)
     assert first.status_code == 201
@@ -186,7 +188,8 @@ def test_redeeming_spends_the_balance_but_not_what_was_earned(admin: Client, mem
     assert spent.status_code == 201, spent.text
     assert redeem(40, order).json()["id"] == spent.json()["id"], "a retried checkout redeems once"
     assert redeem(41, order).status_code == 409
-    assert points(member) == {"member_id": member.member["id"], "balance": 25, "lifetime_earned": 65}
+    assert points(member) == {"member_id": member.member["id"], "balance": 25,
+                              "lifetime_earned": 65, "available": 25, "pending": 0}
     # A point earned after the redemption: once it shows, the redemption was handled too.
     adjust(admin, member, 1)
 
@@ -213,7 +216,8 @@ def test_redeeming_spends_the_balance_but_not_what_was_earned(admin: Client, mem
     refund = admin.post(f"/api/gamification/transactions/{spent.json()['id']}/reverse",
                         {"reason": "order 991 cancelled"})
     assert refund.status_code == 201 and refund.json()["kind"] == "refund"
-    assert points(member) == {"member_id": member.member["id"], "balance": 66, "lifetime_earned": 66}
+    assert points(member) == {"member_id": member.member["id"], "balance": 66,
+                              "lifetime_earned": 66, "available": 66, "pending": 0}
     # Another shop's order may carry the same number: its redemption is its own.
     at_rival = admin.post("/api/gamification/redemptions", {
         "member_id": member.member["id"], "amount": 6, "reason": "rival order 991",
@@ -268,7 +272,7 @@ def test_another_brands_staff_and_token_cannot_take_points_or_pay_themselves(
     assert adjust(bot, member, 20).status_code == 201, "giving from its own budget still works"
 
     assert points(member) == {"member_id": member.member["id"], "balance": 320,
-                              "lifetime_earned": 320}
+                              "lifetime_earned": 320, "available": 320, "pending": 0}
     assert points(second_staff)["balance"] == 0
     assert budget(admin, second) == 80 and budget(admin, first) == 200
     assert_ledger_consistent(admin)
@@ -291,7 +295,8 @@ def test_brand_staff_reverse_only_what_their_brand_paid(admin: Client, member: C
     reversed_ = reverse(first_staff, paid)
     assert reversed_.status_code == 201 and reversed_.json()["reverses"] == paid["id"]
     assert budget(admin, first) == 100
-    assert points(member) == {"member_id": member.member["id"], "balance": 5, "lifetime_earned": 5}
+    assert points(member) == {"member_id": member.member["id"], "balance": 5,
+                              "lifetime_earned": 5, "available": 5, "pending": 0}
 
     # Spent to the last point, nothing can be taken back, and the balance stays at zero.
     spent = adjust(first_staff, member, 10).json()
@@ -308,7 +313,7 @@ def test_a_negative_adjustment_lowers_the_balance_not_lifetime_tier_or_board(
     taken = adjust(admin, member, -40)
     assert taken.status_code == 201 and taken.json()["kind"] == "deduction"
     assert points(member) == {"member_id": member.member["id"], "balance": 60,
-                              "lifetime_earned": 100}
+                              "lifetime_earned": 100, "available": 60, "pending": 0}
     # A point earned after the deduction: once it shows, the deduction was handled too.
     adjust(admin, member, 1)
 
@@ -323,7 +328,7 @@ def test_a_negative_adjustment_lowers_the_balance_not_lifetime_tier_or_board(
                         {"reason": "taken by mistake"})
     assert refund.status_code == 201 and refund.json()["kind"] == "refund"
     assert points(member) == {"member_id": member.member["id"], "balance": 101,
-                              "lifetime_earned": 101}
+                              "lifetime_earned": 101, "available": 101, "pending": 0}
     history = [h["kind"] for h in member.get("/api/me/points/history").json()["items"]]
     assert history == ["refund", "adjustment", "deduction", "adjustment"]
 

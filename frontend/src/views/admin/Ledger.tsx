@@ -1,5 +1,6 @@
 // The ledger's invariants, recomputed from the postings on request: every transaction
-// balances, the postings sum to zero, balances match their postings, none is below its floor.
+// balances, the postings sum to zero, balances match their postings, none is below its floor,
+// and each member's lots and held points match their balance and pending holds.
 // Its hash chain, walked on request; and the points liability of the program and each brand.
 
 import { useState } from "preact/hooks";
@@ -98,7 +99,8 @@ function ProgramLiability() {
 
 export const invariantsHold = (r: Invariants): boolean =>
   r.postings_sum === 0 && r.unbalanced_transactions.length === 0
-  && r.balances_not_matching_postings.length === 0 && r.accounts_below_minimum.length === 0;
+  && r.balances_not_matching_postings.length === 0 && r.accounts_below_minimum.length === 0
+  && r.lots_or_holds_not_matching.length === 0;
 
 function Finding({ title, items, testid }: { title: string; items: (string | number)[]; testid: string }) {
   return (
@@ -148,6 +150,8 @@ export function Ledger() {
               <Finding title="Unbalanced transactions" items={result.unbalanced_transactions} testid="ledger-unbalanced" />
               <Finding title="Balances not matching their postings" items={result.balances_not_matching_postings} testid="ledger-mismatched" />
               <Finding title="Accounts below their minimum" items={result.accounts_below_minimum} testid="ledger-below" />
+              <Finding title="Members whose lots or holds do not match their balance"
+                items={result.lots_or_holds_not_matching} testid="ledger-lots" />
             </dl>
           </div>
         )}

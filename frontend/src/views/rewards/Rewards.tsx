@@ -1,5 +1,6 @@
 // The signed-in member's points, tier, badges and recent points. Redrawn when something lands
-// on their channel (points posted, a badge or a tier), so recognition shows without a reload.
+// on their channel (points posted or held for a checkout, a badge or a tier), so recognition
+// shows without a reload.
 
 import type { ComponentChildren } from "preact";
 import { call, client, type Schemas } from "../../api/client";
@@ -12,7 +13,7 @@ import { number } from "../../components/format";
 import { PageTitle } from "../../components/PageTitle";
 import { SignInPrompt, ViewError } from "../../components/ViewError";
 import { CatalogueCard } from "./Catalogue";
-import { day, earnedText, signed } from "./format";
+import { day, earnedText, expiryPolicyText, signed, utcDay } from "./format";
 
 const HISTORY_SHOWN = 10;
 
@@ -21,16 +22,18 @@ interface Rewards {
   tier: Schemas["MyTier"];
   badges: Schemas["MyBadges"];
   history: Schemas["HistoryPage"];
+  expiries: Schemas["Expiries"];
 }
 
 async function loadRewards(): Promise<Rewards> {
-  const [balance, tier, badges, history] = await Promise.all([
+  const [balance, tier, badges, history, expiries] = await Promise.all([
     call(client.GET("/api/me/points")),
     call(client.GET("/api/me/tier")),
     call(client.GET("/api/me/badges")),
     call(client.GET("/api/me/points/history", { params: { query: { limit: HISTORY_SHOWN } } })),
+    call(client.GET("/api/me/points/expiries")),
   ]);
-  return { points: balance, tier, badges, history };
+  return { points: balance, tier, badges, history, expiries };
 }
 
 export function Rewards() {
@@ -53,7 +56,9 @@ function MyRewards({ memberId }: { memberId: number }) {
   const poke = usePoke<"all">(() => loaded.reload());
   useMemberFrames((frame) => {
     const kind = notificationKind(frame);
-    if (frame.type === "refetch" || frame.event === "points.posted" || kind === "badge" || kind === "tier") {
+    if (frame.type === "refetch" || frame.event === "points.posted" || frame.event === "points.held"
+      || kind === "badge" || kind === "tier"
+      || kind === "points_expiring") {
       poke("all");
     }
   });
@@ -69,6 +74,7 @@ function MyRewards({ memberId }: { memberId: number }) {
       {data && (
         <div class="reward-grid">
           <PointsCard points={data.points} liveBalance={balance} />
+          <ExpiriesCard expiries={data.expiries} />
           <TierCard tier={data.tier} />
           <BadgesCard badges={data.badges} />
           <HistoryCard history={data.history} />
@@ -84,10 +90,34 @@ function PointsCard({ points: p, liveBalance }: { points: Schemas["Balance"]; li
     <section class="card reward-card" data-testid="points-card" aria-labelledby="points-title">
       <h2 id="points-title">Points</h2>
       <p class="big-figure">
-        <span data-testid="points-balance">{number(liveBalance ?? p.balance)}</span>
+        <span data-testid="points-balance">{number((liveBalance ?? p.balance) - p.pending)}</span>
         <span class="unit"> to spend</span>
       </p>
+      {p.pending > 0 && (
+        <p class="muted" data-testid="points-pending">
+          {number(p.pending)} more held for a checkout in progress
+        </p>
+      )}
       <p class="muted">Earned in all: <span data-testid="points-lifetime">{number(p.lifetime_earned)}</span></p>
+    </section>
+  );
+}
+
+function ExpiriesCard({ expiries }: { expiries: Schemas["Expiries"] }) {
+  return (
+    <section class="card reward-card" data-testid="expiries-card" aria-labelledby="expiries-title">
+      <h2 id="expiries-title">Expiring points</h2>
+      <p class="muted" data-testid="expiry-policy">{expiryPolicyText(expiries.policy, expiries.months)}</p>
+      {expiries.upcoming.length > 0 ? (
+        <ul class="history">
+          {expiries.upcoming.map((e) => (
+            <li key={e.date} data-testid="expiry-item">
+              <span class="amount loss">{number(e.amount)}</span>
+              <span class="reason">expire on <time dateTime={e.date}>{utcDay(e.date)}</time></span>
+            </li>
+          ))}
+        </ul>
+      ) : expiries.policy !== "never" && <p class="muted">None of your points are due to expire.</p>}
     </section>
   );
 }
