@@ -36,16 +36,3 @@ def ledger_verify() -> None:
         raise click.exceptions.Exit(1)
     click.echo(f"ledger chain ok: {result.checked} transactions, head "
                f"{result.head_transaction} {result.head_hash}")
-
-
-@click.command("points-expire")
-def points_expire() -> None:
-    """Run the points sweep once, now: void expired holds, post due expirations, send the
-    30- and 7-day notices (the scheduled job does the same; running both at once is safe)."""
-    from gamification.ledger import expiry, holds
-
-    async def run() -> tuple[int, int, int]:
-        return await holds.expire_due(), await expiry.expire_due(), await expiry.send_notices()
-
-    voided, expired, notices = with_runtime(run)
-    click.echo(f"holds expired: {voided}, lots expired: {expired}, notices: {notices}")
