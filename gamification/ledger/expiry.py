@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
 
 from gamification.ledger import services as ledger
 from gamification.ledger.lots import as_datetime
@@ -107,19 +106,6 @@ async def sweep() -> str:
     """The periodic job: expire what is due, then send the notices."""
     expired = await expire_due()
     return f"{expired} lots expired, {await send_notices()} notices sent"
-
-
-async def expiring_within(days: Sequence[int]) -> dict[int, int]:
-    """Points of all members due to expire within each of these many days from now (what
-    the program owes that will lapse: the liability report's 30, 60 and 90 days)."""
-    now = clock.now()
-    totals: dict[int, int] = {}
-    for span in days:
-        rows = await db.fetch(
-            "SELECT COALESCE(SUM(remaining), 0) AS total FROM ledger_lot WHERE remaining > 0 "
-            "AND expires_at IS NOT NULL AND expires_at <= {}", now + dt.timedelta(days=span))
-        totals[span] = int(rows[0]["total"])
-    return totals
 
 
 async def upcoming(member_id: int) -> Expiries:

@@ -44,9 +44,17 @@ _PAID_BY_BUDGET = ("p.ledger_transaction IN (SELECT b.ledger_transaction FROM le
 
 
 async def expiring_within(days: int, brand_id: int | None) -> int:
-    """Points that expire within `days` from now (a brand's share, or all with None).
-    Filled from the expiry lots, which the ledger does not keep yet: 0 until then."""
-    return 0
+    """Points left in the expiry lots that expire within `days` from now: all of them with
+    None, else a brand's share (the lots whose credit its budget paid)."""
+    where = ["l.remaining > 0", "l.expires_at IS NOT NULL", "l.expires_at <= {}"]
+    args: list[object] = [clock.now() + dt.timedelta(days=days)]
+    if brand_id is not None:
+        where.append("l.ledger_transaction IN (SELECT b.ledger_transaction FROM ledger_posting b "
+                     "JOIN ledger_account a ON a.id = b.account WHERE a.code = {})")
+        args.append(brand_budget_account(brand_id))
+    rows = await db.fetch("SELECT COALESCE(SUM(l.remaining), 0) AS total FROM ledger_lot l "
+                          "WHERE " + " AND ".join(where), *args)
+    return int(rows[0]["total"])
 
 
 def _month_of(column: str) -> str:
