@@ -33,6 +33,8 @@ TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "badge": _badge,
     "tier": _tier,
     "challenge": _challenge,
+    "webhook_disabled": lambda data: f"Webhook endpoint {data['url']} was disabled: "
+                                     f"{data['reason']}",
     "challenge_reward": lambda data: f"Your {int(data['reward_points']):,} points for "
                                      f"'{data['title']}' arrived",
 }

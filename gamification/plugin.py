@@ -6,6 +6,8 @@ from gamification.badges.controllers import BadgeController
 from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
 from gamification.commands import ledger_check
+from gamification.hooks import services as hooks
+from gamification.hooks.controllers import WebhookController
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
@@ -26,7 +28,7 @@ plugin = Plugin(
     route_handlers=[
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
         TierController, BadgeController, ChallengeController, EventTypeController,
-        StandingController,
+        StandingController, WebhookController,
     ],
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),
@@ -42,11 +44,17 @@ plugin = Plugin(
         "POST /api/challenges/{challenge_id}/publish": frozenset({409}),
         "POST /api/challenges/{challenge_id}/cancel": frozenset({409}),
         "POST /api/challenges/{challenge_id}/join": frozenset({409}),
+        "POST /api/gamification/brands/{brand_id}/webhooks/{endpoint_id}/ping": frozenset({409}),
+        "POST /api/gamification/brands/{brand_id}/webhooks/{endpoint_id}/replay":
+            frozenset({409}),
+        "POST /api/gamification/brands/{brand_id}/webhooks/{endpoint_id}/deliveries/"
+        "{delivery_id}/replay": frozenset({409}),
     },
     handler_modules=[
         "gamification.ledger.handlers", "gamification.rules.handlers",
         "gamification.badges.handlers", "gamification.tiers.handlers",
         "gamification.leaderboards.handlers", "gamification.challenges.handlers",
+        "gamification.hooks.handlers",
     ],
     jobs=[
         # Points age out of the tier window without any new event.
@@ -54,12 +62,15 @@ plugin = Plugin(
         Job("challenges.lifecycle", get_settings().sweep_interval_seconds, challenges.advance),
         Job("challenges.rewards", get_settings().sweep_interval_seconds,
             challenges.pay_pending_rewards),
+        # Retries that came due, and deliveries a dead sender held.
+        Job("hooks.deliver", get_settings().sweep_interval_seconds, hooks.deliver_due),
     ],
     backends=[STORE],
     register=challenges.register,
     cli_commands=[leaderboards_rebuild, ledger_check],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
     notification_texts=notices.TEXTS,
+    on_stop=[hooks.close],
     # Names are recorded once applied: renaming one applies it again.
     seed_steps=[
         ("gamification.default-rules", seed_default_rules),

@@ -22,7 +22,7 @@ def test_the_installed_packages_are_found_through_entry_points() -> None:
     gamification = found[0]
     assert "leaderboards-rebuild" in [c.name for c in gamification.cli_commands]
     assert {job.name for job in gamification.jobs} == {
-        "tiers.review", "challenges.lifecycle", "challenges.rewards"}
+        "tiers.review", "challenges.lifecycle", "challenges.rewards", "hooks.deliver"}
 
 
 def test_dependencies_come_first_and_the_rest_by_name() -> None:
