@@ -30,6 +30,9 @@ class Target:
 
 
 def parse(url: str, allow_loopback: bool) -> Target:
+    # It goes into the request line as written: no spaces or control characters.
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F or ord(c) > 0x7E for c in url):
+        raise Refused("must be written in plain ASCII without spaces (percent-encode the rest)")
     try:
         parts = urlsplit(url)
         port = parts.port

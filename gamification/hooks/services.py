@@ -37,6 +37,7 @@ log = logging.getLogger("hearth.hooks")
 
 DELIVER_TASK = "hooks.deliver"
 BATCH_SIZE = 200
+SENDS_PER_ENDPOINT = 32
 # A call sends at most this many batches, then leaves the rest to the next (a job, a kick).
 MAX_BATCHES = 50
 # One replay moves at most this many deliveries (a month of a busy endpoint is a new ask).
@@ -377,15 +378,20 @@ async def _send(claimed: list[dict[str, Any]],
         except addresses.Refused as exc:
             places[endpoint_id] = f"refused: url {exc}"
 
+    # Connections per endpoint and batch: enough to keep a receiver busy, few enough that a
+    # batch does not open hundreds.
+    lanes = {endpoint_id: asyncio.Semaphore(SENDS_PER_ENDPOINT) for endpoint_id in endpoints}
+
     async def one(row: dict[str, Any]) -> sender.Outcome:
         place = places[int(row["endpoint"])]
         if isinstance(place, str):
             return sender.Outcome(None, 0, "", place)
-        now = clock.now()
-        body = str(row["payload"]).encode()
-        headers = signing.headers(_secrets(endpoints[int(row["endpoint"])], now),
-                                  row["message_id"], int(now.timestamp()), body)
-        return await sender.attempt(place[0], place[1], headers, body)
+        async with lanes[int(row["endpoint"])]:
+            now = clock.now()
+            body = str(row["payload"]).encode()
+            headers = signing.headers(_secrets(endpoints[int(row["endpoint"])], now),
+                                      row["message_id"], int(now.timestamp()), body)
+            return await sender.attempt(place[0], place[1], headers, body)
 
     return list(await asyncio.gather(*(one(row) for row in claimed)))
 
@@ -409,17 +415,13 @@ async def _record(claimed: list[dict[str, Any]], endpoints: dict[int, dict[str, 
             ["bigint", "timestamptz", "int", "int", "text", "text"],
             [(int(row["id"]), now, o.status_code, o.latency_ms, o.excerpt, o.error)
              for row, o in zip(claimed, outcomes, strict=True)], "RETURNING id")
-        delivered = [int(row["id"]) for row, o in zip(claimed, outcomes, strict=True) if o.ok]
+        delivered = [(int(row["id"]), o) for row, o in zip(claimed, outcomes, strict=True)
+                     if o.ok]
+        await _delivered(delivered, now)
         for row, outcome in zip(claimed, outcomes, strict=True):
-            last = (outcome.status_code, outcome.latency_ms, outcome.excerpt, outcome.error)
             if outcome.ok:
-                await db.fetch(
-                    "UPDATE webhook_delivery SET status = 'delivered', delivered_at = {}, "
-                    "attempts = attempts + 1, round_attempts = round_attempts + 1, "
-                    "next_attempt_at = NULL, claimed_until = NULL, last_status_code = {}, "
-                    "last_latency_ms = {}, last_response = {}, last_error = {} WHERE id = {}",
-                    now, *last, int(row["id"]))
                 continue
+            last = (outcome.status_code, outcome.latency_ms, outcome.excerpt, outcome.error)
             wait = _retry_in(int(row["round_attempts"]) + 1)
             await db.fetch(
                 "UPDATE webhook_delivery SET status = {}, attempts = attempts + 1, "
@@ -431,8 +433,32 @@ async def _record(claimed: list[dict[str, Any]], endpoints: dict[int, dict[str, 
                 int(row["id"]))
         await _count_failures(claimed, endpoints, outcomes,
                               min(int(r["id"]) for r in attempt_ids))
-    if delivered:
-        log.debug("delivered %d webhooks", len(delivered))
+
+
+_DELIVERED = ("status = 'delivered', delivered_at = {}, attempts = attempts + 1, "
+              "round_attempts = round_attempts + 1, next_attempt_at = NULL, "
+              "claimed_until = NULL, ")
+
+
+async def _delivered(done: list[tuple[int, sender.Outcome]], now: dt.datetime) -> None:
+    """Mark the batch's successes: one statement on PostgreSQL (the hot path of a busy
+    endpoint), one per row on SQLite."""
+    if not done:
+        return
+    if db.is_sqlite():
+        for delivery_id, o in done:
+            await db.fetch("UPDATE webhook_delivery SET " + _DELIVERED + "last_status_code = {}, "
+                           "last_latency_ms = {}, last_response = {}, last_error = '' "
+                           "WHERE id = {}", now, o.status_code, o.latency_ms, o.excerpt,
+                           delivery_id)
+        return
+    await db.fetch(
+        "UPDATE webhook_delivery d SET " + _DELIVERED + "last_status_code = v.code, "
+        "last_latency_ms = v.latency, last_response = v.excerpt, last_error = '' "
+        "FROM unnest({}::bigint[], {}::int[], {}::int[], {}::text[]) AS v(id, code, latency, "
+        "excerpt) WHERE d.id = v.id", now, [i for i, _ in done],
+        [o.status_code for _, o in done], [o.latency_ms for _, o in done],
+        [o.excerpt for _, o in done])
 
 
 async def _count_failures(claimed: list[dict[str, Any]], endpoints: dict[int, dict[str, Any]],
