@@ -64,6 +64,7 @@ plugin = Plugin(
             challenges.pay_pending_rewards),
         # Retries that came due, and deliveries a dead sender held.
         Job("hooks.deliver", get_settings().sweep_interval_seconds, hooks.deliver_due),
+        Job("hooks.prune", 3600, hooks.prune),
     ],
     backends=[STORE],
     register=challenges.register,

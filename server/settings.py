@@ -108,6 +108,7 @@ class Settings(msgspec.Struct, frozen=True):
     webhooks_disable_after: int = 50
     webhooks_secret_overlap_seconds: int = 86400
     webhooks_timeout_seconds: float = 5.0
+    webhooks_retention_days: int = 30
 
     @property
     def scaled(self) -> bool:
@@ -367,6 +368,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_WEBHOOKS_TIMEOUT_SECONDS", "webhooks_timeout_seconds", positive_number,
              "`5`", "connect and read timeout of a webhook delivery (the whole attempt gets "
              "twice that)"),
+    Variable("HEARTH_WEBHOOKS_RETENTION_DAYS", "webhooks_retention_days", integer(1), "`30`",
+             "webhook deliveries (delivered or dead) and their attempt logs older than this are "
+             "pruned hourly; replays reach back this far"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

@@ -521,6 +521,27 @@ async def deliver_due() -> int:
     return total
 
 
+PRUNE_CHUNK = 5000
+
+
+async def prune() -> int:
+    """Delete finished deliveries (delivered or dead) older than the retention, with their
+    attempts; returns how many. Pending ones are kept whatever their age."""
+    cutoff = clock.now() - dt.timedelta(days=get_settings().webhooks_retention_days)
+    total = 0
+    while True:
+        async with db.transaction():
+            rows = await db.fetch("SELECT id FROM webhook_delivery WHERE created_at < {} "
+                                  "AND status <> 'pending' ORDER BY id LIMIT {}", cutoff,
+                                  PRUNE_CHUNK)
+            if not rows:
+                return total
+            match, args = db.values_in([int(r["id"]) for r in rows], "bigint")
+            await db.fetch("DELETE FROM webhook_attempt WHERE delivery " + match, *args)
+            await db.fetch("DELETE FROM webhook_delivery WHERE id " + match, *args)
+        total += len(rows)
+
+
 async def close() -> None:
     """As the process stops: the pooled HTTP connections."""
     await sender.close()

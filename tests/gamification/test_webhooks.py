@@ -288,3 +288,21 @@ def test_a_worker_killed_mid_delivery_still_delivers(
     assert len(got) >= 2 and {g.headers["webhook-id"] for g in got} == {sent["message_id"]}
     assert verified(hook["secret"], got[-1])["type"] == "webhook.ping"
     assert done["attempts"] >= 1
+
+
+def test_finished_deliveries_are_pruned_after_the_retention_and_waiting_ones_kept(
+        ours: dict, stack: Stack, receiver: Receiver) -> None:
+    """Last: it moves the stack's clock a month on (signatures made after would be stale)."""
+    hook = endpoint(ours, receiver.url("/prune"), ["tier.changed"])
+    base = f"{ours['base']}/{hook['id']}"
+    ours["staff"].post(f"{base}/ping")
+    eventually(lambda: deliveries(ours, hook["id"])[0]["status"] == "delivered", timeout=15)
+    assert ours["staff"].patch(base, {"enabled": False}).status_code == 200
+    waiting = f"{base}/deliveries"
+    stack.sql(f"INSERT INTO webhook_delivery (endpoint, message_id, event_type, payload, status, "
+              f"attempts, round_attempts, last_response, last_error) VALUES ({hook['id']}, "
+              "'msg_waiting', 'webhook.ping', '{}', 'pending', 0, 0, '', '')")
+    stack.advance(days=31)
+    assert "hooks.prune done: 0" not in stack.run("run-job", "hooks.prune").stdout
+    left = ours["staff"].get(waiting).json()["items"]
+    assert [d["message_id"] for d in left] == ["msg_waiting"]
