@@ -409,6 +409,16 @@ async def _record(claimed: list[dict[str, Any]], endpoints: dict[int, dict[str, 
                   outcomes: list[sender.Outcome]) -> None:
     now = clock.now()
     async with outbox.unit_of_work():
+        # An endpoint deleted while its deliveries were in flight took them along: log only
+        # what is still there (and hold it until committed).
+        match, args = db.values_in([int(r["id"]) for r in claimed], "bigint")
+        live = {int(r["id"]) for r in await db.fetch(
+            "SELECT id FROM webhook_delivery WHERE id " + match
+            + ("" if db.is_sqlite() else " FOR SHARE"), *args)}
+        kept = [(row, o) for row, o in zip(claimed, outcomes, strict=True) if int(row["id"]) in live]
+        if not kept:
+            return
+        claimed, outcomes = [row for row, _ in kept], [o for _, o in kept]
         attempt_ids = await db.insert_rows(
             "webhook_attempt", ["delivery", "attempted_at", "status_code", "latency_ms",
                                 "response_excerpt", "error"],

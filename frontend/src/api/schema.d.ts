@@ -2071,7 +2071,7 @@ export interface components {
             id: number;
             /** Format: date-time */
             attempted_at: string;
-            status_code: number | null;
+            http_status: number | null;
             latency_ms: number;
             response_excerpt: string;
             error: string;
