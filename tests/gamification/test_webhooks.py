@@ -149,6 +149,20 @@ def test_urls_that_reach_inside_are_refused_and_nothing_is_made(
     assert ours["staff"].get(ours["base"]).json() == []
 
 
+def test_each_attempt_checks_the_address_again(ours: dict, stack: Stack,
+                                               receiver: Receiver) -> None:
+    """What a host resolves to can change after registration (DNS rebinding): the attempt
+    resolves and checks again, and connects to nothing refused."""
+    hook = endpoint(ours, receiver.url("/rebound"), ["tier.changed"])
+    stack.sql(f"UPDATE webhook_endpoint SET url = 'http://10.9.8.7/x' WHERE id = {hook['id']}")
+    ours["staff"].post(f"{ours['base']}/{hook['id']}/ping")
+    tried = eventually(lambda: (d := deliveries(ours, hook["id"])[0])["attempts"] >= 1 and d,
+                       timeout=15)
+    assert tried["status"] == "pending" and tried["last_status_code"] is None
+    assert "10.9.8.7, a private address" in tried["last_error"]
+    assert receiver.at("/rebound") == []
+
+
 def test_unknown_event_types_are_refused(ours: dict, receiver: Receiver) -> None:
     refused = ours["staff"].post(ours["base"], {"url": receiver.url(),
                                                 "event_types": ["points.posted", "order.eaten"]})
