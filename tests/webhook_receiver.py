@@ -16,6 +16,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    # The sender's port: which process sent it can be found from it.
+    peer_port: int
 
 
 @dataclass
@@ -40,7 +42,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 with receiver._lock:
                     receiver.received.append(Received(
-                        self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                        self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                        self.client_address[1]))
                 if receiver.holding.is_set():
                     receiver.released.wait(timeout=60)
                 self.send_response(receiver.status)

@@ -5,9 +5,13 @@ a worker killed in the middle of a delivery."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import signal
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -302,6 +306,53 @@ def test_a_worker_killed_mid_delivery_still_delivers(
     assert len(got) >= 2 and {g.headers["webhook-id"] for g in got} == {sent["message_id"]}
     assert verified(hook["secret"], got[-1])["type"] == "webhook.ping"
     assert done["attempts"] >= 1
+
+
+def sender_pid(port: int) -> int:
+    """The process holding the TCP connection whose local port this is (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) in inodes:
+                return int(fd.parent.parent.name)
+    raise AssertionError(f"no process holds a connection from port {port}")
+
+
+@pytest.mark.embedded_only
+def test_a_server_killed_mid_delivery_still_delivers(
+        ours: dict, stack: Stack, server: Server, receiver: Receiver) -> None:
+    """Embedded, every server process sends: the one caught in the middle is killed, and
+    another (or the same, started again) sends it once the dead one's claim lapses."""
+    other = stack.start_server()
+    hook = endpoint(ours, receiver.url("/killed"), ["tier.changed"])
+    receiver.holding.set()
+    receiver.released.clear()
+    try:
+        sent = ours["staff"].post(f"{ours['base']}/{hook['id']}/ping").json()
+        held = eventually(lambda: receiver.at("/killed"), timeout=15)[0]
+        pid = sender_pid(held.peer_port)
+        assert pid in {server.process.popen.pid, other.process.popen.pid}
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        receiver.holding.clear()
+        receiver.released.set()
+    if pid == server.process.popen.pid:
+        server.process.popen.wait()
+        # The module's clients know this server's address: start it again there.
+        server.process = stack.spawn("server", "serve", "--port", server.url.rsplit(":", 1)[1])
+        server.wait_healthy()
+    done = eventually(lambda: (d := deliveries(ours, hook["id"])[0])["status"] == "delivered"
+                      and d, timeout=30)
+    got = receiver.at("/killed")
+    assert len(got) >= 2 and {g.headers["webhook-id"] for g in got} == {sent["message_id"]}
+    assert verified(hook["secret"], got[-1])["type"] == "webhook.ping"
+    assert done["attempts"] >= 1
+    other.process.stop()
 
 
 def test_finished_deliveries_are_pruned_after_the_retention_and_waiting_ones_kept(
