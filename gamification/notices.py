@@ -35,6 +35,8 @@ TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "challenge": _challenge,
     "points_expiring": lambda data: f"{int(data['amount']):,} of your points expire on "
                                     f"{data['expires_on']}",
+    "webhook_disabled": lambda data: f"Webhook endpoint {data['url']} was disabled: "
+                                     f"{data['reason']}",
     "challenge_reward": lambda data: f"Your {int(data['reward_points']):,} points for "
                                      f"'{data['title']}' arrived",
 }

@@ -17,6 +17,7 @@ from gamification.challenges.tables import (
     ChallengeProgress,
     ChallengeTask,
 )
+from gamification.hooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from gamification.leaderboards.tables import (
     LeaderboardEntry,
     LeaderboardExclusion,
@@ -42,7 +43,7 @@ APP_CONFIG = AppConfig(
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
         ChallengeAct, Season, EarningDay, Removal, FeaturedBadge, Reward, RewardCode, Redemption,
-        LedgerChain, LedgerHold, LedgerLot,
+        LedgerChain, LedgerHold, LedgerLot, WebhookEndpoint, WebhookDelivery, WebhookAttempt,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -7,6 +7,8 @@ from gamification.catalogue.controllers import BrandCatalogueController, Catalog
 from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
 from gamification.commands import ledger_check, ledger_verify
+from gamification.hooks import services as hooks
+from gamification.hooks.controllers import WebhookController
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
@@ -29,7 +31,7 @@ plugin = Plugin(
     route_handlers=[
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
         TierController, BadgeController, ChallengeController, EventTypeController,
-        StandingController, CatalogueController, BrandCatalogueController,
+        StandingController, CatalogueController, BrandCatalogueController, WebhookController,
     ],
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),
@@ -56,11 +58,17 @@ plugin = Plugin(
         "GET /api/brands/{brand_id}/redemptions": frozenset({404}),
         "POST /api/brands/{brand_id}/redemptions/{redemption_id}/refund": frozenset({404, 409}),
         "POST /api/rewards/{reward_id}/redeem": frozenset({404, 409}),
+        "POST /api/gamification/brands/{brand_id}/webhooks/{endpoint_id}/ping": frozenset({409}),
+        "POST /api/gamification/brands/{brand_id}/webhooks/{endpoint_id}/replay":
+            frozenset({409}),
+        "POST /api/gamification/brands/{brand_id}/webhooks/{endpoint_id}/deliveries/"
+        "{delivery_id}/replay": frozenset({409}),
     },
     handler_modules=[
         "gamification.ledger.handlers", "gamification.rules.handlers",
         "gamification.badges.handlers", "gamification.tiers.handlers",
         "gamification.leaderboards.handlers", "gamification.challenges.handlers",
+        "gamification.hooks.handlers",
     ],
     jobs=[
         # Holds past their timeout void themselves; due points expire; notices go out.
@@ -71,12 +79,16 @@ plugin = Plugin(
         Job("challenges.lifecycle", get_settings().sweep_interval_seconds, challenges.advance),
         Job("challenges.rewards", get_settings().sweep_interval_seconds,
             challenges.pay_pending_rewards),
+        # Retries that came due, and deliveries a dead sender held.
+        Job("hooks.deliver", get_settings().sweep_interval_seconds, hooks.deliver_due),
+        Job("hooks.prune", 3600, hooks.prune),
     ],
     backends=[STORE],
     register=challenges.register,
     cli_commands=[leaderboards_rebuild, ledger_check, ledger_verify],
     demo=DemoSteps(count=demo.DEMO_STEPS, seed=demo.seed_demo),
     notification_texts=notices.TEXTS,
+    on_stop=[hooks.close],
     # Names are recorded once applied: renaming one applies it again.
     seed_steps=[
         ("gamification.default-rules", seed_default_rules),

@@ -50,6 +50,8 @@ KINDS: dict[str, str] = {
     "content_hidden": "your post was hidden after members flagged it",
     "moderation_outcome": "a moderator decided on your flagged or held content",
     "flag_outcome": "a moderator decided on something you flagged",
+    "webhook_disabled": "brand staff: a webhook endpoint of your brand kept failing and was "
+                        "disabled",
 }
 Kind = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_.]*$")]
 MAX_KINDS = 100

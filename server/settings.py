@@ -104,6 +104,14 @@ class Settings(msgspec.Struct, frozen=True):
     flag_hide_threshold: int = 10
     flag_rate_limit: RateLimit = RateLimit(20, 3600)
     review_claim_seconds: int = 600
+    # Outbound webhooks (gamification.hooks).
+    webhooks_allow_loopback: bool = False
+    # Seconds before each retry of a failed delivery (jittered); after the last, dead-letter.
+    webhooks_retry_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    webhooks_disable_after: int = 50
+    webhooks_secret_overlap_seconds: int = 86400
+    webhooks_timeout_seconds: float = 5.0
+    webhooks_retention_days: int = 30
 
     @property
     def scaled(self) -> bool:
@@ -235,6 +243,18 @@ def public_url(raw: str) -> str:
     return value
 
 
+def schedule(raw: str) -> tuple[float, ...]:
+    """Comma-separated seconds, e.g. '5,300,1800'."""
+    try:
+        values = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise SettingsError(f"must be seconds separated by commas, like 5,300,1800, "
+                            f"got {raw!r}") from None
+    if any(not value > 0 for value in values):
+        raise SettingsError(f"must be seconds above 0, got {raw!r}")
+    return values
+
+
 def password(raw: str) -> str:
     if len(raw) < 10:
         raise SettingsError("must be at least 10 characters")
@@ -340,6 +360,26 @@ VARIABLES: tuple[Variable, ...] = (
              "points expire that long after their last earning or spend)"),
     Variable("HEARTH_POINTS_EXPIRY_MONTHS", "points_expiry_months", integer(1, 120), "`12`",
              "months until points expire, when HEARTH_POINTS_EXPIRY is not `never`"),
+    Variable("HEARTH_WEBHOOKS_ALLOW_LOOPBACK", "webhooks_allow_loopback", boolean, "`false`",
+             "development and tests only: webhook endpoints may be `http://` and on loopback "
+             "addresses (private, link-local and other addresses stay refused)"),
+    Variable("HEARTH_WEBHOOKS_RETRY_SCHEDULE", "webhooks_retry_schedule", schedule,
+             "`5,300,1800,7200,18000,36000,36000`",
+             "seconds before each retry of a failed webhook delivery (each jittered by up to "
+             "a fifth; about a day in all), after which the delivery is dead-lettered"),
+    Variable("HEARTH_WEBHOOKS_DISABLE_AFTER", "webhooks_disable_after", integer(1), "`50`",
+             "failed webhook attempts in a row after which an endpoint is disabled and its "
+             "brand's staff are notified"),
+    Variable("HEARTH_WEBHOOKS_SECRET_OVERLAP_SECONDS", "webhooks_secret_overlap_seconds",
+             integer(0), "`86400`",
+             "after a webhook secret is rotated, how long deliveries are signed with the old "
+             "secret too"),
+    Variable("HEARTH_WEBHOOKS_TIMEOUT_SECONDS", "webhooks_timeout_seconds", positive_number,
+             "`5`", "connect and read timeout of a webhook delivery (the whole attempt gets "
+             "twice that)"),
+    Variable("HEARTH_WEBHOOKS_RETENTION_DAYS", "webhooks_retention_days", integer(1), "`30`",
+             "webhook deliveries (delivered or dead) and their attempt logs older than this are "
+             "pruned hourly; replays reach back this far"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

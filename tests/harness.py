@@ -364,6 +364,8 @@ def build_stack(workdir: Path) -> Stack:
         "HEARTH_SESSION_TTL_SECONDS": str(3650 * 86400),
         # Every test signs members up: at argon2id's full cost that was minutes of CPU a run.
         "HEARTH_TEST_LIGHT_PASSWORD_HASHES": "true",
+        # Webhook receivers in tests listen on 127.0.0.1 over plain http.
+        "HEARTH_WEBHOOKS_ALLOW_LOOPBACK": "true",
     })
     stack = Stack(mode=MODE, workdir=workdir, env=env)
     if MODE == "scaled":

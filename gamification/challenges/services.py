@@ -56,6 +56,11 @@ async def _row(challenge_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+async def brand_of(challenge_id: int) -> int:
+    """The brand a challenge belongs to (reward hooks send its completions to that brand)."""
+    return int((await _row(challenge_id))["brand"])
+
+
 async def _tasks(challenge_id: int) -> list[dict[str, Any]]:
     return await ChallengeTask.select().where(ChallengeTask.challenge == challenge_id).order_by(
         ChallengeTask.position)

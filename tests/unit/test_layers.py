@@ -23,8 +23,8 @@ MAY_IMPORT = {
 # leaderboards share a layer and do not import each other: DESIGN.md draws no edge between
 # them. The package's own top-level modules (plugin, demo, piccolo_app) assemble the parts.
 GAMIFICATION_LAYERS = {"ledger": 0, "rules": 1, "badges": 2, "tiers": 2, "leaderboards": 2,
-                       "challenges": 3, "catalogue": 3}
-ASSEMBLY = 4
+                       "challenges": 3, "catalogue": 3, "hooks": 4}
+ASSEMBLY = 5
 # Foreign keys are declared by importing the referenced table: only tables modules (and the
 # Piccolo app listing a package's own tables) may import another part's tables.
 MAY_IMPORT_TABLES = ("tables", "piccolo_app")

@@ -23,7 +23,7 @@ def test_the_installed_packages_are_found_through_entry_points() -> None:
     assert "leaderboards-rebuild" in [c.name for c in gamification.cli_commands]
     assert {job.name for job in gamification.jobs} == {
         "tiers.review", "challenges.lifecycle", "challenges.rewards", "ledger.holds",
-        "ledger.expiry"}
+        "ledger.expiry", "hooks.deliver", "hooks.prune"}
 
 
 def test_dependencies_come_first_and_the_rest_by_name() -> None:

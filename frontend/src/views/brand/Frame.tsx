@@ -20,6 +20,7 @@ const SECTIONS = [
   { key: "catalogue", label: "Catalogue" },
   { key: "badges", label: "Badges" },
   { key: "tokens", label: "API tokens" },
+  { key: "webhooks", label: "Webhooks" },
   { key: "log", label: "Log" },
 ] as const;
 

@@ -9,6 +9,7 @@ import { BrandFrame } from "./Frame";
 import { StaffLog } from "../stafflog/StaffLog";
 import { Rules } from "./rules";
 import { Tokens } from "./tokens";
+import { Webhooks } from "./webhooks";
 
 const SECTIONS = [
   { href: "#/brand/challenges", title: "Challenges", text: "Build seasonal challenges, publish them, follow entries live." },
@@ -17,6 +18,7 @@ const SECTIONS = [
   { href: "#/brand/catalogue", title: "Catalogue", text: "Rewards members spend points on, code pools, redemptions and refunds." },
   { href: "#/brand/badges", title: "Badges", text: "Recognise members by hand; revoke with a reason." },
   { href: "#/brand/tokens", title: "API tokens", text: "Keys for your checkout and integrations." },
+  { href: "#/brand/webhooks", title: "Webhooks", text: "Signed events to your shop: endpoints, deliveries, replays, a test ping." },
   { href: "#/brand/log", title: "Log", text: "Every staff act on your brand: who, what, before and after, why." },
 ];
 
@@ -65,6 +67,10 @@ export function BrandBadges() {
 
 export function BrandTokens() {
   return <BrandFrame title="API tokens" section="tokens">{(brand) => <Tokens key={brand.id} brand={brand} />}</BrandFrame>;
+}
+
+export function BrandWebhooks() {
+  return <BrandFrame title="Webhooks" section="webhooks">{(brand) => <Webhooks key={brand.id} brand={brand} />}</BrandFrame>;
 }
 
 export function BrandLog() {

@@ -1,0 +1,33 @@
+"""Which addresses a webhook may reach (gamification.hooks.addresses), without servers."""
+
+import asyncio
+import ipaddress
+
+import pytest
+
+from gamification.hooks.addresses import Refused, parse, refusal, resolve
+
+
+@pytest.mark.parametrize("address, allowed", [
+    ("127.0.0.1", False), ("::1", False), ("10.0.0.1", False), ("172.16.5.4", False),
+    ("192.168.1.1", False), ("169.254.169.254", False), ("100.64.0.1", False),
+    ("0.0.0.0", False), ("224.0.0.251", False), ("240.0.0.1", False), ("fc00::1", False),
+    ("fe80::1", False), ("::ffff:127.0.0.1", False), ("::ffff:10.1.1.1", False),
+    ("93.184.216.34", True), ("2606:2800:220:1:248:1893:25c8:1946", True),
+])
+def test_only_public_addresses_pass(address: str, allowed: bool) -> None:
+    assert (refusal(ipaddress.ip_address(address), allow_loopback=False) is None) is allowed
+
+
+def test_the_development_setting_allows_loopback_and_nothing_else() -> None:
+    assert refusal(ipaddress.ip_address("127.0.0.1"), allow_loopback=True) is None
+    assert refusal(ipaddress.ip_address("::ffff:127.0.0.1"), allow_loopback=True) is None
+    assert refusal(ipaddress.ip_address("10.0.0.1"), allow_loopback=True) == "a private address"
+    assert parse("http://127.0.0.1:9/x?y=1", allow_loopback=True).target == "/x?y=1"
+    with pytest.raises(Refused, match="https://"):
+        parse("http://127.0.0.1:9/x", allow_loopback=False)
+
+
+def test_a_name_resolving_to_loopback_is_refused() -> None:
+    with pytest.raises(Refused, match="loopback"):
+        asyncio.run(resolve(parse("https://localhost/hook", False), allow_loopback=False))
