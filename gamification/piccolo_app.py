@@ -16,6 +16,7 @@ from gamification.challenges.tables import (
     ChallengeProgress,
     ChallengeTask,
 )
+from gamification.inbound.tables import InboundEvent, InboundType
 from gamification.leaderboards.tables import (
     LeaderboardEntry,
     LeaderboardExclusion,
@@ -33,7 +34,7 @@ APP_CONFIG = AppConfig(
         LedgerAccount, LedgerTransaction, LedgerPosting, Rule, RuleAward, LeaderboardEntry,
         LeaderboardState, LeaderboardExclusion, Tier, TierSettings, MemberTier, Activity, Badge,
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
-        ChallengeAct, Season, EarningDay, Removal, FeaturedBadge,
+        ChallengeAct, Season, EarningDay, Removal, FeaturedBadge, InboundType, InboundEvent,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

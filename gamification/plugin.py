@@ -6,6 +6,10 @@ from gamification.badges.controllers import BadgeController
 from gamification.challenges import services as challenges
 from gamification.challenges.controllers import ChallengeController
 from gamification.commands import ledger_check
+from gamification.inbound.controllers import (
+    InboundConsoleController,
+    IntegrationEventController,
+)
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
@@ -26,7 +30,7 @@ plugin = Plugin(
     route_handlers=[
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
         TierController, BadgeController, ChallengeController, EventTypeController,
-        StandingController,
+        StandingController, IntegrationEventController, InboundConsoleController,
     ],
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),
@@ -42,6 +46,8 @@ plugin = Plugin(
         "POST /api/challenges/{challenge_id}/publish": frozenset({409}),
         "POST /api/challenges/{challenge_id}/cancel": frozenset({409}),
         "POST /api/challenges/{challenge_id}/join": frozenset({409}),
+        "POST /api/integrations/events": frozenset({409, 429}),
+        "POST /api/brands/{brand_id}/inbound-types": frozenset({409}),
     },
     handler_modules=[
         "gamification.ledger.handlers", "gamification.rules.handlers",

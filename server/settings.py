@@ -101,6 +101,8 @@ class Settings(msgspec.Struct, frozen=True):
     flag_hide_threshold: int = 10
     flag_rate_limit: RateLimit = RateLimit(20, 3600)
     review_claim_seconds: int = 600
+    # Inbound events (orders, reviews...) a brand's API token may post per window.
+    inbound_rate_limit: RateLimit = RateLimit(6000, 60)
 
     @property
     def scaled(self) -> bool:
@@ -331,6 +333,8 @@ VARIABLES: tuple[Variable, ...] = (
              "flags per window per member"),
     Variable("HEARTH_REVIEW_CLAIM_SECONDS", "review_claim_seconds", integer(10), "`600`",
              "how long a moderator's claim on a review item keeps others from acting on it"),
+    Variable("HEARTH_INBOUND_RATE_LIMIT", "inbound_rate_limit", rate, "`6000/60`",
+             "inbound events (`POST /api/integrations/events`) per window per API token"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

@@ -10,7 +10,8 @@ from server import events, outbox
 @outbox.batch_handler(
     "rules.award",
     events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
-    events.ReactionAdded, events.PostMarkedHelpful, *REMOVALS,
+    events.ReactionAdded, events.PostMarkedHelpful, events.OrderCompleted, events.ReviewPosted,
+    events.ReferralConverted, events.CustomEventReceived, *REMOVALS,
 )
 async def award(batch: list[outbox.Delivery]) -> None:
     # Awards and removals in one handler, so that a batch holding "reacted, took it back,

@@ -5,6 +5,7 @@ a threshold; they step down only after staying below it for the grace period. Ev
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 import msgspec
@@ -167,3 +168,12 @@ async def counted_earnings() -> dict[int, int]:
     rows = await db.fetch("SELECT member, SUM(points) AS earned FROM gamification_earning_day "
                           "GROUP BY member")
     return {int(r["member"]): int(r["earned"]) for r in rows}
+
+
+async def tier_names(member_ids: Collection[int]) -> dict[int, str]:
+    """The tier each of these members holds now (absent: none)."""
+    if not member_ids:
+        return {}
+    rows = await MemberTier.select(MemberTier.member, MemberTier.tier_name).where(
+        MemberTier.member.is_in(sorted(member_ids)) & MemberTier.tier_name.is_not_null())
+    return {int(r["member"]): str(r["tier_name"]) for r in rows}

@@ -1381,6 +1381,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receive */
+        post: operations["ApiIntegrationsEventsReceive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/brands/{brand_id}/inbound-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListTypes */
+        get: operations["ApiBrandsBrandIdInboundTypesListTypes"];
+        put?: never;
+        /** DeclareType */
+        post: operations["ApiBrandsBrandIdInboundTypesDeclareType"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/brands/{brand_id}/inbound-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListEvents */
+        get: operations["ApiBrandsBrandIdInboundEventsListEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/categories/order": {
         parameters: {
             query?: never;
@@ -2169,6 +2221,29 @@ export interface components {
             thread: components["schemas"]["ThreadOut"];
             post: components["schemas"]["PostOut"];
         };
+        /** CustomField */
+        CustomField: {
+            name: string;
+            type: string;
+            /** @default false */
+            required: boolean;
+            /** @default 200 */
+            max_length: number;
+        };
+        /** CustomTypeIn */
+        CustomTypeIn: {
+            name: string;
+            fields?: components["schemas"]["CustomField"][];
+        };
+        /** CustomTypeOut */
+        CustomTypeOut: {
+            id: number;
+            brand_id: number;
+            name: string;
+            fields: components["schemas"]["CustomField"][];
+            /** Format: date-time */
+            created_at: string;
+        };
         /** DecisionIn */
         DecisionIn: {
             decision: string;
@@ -2213,6 +2288,14 @@ export interface components {
             completed_at: string | null;
             reward_pending: boolean;
             tasks: components["schemas"]["TaskProgress"][];
+        };
+        /** EventIn */
+        EventIn: {
+            type: string;
+            member: components["schemas"]["MemberRef"];
+            data?: {
+                [key: string]: unknown;
+            };
         };
         /** EventOutcome */
         EventOutcome: {
@@ -2361,6 +2444,38 @@ export interface components {
         HistoryPage: {
             items: components["schemas"]["HistoryEntry"][];
             next_cursor: number | null;
+        };
+        /** InboundEventOut */
+        InboundEventOut: {
+            id: number;
+            type: string;
+            idempotency_key: string;
+            member_id: number;
+            reference: string;
+            summary: string;
+            /** Format: date-time */
+            received_at: string;
+            outcome: string;
+            points_awarded: number;
+            points_reversed: number;
+        };
+        /** InboundEventPage */
+        InboundEventPage: {
+            items: components["schemas"]["InboundEventOut"][];
+            next_cursor: number | null;
+        };
+        /** InboundOut */
+        InboundOut: {
+            id: number;
+            type: string;
+            idempotency_key: string;
+            member_id: number;
+            reference: string;
+            summary: string;
+            /** Format: date-time */
+            received_at: string;
+            /** @default accepted */
+            outcome: string;
         };
         /** Invariants */
         Invariants: {
@@ -2531,6 +2646,11 @@ export interface components {
             page: number;
             limit: number;
             pages: number;
+        };
+        /** MemberRef */
+        MemberRef: {
+            id?: number | null;
+            email?: string | null;
         };
         /** MemberStanding */
         MemberStanding: {
@@ -11396,6 +11516,385 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberStanding"];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with that id, or nothing the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiIntegrationsEventsReceive: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundOut"];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: taken, already done, or changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; try again after Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiBrandsBrandIdInboundTypesListTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brand_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomTypeOut"][];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with that id, or nothing the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiBrandsBrandIdInboundTypesDeclareType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brand_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomTypeIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomTypeOut"];
+                };
+            };
+            /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Sign in first; or the API token is malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed: the caller's role, the API token's scope, or a missing or wrong X-CSRF-Token on a cookie-authenticated write. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with that id, or nothing the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: taken, already done, or changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Well-formed, but a value is not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A backing service (the database, or Redis for what needs it) is unreachable for now; the request was not carried out (unless the connection broke while committing: read before retrying a write). Try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiBrandsBrandIdInboundEventsListEvents: {
+        parameters: {
+            query?: {
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                brand_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundEventPage"];
                 };
             };
             /** @description Malformed input: a body that is not JSON, not UTF-8 or nested too deep, a field of the wrong type or unknown, a parameter out of range. */
