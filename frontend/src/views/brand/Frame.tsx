@@ -19,6 +19,7 @@ const SECTIONS = [
   { key: "budget", label: "Budget" },
   { key: "badges", label: "Badges" },
   { key: "tokens", label: "API tokens" },
+  { key: "inbound", label: "Inbound events" },
   { key: "log", label: "Log" },
 ] as const;
 

@@ -5,6 +5,7 @@ import { Badges } from "./badges";
 import { Budget } from "./budget";
 import { ChallengeEditor, ChallengeList } from "./challenges";
 import { BrandFrame } from "./Frame";
+import { Inbound } from "./inbound";
 import { StaffLog } from "../stafflog/StaffLog";
 import { Rules } from "./rules";
 import { Tokens } from "./tokens";
@@ -15,6 +16,7 @@ const SECTIONS = [
   { href: "#/brand/budget", title: "Budget", text: "The points you pay from, where they went, goodwill adjustments." },
   { href: "#/brand/badges", title: "Badges", text: "Recognise members by hand; revoke with a reason." },
   { href: "#/brand/tokens", title: "API tokens", text: "Keys for your checkout and integrations." },
+  { href: "#/brand/inbound", title: "Inbound events", text: "Orders, reviews and referrals your shop reported, and how to send them." },
   { href: "#/brand/log", title: "Log", text: "Every staff act on your brand: who, what, before and after, why." },
 ];
 
@@ -59,6 +61,10 @@ export function BrandBadges() {
 
 export function BrandTokens() {
   return <BrandFrame title="API tokens" section="tokens">{(brand) => <Tokens key={brand.id} brand={brand} />}</BrandFrame>;
+}
+
+export function BrandInbound() {
+  return <BrandFrame title="Inbound events" section="inbound">{(brand) => <Inbound key={brand.id} brand={brand} />}</BrandFrame>;
 }
 
 export function BrandLog() {
