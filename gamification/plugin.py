@@ -47,6 +47,7 @@ plugin = Plugin(
         "POST /api/challenges/{challenge_id}/cancel": frozenset({409}),
         "POST /api/challenges/{challenge_id}/join": frozenset({409}),
         "POST /api/integrations/events": frozenset({409, 429}),
+        "POST /api/integrations/events/batch": frozenset({409, 429}),
         "POST /api/brands/{brand_id}/inbound-types": frozenset({409}),
     },
     handler_modules=[

@@ -12,6 +12,8 @@ from gamification.inbound import services
 from gamification.inbound.schemas import (
     CustomTypeIn,
     CustomTypeOut,
+    EventBatchIn,
+    EventBatchOut,
     EventIn,
     InboundEventPage,
     InboundOut,
@@ -41,6 +43,14 @@ class IntegrationEventController(Controller):
         if replayed:
             return Response(out, status_code=200, headers={"Idempotent-Replayed": "true"})
         return Response(out, status_code=201)
+
+    @post("/api/integrations/events/batch", status_code=200, opt={TOKEN_SCOPE_OPT: "events"})
+    async def receive_batch(self, actor: Actor, data: EventBatchIn) -> EventBatchOut:
+        """Up to 500 events in one request, each with its own `idempotency_key` in the body,
+        recorded all together or, on any 4xx (naming the event, e.g. `events[3].data.amount`),
+        not at all. Each result says whether its key had been recorded before (a replay);
+        each event counts against the token's rate limit."""
+        return await services.receive_batch(actor, data)
 
 
 class InboundConsoleController(Controller):

@@ -9,6 +9,8 @@ import msgspec
 
 from server.types import Id
 
+MAX_BATCH = 500
+
 # Orders, reviews and referrals are the brand's own ids: they go into ledger sources
 # ("order:<brand>:<id>"), where a colon would nest one under another.
 Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100,
@@ -34,6 +36,19 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     type: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
     member: MemberRef
     data: dict[str, Any] = {}
+
+
+class BatchEventIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One event of a batch: its Idempotency-Key rides in the body."""
+
+    idempotency_key: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    type: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    member: MemberRef
+    data: dict[str, Any] = {}
+
+
+class EventBatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    events: Annotated[list[BatchEventIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
 
 
 class OrderCompletedData(msgspec.Struct, forbid_unknown_fields=True):
@@ -68,6 +83,18 @@ class InboundOut(msgspec.Struct):
     summary: str
     received_at: dt.datetime
     outcome: str = "accepted"
+
+
+class BatchResult(msgspec.Struct):
+    event: InboundOut
+    # Recorded by an earlier request (or earlier in this batch) with this key and body.
+    replayed: bool
+
+
+class EventBatchOut(msgspec.Struct):
+    """In the order the events were sent."""
+
+    results: list[BatchResult]
 
 
 class InboundEventOut(msgspec.Struct):

@@ -18,9 +18,12 @@ import msgspec
 
 from gamification.inbound.currencies import MINOR_UNITS
 from gamification.inbound.schemas import (
+    BatchResult,
     CustomField,
     CustomTypeIn,
     CustomTypeOut,
+    EventBatchIn,
+    EventBatchOut,
     EventIn,
     InboundEventOut,
     InboundEventPage,
@@ -65,16 +68,6 @@ def _out(row: dict[str, Any]) -> InboundOut:
                       summary=row["summary"], received_at=row["received_at"])
 
 
-async def _recorded(brand_id: int, key: str, request_hash: str) -> InboundOut | None:
-    rows = await InboundEvent.select().where(InboundEvent.scoped_key == f"{brand_id}:{key}")
-    if not rows:
-        return None
-    if rows[0]["request_hash"] != request_hash:
-        raise Conflict("this Idempotency-Key was already used with a different body: use a new "
-                       "key for a new event")
-    return _out(rows[0])
-
-
 def _convert(data: dict[str, Any], shape: type[Any]) -> Any:
     try:
         return msgspec.convert(data, shape)
@@ -103,17 +96,24 @@ def _amount(raw: str, currency: str) -> tuple[Decimal, int]:
     return amount, int(amount.scaleb(digits))
 
 
-async def _member(ref: Any) -> int:
-    if (ref.id is None) == (ref.email is None):
-        raise Invalid("member: give exactly one of `id` or `email`")
-    if ref.email is not None:
-        found = await active_member_ids_by_email([ref.email])
-        if ref.email not in found:
-            raise Invalid("member.email: no active member has this email")
-        return found[ref.email]
-    if ref.id not in await active_member_roles({ref.id}):
-        raise Invalid(f"member.id: no active member has id {ref.id}")
-    return int(ref.id)
+async def _members(refs: list[Any], labels: list[str]) -> list[int]:
+    """The member each reference names, in two queries for a whole batch."""
+    for ref, label in zip(refs, labels, strict=True):
+        if (ref.id is None) == (ref.email is None):
+            raise Invalid(f"{label}member: give exactly one of `id` or `email`")
+    by_email = await active_member_ids_by_email({r.email for r in refs if r.email is not None})
+    active = await active_member_roles({r.id for r in refs if r.id is not None})
+    out = []
+    for ref, label in zip(refs, labels, strict=True):
+        if ref.email is not None:
+            if ref.email not in by_email:
+                raise Invalid(f"{label}member.email: no active member has this email")
+            out.append(by_email[ref.email])
+        else:
+            if ref.id not in active:
+                raise Invalid(f"{label}member.id: no active member has id {ref.id}")
+            out.append(int(ref.id))
+    return out
 
 
 def _field_value(field: CustomField, value: Any) -> str | int | float | bool:
@@ -162,24 +162,27 @@ class _Plan(msgspec.Struct):
     """A validated request: what to record and emit."""
 
     type: str
-    member_id: int
     reference: str
     summary: str
     source: str
     subject: str | None
     data: Any
+    member_id: int = 0
 
 
-async def _plan(brand_id: int, data: EventIn) -> _Plan:
+async def _plan(brand_id: int, data: EventIn, declarations: dict[str, list[CustomField] | None]
+                ) -> _Plan:
+    """The request checked, but for its member (resolved for a whole batch at once)."""
     kind = data.type
     if kind not in BUILT_IN:
-        declared = await _declared(brand_id, kind) if re.fullmatch(r"[a-z][a-z0-9_]{0,39}", kind) \
-            else None
+        if kind not in declarations:
+            declarations[kind] = await _declared(brand_id, kind) \
+                if re.fullmatch(r"[a-z][a-z0-9_]{0,39}", kind) else None
+        declared = declarations[kind]
         if declared is None:
             raise Invalid(f"type: unknown event type {kind[:60]!r}; use one of "
                           f"{', '.join(BUILT_IN)} or a custom type your brand declared")
-        member_id = await _member(data.member)
-        return _Plan(kind, member_id, "", kind, "", None, _custom_fields(declared, data.data))
+        return _Plan(kind, "", kind, "", None, _custom_fields(declared, data.data))
     parsed: Any
     if kind == "order.completed":
         parsed = _convert(data.data, OrderCompletedData)
@@ -199,23 +202,18 @@ async def _plan(brand_id: int, data: EventIn) -> _Plan:
         parsed = _convert(data.data, ReferralConvertedData)
         ref, source = parsed.referral_id, f"referral:{brand_id}:{parsed.referral_id}"
         summary = f"referral {ref}"
-    member_id = await _member(data.member)
-    return _Plan(kind, member_id, ref, summary, source, f"{brand_id}:{kind}:{ref}", parsed)
+    return _Plan(kind, ref, summary, source, f"{brand_id}:{kind}:{ref}", parsed)
 
 
-async def _event(brand_id: int, plan: _Plan, inbound_id: int, tier: str | None) -> events.Event:
+def _event(brand_id: int, plan: _Plan, inbound_id: int, tier: str | None,
+           order_number: int) -> events.Event:
     if plan.type == "order.completed":
         currency = plan.data.currency.upper()
         amount, minor = _amount(plan.data.amount, currency)
-        # Every order the brand reported for the member, refunded or not, this one included
-        # (under the member's lock: two first orders at once are not both first).
-        count = await InboundEvent.count().where(
-            (InboundEvent.brand == brand_id) & (InboundEvent.member == plan.member_id)
-            & (InboundEvent.type == "order.completed"))
         return events.OrderCompleted(
             brand_id=brand_id, member_id=plan.member_id, order_id=plan.reference,
-            amount=float(amount), amount_minor=minor, currency=currency, order_number=count,
-            inbound_id=inbound_id, tier=tier)
+            amount=float(amount), amount_minor=minor, currency=currency,
+            order_number=order_number, inbound_id=inbound_id, tier=tier)
     if plan.type == "order.refunded":
         return events.OrderRefunded(brand_id=brand_id, member_id=plan.member_id,
                                     order_id=plan.reference, inbound_id=inbound_id)
@@ -232,73 +230,181 @@ async def _event(brand_id: int, plan: _Plan, inbound_id: int, tier: str | None) 
                                       tier=tier)
 
 
-async def _check_subject(brand_id: int, plan: _Plan) -> None:
-    """Inside the unit of work, under the member's lock."""
-    if plan.type == "order.refunded":
-        orders = await InboundEvent.select(InboundEvent.member).where(
-            InboundEvent.subject == f"{brand_id}:order.completed:{plan.reference}")
-        if not orders:
-            raise Invalid(f"data.order_id: your brand reported no completed order "
-                          f"{plan.reference!r}")
-        if int(orders[0]["member"]) != plan.member_id:
-            raise Invalid(f"member: order {plan.reference!r} is another member's")
-    if plan.subject is not None and await InboundEvent.exists().where(
-            InboundEvent.subject == plan.subject):
-        what = "refunded" if plan.type == "order.refunded" else "reported"
-        raise Conflict(f"{plan.type.split('.')[0]} {plan.reference!r} was already {what} "
-                       "under another Idempotency-Key")
+class _Item(msgspec.Struct):
+    key: str
+    data: EventIn
+    request_hash: str
+    # How errors name it: "" alone, "events[3]." in a batch.
+    label: str
 
 
-async def receive(actor: Actor, key: str | None, data: EventIn) -> tuple[InboundOut, bool]:
-    """Record and emit one inbound event; (the recorded outcome, whether it was a replay)."""
-    if actor.via != "token" or actor.brand_id is None or actor.token_id is None:
-        raise Forbidden(INTEGRATION_ONLY)
-    brand_id = actor.brand_id
-    await ratelimit.check("inbound event", f"token:{actor.token_id}",
-                          runtime.current().settings.inbound_rate_limit)
-    if key is None or not _KEY.fullmatch(key):
-        raise Invalid("Idempotency-Key: send a header of 1 to 200 visible ASCII characters, "
-                      "unique per event (your order or event id will do)")
-    request_hash = _canonical_hash(data)
-    recorded = await _recorded(brand_id, key, request_hash)
-    if recorded is not None:
-        return recorded, True
-    plan = await _plan(brand_id, data)
-    tier = (await tiers.tier_names({plan.member_id})).get(plan.member_id)
-    now = clock.now()
-    try:
+async def _replays(brand_id: int, items: list[_Item]) -> dict[str, InboundOut]:
+    """Items already recorded, by key; a key recorded with another body is a 409."""
+    keys = sorted({f"{brand_id}:{item.key}" for item in items})
+    rows = await InboundEvent.select().where(InboundEvent.scoped_key.is_in(keys))
+    found = {str(r["idempotency_key"]): r for r in rows}
+    for item in items:
+        row = found.get(item.key)
+        if row is not None and row["request_hash"] != item.request_hash:
+            raise Conflict(f"{item.label}Idempotency-Key {item.key!r} was already used with a "
+                           "different body: use a new key for a new event")
+    return {key: _out(row) for key, row in found.items()}
+
+
+async def _check_subjects(brand_id: int, fresh: list[tuple[_Item, _Plan]]) -> None:
+    """Inside the unit of work, under the members' locks: a refund names an order of its
+    member, and each order, review and referral is reported (and refunded) once."""
+    wanted = {p.subject for _, p in fresh if p.subject is not None} | {
+        f"{brand_id}:order.completed:{p.reference}" for _, p in fresh if p.type == "order.refunded"}
+    rows = await InboundEvent.select(InboundEvent.subject, InboundEvent.member).where(
+        InboundEvent.subject.is_in(sorted(wanted))) if wanted else []
+    known = {str(r["subject"]): int(r["member"]) for r in rows}
+    for item, plan in fresh:
+        if plan.type == "order.refunded":
+            owner = known.get(f"{brand_id}:order.completed:{plan.reference}")
+            if owner is None:
+                raise Invalid(f"{item.label}data.order_id: your brand reported no completed "
+                              f"order {plan.reference!r}")
+            if owner != plan.member_id:
+                raise Invalid(f"{item.label}member: order {plan.reference!r} is another member's")
+        if plan.subject is not None:
+            if plan.subject in known:
+                what = "refunded" if plan.type == "order.refunded" else "reported"
+                raise Conflict(f"{item.label}{plan.type.split('.')[0]} {plan.reference!r} was "
+                               f"already {what} under another Idempotency-Key")
+            # Reported from here on: a batch may hold an order and then its refund.
+            known[plan.subject] = plan.member_id
+
+
+async def _order_counts(brand_id: int, member_ids: set[int]) -> dict[int, int]:
+    """Orders the brand reported so far per member (refunded ones too)."""
+    match, args = db.values_in(sorted(member_ids), "bigint")
+    rows = await db.fetch(
+        "SELECT member, COUNT(*) AS n FROM gamification_inbound_event WHERE brand = {} "
+        "AND type = 'order.completed' AND member " + match + " GROUP BY member",
+        brand_id, *args)
+    return {int(r["member"]): int(r["n"]) for r in rows}
+
+
+async def _record(actor: Actor, brand_id: int, items: list[_Item]) -> list[tuple[InboundOut, bool]]:
+    """Every item recorded and emitted, or (on any 4xx) none: (outcome, was a replay)."""
+    recorded = await _replays(brand_id, items)
+    fresh: list[tuple[_Item, _Plan]] = []
+    firsts: dict[str, _Item] = {}
+    declarations: dict[str, list[CustomField] | None] = {}
+    for item in items:
+        if item.key in recorded:
+            continue
+        first = firsts.setdefault(item.key, item)
+        if first is not item:
+            if first.request_hash != item.request_hash:
+                raise Conflict(f"{item.label}Idempotency-Key {item.key!r} is used twice in this "
+                               "batch with different bodies")
+            continue
+        try:
+            fresh.append((item, await _plan(brand_id, item.data, declarations)))
+        except Invalid as exc:
+            raise Invalid(item.label + exc.message) from None
+    if fresh:
+        ids = await _members([i.data.member for i, _ in fresh], [i.label for i, _ in fresh])
+        for (_, plan), member_id in zip(fresh, ids, strict=True):
+            plan.member_id = member_id
+        members = set(ids)
+        held = await tiers.tier_names(members)
+        now = clock.now()
         async with outbox.unit_of_work():
-            await ledger.lock_members({plan.member_id})
-            # A request with this key that committed while this one waited for the lock.
-            if await InboundEvent.exists().where(InboundEvent.scoped_key == f"{brand_id}:{key}"):
+            await ledger.lock_members(members)
+            # Requests with these keys that committed while this one waited for the locks.
+            if await InboundEvent.exists().where(InboundEvent.scoped_key.is_in(
+                    [f"{brand_id}:{i.key}" for i, _ in fresh])):
                 raise _Raced
-            await _check_subject(brand_id, plan)
+            await _check_subjects(brand_id, fresh)
+            orders = await _order_counts(brand_id, members)
             rows = await db.insert_rows(
                 "gamification_inbound_event",
                 ["brand", "scoped_key", "idempotency_key", "request_hash", "type", "member",
                  "subject", "reference", "summary", "source", "token_id", "received_at"],
                 ["bigint", "text", "text", "text", "text", "bigint", "text", "text", "text",
                  "text", "bigint", "timestamptz"],
-                [(brand_id, f"{brand_id}:{key}", key, request_hash, plan.type, plan.member_id,
-                  plan.subject, plan.reference, plan.summary[:200], plan.source, actor.token_id,
-                  now)],
-                "ON CONFLICT (scoped_key) DO NOTHING RETURNING id")
-            if not rows:
+                [(brand_id, f"{brand_id}:{i.key}", i.key, i.request_hash, p.type, p.member_id,
+                  p.subject, p.reference, p.summary[:200], p.source, actor.token_id, now)
+                 for i, p in fresh],
+                "ON CONFLICT (scoped_key) DO NOTHING RETURNING id, idempotency_key")
+            if len(rows) < len(fresh):
                 raise _Raced
-            inbound_id = int(rows[0]["id"])
-            await outbox.emit(await _event(brand_id, plan, inbound_id, tier))
-    except _Raced:
-        replay = await _recorded(brand_id, key, request_hash)
-        assert replay is not None
-        return replay, True
-    except Exception as exc:
-        if db.is_unique_violation(exc):
-            # The same order reported at once under two keys: the other one won.
-            raise Conflict(f"{plan.type} {plan.reference!r} was just reported under another "
-                           "Idempotency-Key") from None
-        raise
-    return InboundOut(id=inbound_id, type=plan.type, idempotency_key=key, member_id=plan.member_id,
-                      reference=plan.reference, summary=plan.summary[:200], received_at=now), False
+            inbound_ids = {str(r["idempotency_key"]): int(r["id"]) for r in rows}
+            emitted = []
+            for item, plan in fresh:
+                if plan.type == "order.completed":
+                    # The member's nth order, counted under their lock: two first orders at
+                    # once are not both first.
+                    orders[plan.member_id] = orders.get(plan.member_id, 0) + 1
+                emitted.append(_event(brand_id, plan, inbound_ids[item.key],
+                                      held.get(plan.member_id), orders.get(plan.member_id, 0)))
+                recorded[item.key] = InboundOut(
+                    id=inbound_ids[item.key], type=plan.type, idempotency_key=item.key,
+                    member_id=plan.member_id, reference=plan.reference,
+                    summary=plan.summary[:200], received_at=now)
+            await outbox.emit_many(emitted)
+    made = {item.key for item, _ in fresh}
+    return [(recorded[item.key], item.key not in made or firsts.get(item.key) is not item)
+            for item in items]
+
+
+def _authorized(actor: Actor) -> int:
+    if actor.via != "token" or actor.brand_id is None or actor.token_id is None:
+        raise Forbidden(INTEGRATION_ONLY)
+    return actor.brand_id
+
+
+async def _receive(actor: Actor, items: list[_Item]) -> list[tuple[InboundOut, bool]]:
+    brand_id = _authorized(actor)
+    for _ in range(3):
+        try:
+            return await _record(actor, brand_id, items)
+        except _Raced:
+            # Another request recorded some of these keys first: they are replays now.
+            continue
+        except Exception as exc:
+            if db.is_unique_violation(exc):
+                # The same order reported at once under two keys: the other one won.
+                raise Conflict("an order, review or referral in this request was just reported "
+                               "under another Idempotency-Key") from None
+            raise
+    raise Conflict("other requests with these keys keep arriving at once: try again")
+
+
+def _check_key(key: str | None, label: str) -> str:
+    if key is None or not _KEY.fullmatch(key):
+        raise Invalid(f"{label}Idempotency-Key: send 1 to 200 visible ASCII characters, "
+                      "unique per event (your order or event id will do)")
+    return key
+
+
+async def receive(actor: Actor, key: str | None, data: EventIn) -> tuple[InboundOut, bool]:
+    """Record and emit one inbound event; (the recorded outcome, whether it was a replay)."""
+    _authorized(actor)
+    await ratelimit.check("inbound event", f"token:{actor.token_id}",
+                          runtime.current().settings.inbound_rate_limit)
+    item = _Item(_check_key(key, ""), data, _canonical_hash(data), "")
+    return (await _receive(actor, [item]))[0]
+
+
+async def receive_batch(actor: Actor, data: EventBatchIn) -> EventBatchOut:
+    """Many events in one request, all recorded or (on any 4xx) none; each event counts
+    against the token's rate limit."""
+    _authorized(actor)
+    limit = runtime.current().settings.inbound_rate_limit
+    await ratelimit.check("inbound event", f"token:{actor.token_id}", limit, len(data.events))
+    items = []
+    for n, event in enumerate(data.events):
+        body = EventIn(type=event.type, member=event.member, data=event.data)
+        label = f"events[{n}]."
+        items.append(_Item(_check_key(event.idempotency_key, label), body,
+                           _canonical_hash(body), label))
+    results = await _receive(actor, items)
+    return EventBatchOut(results=[BatchResult(event=out, replayed=replayed)
+                                  for out, replayed in results])
 
 
 # --- the brand's console -------------------------------------------------------------------

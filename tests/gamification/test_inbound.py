@@ -232,3 +232,44 @@ def test_only_a_brand_token_with_the_events_scope_posts_and_only_in_its_brand(
     assert theirs.order(member, "Z-1", "4").status_code == 201
     settles(admin, member, 13)
     assert [e["points_awarded"] for e in theirs.events()] == [4]
+
+
+def test_a_batch_is_recorded_whole_or_not_at_all_and_replays_per_key(
+        admin: Client, shop: Brand, member: Client) -> None:
+    shop.rule("A point per euro", ["order.completed"], "amount")
+    shop.rule("Reviews", ["review.posted"], "5")
+
+    def batch(events: list[dict[str, Any]]) -> httpx.Response:
+        return httpx.post(f"{shop.server.url}/api/integrations/events/batch",
+                          json={"events": events}, timeout=30,
+                          headers={"Authorization": f"Bearer {shop.token}"})
+
+    ref = {"id": member.member["id"]}
+    order = {"type": "order.completed", "member": ref,
+             "data": {"order_id": "M-1", "amount": "20", "currency": "EUR"}}
+    events = [{"idempotency_key": "m1", **order},
+              {"idempotency_key": "m1", **order},
+              {"idempotency_key": "v1", "type": "review.posted", "member": ref,
+               "data": {"review_id": "V-9"}},
+              {"idempotency_key": "m1-refund", "type": "order.refunded", "member": ref,
+               "data": {"order_id": "M-1"}},
+              {"idempotency_key": "m2", **order, "data": {**order["data"], "order_id": "M-2"}}]
+    bad = [events[0], {**events[4], "data": {**events[4]["data"], "currency": "XYZ"}}]
+    refused = batch(bad)
+    assert refused.status_code == 422, refused.text
+    assert "events[1].data.currency" in refused.json()["error"]["message"]
+    clash = batch([events[0], {**events[4], "idempotency_key": "m1"}])
+    assert clash.status_code == 409, clash.text
+    assert shop.events() == []
+
+    done = batch(events)
+    assert done.status_code == 200, done.text
+    results = done.json()["results"]
+    assert [r["replayed"] for r in results] == [False, True, False, False, False]
+    assert results[0]["event"] == results[1]["event"]
+    # M-1 earned 20 and its refund, later in the batch, took them back.
+    settles(admin, member, 5 + 20)
+    again = batch(events).json()["results"]
+    assert [r["replayed"] for r in again] == [True] * 5
+    assert [r["event"]["id"] for r in again] == [r["event"]["id"] for r in results]
+    assert len(shop.events()) == 4
