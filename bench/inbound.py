@@ -8,18 +8,22 @@ API, a brand with 100,000 points of budget, a brand staff member, an API token w
 (a point per euro), then --members members. HEARTH_INBOUND_RATE_LIMIT is lifted for the run.
 
 Load: --loaders processes (default 2), each an asyncio loop holding --concurrency keep-alive
-connections (default 16 each), post N events between them (default 5,000), each with its own
-Idempotency-Key and order id, members round-robin, amount "12.50" EUR (12 points).
+connections (default 16 each), post the events between them, each with its own idempotency
+key and order id, members spread by key, amount "12.50" EUR (12 points). Two phases: --single
+events (default 1,000) one per `POST /api/integrations/events` (Idempotency-Key header), then
+--events (default 10,000) in `POST /api/integrations/events/batch` requests of --batch
+(default 100; the key in each event).
 
-Baseline: the same loaders send N `GET /api/ping` first (routing, the auth hook and JSON, no
-database): what this client and this server process can do at all on this machine.
+Baseline: the same loaders send --single `GET /api/ping` first (routing, the auth hook and
+JSON, no database): what this client and this server process can do at all on this machine.
 
 Marks, from the first request: every POST answered (the ingest rate), and the ledger holding
 an award for every accepted event (SQL: gamification_rule_award of the bench rule; polled
 every 50 ms). events/s is accepted events / the second mark. Target: >= 1,000 events/s
 scaled. Figures are printed, never asserted; the last line carries the load average.
 
-    .venv/bin/python bench/inbound.py [--mode scaled|embedded] [--events N] [--members M]
+    .venv/bin/python bench/inbound.py [--mode scaled|embedded] [--events N] [--batch B]
+        [--single S] [--members M] [--loaders L] [--concurrency C]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 from _common import (
     MODES,
+    Deployment,
     add_target_options,
     admin_client,
     cpu_seconds,
@@ -52,48 +57,59 @@ TARGET = 1000.0
 POINTS_EACH = 12
 
 
+def _order(key: str, member: int) -> dict[str, object]:
+    return {"type": "order.completed", "member": {"id": member},
+            "data": {"order_id": key, "amount": "12.50", "currency": "EUR"}}
+
+
 async def _load(url: str, token: str, members: list[int], keys: list[str],
-                concurrency: int) -> tuple[int, int]:
-    """Post one event per key; (accepted, refused or failed)."""
+                concurrency: int, batch: int) -> tuple[int, int]:
+    """Post one event per key (`batch` per request when above 1; no token: GET /api/ping
+    instead); (events accepted, events refused or failed)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     accepted = failed = 0
-    queue = list(reversed(keys))
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        async def worker(slot: int) -> None:
+    chunks = [keys[i:i + batch] for i in range(0, len(keys), batch)]
+    chunks.reverse()
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+        async def worker() -> None:
             nonlocal accepted, failed
-            while queue:
-                key = queue.pop()
+            while chunks:
+                chunk = chunks.pop()
                 if not token:
                     response = await client.get("/api/ping")
+                elif batch == 1:
+                    key = chunk[0]
+                    response = await client.post(
+                        "/api/integrations/events", json=_order(key, members[hash(key) % len(members)]),
+                        headers={**headers, "Idempotency-Key": key})
                 else:
-                    member = members[hash(key) % len(members)]
-                    response = await client.post("/api/integrations/events", json={
-                        "type": "order.completed", "member": {"id": member},
-                        "data": {"order_id": key, "amount": "12.50", "currency": "EUR"},
-                    }, headers={**headers, "Idempotency-Key": key})
+                    response = await client.post("/api/integrations/events/batch", json={
+                        "events": [{"idempotency_key": key,
+                                    **_order(key, members[hash(key) % len(members)])}
+                                   for key in chunk]}, headers=headers)
                 if response.status_code in (200, 201):
-                    accepted += 1
+                    accepted += len(chunk)
                 else:
-                    failed += 1
-                    if failed <= 3:
+                    failed += len(chunk)
+                    if failed <= 3 * batch:
                         log(f"answer {response.status_code}: {response.text[:200]}")
 
-        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
     return accepted, failed
 
 
 def _loader(url: str, token: str, members: list[int], keys: list[str], concurrency: int,
-            out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    out.put(asyncio.run(_load(url, token, members, keys, concurrency)))
+            batch: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    out.put(asyncio.run(_load(url, token, members, keys, concurrency, batch)))
 
 
 def _run_loaders(url: str, token: str, members: list[int], keys: list[str], loaders: int,
-                 concurrency: int) -> tuple[int, int, float]:
+                 concurrency: int, batch: int = 1) -> tuple[int, int, float]:
     """(accepted, failed, seconds) with the keys split between loader processes."""
     out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     procs = [multiprocessing.Process(target=_loader, args=(
-        url, token, members, keys[i::loaders], concurrency, out)) for i in range(loaders)]
+        url, token, members, keys[i::loaders], concurrency, batch, out)) for i in range(loaders)]
     started = time.monotonic()
     for proc in procs:
         proc.start()
@@ -107,7 +123,10 @@ def _run_loaders(url: str, token: str, members: list[int], keys: list[str], load
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=MODES, default="scaled")
-    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--events", type=int, default=10000, help="events sent in batches")
+    parser.add_argument("--batch", type=int, default=100, help="events per batch request")
+    parser.add_argument("--single", type=int, default=1000,
+                        help="events sent one per request (and pings for the baseline)")
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--loaders", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -142,47 +161,67 @@ def main() -> None:
                                     range(args.members)))
         log(f"[{args.mode}] {args.members} members, rule {rule_id}, brand {brand['id']}")
 
-        run = uuid.uuid4().hex[:8]
         _, _, ping_seconds = _run_loaders(server.url, "", members,
-                                          [f"p{i}" for i in range(args.events)],
+                                          [f"p{i}" for i in range(args.single)],
                                           args.loaders, args.concurrency)
-        baseline = args.events / ping_seconds
-        log(f"baseline: {args.events} GET /api/ping in {ping_seconds:.2f} s = {baseline:.0f}/s")
-
+        baseline = args.single / ping_seconds
+        log(f"baseline: {args.single} GET /api/ping in {ping_seconds:.2f} s = {baseline:.0f}/s")
         procs = {"server": server.process.popen.pid,
                  **{p.name: p.popen.pid for p in dep.stack.processes if p.name != "server"}}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in procs.items()}
-        keys = [f"{run}-{i}" for i in range(args.events)]
-        started = time.monotonic()
-        accepted, failed, ingest_seconds = _run_loaders(server.url, token, members, keys,
-                                                        args.loaders, args.concurrency)
-        ingest_mark = time.monotonic() - started
-        log(f"ingest: {accepted} accepted, {failed} refused or failed, in {ingest_seconds:.2f} s")
-        posted = 0
-        deadline = started + args.timeout
-        while time.monotonic() < deadline:
-            posted = int(dep.stack.sql(
-                f"SELECT COUNT(*) FROM gamification_rule_award WHERE rule = {rule_id}")[0][0])
-            if posted >= accepted:
-                break
-            time.sleep(0.05)
-        seconds = time.monotonic() - started
-        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in procs.items()}
-        done = posted >= accepted
-        rate = accepted / seconds if done else float("nan")
-        print(f"mode {args.mode}: {accepted} order.completed events accepted ({failed} not) by "
-              f"{args.loaders} loaders x {args.concurrency} connections")
-        print(f"  all answered after {ingest_mark:.2f} s: {accepted / ingest_mark:.0f} events/s "
-              f"ingested")
-        print(f"  all awards posted after {seconds:.2f} s: {rate:.0f} events/s end to end "
-              f"(target >= {TARGET:.0f}){'' if done else f' NOT DONE: {posted} posted'}")
+        figures = {}
+        for phase, count, batch in (("single", args.single, 1),
+                                    (f"batches of {args.batch}", args.events, args.batch)):
+            if count <= 0:
+                continue
+            posted_before = _posted(dep, rule_id)
+            cpu_before = {name: _tree_cpu(pid) for name, pid in procs.items()}
+            keys = [f"{uuid.uuid4().hex[:8]}-{i}" for i in range(count)]
+            started = time.monotonic()
+            accepted, failed, ingest = _run_loaders(server.url, token, members, keys,
+                                                    args.loaders, args.concurrency, batch)
+            posted = 0
+            while time.monotonic() < started + args.timeout:
+                posted = _posted(dep, rule_id) - posted_before
+                if posted >= accepted:
+                    break
+                time.sleep(0.05)
+            seconds = time.monotonic() - started
+            cpu = {name: _tree_cpu(pid) - cpu_before[name] for name, pid in procs.items()}
+            done = posted >= accepted
+            rate = accepted / seconds if done else float("nan")
+            figures[phase] = rate
+            print(f"{args.mode}, {phase}: {accepted} order.completed events accepted ({failed} "
+                  f"not), {args.loaders} loaders x {args.concurrency} connections")
+            print(f"  all answered after {ingest:.2f} s: {accepted / ingest:.0f} events/s ingested")
+            print(f"  all awards posted after {seconds:.2f} s: {rate:.0f} events/s end to end "
+                  f"(target >= {TARGET:.0f}){'' if done else f' NOT DONE: {posted} posted'}")
+            print("  CPU seconds (with child processes): "
+                  + ", ".join(f"{n} {v:.1f}" for n, v in cpu.items())
+                  + "; per event: " + ", ".join(
+                      f"{n} {1000 * v / max(1, accepted):.2f} ms" for n, v in cpu.items()))
         print(f"  baseline GET /api/ping: {baseline:.0f} requests/s with the same loaders")
-        print("  CPU seconds during the run: " + ", ".join(
-            f"{name} {value:.1f}" for name, value in cpu.items()))
         summary(f"inbound order.completed end to end to points, {args.mode}",
-                f"{rate:.0f} events/s (ingest {accepted / ingest_mark:.0f}/s, ping baseline "
-                f"{baseline:.0f}/s, target >= {TARGET:.0f})")
+                ", ".join(f"{phase} {rate:.0f} events/s" for phase, rate in figures.items())
+                + f" (target >= {TARGET:.0f}; ping baseline {baseline:.0f}/s)")
 
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its living descendants (a Celery worker's children)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += cpu_seconds(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            children = []
+        todo.extend(int(c) for c in children)
+    return total
+
+
+def _posted(dep: Deployment, rule_id: int) -> int:
+    return int(dep.stack.sql(
+        f"SELECT COUNT(*) FROM gamification_rule_award WHERE rule = {rule_id}")[0][0])
 
 if __name__ == "__main__":
     main()
