@@ -75,6 +75,10 @@ SCORABLES: dict[str, Scorable] = {
 
 # Events only a brand reports: a rule paying for them must be that brand's, so that one
 # brand's purchases never draw on issuance or on another brand's budget.
+# What a brand's systems report (inbound events): the handlers that count acts take these too.
+INBOUND: tuple[type[events.Event], ...] = (
+    events.OrderCompleted, events.ReviewPosted, events.ReferralConverted,
+    events.CustomEventReceived)
 # Events whose fields a brand declared (custom types).
 CUSTOM = frozenset({"custom.received"})
 BRAND_ONLY = frozenset({"order.completed", "review.posted", "referral.converted",

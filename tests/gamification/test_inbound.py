@@ -134,9 +134,17 @@ def test_reviews_referrals_and_declared_custom_types_earn(admin: Client, shop: B
     settles(admin, member, 8)
     assert shop.send("referral.converted", member, {"referral_id": "F-1"}, "f1").status_code == 201
     settles(admin, member, 108)
+    # A badge for Paris visits: its condition names a declared field, which no sample has.
+    badge = admin.post("/api/gamification/badges", {
+        "slug": "paris-" + uuid.uuid4().hex[:6], "name": "Paris regular " + uuid.uuid4().hex[:4],
+        "criteria": {"type": "count", "event_types": ["custom.received"], "count": 1,
+                     "condition": 'name == "store_visit" and store == "Paris"'}})
+    assert badge.status_code == 201, badge.text
     visit = shop.send("store_visit", member, {"minutes": 45, "store": "Paris"}, "s1")
     assert visit.status_code == 201, visit.text
     settles(admin, member, 112)
+    eventually(lambda: any(b["badge"]["id"] == badge.json()["id"] for b in
+                           member.get(f"/api/members/{member.member['id']}/badges").json()))
 
     bad = [({"store": "Paris"}, "data.minutes is required"),
            ({"minutes": "45"}, "data.minutes must be a whole number"),
