@@ -281,3 +281,22 @@ def test_a_batch_is_recorded_whole_or_not_at_all_and_replays_per_key(
     assert [r["replayed"] for r in again] == [True] * 5
     assert [r["event"]["id"] for r in again] == [r["event"]["id"] for r in results]
     assert len(shop.events()) == 4
+
+
+def test_each_event_counts_against_its_tokens_rate_limit(admin: Client, server: Server,
+                                                         member: Client) -> None:
+    # HEARTH_INBOUND_RATE_LIMIT is 6000 a minute per token; these batches are refused (422)
+    # after the limit counted them, so they write nothing.
+    shop, other = Brand(admin, server), Brand(admin, server)
+    wrong = [{"idempotency_key": f"x{n}", "type": "order.shipped", "member": {"id": 1},
+              "data": {}} for n in range(500)]
+
+    def batch(brand: Brand) -> int:
+        return httpx.post(f"{server.url}/api/integrations/events/batch", json={"events": wrong},
+                          headers={"Authorization": f"Bearer {brand.token}"},
+                          timeout=30).status_code
+
+    assert [batch(shop) for _ in range(12)] == [422] * 12
+    limited = shop.order(member, "L-1")
+    assert limited.status_code == 429, limited.text
+    assert other.order(member, "L-1").status_code == 201, "another token counts apart"
