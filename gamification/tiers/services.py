@@ -174,6 +174,7 @@ async def tier_names(member_ids: Collection[int]) -> dict[int, str]:
     """The tier each of these members holds now (absent: none)."""
     if not member_ids:
         return {}
-    rows = await MemberTier.select(MemberTier.member, MemberTier.tier_name).where(
-        MemberTier.member.is_in(sorted(member_ids)) & MemberTier.tier_name.is_not_null())
+    match, args = db.values_in(sorted(member_ids), "bigint")
+    rows = await db.fetch("SELECT member, tier_name FROM gamification_member_tier "
+                          "WHERE tier_name IS NOT NULL AND member " + match, *args)
     return {int(r["member"]): str(r["tier_name"]) for r in rows}
