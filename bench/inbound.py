@@ -8,7 +8,7 @@ API, a brand with 100,000 points of budget, a brand staff member, an API token w
 (a point per euro), then --members members. HEARTH_INBOUND_RATE_LIMIT is lifted for the run.
 
 Load: --loaders processes (default 2), each an asyncio loop holding --concurrency keep-alive
-connections (default 16 each), post the events between them, each with its own idempotency
+connections (default 4 each), post the events between them, each with its own idempotency
 key and order id, members spread by key, amount "12.50" EUR (12 points). Two phases: --single
 events (default 1,000) one per `POST /api/integrations/events` (Idempotency-Key header), then
 --events (default 10,000) in `POST /api/integrations/events/batch` requests of --batch
@@ -129,7 +129,8 @@ def main() -> None:
                         help="events sent one per request (and pings for the baseline)")
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--loaders", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=16)
+    # More in flight only queues batches behind the same members' locks.
+    parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=300)
     add_target_options(parser)
     args = parser.parse_args()
