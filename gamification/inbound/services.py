@@ -106,9 +106,10 @@ async def _members(refs: list[Any], labels: list[str]) -> list[int]:
     out = []
     for ref, label in zip(refs, labels, strict=True):
         if ref.email is not None:
-            if ref.email not in by_email:
+            found = by_email.get(ref.email.strip().lower())
+            if found is None:
                 raise Invalid(f"{label}member.email: no active member has this email")
-            out.append(by_email[ref.email])
+            out.append(found)
         else:
             if ref.id not in active:
                 raise Invalid(f"{label}member.id: no active member has id {ref.id}")

@@ -553,10 +553,10 @@ async def set_password(member_id: int, password: str) -> None:
 
 
 async def active_member_ids_by_email(emails: Collection[str]) -> dict[str, int]:
-    """Active members by email (as given, compared in lower case, as addresses are stored)."""
-    keys = {e.strip().lower(): e for e in emails}
+    """Active members by email, keyed as addresses are stored (trimmed, lower case)."""
+    keys = sorted({e.strip().lower() for e in emails})
     if not keys:
         return {}
     rows = await Member.select(Member.id, Member.email).where(
-        Member.email.is_in(sorted(keys)) & (Member.is_active == True))  # noqa: E712
-    return {keys[str(r["email"])]: int(r["id"]) for r in rows}
+        Member.email.is_in(keys) & (Member.is_active == True))  # noqa: E712
+    return {str(r["email"]): int(r["id"]) for r in rows}

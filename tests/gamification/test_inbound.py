@@ -261,7 +261,10 @@ def test_a_batch_is_recorded_whole_or_not_at_all_and_replays_per_key(
                "data": {"review_id": "V-9"}},
               {"idempotency_key": "m1-refund", "type": "order.refunded", "member": ref,
                "data": {"order_id": "M-1"}},
-              {"idempotency_key": "m2", **order, "data": {**order["data"], "order_id": "M-2"}}]
+              {"idempotency_key": "m2", **order, "data": {**order["data"], "order_id": "M-2"},
+               "member": {"email": member.member["handle"] + "@EXAMPLE.test"}},
+              {"idempotency_key": "m3", **order, "data": {**order["data"], "order_id": "M-3"},
+               "member": {"email": member.member["handle"] + "@example.test"}}]
     bad = [events[0], {**events[4], "data": {**events[4]["data"], "currency": "XYZ"}}]
     refused = batch(bad)
     assert refused.status_code == 422, refused.text
@@ -273,14 +276,14 @@ def test_a_batch_is_recorded_whole_or_not_at_all_and_replays_per_key(
     done = batch(events)
     assert done.status_code == 200, done.text
     results = done.json()["results"]
-    assert [r["replayed"] for r in results] == [False, True, False, False, False]
+    assert [r["replayed"] for r in results] == [False, True, False, False, False, False]
     assert results[0]["event"] == results[1]["event"]
     # M-1 earned 20 and its refund, later in the batch, took them back.
-    settles(admin, member, 5 + 20)
+    settles(admin, member, 5 + 20 + 20)
     again = batch(events).json()["results"]
-    assert [r["replayed"] for r in again] == [True] * 5
+    assert [r["replayed"] for r in again] == [True] * 6
     assert [r["event"]["id"] for r in again] == [r["event"]["id"] for r in results]
-    assert len(shop.events()) == 4
+    assert len(shop.events()) == 5
 
 
 def test_each_event_counts_against_its_tokens_rate_limit(admin: Client, server: Server,
