@@ -247,7 +247,7 @@ def test_rules_budget_badges_and_tokens_from_the_console(
 
 
 def test_staff_see_their_shops_inbound_events_with_points_and_declare_a_custom_type(
-    open_tab: Callable[..., Tab], admin: Client, server: Server, member: Client,
+    open_tab: Callable[..., Tab], admin: Client, server: Server, member: Client, tmp_path: Path,
 ) -> None:
     staff, brand, _ = brand_with_staff(admin, server)
     assert staff.post("/api/gamification/rules", {
@@ -277,6 +277,7 @@ def test_staff_see_their_shops_inbound_events_with_points_and_declare_a_custom_t
     page.get_by_test_id("inbound-type-submit").click()
     confirm(tab, "Declare this event type?")
     expect(page.get_by_test_id("inbound-type-row")).to_contain_text("minutes: integer")
+    page.screenshot(path=str(tmp_path / "brand-inbound.png"), full_page=True)
     assert_accessible(page)
 
 

@@ -21,12 +21,13 @@ function Help() {
       <p>
         Create an <a href="#/brand/tokens">API token</a> with the <code>events</code> scope and post each event
         once, with your own unique <code>Idempotency-Key</code> (an order id will do): sending it again answers
-        the first result and pays nothing twice. Types: <code>order.completed</code> (<code>order_id</code>,
-        <code>amount</code> as a decimal string, ISO 4217 <code>currency</code>), <code>order.refunded</code>
-        (<code>order_id</code>: takes back what the order earned), <code>review.posted</code>
-        (<code>review_id</code>, optional <code>rating</code> 1–5), <code>referral.converted</code>
-        (<code>referral_id</code>, for the referrer) and your custom types below. Name the member by
-        <code>id</code> or by <code>email</code>.
+        the first result and pays nothing twice. Types: <code>order.completed</code>{" "}
+        (<code>order_id</code>, <code>amount</code> as a decimal string, ISO 4217 <code>currency</code>),{" "}
+        <code>order.refunded</code> (<code>order_id</code>: takes back what the order earned),{" "}
+        <code>review.posted</code> (<code>review_id</code>, optional <code>rating</code> 1–5),{" "}
+        <code>referral.converted</code> (<code>referral_id</code>, for the referrer) and your custom types
+        below. Name the member by <code>id</code> or by <code>email</code>. Many events at once: post up to
+        500 to <code>/api/integrations/events/batch</code>, each with its <code>idempotency_key</code>.
       </p>
       <pre class="code" data-testid="inbound-curl"><code>{curlExample(location.origin)}</code></pre>
       <p class="meta">
