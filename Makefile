@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/page_interactive.py
 	$(BIN)/python bench/review_queue.py
 	$(BIN)/python bench/flag_to_hidden.py
+	$(BIN)/python bench/inbound.py
 
 clean:
 	rm -rf $(VENV) var node_modules frontend/dist

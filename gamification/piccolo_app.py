@@ -18,6 +18,7 @@ from gamification.challenges.tables import (
     ChallengeTask,
 )
 from gamification.hooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from gamification.inbound.tables import InboundEvent, InboundType
 from gamification.leaderboards.tables import (
     LeaderboardEntry,
     LeaderboardExclusion,
@@ -44,6 +45,7 @@ APP_CONFIG = AppConfig(
         BadgeGrant, BadgeBackfill, Challenge, ChallengeTask, ChallengeEntry, ChallengeProgress,
         ChallengeAct, Season, EarningDay, Removal, FeaturedBadge, Reward, RewardCode, Redemption,
         LedgerChain, LedgerHold, LedgerLot, WebhookEndpoint, WebhookDelivery, WebhookAttempt,
+        InboundType, InboundEvent,
     ],
     migration_dependencies=["server.piccolo_app"],
 )

@@ -9,6 +9,10 @@ from gamification.challenges.controllers import ChallengeController
 from gamification.commands import ledger_check, ledger_verify
 from gamification.hooks import services as hooks
 from gamification.hooks.controllers import WebhookController
+from gamification.inbound.controllers import (
+    InboundConsoleController,
+    IntegrationEventController,
+)
 from gamification.leaderboards.commands import leaderboards_rebuild
 from gamification.leaderboards.controllers import LeaderboardController
 from gamification.leaderboards.store import STORE
@@ -32,6 +36,7 @@ plugin = Plugin(
         PointsController, LedgerAdminController, RuleController, LeaderboardController,
         TierController, BadgeController, ChallengeController, EventTypeController,
         StandingController, CatalogueController, BrandCatalogueController, WebhookController,
+        IntegrationEventController, InboundConsoleController,
     ],
     error_statuses={
         "POST /api/gamification/adjustments": frozenset({404, 409}),
@@ -63,6 +68,9 @@ plugin = Plugin(
             frozenset({409}),
         "POST /api/gamification/brands/{brand_id}/webhooks/{endpoint_id}/deliveries/"
         "{delivery_id}/replay": frozenset({409}),
+        "POST /api/integrations/events": frozenset({409, 429}),
+        "POST /api/integrations/events/batch": frozenset({409, 429}),
+        "POST /api/brands/{brand_id}/inbound-types": frozenset({409}),
     },
     handler_modules=[
         "gamification.ledger.handlers", "gamification.rules.handlers",

@@ -47,7 +47,9 @@ CSRF_COOKIE = "hearth_csrf"
 CSRF_HEADER = "x-csrf-token"
 TOKEN_PREFIX = "hth"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-TOKEN_SCOPES = frozenset({"read", "write", "realtime"})
+# "events": a brand's shop posting inbound events (orders, reviews), and nothing else it
+# does not also hold.
+TOKEN_SCOPES = frozenset({"read", "write", "realtime", "events"})
 TOKEN_SCOPE_OPT = "token_scope"
 # Route opt: the route is about a person's own account (passwords, email, sessions, their
 # preferences), which an API token never reaches, even where signing in is not needed.

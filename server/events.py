@@ -368,6 +368,67 @@ class AppealDecided(msgspec.Struct, tag="appeal.decided", frozen=True):
     by_member_id: int | None = None
 
 
+# Inbound events: a brand's own systems (its shop, review site, referral program) report what
+# a member did there (gamification.inbound). Each names the brand it came from, so that only
+# that brand's rules pay for it, from its budget; `tier` is the member's tier when it arrived
+# ("double for VIP") and `inbound_id` the recorded request.
+
+
+class OrderCompleted(msgspec.Struct, tag="order.completed", frozen=True):
+    brand_id: int
+    member_id: int
+    order_id: str
+    # In the currency's major unit, for rules ("1 point per euro": `amount`); exact in
+    # amount_minor (cents for EUR, yen for JPY).
+    amount: float
+    amount_minor: int
+    currency: str
+    # The member's nth order reported by this brand (1: their first).
+    order_number: int
+    inbound_id: int
+    tier: str | None = None
+
+
+class OrderRefunded(msgspec.Struct, tag="order.refunded", frozen=True):
+    """Takes back everything the order earned."""
+
+    brand_id: int
+    member_id: int
+    order_id: str
+    inbound_id: int
+
+
+class ReviewPosted(msgspec.Struct, tag="review.posted", frozen=True):
+    brand_id: int
+    member_id: int
+    review_id: str
+    inbound_id: int
+    rating: int | None = None
+    tier: str | None = None
+
+
+class ReferralConverted(msgspec.Struct, tag="referral.converted", frozen=True):
+    """The member's referral became a customer: the referrer (member_id) earns."""
+
+    brand_id: int
+    member_id: int
+    referral_id: str
+    inbound_id: int
+    tier: str | None = None
+
+
+class CustomEventReceived(msgspec.Struct, tag="custom.received", frozen=True):
+    """A type the brand declared (`name`), with its declared fields, which rules see by name."""
+
+    brand_id: int
+    member_id: int
+    name: str
+    inbound_id: int
+    # (name, value) pairs: events are hashable (rules cache what each one credits).
+    fields: tuple[tuple[str, str | int | float | bool], ...] = ()
+    tier: str | None = None
+
+
 Event = (
     MemberRegistered
     | MemberVisited
@@ -404,6 +465,11 @@ Event = (
     | SanctionLifted
     | SanctionAppealed
     | AppealDecided
+    | OrderCompleted
+    | OrderRefunded
+    | ReviewPosted
+    | ReferralConverted
+    | CustomEventReceived
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -444,6 +510,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SanctionLifted,
         SanctionAppealed,
         AppealDecided,
+        OrderCompleted,
+        OrderRefunded,
+        ReviewPosted,
+        ReferralConverted,
+        CustomEventReceived,
     )
 }
 

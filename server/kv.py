@@ -48,8 +48,9 @@ class KeyValue(Protocol):
         """Set only if absent; True when this call set it."""
         ...
 
-    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
-        """Count one hit in the current fixed window; return (hits, seconds until it resets)."""
+    async def hit(self, key: str, window_seconds: int, weight: int = 1) -> tuple[int, int]:
+        """Count `weight` hits in the current fixed window; return (hits, seconds until it
+        resets)."""
         ...
 
     async def close(self) -> None: ...
@@ -92,14 +93,14 @@ class MemoryKeyValue:
         await self.set(key, value, ttl_seconds)
         return True
 
-    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+    async def hit(self, key: str, window_seconds: int, weight: int = 1) -> tuple[int, int]:
         now = time.monotonic()
         if len(self._counters) > self._purge_at:
             self._purge()
         count, resets = self._counters.get(key, (0, 0.0))
         if resets <= now:
             count, resets = 0, now + window_seconds
-        count += 1
+        count += weight
         self._counters[key] = (count, resets)
         return count, max(1, int(resets - now))
 
@@ -156,11 +157,11 @@ class RedisKeyValue:
         with self._reachable():
             return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))
 
-    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+    async def hit(self, key: str, window_seconds: int, weight: int = 1) -> tuple[int, int]:
         with self._reachable():
             name = self._prefix + "hit:" + key
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(name)
+                pipe.incrby(name, weight)
                 pipe.expire(name, window_seconds, nx=True)
                 pipe.ttl(name)
                 count, _, ttl = await pipe.execute()

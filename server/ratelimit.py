@@ -33,11 +33,12 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return client.host if client else "unknown"
 
 
-async def check(bucket: str, key: str, limit: RateLimit) -> None:
+async def check(bucket: str, key: str, limit: RateLimit, weight: int = 1) -> None:
+    """Count `weight` attempts (a batch of events counts each one)."""
     global _local_in_use
     name = f"rl:{bucket}:{key}"
     try:
-        count, reset = await runtime.current().kv.hit(name, limit.window_seconds)
+        count, reset = await runtime.current().kv.hit(name, limit.window_seconds, weight)
         if _local_in_use:
             log.info("rate limits are shared again")
             _local_in_use = False
@@ -45,6 +46,6 @@ async def check(bucket: str, key: str, limit: RateLimit) -> None:
         if not _local_in_use:
             log.warning("the key/value store is unreachable: rate limits count per process")
             _local_in_use = True
-        count, reset = await _local.hit(name, limit.window_seconds)
+        count, reset = await _local.hit(name, limit.window_seconds, weight)
     if count > limit.limit:
         raise RateLimited(f"too many {bucket} attempts; try again in {reset} seconds", reset)

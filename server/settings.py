@@ -112,6 +112,8 @@ class Settings(msgspec.Struct, frozen=True):
     webhooks_secret_overlap_seconds: int = 86400
     webhooks_timeout_seconds: float = 5.0
     webhooks_retention_days: int = 30
+    # Inbound events (orders, reviews...) a brand's API token may post per window.
+    inbound_rate_limit: RateLimit = RateLimit(6000, 60)
 
     @property
     def scaled(self) -> bool:
@@ -380,6 +382,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HEARTH_WEBHOOKS_RETENTION_DAYS", "webhooks_retention_days", integer(1), "`30`",
              "webhook deliveries (delivered or dead) and their attempt logs older than this are "
              "pruned hourly; replays reach back this far"),
+    Variable("HEARTH_INBOUND_RATE_LIMIT", "inbound_rate_limit", rate, "`6000/60`",
+             "inbound events (`POST /api/integrations/events`) per window per API token"),
     Variable("HEARTH_LOG_LEVEL", "log_level", choice(*LOG_LEVELS), "`info`",
              f"log level: {', '.join(f'`{level}`' for level in LOG_LEVELS)}"),
     Variable("HEARTH_DEMO_PASSWORD", "demo_password", password, "random",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gamification.badges import services
 from gamification.ledger.services import EARNING_KINDS
 from gamification.rules import removals
-from gamification.rules.scorables import REMOVALS, Removal
+from gamification.rules.scorables import INBOUND, REMOVALS, Removal
 from server import events, outbox
 from server.notifications import notify
 
@@ -13,7 +13,7 @@ from server.notifications import notify
 @outbox.batch_handler(
     "badges.activity",
     events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
-    events.ReactionAdded, events.PostMarkedHelpful, *REMOVALS,
+    events.ReactionAdded, events.PostMarkedHelpful, *INBOUND, *REMOVALS,
 )
 async def record(batch: list[outbox.Delivery]) -> None:
     # Activity and its removal in one handler, in event order (see rules.award).

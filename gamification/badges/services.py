@@ -35,7 +35,7 @@ from gamification.badges.schemas import (
 from gamification.badges.tables import Activity, Badge, BadgeBackfill, BadgeGrant, FeaturedBadge
 from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
-from gamification.rules.scorables import SCORABLES, credit, names
+from gamification.rules.scorables import CUSTOM, SCORABLES, credit, names
 from server import clock, db, events, outbox, runtime, schedule, staff_log
 from server.accounts.services import brand_staff_ids, get_member, members_by_id
 from server.auth import Actor
@@ -95,7 +95,9 @@ async def _validate(criteria: Criteria) -> None:
         if criteria.condition.strip():
             expressions.check_syntax(criteria.condition, "condition")
             for event_type in criteria.event_types:
-                expressions.trial(criteria.condition, "1", names(SCORABLES[event_type].sample))
+                # A custom event's fields are what its brand declared: no sample holds them.
+                if event_type not in CUSTOM:
+                    expressions.trial(criteria.condition, "1", names(SCORABLES[event_type].sample))
 
 
 def _require_admin(actor: Actor) -> None:

@@ -4,7 +4,7 @@ a challenge live."""
 from __future__ import annotations
 
 from gamification.challenges import services
-from gamification.rules.scorables import REMOVALS
+from gamification.rules.scorables import INBOUND, REMOVALS
 from server import events, outbox
 from server.auth import Actor
 from server.errors import DomainError
@@ -23,7 +23,7 @@ async def may_watch(actor: Actor, key: str) -> bool:
 @outbox.batch_handler(
     "challenges.progress",
     events.MemberVisited, events.ThreadCreated, events.PostCreated, events.ReactionAdded,
-    events.PostMarkedHelpful, *REMOVALS,
+    events.PostMarkedHelpful, *INBOUND, *REMOVALS,
 )
 async def advance(batch: list[outbox.Delivery]) -> None:
     await services.on_events(batch)

@@ -31,7 +31,7 @@ from gamification.challenges.tables import (
 from gamification.leaderboards import services as leaderboards
 from gamification.ledger import services as ledger
 from gamification.rules import expressions, removals
-from gamification.rules.scorables import SCORABLES, Removal, credit, names, removal
+from gamification.rules.scorables import CUSTOM, SCORABLES, Removal, credit, names, removal
 from gamification.tiers import services as tiers
 from server import clock, db, events, outbox, runtime, staff_log
 from server.accounts.services import brands_staffed, get_brand, members_by_id
@@ -113,7 +113,9 @@ async def _validate(actor: Actor, data: ChallengeIn) -> None:
         if task.condition.strip():
             expressions.check_syntax(task.condition, "task condition")
             for event_type in task.event_types:
-                expressions.trial(task.condition, "1", names(SCORABLES[event_type].sample))
+                # A custom event's fields are what its brand declared: no sample holds them.
+                if event_type not in CUSTOM:
+                    expressions.trial(task.condition, "1", names(SCORABLES[event_type].sample))
     if data.eligibility == "tier":
         ladder = [t.name for t in (await tiers.ladder()).tiers]
         if data.eligibility_value not in ladder:

@@ -746,3 +746,26 @@ async def check_invariants() -> Invariants:
         lots_or_holds_not_matching=[str(r["code"]) for r in lots_off + held_off],
         checked_at=clock.now(),
     )
+
+
+async def awarded_by_source(sources: Collection[str]) -> dict[str, tuple[int, int]]:
+    """Per source: points members were awarded for it, and points taken back since (by its
+    reversals), as two positive figures."""
+    if not sources:
+        return {}
+    match, args = db.values_in(sorted(sources), "text")
+    rows = await db.fetch(
+        "SELECT t.source AS source, t.kind AS kind, COALESCE(SUM(p.amount), 0) AS points "
+        "FROM ledger_transaction t JOIN ledger_posting p ON p.ledger_transaction = t.id "
+        "JOIN ledger_account a ON a.id = p.account "
+        "WHERE t.kind IN ('award', 'reversal') AND a.kind = 'member' AND t.source " + match
+        + " GROUP BY t.source, t.kind", *args)
+    out: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        earned, taken = out.get(str(row["source"]), (0, 0))
+        if row["kind"] == "award":
+            earned += int(row["points"])
+        else:
+            taken -= int(row["points"])
+        out[str(row["source"])] = (earned, taken)
+    return out

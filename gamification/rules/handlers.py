@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from gamification.rules import services
-from gamification.rules.scorables import REMOVALS
+from gamification.rules.scorables import INBOUND, REMOVALS
 from server import events, outbox
 
 
 @outbox.batch_handler(
     "rules.award",
     events.MemberRegistered, events.MemberVisited, events.ThreadCreated, events.PostCreated,
-    events.ReactionAdded, events.PostMarkedHelpful, *REMOVALS,
+    events.ReactionAdded, events.PostMarkedHelpful, *INBOUND, *REMOVALS,
 )
 async def award(batch: list[outbox.Delivery]) -> None:
     # Awards and removals in one handler, so that a batch holding "reacted, took it back,

@@ -53,13 +53,46 @@ SCORABLES: dict[str, Scorable] = {
         "flagger_id", "by_member_id", None, lambda e: f"flag:{e.flag_id}:agreed",
         events.FlagAgreed(flag_id=1, item_id=1, target_type="post", target_id=1, flagger_id=2,
                           by_member_id=1)),
+    # Reported by a brand's own systems (inbound events): its rules pay for them.
+    "order.completed": Scorable(
+        "member_id", "member_id", None, lambda e: f"order:{e.brand_id}:{e.order_id}",
+        events.OrderCompleted(brand_id=1, member_id=1, order_id="A-1", amount=42.5,
+                              amount_minor=4250, currency="EUR", order_number=1, inbound_id=1,
+                              tier="Gold")),
+    "review.posted": Scorable(
+        "member_id", "member_id", None, lambda e: f"review:{e.brand_id}:{e.review_id}",
+        events.ReviewPosted(brand_id=1, member_id=1, review_id="R-1", inbound_id=1, rating=5,
+                            tier="Gold")),
+    "referral.converted": Scorable(
+        "member_id", "member_id", None, lambda e: f"referral:{e.brand_id}:{e.referral_id}",
+        events.ReferralConverted(brand_id=1, member_id=1, referral_id="F-1", inbound_id=1,
+                                 tier="Gold")),
+    "custom.received": Scorable(
+        "member_id", "member_id", None, lambda e: f"custom:{e.brand_id}:{e.inbound_id}",
+        events.CustomEventReceived(brand_id=1, member_id=1, name="store_visit", inbound_id=1,
+                                   fields=(("minutes", 30),), tier="Gold")),
 }
+
+# Events only a brand reports: a rule paying for them must be that brand's, so that one
+# brand's purchases never draw on issuance or on another brand's budget.
+# What a brand's systems report (inbound events): the handlers that count acts take these too.
+INBOUND: tuple[type[events.Event], ...] = (
+    events.OrderCompleted, events.ReviewPosted, events.ReferralConverted,
+    events.CustomEventReceived)
+# Events whose fields a brand declared (custom types).
+CUSTOM = frozenset({"custom.received"})
+BRAND_ONLY = frozenset({"order.completed", "review.posted", "referral.converted",
+                        "custom.received"})
 
 
 def names(event: events.Event) -> dict[str, Any]:
     """The event's fields, as rule expressions see them (plus `event`, its type)."""
     fields = msgspec.to_builtins(event)
     fields["event"] = fields.pop("type")
+    if isinstance(event, events.CustomEventReceived):
+        # A declared type's own fields, by name (declarations refuse names that clash).
+        fields.update(event.fields)
+        del fields["fields"]
     return dict(fields)
 
 
@@ -90,7 +123,8 @@ def credit(event: events.Event) -> Credit | None:
 
 # Events that take back what earlier events earned (awards are reversed, activity removed).
 REMOVALS: tuple[type[events.Event], ...] = (
-    events.PostDeleted, events.ReactionRemoved, events.PostUnmarkedHelpful, events.ContentHidden)
+    events.PostDeleted, events.ReactionRemoved, events.PostUnmarkedHelpful, events.ContentHidden,
+    events.OrderRefunded)
 
 
 @dataclass(frozen=True)
@@ -115,4 +149,7 @@ def removal(event: events.Event) -> Removal | None:
     if isinstance(event, events.ReactionRemoved):
         return Removal(f"post:{event.post_id}:reaction:{event.member_id}:{event.kind}",
                        event.post_author_id, "reaction withdrawn")
+    if isinstance(event, events.OrderRefunded):
+        return Removal(f"order:{event.brand_id}:{event.order_id}", event.member_id,
+                       "order refunded")
     return None

@@ -26,7 +26,7 @@ from gamification.rules.schemas import (
     RuleTryIn,
     RuleTryOut,
 )
-from gamification.rules.scorables import SCORABLES, Removal, credit, names
+from gamification.rules.scorables import BRAND_ONLY, CUSTOM, SCORABLES, Removal, credit, names
 from gamification.rules.tables import Rule, RuleAward
 from server import clock, db, events, outbox, staff_log
 from server.accounts.sanctions import silenced_ids
@@ -76,6 +76,10 @@ def _validate(event_types: list[str], condition: str, formula: str,
     if unknown:
         raise Invalid(f"these events cannot earn points: {', '.join(unknown)}; "
                       f"use {', '.join(SCORABLES)}")
+    reported = [t for t in event_types if t in BRAND_ONLY]
+    if reported and brand_id is None:
+        raise Invalid(f"{', '.join(reported)} come from a brand's own systems: only that "
+                      "brand's rules pay for them, from its budget; set brand_id")
     if brand_id is not None:
         # A brand rule pays for acts in the brand's categories: these happen in none.
         unplaced = [t for t in event_types if "brand_id" not in names(SCORABLES[t].sample)]
@@ -91,6 +95,10 @@ def _validate(event_types: list[str], condition: str, formula: str,
         expressions.check_syntax(condition, "condition")
     expressions.check_syntax(formula, "points formula")
     for event_type in event_types:
+        if event_type in CUSTOM:
+            # Its fields are what each brand declared, which no sample holds: the syntax is
+            # checked, and an event the rule cannot evaluate earns nothing from it.
+            continue
         expressions.trial(condition, formula, names(SCORABLES[event_type].sample))
 
 

@@ -5,6 +5,7 @@ a threshold; they step down only after staying below it for the grace period. Ev
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 import msgspec
@@ -167,3 +168,13 @@ async def counted_earnings() -> dict[int, int]:
     rows = await db.fetch("SELECT member, SUM(points) AS earned FROM gamification_earning_day "
                           "GROUP BY member")
     return {int(r["member"]): int(r["earned"]) for r in rows}
+
+
+async def tier_names(member_ids: Collection[int]) -> dict[int, str]:
+    """The tier each of these members holds now (absent: none)."""
+    if not member_ids:
+        return {}
+    match, args = db.values_in(sorted(member_ids), "bigint")
+    rows = await db.fetch("SELECT member, tier_name FROM gamification_member_tier "
+                          "WHERE tier_name IS NOT NULL AND member " + match, *args)
+    return {int(r["member"]): str(r["tier_name"]) for r in rows}

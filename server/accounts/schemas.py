@@ -131,7 +131,7 @@ class BrandOut(msgspec.Struct):
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
-    scopes: Annotated[list[str], msgspec.Meta(min_length=1, max_length=3)]
+    scopes: Annotated[list[str], msgspec.Meta(min_length=1, max_length=4)]
 
 
 class TokenOut(msgspec.Struct):

@@ -550,3 +550,13 @@ async def set_password(member_id: int, password: str) -> None:
     await get_member(member_id)
     password_hash = await asyncio.to_thread(hash_password, password)
     await Member.update({Member.password_hash: password_hash}).where(Member.id == member_id)
+
+
+async def active_member_ids_by_email(emails: Collection[str]) -> dict[str, int]:
+    """Active members by email, keyed as addresses are stored (trimmed, lower case)."""
+    keys = sorted({e.strip().lower() for e in emails})
+    if not keys:
+        return {}
+    rows = await Member.select(Member.id, Member.email).where(
+        Member.email.is_in(keys) & (Member.is_active == True))  # noqa: E712
+    return {str(r["email"]): int(r["id"]) for r in rows}

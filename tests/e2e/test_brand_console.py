@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.test_browser import Tab, brand_with_staff, browser, goto, new_thread, open_tab
-from tests.harness import Client, Server, Stack
+from tests.harness import Client, Server, Stack, eventually
 
 pytestmark = pytest.mark.e2e
 __all__ = ["browser", "open_tab"]  # the fixtures this module uses, from the browser tests
@@ -250,6 +250,41 @@ def test_rules_budget_badges_and_tokens_from_the_console(
     expect(rows.get_by_test_id("log-action")).to_have_text(["badge revoke", "badge grant"])
     expect(rows.first).to_contain_text("Wrong member")
     expect(rows.nth(1)).to_contain_text("Best latte art")
+    assert_accessible(page)
+
+
+def test_staff_see_their_shops_inbound_events_with_points_and_declare_a_custom_type(
+    open_tab: Callable[..., Tab], admin: Client, server: Server, member: Client, tmp_path: Path,
+) -> None:
+    staff, brand, _ = brand_with_staff(admin, server)
+    assert staff.post("/api/gamification/rules", {
+        "name": "A point per euro", "event_types": ["order.completed"], "points": "amount",
+        "brand_id": brand["id"]}).status_code == 201
+    shop = server.client()
+    shop.token = staff.post(f"/api/brands/{brand['id']}/tokens",
+                            {"name": "shop", "scopes": ["events"]}).json()["secret"]
+    sent = shop.post("/api/integrations/events", {
+        "type": "order.completed", "member": {"id": member.member["id"]},
+        "data": {"order_id": "E-1", "amount": "19.90", "currency": "EUR"}},
+        headers={"Idempotency-Key": "order-E-1"})
+    assert sent.status_code == 201, sent.text
+    eventually(lambda: admin.get(f"/api/members/{member.member['id']}/points").json()["balance"] == 19)
+    tab = open_tab()
+    page = tab.page
+    sign_in_as(tab, staff, server)
+    goto(tab, "/brand/inbound")
+    row = page.get_by_test_id("inbound-events").get_by_test_id("table-row").first
+    expect(row).to_contain_text("order-E-1")
+    expect(row).to_contain_text("order E-1: 19.90 EUR")
+    expect(row).to_contain_text("+19")
+    expect(page.get_by_test_id("inbound-curl")).to_contain_text("/api/integrations/events")
+
+    page.get_by_test_id("inbound-type-name").fill("store_visit")
+    page.get_by_test_id("inbound-field-name").fill("minutes")
+    page.get_by_test_id("inbound-type-submit").click()
+    confirm(tab, "Declare this event type?")
+    expect(page.get_by_test_id("inbound-type-row")).to_contain_text("minutes: integer")
+    page.screenshot(path=str(tmp_path / "brand-inbound.png"), full_page=True)
     assert_accessible(page)
 
 

@@ -38,3 +38,13 @@ def test_rate_limit_counters_of_many_keys_do_not_pile_up() -> None:
 
     asyncio.run(flood())
     assert len(store._counters) <= 10
+
+
+def test_a_hit_can_count_several_attempts() -> None:
+    # A batch of inbound events counts each of its events against the token's limit.
+    store = MemoryKeyValue()
+
+    async def hits() -> list[int]:
+        return [(await store.hit("events", 60, weight))[0] for weight in (1, 100, 1)]
+
+    assert asyncio.run(hits()) == [1, 101, 102]

@@ -22,8 +22,10 @@ MAY_IMPORT = {
 # A gamification module imports its own part or lower layers only. badges, tiers and
 # leaderboards share a layer and do not import each other: DESIGN.md draws no edge between
 # them. The package's own top-level modules (plugin, demo, piccolo_app) assemble the parts.
+# inbound records what a brand's systems report with the member's tier on it ("double for
+# VIP"), so it reads tiers; rules see its events through server.events only.
 GAMIFICATION_LAYERS = {"ledger": 0, "rules": 1, "badges": 2, "tiers": 2, "leaderboards": 2,
-                       "challenges": 3, "catalogue": 3, "hooks": 4}
+                       "challenges": 3, "catalogue": 3, "inbound": 3, "hooks": 4}
 ASSEMBLY = 5
 # Foreign keys are declared by importing the referenced table: only tables modules (and the
 # Piccolo app listing a package's own tables) may import another part's tables.

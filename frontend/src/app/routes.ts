@@ -49,6 +49,7 @@ export const PAGES: Page[] = [
   { name: "brand-badges", pattern: "/brand/badges", view: lazyView(() => brand().then((m) => m.BrandBadges)) },
   { name: "brand-tokens", pattern: "/brand/tokens", view: lazyView(() => brand().then((m) => m.BrandTokens)) },
   { name: "brand-webhooks", pattern: "/brand/webhooks", view: lazyView(() => brand().then((m) => m.BrandWebhooks)) },
+  { name: "brand-inbound", pattern: "/brand/inbound", view: lazyView(() => brand().then((m) => m.BrandInbound)) },
   { name: "brand-log", pattern: "/brand/log", view: lazyView(() => brand().then((m) => m.BrandLog)) },
   { name: "mod", pattern: "/mod", view: lazyView(() => mod().then((m) => m.ModHome)) },
   { name: "mod-section", pattern: "/mod/:section", view: lazyView(() => mod().then((m) => m.ModSection)) },

@@ -21,6 +21,7 @@ const SECTIONS = [
   { key: "badges", label: "Badges" },
   { key: "tokens", label: "API tokens" },
   { key: "webhooks", label: "Webhooks" },
+  { key: "inbound", label: "Inbound events" },
   { key: "log", label: "Log" },
 ] as const;
 

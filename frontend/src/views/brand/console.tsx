@@ -6,6 +6,7 @@ import { Budget } from "./budget";
 import { Catalogue } from "./catalogue";
 import { ChallengeEditor, ChallengeList } from "./challenges";
 import { BrandFrame } from "./Frame";
+import { Inbound } from "./inbound";
 import { StaffLog } from "../stafflog/StaffLog";
 import { Rules } from "./rules";
 import { Tokens } from "./tokens";
@@ -19,6 +20,7 @@ const SECTIONS = [
   { href: "#/brand/badges", title: "Badges", text: "Recognise members by hand; revoke with a reason." },
   { href: "#/brand/tokens", title: "API tokens", text: "Keys for your checkout and integrations." },
   { href: "#/brand/webhooks", title: "Webhooks", text: "Signed events to your shop: endpoints, deliveries, replays, a test ping." },
+  { href: "#/brand/inbound", title: "Inbound events", text: "Orders, reviews and referrals your shop reported, and how to send them." },
   { href: "#/brand/log", title: "Log", text: "Every staff act on your brand: who, what, before and after, why." },
 ];
 
@@ -71,6 +73,10 @@ export function BrandTokens() {
 
 export function BrandWebhooks() {
   return <BrandFrame title="Webhooks" section="webhooks">{(brand) => <Webhooks key={brand.id} brand={brand} />}</BrandFrame>;
+}
+
+export function BrandInbound() {
+  return <BrandFrame title="Inbound events" section="inbound">{(brand) => <Inbound key={brand.id} brand={brand} />}</BrandFrame>;
 }
 
 export function BrandLog() {

@@ -13,6 +13,7 @@ const SCOPES = [
   { scope: "read", label: "read: read the API" },
   { scope: "write", label: "write: act (adjust, redeem, post)" },
   { scope: "realtime", label: "realtime: open the live socket" },
+  { scope: "events", label: "events: send orders, reviews and referrals" },
 ];
 
 export function Tokens({ brand }: { brand: Brand }) {
