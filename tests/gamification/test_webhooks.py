@@ -283,6 +283,42 @@ def test_an_endpoint_failing_again_and_again_is_disabled_and_its_staff_told(
                timeout=20)
 
 
+def test_redemptions_and_refunds_go_to_the_rewards_brand_only_and_carry_no_code(
+        ours: dict, theirs: dict, admin: Client, member: Client, receiver: Receiver) -> None:
+    types = ["reward.redeemed", "reward.refunded"]
+    hook = endpoint(ours, receiver.url("/reward"), types)
+    other = endpoint(theirs, receiver.url("/not-ours"), types)
+    code = "HOOK-" + uuid.uuid4().hex[:10].upper()
+    reward = ours["staff"].post(f"/api/brands/{ours['id']}/rewards",
+                                {"title": "Mug", "price": 30, "published": True}).json()
+    pooled = ours["staff"].post(f"/api/brands/{ours['id']}/rewards/{reward['id']}/codes",
+                                {"csv": code})
+    assert pooled.status_code == 201, pooled.text
+    gift = admin.post("/api/gamification/adjustments", {
+        "member_id": member.member["id"], "amount": 50, "reason": "welcome gift",
+        "idempotency_key": uuid.uuid4().hex})
+    assert gift.status_code == 201, gift.text
+    redeemed = member.post(f"/api/rewards/{reward['id']}/redeem",
+                           {"idempotency_key": uuid.uuid4().hex})
+    assert redeemed.status_code == 201 and redeemed.json()["code"] == code, redeemed.text
+    refunded = ours["staff"].post(
+        f"/api/brands/{ours['id']}/redemptions/{redeemed.json()['id']}/refund",
+        {"reason": "broken in the post"})
+    assert refunded.status_code == 200, refunded.text
+
+    got = eventually(lambda: len(r := receiver.at("/reward")) == 2 and r, timeout=15)
+    bodies = sorted((verified(hook["secret"], g) for g in got), key=lambda b: b["type"])
+    assert [b["type"] for b in bodies] == types
+    expected = {"redemption_id": redeemed.json()["id"], "reward_id": reward["id"],
+                "brand_id": ours["id"], "member_id": member.member["id"], "points": 30}
+    for body in bodies:
+        assert body["brand_id"] == ours["id"] and body["data"].items() >= expected.items()
+    assert bodies[0]["data"]["fulfilment"] == "codes"
+    assert all(code not in g.body.decode() for g in got)
+    # Both events were fanned out before ours arrived: the other brand has no row, now or later.
+    assert deliveries(theirs, other["id"]) == [] and receiver.at("/not-ours") == []
+
+
 @pytest.mark.scaled_only
 def test_a_worker_killed_mid_delivery_still_delivers(
         ours: dict, stack: Stack, receiver: Receiver) -> None:
