@@ -93,11 +93,23 @@ async def _outs(rows: list[dict[str, Any]]) -> list[RewardOut]:
     return [_out(r, codes, redeemed) for r in rows]
 
 
+def _in_range(when: dt.datetime) -> bool:
+    # At the edges of datetime's range an offset moves the UTC instant past year 1 or 9999,
+    # and comparing or storing it raises OverflowError.
+    try:
+        return 1970 <= when.astimezone(dt.UTC).year <= 9998
+    except OverflowError:
+        return False
+
+
 async def _validate(data: RewardIn) -> None:
     for name, when in (("starts_at", data.starts_at), ("ends_at", data.ends_at)):
         if when is not None and when.tzinfo is None:
             raise Invalid(f"{name} needs a UTC offset, e.g. 2030-01-01T09:00:00+01:00",
                           [{"key": name, "message": "no UTC offset"}])
+        if when is not None and not _in_range(when):
+            raise Invalid(f"{name} must be in the years 1970 to 9998 (UTC)",
+                          [{"key": name, "message": "out of range"}])
     if data.min_tier:
         ladder = [t.name for t in (await tiers.ladder()).tiers]
         if data.min_tier not in ladder:
@@ -265,8 +277,11 @@ async def _ineligible(member_id: int, row: dict[str, Any],
             held = (await tiers.mine(member_id)).tier
             memo["held"] = held.name if held is not None else None
         ladder, held_name = memo["ladder"], memo["held"]
-        if (row["min_tier"] in ladder and (held_name not in ladder
-                                           or ladder.index(held_name) < ladder.index(row["min_tier"]))):
+        if row["min_tier"] not in ladder:
+            # The tier left the ladder after the reward named it: nobody qualifies until
+            # staff pick another, rather than everybody.
+            return f"for members of the {row['min_tier']} tier, which no longer exists"
+        if held_name not in ladder or ladder.index(held_name) < ladder.index(row["min_tier"]):
             return f"for members of the {row['min_tier']} tier or higher"
     if row["badge"] is not None and not await badges.holds(member_id, int(row["badge"])):
         name = (await badges.get_badge(int(row["badge"]))).name

@@ -153,6 +153,26 @@ def test_eligibility_by_tier_and_badge(admin: Client, server: Server, member: Cl
     assert balance(member) == 90
 
 
+def test_a_tier_gone_from_the_ladder_admits_nobody(
+        admin: Client, server: Server, member: Client) -> None:
+    brand, staff = make_brand(admin, server)
+    give(admin, member, 100)
+    ladder = admin.get("/api/gamification/tiers").json()
+    gone = "Gone-" + uuid.uuid4().hex[:6]
+    extended = {**ladder, "tiers": [*ladder["tiers"], {"name": gone, "threshold": 10**12}]}
+    assert admin.put("/api/gamification/tiers", extended).status_code == 200
+    try:
+        made = reward(staff, brand, min_tier=gone, fulfilment="webhook")
+    finally:
+        assert admin.put("/api/gamification/tiers", ladder).status_code == 200
+    refused = redeem(member, made)
+    assert refused.status_code == 403 and "no longer exists" in refused.json()["error"]["message"]
+    item = next(i for i in member.get("/api/rewards", params={"brand_id": brand["id"]}).json()
+                if i["reward"]["id"] == made["id"])
+    assert item["available"] is False and "no longer exists" in item["why_not"]
+    assert balance(member) == 100
+
+
 def test_the_availability_window(admin: Client, server: Server, member: Client,
                                  stack: Stack) -> None:
     brand, staff = make_brand(admin, server)
@@ -173,6 +193,14 @@ def test_the_availability_window(admin: Client, server: Server, member: Client,
     naive = staff.post(f"/api/brands/{brand['id']}/rewards",
                        {"title": "No zone", "price": 1, "starts_at": "2030-01-01T00:00:00"})
     assert naive.status_code == 422 and "starts_at" in naive.text
+    # Past datetime's range once moved to UTC: a 422 naming the field, not a 500.
+    for name, when in (("starts_at", "0001-01-01T00:00:00+01:00"),
+                       ("ends_at", "9999-12-31T23:00:00-02:00"),
+                       ("starts_at", "1969-12-31T23:59:59+00:00")):
+        edge = staff.post(f"/api/brands/{brand['id']}/rewards",
+                          {"title": "Edge of time", "price": 1, name: when})
+        assert edge.status_code == 422, edge.text
+        assert edge.json()["error"]["details"] == [{"key": name, "message": "out of range"}]
     assert balance(member) == 100
 
 
