@@ -200,10 +200,12 @@ def parse_codes(text: str) -> list[tuple[int, str]]:
         elif not CODE_PATTERN.fullmatch(cells[0]):
             errors.append({"line": line, "message": "a code is 1 to 100 letters, digits or "
                            "_.:/+=#- and starts with a letter or digit"})
-        elif cells[0] in seen:
-            errors.append({"line": line, "message": f"duplicate of line {seen[cells[0]]}"})
+        elif cells[0].casefold() in seen:
+            errors.append({"line": line,
+                           "message": f"duplicate of line {seen[cells[0].casefold()]}"})
         else:
-            seen[cells[0]] = line
+            # Case-blind: shops often match codes so, and SAVE10 and save10 would be one.
+            seen[cells[0].casefold()] = line
             codes.append((line, cells[0]))
     if not errors and not codes:
         raise Invalid("the file has no codes", [{"key": "csv", "message": "no codes"}])
@@ -237,14 +239,16 @@ async def upload_codes(actor: Actor, brand_id: int, reward_id: int, text: str) -
         # Two uploads to one pool take turns, so each sees the other's codes.
         await db.lock_rows("gamification_reward", "id", [reward_id])
         values = [code for _, code in codes]
+        # Codes are ASCII (CODE_PATTERN), so SQL's lower() agrees with casefold().
+        folded = [code.casefold() for code in values]
         taken: set[str] = set()
-        for start in range(0, len(values), 1000):
-            match, args = db.values_in(values[start:start + 1000], "text")
+        for start in range(0, len(folded), 1000):
+            match, args = db.values_in(folded[start:start + 1000], "text")
             taken |= {str(r["code"]) for r in await db.fetch(
-                "SELECT code FROM gamification_reward_code WHERE reward = {} AND code " + match,
-                reward_id, *args)}
+                "SELECT lower(code) AS code FROM gamification_reward_code "
+                "WHERE reward = {} AND lower(code) " + match, reward_id, *args)}
         _refuse_lines([{"line": line, "message": "already in this reward's pool"}
-                       for line, code in codes if code in taken])
+                       for line, code in codes if code.casefold() in taken])
         now = clock.now()
         await db.insert_rows("gamification_reward_code",
                              ["reward", "code", "status", "created_at"],

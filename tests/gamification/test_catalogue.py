@@ -207,19 +207,21 @@ def test_the_availability_window(admin: Client, server: Server, member: Client,
 def test_csv_uploads_name_bad_lines_and_import_nothing_then(admin: Client, server: Server) -> None:
     brand, staff = make_brand(admin, server)
     made = reward(staff, brand)
-    bad = upload(staff, brand, made, "code\nGOOD-1\nbad code\nGOOD-2\nGOOD-1\nA,B\n\n")
+    bad = upload(staff, brand, made, "code\nGOOD-1\nbad code\nGOOD-2\nGOOD-1\nA,B\ngood-2\n\n")
     assert bad.status_code == 422
     details = bad.json()["error"]["details"]
     assert [(d["line"], d["message"]) for d in details] == [
         (3, "a code is 1 to 100 letters, digits or _.:/+=#- and starts with a letter or digit"),
-        (5, "duplicate of line 2"), (6, "one code per line, no other columns")]
-    assert "line 3, 5, 6" in bad.json()["error"]["message"]
+        (5, "duplicate of line 2"), (6, "one code per line, no other columns"),
+        (7, "duplicate of line 4")]
+    assert "line 3, 5, 6, 7" in bad.json()["error"]["message"]
     assert staff_view(staff, brand, made)["codes_available"] == 0
     assert upload(staff, brand, made, "GOOD-1\nGOOD-2\n").status_code == 201
-    again = upload(staff, brand, made, "NEW-1\nGOOD-2\n")
+    again = upload(staff, brand, made, "NEW-1\nGOOD-2\ngood-1\n")
     assert again.status_code == 422
     assert again.json()["error"]["details"] == [
-        {"key": "csv", "line": 2, "message": "already in this reward's pool"}]
+        {"key": "csv", "line": 2, "message": "already in this reward's pool"},
+        {"key": "csv", "line": 3, "message": "already in this reward's pool"}]
     assert staff_view(staff, brand, made)["codes_available"] == 2
     assert upload(staff, brand, made, "\n\n").status_code == 422
     huge = upload(staff, brand, made, "X" * 600_000)
