@@ -321,7 +321,8 @@ async def catalogue(actor: Actor, brand_id: int | None) -> list[CatalogueItem]:
     outs = await _outs(rows)
     member_id = actor.person_id
     mine = await _mine(member_id, [o.id for o in outs]) if member_id is not None else {}
-    balance = (await ledger.balance(member_id)).balance if member_id is not None else 0
+    # What pending holds reserve cannot be spent here either.
+    available = (await ledger.balance(member_id)).available if member_id is not None else 0
     items = []
     memo: dict[str, Any] = {}
     for row, reward in zip(rows, outs, strict=True):
@@ -333,8 +334,8 @@ async def catalogue(actor: Actor, brand_id: int | None) -> list[CatalogueItem]:
             if why is None and reward.per_member_limit is not None \
                     and mine.get(reward.id, 0) >= reward.per_member_limit:
                 why = f"you have redeemed it {reward.per_member_limit} time(s), the limit"
-            if why is None and balance < reward.price:
-                why = f"you need {reward.price - balance} more points"
+            if why is None and available < reward.price:
+                why = f"you need {reward.price - available} more points"
         items.append(CatalogueItem(reward=reward, available=why is None, why_not=why,
                                    mine=mine.get(reward.id, 0)))
     return items
@@ -397,6 +398,11 @@ async def redeem(actor: Actor, reward_id: int, key: str) -> RedemptionOut:
         found = await _existing(member_id, key, reward_id)
         if found is not None:
             return found
+        # Read again under the lock: staff may have changed the price (or withdrawn the
+        # reward) while this request waited for it.
+        row = await _reward_row(reward_id)
+        if not row["published"]:
+            raise NotFound(f"reward {reward_id} does not exist")
         if row["per_member_limit"] is not None:
             mine = (await _mine(member_id, [reward_id])).get(reward_id, 0)
             if mine >= int(row["per_member_limit"]):

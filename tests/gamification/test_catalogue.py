@@ -2,13 +2,15 @@
 concurrency, eligibility, windows, refunds, and brand scope."""
 
 import datetime as dt
+import subprocess
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
-from tests.harness import Client, Server, Stack
+from tests.harness import Client, Server, Stack, eventually
 
 
 def key() -> str:
@@ -128,6 +130,54 @@ def test_not_enough_points_changes_nothing(admin: Client, server: Server, member
     item = next(i for i in member.get("/api/rewards", params={"brand_id": brand["id"]}).json()
                 if i["reward"]["id"] == made["id"])
     assert item["available"] is False and item["why_not"] == "you need 30 more points"
+
+
+def test_points_held_for_a_checkout_are_not_offered_in_the_listing(
+        admin: Client, server: Server, member: Client) -> None:
+    brand, staff = make_brand(admin, server)
+    made = reward(staff, brand, price=50, fulfilment="webhook")
+    give(admin, member, 100)
+    held = admin.post("/api/gamification/holds", {
+        "member_id": member.member["id"], "amount": 60, "reason": "a cart",
+        "idempotency_key": key()})
+    assert held.status_code == 201, held.text
+    item = next(i for i in member.get("/api/rewards", params={"brand_id": brand["id"]}).json()
+                if i["reward"]["id"] == made["id"])
+    assert item["available"] is False and item["why_not"] == "you need 10 more points"
+    assert redeem(member, made).status_code == 409
+    assert balance(member) == 100
+
+
+@pytest.mark.scaled_only
+def test_a_price_changed_while_a_redemption_waits_for_the_member_is_the_price_paid(
+        admin: Client, server: Server, member: Client, stack: Stack) -> None:
+    brand, staff = make_brand(admin, server)
+    made = reward(staff, brand, price=10, fulfilment="webhook")
+    give(admin, member, 100)
+    # Another transaction holds the member's account and raises the price meanwhile.
+    holder = subprocess.Popen(["psql", stack.env["HEARTH_DATABASE_URL"], "-qAt"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        holder.stdin.write(
+            "BEGIN;\nSELECT 'locked' FROM ledger_account WHERE code = "
+            f"'member:{member.member['id']}' FOR UPDATE;\n"
+            f"UPDATE gamification_reward SET price = 30 WHERE id = {made['id']};\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "locked"
+        with ThreadPoolExecutor(max_workers=1) as workers:
+            asked = workers.submit(redeem, member, made)
+            # The redemption has read the reward and waits for the member's account.
+            eventually(lambda: stack.sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE '%ledger_account%'") != [("0",)])
+            holder.stdin.write("COMMIT;\n")
+            holder.stdin.close()
+            done = asked.result(timeout=20)
+    finally:
+        holder.wait(timeout=20)
+    assert done.status_code == 201, done.text
+    assert done.json()["points"] == 30 and balance(member) == 70
 
 
 def test_eligibility_by_tier_and_badge(admin: Client, server: Server, member: Client) -> None:
