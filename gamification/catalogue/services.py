@@ -93,11 +93,23 @@ async def _outs(rows: list[dict[str, Any]]) -> list[RewardOut]:
     return [_out(r, codes, redeemed) for r in rows]
 
 
+def _in_range(when: dt.datetime) -> bool:
+    # At the edges of datetime's range an offset moves the UTC instant past year 1 or 9999,
+    # and comparing or storing it raises OverflowError.
+    try:
+        return 1970 <= when.astimezone(dt.UTC).year <= 9998
+    except OverflowError:
+        return False
+
+
 async def _validate(data: RewardIn) -> None:
     for name, when in (("starts_at", data.starts_at), ("ends_at", data.ends_at)):
         if when is not None and when.tzinfo is None:
             raise Invalid(f"{name} needs a UTC offset, e.g. 2030-01-01T09:00:00+01:00",
                           [{"key": name, "message": "no UTC offset"}])
+        if when is not None and not _in_range(when):
+            raise Invalid(f"{name} must be in the years 1970 to 9998 (UTC)",
+                          [{"key": name, "message": "out of range"}])
     if data.min_tier:
         ladder = [t.name for t in (await tiers.ladder()).tiers]
         if data.min_tier not in ladder:
@@ -188,10 +200,12 @@ def parse_codes(text: str) -> list[tuple[int, str]]:
         elif not CODE_PATTERN.fullmatch(cells[0]):
             errors.append({"line": line, "message": "a code is 1 to 100 letters, digits or "
                            "_.:/+=#- and starts with a letter or digit"})
-        elif cells[0] in seen:
-            errors.append({"line": line, "message": f"duplicate of line {seen[cells[0]]}"})
+        elif cells[0].casefold() in seen:
+            errors.append({"line": line,
+                           "message": f"duplicate of line {seen[cells[0].casefold()]}"})
         else:
-            seen[cells[0]] = line
+            # Case-blind: shops often match codes so, and SAVE10 and save10 would be one.
+            seen[cells[0].casefold()] = line
             codes.append((line, cells[0]))
     if not errors and not codes:
         raise Invalid("the file has no codes", [{"key": "csv", "message": "no codes"}])
@@ -225,14 +239,16 @@ async def upload_codes(actor: Actor, brand_id: int, reward_id: int, text: str) -
         # Two uploads to one pool take turns, so each sees the other's codes.
         await db.lock_rows("gamification_reward", "id", [reward_id])
         values = [code for _, code in codes]
+        # Codes are ASCII (CODE_PATTERN), so SQL's lower() agrees with casefold().
+        folded = [code.casefold() for code in values]
         taken: set[str] = set()
-        for start in range(0, len(values), 1000):
-            match, args = db.values_in(values[start:start + 1000], "text")
+        for start in range(0, len(folded), 1000):
+            match, args = db.values_in(folded[start:start + 1000], "text")
             taken |= {str(r["code"]) for r in await db.fetch(
-                "SELECT code FROM gamification_reward_code WHERE reward = {} AND code " + match,
-                reward_id, *args)}
+                "SELECT lower(code) AS code FROM gamification_reward_code "
+                "WHERE reward = {} AND lower(code) " + match, reward_id, *args)}
         _refuse_lines([{"line": line, "message": "already in this reward's pool"}
-                       for line, code in codes if code in taken])
+                       for line, code in codes if code.casefold() in taken])
         now = clock.now()
         await db.insert_rows("gamification_reward_code",
                              ["reward", "code", "status", "created_at"],
@@ -265,8 +281,11 @@ async def _ineligible(member_id: int, row: dict[str, Any],
             held = (await tiers.mine(member_id)).tier
             memo["held"] = held.name if held is not None else None
         ladder, held_name = memo["ladder"], memo["held"]
-        if (row["min_tier"] in ladder and (held_name not in ladder
-                                           or ladder.index(held_name) < ladder.index(row["min_tier"]))):
+        if row["min_tier"] not in ladder:
+            # The tier left the ladder after the reward named it: nobody qualifies until
+            # staff pick another, rather than everybody.
+            return f"for members of the {row['min_tier']} tier, which no longer exists"
+        if held_name not in ladder or ladder.index(held_name) < ladder.index(row["min_tier"]):
             return f"for members of the {row['min_tier']} tier or higher"
     if row["badge"] is not None and not await badges.holds(member_id, int(row["badge"])):
         name = (await badges.get_badge(int(row["badge"]))).name
@@ -302,7 +321,8 @@ async def catalogue(actor: Actor, brand_id: int | None) -> list[CatalogueItem]:
     outs = await _outs(rows)
     member_id = actor.person_id
     mine = await _mine(member_id, [o.id for o in outs]) if member_id is not None else {}
-    balance = (await ledger.balance(member_id)).balance if member_id is not None else 0
+    # What pending holds reserve cannot be spent here either.
+    available = (await ledger.balance(member_id)).available if member_id is not None else 0
     items = []
     memo: dict[str, Any] = {}
     for row, reward in zip(rows, outs, strict=True):
@@ -314,8 +334,8 @@ async def catalogue(actor: Actor, brand_id: int | None) -> list[CatalogueItem]:
             if why is None and reward.per_member_limit is not None \
                     and mine.get(reward.id, 0) >= reward.per_member_limit:
                 why = f"you have redeemed it {reward.per_member_limit} time(s), the limit"
-            if why is None and balance < reward.price:
-                why = f"you need {reward.price - balance} more points"
+            if why is None and available < reward.price:
+                why = f"you need {reward.price - available} more points"
         items.append(CatalogueItem(reward=reward, available=why is None, why_not=why,
                                    mine=mine.get(reward.id, 0)))
     return items
@@ -378,6 +398,11 @@ async def redeem(actor: Actor, reward_id: int, key: str) -> RedemptionOut:
         found = await _existing(member_id, key, reward_id)
         if found is not None:
             return found
+        # Read again under the lock: staff may have changed the price (or withdrawn the
+        # reward) while this request waited for it.
+        row = await _reward_row(reward_id)
+        if not row["published"]:
+            raise NotFound(f"reward {reward_id} does not exist")
         if row["per_member_limit"] is not None:
             mine = (await _mine(member_id, [reward_id])).get(reward_id, 0)
             if mine >= int(row["per_member_limit"]):

@@ -2,13 +2,15 @@
 concurrency, eligibility, windows, refunds, and brand scope."""
 
 import datetime as dt
+import subprocess
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
-from tests.harness import Client, Server, Stack
+from tests.harness import Client, Server, Stack, eventually
 
 
 def key() -> str:
@@ -130,6 +132,54 @@ def test_not_enough_points_changes_nothing(admin: Client, server: Server, member
     assert item["available"] is False and item["why_not"] == "you need 30 more points"
 
 
+def test_points_held_for_a_checkout_are_not_offered_in_the_listing(
+        admin: Client, server: Server, member: Client) -> None:
+    brand, staff = make_brand(admin, server)
+    made = reward(staff, brand, price=50, fulfilment="webhook")
+    give(admin, member, 100)
+    held = admin.post("/api/gamification/holds", {
+        "member_id": member.member["id"], "amount": 60, "reason": "a cart",
+        "idempotency_key": key()})
+    assert held.status_code == 201, held.text
+    item = next(i for i in member.get("/api/rewards", params={"brand_id": brand["id"]}).json()
+                if i["reward"]["id"] == made["id"])
+    assert item["available"] is False and item["why_not"] == "you need 10 more points"
+    assert redeem(member, made).status_code == 409
+    assert balance(member) == 100
+
+
+@pytest.mark.scaled_only
+def test_a_price_changed_while_a_redemption_waits_for_the_member_is_the_price_paid(
+        admin: Client, server: Server, member: Client, stack: Stack) -> None:
+    brand, staff = make_brand(admin, server)
+    made = reward(staff, brand, price=10, fulfilment="webhook")
+    give(admin, member, 100)
+    # Another transaction holds the member's account and raises the price meanwhile.
+    holder = subprocess.Popen(["psql", stack.env["HEARTH_DATABASE_URL"], "-qAt"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        holder.stdin.write(
+            "BEGIN;\nSELECT 'locked' FROM ledger_account WHERE code = "
+            f"'member:{member.member['id']}' FOR UPDATE;\n"
+            f"UPDATE gamification_reward SET price = 30 WHERE id = {made['id']};\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "locked"
+        with ThreadPoolExecutor(max_workers=1) as workers:
+            asked = workers.submit(redeem, member, made)
+            # The redemption has read the reward and waits for the member's account.
+            eventually(lambda: stack.sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE '%ledger_account%'") != [("0",)])
+            holder.stdin.write("COMMIT;\n")
+            holder.stdin.close()
+            done = asked.result(timeout=20)
+    finally:
+        holder.wait(timeout=20)
+    assert done.status_code == 201, done.text
+    assert done.json()["points"] == 30 and balance(member) == 70
+
+
 def test_eligibility_by_tier_and_badge(admin: Client, server: Server, member: Client) -> None:
     brand, staff = make_brand(admin, server)
     give(admin, member, 100)
@@ -153,6 +203,26 @@ def test_eligibility_by_tier_and_badge(admin: Client, server: Server, member: Cl
     assert balance(member) == 90
 
 
+def test_a_tier_gone_from_the_ladder_admits_nobody(
+        admin: Client, server: Server, member: Client) -> None:
+    brand, staff = make_brand(admin, server)
+    give(admin, member, 100)
+    ladder = admin.get("/api/gamification/tiers").json()
+    gone = "Gone-" + uuid.uuid4().hex[:6]
+    extended = {**ladder, "tiers": [*ladder["tiers"], {"name": gone, "threshold": 10**12}]}
+    assert admin.put("/api/gamification/tiers", extended).status_code == 200
+    try:
+        made = reward(staff, brand, min_tier=gone, fulfilment="webhook")
+    finally:
+        assert admin.put("/api/gamification/tiers", ladder).status_code == 200
+    refused = redeem(member, made)
+    assert refused.status_code == 403 and "no longer exists" in refused.json()["error"]["message"]
+    item = next(i for i in member.get("/api/rewards", params={"brand_id": brand["id"]}).json()
+                if i["reward"]["id"] == made["id"])
+    assert item["available"] is False and "no longer exists" in item["why_not"]
+    assert balance(member) == 100
+
+
 def test_the_availability_window(admin: Client, server: Server, member: Client,
                                  stack: Stack) -> None:
     brand, staff = make_brand(admin, server)
@@ -173,25 +243,35 @@ def test_the_availability_window(admin: Client, server: Server, member: Client,
     naive = staff.post(f"/api/brands/{brand['id']}/rewards",
                        {"title": "No zone", "price": 1, "starts_at": "2030-01-01T00:00:00"})
     assert naive.status_code == 422 and "starts_at" in naive.text
+    # Past datetime's range once moved to UTC: a 422 naming the field, not a 500.
+    for name, when in (("starts_at", "0001-01-01T00:00:00+01:00"),
+                       ("ends_at", "9999-12-31T23:00:00-02:00"),
+                       ("starts_at", "1969-12-31T23:59:59+00:00")):
+        edge = staff.post(f"/api/brands/{brand['id']}/rewards",
+                          {"title": "Edge of time", "price": 1, name: when})
+        assert edge.status_code == 422, edge.text
+        assert edge.json()["error"]["details"] == [{"key": name, "message": "out of range"}]
     assert balance(member) == 100
 
 
 def test_csv_uploads_name_bad_lines_and_import_nothing_then(admin: Client, server: Server) -> None:
     brand, staff = make_brand(admin, server)
     made = reward(staff, brand)
-    bad = upload(staff, brand, made, "code\nGOOD-1\nbad code\nGOOD-2\nGOOD-1\nA,B\n\n")
+    bad = upload(staff, brand, made, "code\nGOOD-1\nbad code\nGOOD-2\nGOOD-1\nA,B\ngood-2\n\n")
     assert bad.status_code == 422
     details = bad.json()["error"]["details"]
     assert [(d["line"], d["message"]) for d in details] == [
         (3, "a code is 1 to 100 letters, digits or _.:/+=#- and starts with a letter or digit"),
-        (5, "duplicate of line 2"), (6, "one code per line, no other columns")]
-    assert "line 3, 5, 6" in bad.json()["error"]["message"]
+        (5, "duplicate of line 2"), (6, "one code per line, no other columns"),
+        (7, "duplicate of line 4")]
+    assert "line 3, 5, 6, 7" in bad.json()["error"]["message"]
     assert staff_view(staff, brand, made)["codes_available"] == 0
     assert upload(staff, brand, made, "GOOD-1\nGOOD-2\n").status_code == 201
-    again = upload(staff, brand, made, "NEW-1\nGOOD-2\n")
+    again = upload(staff, brand, made, "NEW-1\nGOOD-2\ngood-1\n")
     assert again.status_code == 422
     assert again.json()["error"]["details"] == [
-        {"key": "csv", "line": 2, "message": "already in this reward's pool"}]
+        {"key": "csv", "line": 2, "message": "already in this reward's pool"},
+        {"key": "csv", "line": 3, "message": "already in this reward's pool"}]
     assert staff_view(staff, brand, made)["codes_available"] == 2
     assert upload(staff, brand, made, "\n\n").status_code == 422
     huge = upload(staff, brand, made, "X" * 600_000)
