@@ -393,7 +393,11 @@ async def _send(claimed: list[dict[str, Any]],
                                       row["message_id"], int(now.timestamp()), body)
             return await sender.attempt(place[0], place[1], headers, body)
 
-    return list(await asyncio.gather(*(one(row) for row in claimed)))
+    results = await asyncio.gather(*(one(row) for row in claimed), return_exceptions=True)
+    # A bug in one send is that delivery's logged failure, not the batch's.
+    return [r if isinstance(r, sender.Outcome)
+            else sender.Outcome(None, 0, "", f"{type(r).__name__}: {r}"[:500])
+            for r in results]
 
 
 def _retry_in(round_attempts: int) -> float | None:
