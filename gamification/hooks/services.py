@@ -283,6 +283,13 @@ async def replay_range(actor: Actor, brand_id: int, endpoint_id: int, since: dt.
         if value.tzinfo is None:
             raise Invalid(f"{name} must carry a time zone (e.g. 2026-11-27T00:00:00Z)",
                           [{"field": name, "message": "no time zone"}])
+        try:
+            year = value.astimezone(dt.UTC).year
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            year = 0
+        if not 1970 <= year <= 9998:
+            raise Invalid(f"{name} must be in the years 1970 to 9998 (UTC)",
+                          [{"field": name, "message": "out of range"}])
     if since >= until:
         raise Invalid("until must be after since", [{"field": "until", "message": "not after since"}])
     _enabled(row)

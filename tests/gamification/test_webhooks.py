@@ -144,6 +144,10 @@ def test_only_a_brands_staff_tokens_and_admins_manage_its_webhooks(
     ("https://host.invalid/hook", "does not resolve"),
     ("ftp://example.com/hook", "https://"),
     ("https://user:pw@127.0.0.1/hook", "user name"),
+    ("https://a..com/hook", "not a valid host name"),
+    ("https://" + "a" * 64 + ".com/hook", "not a valid host name"),
+    ("https://[2002:a9fe:a9fe::1]/hook", "link-local"),
+    ("https://example.com:0/hook", "port 0"),
 ])
 def test_urls_that_reach_inside_are_refused_and_nothing_is_made(
         ours: dict, url: str, reason: str) -> None:
@@ -255,6 +259,11 @@ def test_replays_send_again_with_the_same_id(ours: dict, receiver: Receiver) -> 
     eventually(lambda: len(receiver.at("/replay")) == 3, timeout=15)
     backwards = ours["staff"].post(f"{base}/replay", {"since": window["until"], "until": window["since"]})
     assert backwards.status_code == 422 and "until" in backwards.text
+    for since, until in (("0001-01-01T00:00:00+01:00", window["until"]),
+                         (window["since"], "9999-12-31T23:00:00-02:00")):
+        odd = ours["staff"].post(f"{base}/replay", {"since": since, "until": until})
+        assert odd.status_code == 422, odd.text
+        assert ("since" if since != window["since"] else "until") in odd.text
 
 
 def test_an_endpoint_failing_again_and_again_is_disabled_and_its_staff_told(

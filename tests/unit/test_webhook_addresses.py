@@ -13,6 +13,8 @@ from gamification.hooks.addresses import Refused, parse, refusal, resolve
     ("192.168.1.1", False), ("169.254.169.254", False), ("100.64.0.1", False),
     ("0.0.0.0", False), ("224.0.0.251", False), ("240.0.0.1", False), ("fc00::1", False),
     ("fe80::1", False), ("::ffff:127.0.0.1", False), ("::ffff:10.1.1.1", False),
+    # 6to4 carries an IPv4 address: 169.254.169.254, 127.0.0.1, 10.0.0.1.
+    ("2002:a9fe:a9fe::1", False), ("2002:7f00:1::1", False), ("2002:a00:1::", False),
     ("93.184.216.34", True), ("2606:2800:220:1:248:1893:25c8:1946", True),
 ])
 def test_only_public_addresses_pass(address: str, allowed: bool) -> None:
@@ -31,3 +33,14 @@ def test_the_development_setting_allows_loopback_and_nothing_else() -> None:
 def test_a_name_resolving_to_loopback_is_refused() -> None:
     with pytest.raises(Refused, match="loopback"):
         asyncio.run(resolve(parse("https://localhost/hook", False), allow_loopback=False))
+
+
+def test_port_0_is_refused_not_taken_for_the_default() -> None:
+    with pytest.raises(Refused, match="port 0"):
+        parse("https://example.com:0/hook", allow_loopback=False)
+
+
+@pytest.mark.parametrize("host", ["a..com", "a" * 64 + ".com"])
+def test_a_host_name_idna_cannot_encode_is_refused(host: str) -> None:
+    with pytest.raises(Refused, match="not a valid host name"):
+        asyncio.run(resolve(parse(f"https://{host}/hook", False), allow_loopback=False))
