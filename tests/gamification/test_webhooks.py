@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import signal
 import uuid
@@ -231,6 +232,10 @@ def test_rotation_signs_with_both_secrets_for_the_overlap(ours: dict,
     assert rotated.status_code == 200, rotated.text
     new = rotated.json()
     assert new["secret"] != hook["secret"] and new["previous_secret_until"] is not None
+    # The hint tells the secrets apart and gives away none of their characters.
+    listed = ours["staff"].get(f"{ours['base']}/{hook['id']}").json()
+    assert listed["secret_hint"] == new["secret_hint"] != hook["secret_hint"]
+    assert listed["secret_hint"] == "sha256:" + hashlib.sha256(new["secret"].encode()).hexdigest()[:8]
     pinged = ours["staff"].post(f"{ours['base']}/{hook['id']}/ping")
     assert pinged.status_code == 202, pinged.text
     got = eventually(lambda: receiver.at("/rotate"), timeout=15)[0]
