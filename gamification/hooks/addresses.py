@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from server.errors import Invalid
+from server.settings import get_settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -80,9 +81,13 @@ def refusal(address: Address, allow_loopback: bool) -> str | None:
 async def resolve(target: Target, allow_loopback: bool) -> Address:
     """The address to connect to: the first the host resolves to, once every one of them
     passed (a name with one private address among public ones is refused whole)."""
+    timeout = get_settings().webhooks_timeout_seconds
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            target.host, target.port, type=socket.SOCK_STREAM)
+        # A receiver's slow name server must not hold up the batch (or a registration).
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
+            target.host, target.port, type=socket.SOCK_STREAM), timeout)
+    except TimeoutError:
+        raise Refused(f"host {target.host} did not resolve within {timeout:g} s") from None
     except socket.gaierror as exc:
         raise Refused(f"host {target.host} does not resolve ({exc.strerror})") from None
     except UnicodeError:

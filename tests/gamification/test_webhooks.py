@@ -333,6 +333,29 @@ def test_redemptions_and_refunds_go_to_the_rewards_brand_only_and_carry_no_code(
     assert deliveries(theirs, other["id"]) == [] and receiver.at("/not-ours") == []
 
 
+def test_a_sender_whose_claim_was_taken_over_records_nothing(
+        ours: dict, stack: Stack, receiver: Receiver) -> None:
+    """A slow attempt outlives its claim and another sender takes the delivery: only the
+    sender holding the claim now records, so the delivery is logged once, not overwritten."""
+    hook = endpoint(ours, receiver.url("/overtaken"), ["tier.changed"])
+    receiver.holding.set()
+    receiver.released.clear()
+    try:
+        ours["staff"].post(f"{ours['base']}/{hook['id']}/ping")
+        eventually(lambda: receiver.at("/overtaken"), timeout=15)
+        # As if the claim had lapsed: another sender may take it (and claims it anew).
+        stack.sql("UPDATE webhook_delivery SET claimed_until = '2000-01-01 00:00:00+00:00' "
+                  f"WHERE endpoint = {hook['id']}")
+    finally:
+        receiver.holding.clear()
+        receiver.released.set()
+    done = eventually(lambda: len(receiver.at("/overtaken")) >= 2
+                      and (d := deliveries(ours, hook["id"])[0])["status"] == "delivered"
+                      and d, timeout=15)
+    detail = ours["staff"].get(f"{ours['base']}/{hook['id']}/deliveries/{done['id']}").json()
+    assert done["attempts"] == 1 and len(detail["attempt_log"]) == 1
+
+
 @pytest.mark.scaled_only
 def test_a_worker_killed_mid_delivery_still_delivers(
         ours: dict, stack: Stack, receiver: Receiver) -> None:

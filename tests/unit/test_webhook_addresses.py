@@ -5,7 +5,9 @@ import ipaddress
 
 import pytest
 
+from gamification.hooks import addresses
 from gamification.hooks.addresses import Refused, parse, refusal, resolve
+from server.settings import load_settings
 
 
 @pytest.mark.parametrize("address, allowed", [
@@ -44,3 +46,20 @@ def test_port_0_is_refused_not_taken_for_the_default() -> None:
 def test_a_host_name_idna_cannot_encode_is_refused(host: str) -> None:
     with pytest.raises(Refused, match="not a valid host name"):
         asyncio.run(resolve(parse(f"https://{host}/hook", False), allow_loopback=False))
+
+
+def test_a_name_server_that_never_answers_is_a_refusal_within_the_timeout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEARTH_WEBHOOKS_TIMEOUT_SECONDS", "0.2")
+    monkeypatch.setattr(addresses, "get_settings", load_settings)
+
+    async def silent(*args: object, **kwargs: object) -> list[object]:
+        await asyncio.Event().wait()
+        return []
+
+    async def test() -> None:
+        monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", silent)
+        await resolve(parse("https://slow.example/hook", False), allow_loopback=False)
+
+    with pytest.raises(Refused, match=r"did not resolve within 0\.2 s"):
+        asyncio.run(asyncio.wait_for(test(), 5))
