@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from server.errors import Invalid
+from server.settings import get_settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -38,6 +39,9 @@ def parse(url: str, allow_loopback: bool) -> Target:
         port = parts.port
     except ValueError as exc:
         raise Refused(f"is not a valid URL ({exc})") from None
+    if port == 0:
+        # Not "the default port": a URL naming port 0 is a mistake, said so.
+        raise Refused("must not name port 0")
     allowed = ("https", "http") if allow_loopback else ("https",)
     if parts.scheme not in allowed:
         raise Refused("must start with https://")
@@ -54,8 +58,12 @@ def parse(url: str, allow_loopback: bool) -> Target:
 
 def refusal(address: Address, allow_loopback: bool) -> str | None:
     """Why an address may not be called, or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv4 address inside (mapped, or 6to4: 2002:a9fe:a9fe:: is 169.254.169.254) is
+        # judged as that address.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            address = embedded
     if address.is_loopback:
         return None if allow_loopback else "a loopback address"
     for test, what in (("is_unspecified", "an unspecified address"),
@@ -73,11 +81,19 @@ def refusal(address: Address, allow_loopback: bool) -> str | None:
 async def resolve(target: Target, allow_loopback: bool) -> Address:
     """The address to connect to: the first the host resolves to, once every one of them
     passed (a name with one private address among public ones is refused whole)."""
+    timeout = get_settings().webhooks_timeout_seconds
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            target.host, target.port, type=socket.SOCK_STREAM)
+        # A receiver's slow name server must not hold up the batch (or a registration).
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
+            target.host, target.port, type=socket.SOCK_STREAM), timeout)
+    except TimeoutError:
+        raise Refused(f"host {target.host} did not resolve within {timeout:g} s") from None
     except socket.gaierror as exc:
         raise Refused(f"host {target.host} does not resolve ({exc.strerror})") from None
+    except UnicodeError:
+        # The IDNA codec refuses an empty label (a..com) or one over 63 characters.
+        raise Refused(f"host {target.host[:100]} is not a valid host name "
+                      "(a label is empty or over 63 characters)") from None
     found = [ipaddress.ip_address(info[4][0]) for info in infos]
     if not found:
         raise Refused(f"host {target.host} does not resolve")

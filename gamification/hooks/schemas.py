@@ -36,7 +36,8 @@ class EndpointOut(msgspec.Struct):
     event_types: list[str]
     enabled: bool
     disabled_reason: str
-    # The secret's first characters, to tell secrets apart; the whole one is shown once.
+    # "sha256:" and the first 8 hex digits of the secret's SHA-256, to tell secrets apart
+    # without giving away any of it; the whole secret is shown once.
     secret_hint: str
     # Until then deliveries are also signed with the secret before the last rotation.
     previous_secret_until: dt.datetime | None

@@ -176,7 +176,8 @@ async def _post(target: Target, address: Address, headers: dict[str, str],
             idle.append(stream)
         else:
             stream[1].close()
-        return code, answer.decode("utf-8", "replace")[:EXCERPT_CHARS]
+        # PostgreSQL text holds no NUL: a receiver's binary answer must not fail the log.
+        return code, answer.decode("utf-8", "replace").replace("\x00", "")[:EXCERPT_CHARS]
 
 
 async def attempt(target: Target, address: Address, headers: dict[str, str],
@@ -195,6 +196,8 @@ async def attempt(target: Target, address: Address, headers: dict[str, str],
         return Outcome(None, took(), "", f"timed out after {took()} ms")
     except asyncio.IncompleteReadError:
         return Outcome(None, took(), "", "the connection closed before a whole answer")
-    except (OSError, ProtocolError, ValueError, ssl.SSLError) as exc:
+    except Exception as exc:
+        # Whatever a receiver sends (an over-long chunk line, garbage), it is its failure,
+        # logged; it must never escape and abort the other brands' deliveries in the batch.
         return Outcome(None, took(), "", f"{type(exc).__name__}: {exc}"[:500])
     return Outcome(status, took(), excerpt, "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import random
 from collections import defaultdict
@@ -47,9 +48,12 @@ _encoder = msgspec.json.Encoder()
 
 
 def claim_seconds() -> float:
-    """How long a sender holds a batch: longer than its slowest attempt (twice the timeout)
-    plus recording; a sender that died lets go after this."""
-    return 2 * get_settings().webhooks_timeout_seconds + 5
+    """How long a sender holds a batch: longer than the batch can take at worst (resolving,
+    then one endpoint's share of the batch in waves of SENDS_PER_ENDPOINT attempts, each up to
+    twice the timeout) plus recording; a sender that died lets go after this."""
+    timeout = get_settings().webhooks_timeout_seconds
+    waves = -(-BATCH_SIZE // SENDS_PER_ENDPOINT)
+    return timeout + waves * 2 * timeout + 5
 
 
 # --- endpoints -------------------------------------------------------------------------------
@@ -59,12 +63,18 @@ def _types_of(row: dict[str, Any]) -> list[str]:
     return str(row["event_types"]).split()
 
 
+def secret_hint(secret: str) -> str:
+    """Tells secrets apart (a receiver can compute it too) yet reveals none of the secret's
+    characters: anyone who may read the endpoint list may not sign as Hearth."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:8]
+
+
 def _endpoint_out(row: dict[str, Any]) -> EndpointOut:
     until = row["previous_until"]
     return EndpointOut(
         id=row["id"], brand_id=row["brand"], url=row["url"], description=row["description"],
         event_types=_types_of(row), enabled=bool(row["enabled"]),
-        disabled_reason=row["disabled_reason"], secret_hint=row["secret"][:10] + "…",
+        disabled_reason=row["disabled_reason"], secret_hint=secret_hint(row["secret"]),
         previous_secret_until=until if until is not None and until > clock.now() else None,
         consecutive_failures=row["consecutive_failures"], created_at=row["created_at"])
 
@@ -283,6 +293,13 @@ async def replay_range(actor: Actor, brand_id: int, endpoint_id: int, since: dt.
         if value.tzinfo is None:
             raise Invalid(f"{name} must carry a time zone (e.g. 2026-11-27T00:00:00Z)",
                           [{"field": name, "message": "no time zone"}])
+        try:
+            year = value.astimezone(dt.UTC).year
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            year = 0
+        if not 1970 <= year <= 9998:
+            raise Invalid(f"{name} must be in the years 1970 to 9998 (UTC)",
+                          [{"field": name, "message": "out of range"}])
     if since >= until:
         raise Invalid("until must be after since", [{"field": "until", "message": "not after since"}])
     _enabled(row)
@@ -355,7 +372,7 @@ async def _claim(limit: int) -> list[dict[str, Any]]:
         "WHERE d.status = 'pending' AND d.next_attempt_at <= {} AND e.enabled "
         "AND (d.claimed_until IS NULL OR d.claimed_until < {}) "
         "ORDER BY d.next_attempt_at, d.id LIMIT {}" + lock + ") "
-        "RETURNING id, endpoint, message_id, payload, round_attempts",
+        "RETURNING id, endpoint, message_id, payload, round_attempts, claimed_until",
         now + dt.timedelta(seconds=claim_seconds()), now, now, limit)
 
 
@@ -370,13 +387,17 @@ async def _send(claimed: list[dict[str, Any]],
                 endpoints: dict[int, dict[str, Any]]) -> list[sender.Outcome]:
     allow_loopback = get_settings().webhooks_allow_loopback
     # Resolved and checked once per endpoint and batch; every attempt goes to that address.
-    places: dict[int, tuple[addresses.Target, addresses.Address] | str] = {}
-    for endpoint_id, endpoint in endpoints.items():
+    # All at once: one slow name server costs the batch one resolve timeout, not one each.
+    async def place(url: str) -> tuple[addresses.Target, addresses.Address] | str:
         try:
-            target = addresses.parse(endpoint["url"], allow_loopback)
-            places[endpoint_id] = (target, await addresses.resolve(target, allow_loopback))
+            target = addresses.parse(url, allow_loopback)
+            return target, await addresses.resolve(target, allow_loopback)
         except addresses.Refused as exc:
-            places[endpoint_id] = f"refused: url {exc}"
+            return f"refused: url {exc}"
+
+    ids = list(endpoints)
+    places = dict(zip(ids, await asyncio.gather(*(place(endpoints[i]["url"]) for i in ids)),
+                      strict=True))
 
     # Connections per endpoint and batch: enough to keep a receiver busy, few enough that a
     # batch does not open hundreds.
@@ -393,7 +414,11 @@ async def _send(claimed: list[dict[str, Any]],
                                       row["message_id"], int(now.timestamp()), body)
             return await sender.attempt(place[0], place[1], headers, body)
 
-    return list(await asyncio.gather(*(one(row) for row in claimed)))
+    results = await asyncio.gather(*(one(row) for row in claimed), return_exceptions=True)
+    # A bug in one send is that delivery's logged failure, not the batch's.
+    return [r if isinstance(r, sender.Outcome)
+            else sender.Outcome(None, 0, "", f"{type(r).__name__}: {r}"[:500])
+            for r in results]
 
 
 def _retry_in(round_attempts: int) -> float | None:
@@ -409,12 +434,13 @@ async def _record(claimed: list[dict[str, Any]], endpoints: dict[int, dict[str, 
                   outcomes: list[sender.Outcome]) -> None:
     now = clock.now()
     async with outbox.unit_of_work():
-        # An endpoint deleted while its deliveries were in flight took them along: log only
-        # what is still there (and hold it until committed).
+        # An endpoint deleted while its deliveries were in flight took them along; a claim
+        # that lapsed (or a replay) let another sender take a delivery, which records its
+        # own attempt: log only what is still there under this claim (held until committed).
         match, args = db.values_in([int(r["id"]) for r in claimed], "bigint")
         live = {int(r["id"]) for r in await db.fetch(
-            "SELECT id FROM webhook_delivery WHERE id " + match
-            + ("" if db.is_sqlite() else " FOR SHARE"), *args)}
+            "SELECT id FROM webhook_delivery WHERE claimed_until = {} AND id " + match
+            + ("" if db.is_sqlite() else " FOR SHARE"), claimed[0]["claimed_until"], *args)}
         kept = [(row, o) for row, o in zip(claimed, outcomes, strict=True) if int(row["id"]) in live]
         if not kept:
             return

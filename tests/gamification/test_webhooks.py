@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import signal
 import uuid
@@ -144,6 +145,10 @@ def test_only_a_brands_staff_tokens_and_admins_manage_its_webhooks(
     ("https://host.invalid/hook", "does not resolve"),
     ("ftp://example.com/hook", "https://"),
     ("https://user:pw@127.0.0.1/hook", "user name"),
+    ("https://a..com/hook", "not a valid host name"),
+    ("https://" + "a" * 64 + ".com/hook", "not a valid host name"),
+    ("https://[2002:a9fe:a9fe::1]/hook", "link-local"),
+    ("https://example.com:0/hook", "port 0"),
 ])
 def test_urls_that_reach_inside_are_refused_and_nothing_is_made(
         ours: dict, url: str, reason: str) -> None:
@@ -227,6 +232,10 @@ def test_rotation_signs_with_both_secrets_for_the_overlap(ours: dict,
     assert rotated.status_code == 200, rotated.text
     new = rotated.json()
     assert new["secret"] != hook["secret"] and new["previous_secret_until"] is not None
+    # The hint tells the secrets apart and gives away none of their characters.
+    listed = ours["staff"].get(f"{ours['base']}/{hook['id']}").json()
+    assert listed["secret_hint"] == new["secret_hint"] != hook["secret_hint"]
+    assert listed["secret_hint"] == "sha256:" + hashlib.sha256(new["secret"].encode()).hexdigest()[:8]
     pinged = ours["staff"].post(f"{ours['base']}/{hook['id']}/ping")
     assert pinged.status_code == 202, pinged.text
     got = eventually(lambda: receiver.at("/rotate"), timeout=15)[0]
@@ -255,6 +264,11 @@ def test_replays_send_again_with_the_same_id(ours: dict, receiver: Receiver) -> 
     eventually(lambda: len(receiver.at("/replay")) == 3, timeout=15)
     backwards = ours["staff"].post(f"{base}/replay", {"since": window["until"], "until": window["since"]})
     assert backwards.status_code == 422 and "until" in backwards.text
+    for since, until in (("0001-01-01T00:00:00+01:00", window["until"]),
+                         (window["since"], "9999-12-31T23:00:00-02:00")):
+        odd = ours["staff"].post(f"{base}/replay", {"since": since, "until": until})
+        assert odd.status_code == 422, odd.text
+        assert ("since" if since != window["since"] else "until") in odd.text
 
 
 def test_an_endpoint_failing_again_and_again_is_disabled_and_its_staff_told(
@@ -317,6 +331,29 @@ def test_redemptions_and_refunds_go_to_the_rewards_brand_only_and_carry_no_code(
     assert all(code not in g.body.decode() for g in got)
     # Both events were fanned out before ours arrived: the other brand has no row, now or later.
     assert deliveries(theirs, other["id"]) == [] and receiver.at("/not-ours") == []
+
+
+def test_a_sender_whose_claim_was_taken_over_records_nothing(
+        ours: dict, stack: Stack, receiver: Receiver) -> None:
+    """A slow attempt outlives its claim and another sender takes the delivery: only the
+    sender holding the claim now records, so the delivery is logged once, not overwritten."""
+    hook = endpoint(ours, receiver.url("/overtaken"), ["tier.changed"])
+    receiver.holding.set()
+    receiver.released.clear()
+    try:
+        ours["staff"].post(f"{ours['base']}/{hook['id']}/ping")
+        eventually(lambda: receiver.at("/overtaken"), timeout=15)
+        # As if the claim had lapsed: another sender may take it (and claims it anew).
+        stack.sql("UPDATE webhook_delivery SET claimed_until = '2000-01-01 00:00:00+00:00' "
+                  f"WHERE endpoint = {hook['id']}")
+    finally:
+        receiver.holding.clear()
+        receiver.released.set()
+    done = eventually(lambda: len(receiver.at("/overtaken")) >= 2
+                      and (d := deliveries(ours, hook["id"])[0])["status"] == "delivered"
+                      and d, timeout=15)
+    detail = ours["staff"].get(f"{ours['base']}/{hook['id']}/deliveries/{done['id']}").json()
+    assert done["attempts"] == 1 and len(detail["attempt_log"]) == 1
 
 
 @pytest.mark.scaled_only

@@ -146,3 +146,20 @@ def test_tls_is_checked_against_the_urls_host_name(certificate: tuple[Path, Path
             assert wrong.status_code is None and "certificate" in wrong.error.lower()
             assert len(seen) == 1
     run(test)
+
+
+def test_a_malformed_or_binary_answer_is_a_logged_failure_not_an_exception() -> None:
+    async def test() -> None:
+        # A chunk-size line longer than the stream limit, then an answer with NUL bytes
+        # (PostgreSQL text refuses them, so they must not reach the log).
+        answers = [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   + b"0" * (sender.HEAD_LIMIT * 2) + b"\r\n",
+                   b"HTTP/1.1 500 Oops\r\nContent-Length: 5\r\n\r\na\x00b\x00c"]
+        server, _ = await serve(lambda n: answers[n - 1], close_after=True)
+        async with server:
+            overlong = await send(target(server))
+            assert overlong.status_code is None and not overlong.ok
+            assert "LimitOverrun" in overlong.error or "ValueError" in overlong.error
+            binary = await send(target(server))
+            assert binary.status_code == 500 and binary.excerpt == "abc"
+    run(test)
