@@ -105,8 +105,11 @@ async def apply(recorded: Sequence[tuple[int, Posted]], posted_at: dt.datetime) 
     await _open(opened)
     if active and expires_at is not None and get_settings().points_expiry == "activity":
         match, args = db.values_in(sorted(active), "bigint")
+        # Not a lot already past due: activity after its expiry does not bring it back,
+        # whether or not the sweep has posted the expiration yet.
         await db.fetch("UPDATE ledger_lot SET expires_at = {}, notified = 0 "
-                       "WHERE remaining > 0 AND member " + match, expires_at, *args)
+                       "WHERE remaining > 0 AND (expires_at IS NULL OR expires_at > {}) "
+                       "AND member " + match, expires_at, posted_at, *args)
 
 
 async def _open(

@@ -41,8 +41,9 @@ ISSUANCE = "issuance"
 MAX_AMOUNT = 10**12
 # Kinds that count toward what a member has earned; spending ("redemption") does not.
 EARNING_KINDS = ("award", "reversal", "adjustment")
-# Kinds that only take spendable points; undoing one is a "refund", not an earning.
-SPENDING_KINDS = ("redemption", "deduction")
+# Kinds that only take spendable points (an expiration too); undoing one is a "refund", not
+# an earning.
+SPENDING_KINDS = ("redemption", "deduction", "expiration")
 
 
 def member_account(member_id: int) -> str:

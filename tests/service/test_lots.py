@@ -174,3 +174,49 @@ async def test_held_points_wait_for_their_hold_before_they_expire(
     history = await ledger.history(ledger.member_account(member), None, 10)
     assert [h.amount for h in history.items if h.kind == "expiration"] == [-30, -20]
     await assert_invariants()
+
+
+async def test_lots_a_hold_keeps_from_expiring_do_not_stall_the_sweep(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    # One lot a page: the held lot comes first, and would be all the sweep reads.
+    monkeypatch.setattr(expiry, "SWEEP_BATCH", 1)
+    held_member, other = await new_member(), await new_member()
+    await award(held_member, 20, "stall-held")
+    await holds.create(member_id=held_member, amount=20, reason="cart 10", key="cart-10",
+                       brand_id=None, timeout_seconds=90 * 86400, by=None)
+    hearth.clock.advance(hours=1)
+    await award(other, 15, "stall-other")
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1
+    assert (await ledger.balance(other)).balance == 0
+    assert (await ledger.balance(held_member)).balance == 20
+    await assert_invariants()
+
+
+async def test_under_the_activity_policy_activity_does_not_revive_points_past_due(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "activity", 1)
+    member = await new_member()
+    await award(member, 10, "revive-a")
+    hearth.clock.advance(days=40)  # past due, not swept yet
+    await award(member, 5, "revive-b")
+    assert await expiry.expire_due() == 1
+    found = await ledger.balance(member)
+    assert (found.balance, found.lifetime_earned) == (5, 15)
+    await assert_invariants()
+
+
+async def test_undoing_an_expiration_is_a_refund_not_new_earnings(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    member = await new_member()
+    await award(member, 10, "undo-expiry-a")
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1
+    history = await ledger.history(ledger.member_account(member), None, 10)
+    undone = await ledger.reverse(history.items[0].transaction_id, "expired by mistake")
+    assert undone.kind == "refund"
+    found = await ledger.balance(member)
+    assert (found.balance, found.lifetime_earned) == (10, 10)
+    await assert_invariants()
