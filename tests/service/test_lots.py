@@ -220,3 +220,37 @@ async def test_undoing_an_expiration_is_a_refund_not_new_earnings(
     found = await ledger.balance(member)
     assert (found.balance, found.lifetime_earned) == (10, 10)
     await assert_invariants()
+
+
+async def test_reversing_an_award_whose_points_expired_takes_only_what_did_not(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    member = await new_member()
+    first = await award(member, 30, "expired-award-a")
+    await spend(member, 10, "expired-award-spend")
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1  # 20 of the award's 30 expire
+    await award(member, 50, "expired-award-b")
+    undone = await ledger.reverse(first.id, "post deleted")
+    # The 20 that expired left already; the 10 spent are recovered from what is left.
+    assert {p.account: p.amount for p in undone.postings} == {
+        ledger.member_account(member): -10, ledger.ISSUANCE: 10}
+    assert "20 points expired" in undone.reason
+    found = await ledger.balance(member)
+    assert found.balance == 40
+    await assert_invariants()
+
+
+async def test_reversing_an_award_after_its_expiration_was_undone_takes_it_all(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    member = await new_member()
+    first = await award(member, 30, "refunded-expiry-a")
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1
+    history = await ledger.history(ledger.member_account(member), None, 10)
+    await ledger.reverse(history.items[0].transaction_id, "expired by mistake")
+    undone = await ledger.reverse(first.id, "post deleted")
+    assert {p.account: p.amount for p in undone.postings}[ledger.member_account(member)] == -30
+    assert (await ledger.balance(member)).balance == 0
+    await assert_invariants()
