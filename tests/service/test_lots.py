@@ -254,3 +254,25 @@ async def test_reversing_an_award_after_its_expiration_was_undone_takes_it_all(
     assert {p.account: p.amount for p in undone.postings}[ledger.member_account(member)] == -30
     assert (await ledger.balance(member)).balance == 0
     await assert_invariants()
+
+
+async def test_a_brands_liability_counts_its_posted_holds_and_what_expired(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.accounts import services as accounts
+    from server.accounts.schemas import BrandIn
+
+    policy(monkeypatch, "earning", 1)
+    brand = await accounts.create_brand(hearth.admin, BrandIn(name="Mugs", slug="mugs-liab"))
+    await ledger.fund(hearth.admin, brand_id=brand.id, amount=1000, reason="Q1", key="liab-fund")
+    member = await new_member()
+    await ledger.post(key="liab-award", kind="award", reason="a review", source="test:liab",
+                      postings=[(ledger.member_account(member), 100),
+                                (ledger.brand_budget_account(brand.id), -100)])
+    held = await holds.create(member_id=member, amount=30, reason="cart 11", key="cart-11",
+                              brand_id=brand.id, timeout_seconds=3600, by=None)
+    await holds.post(held.id, None, None)
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1  # the other 70
+    figures = await liability.brand_liability(brand.id, 1)
+    assert (figures.issued, figures.redeemed, figures.net_outstanding) == (100, 30, 0)
+    await assert_invariants()
