@@ -32,14 +32,26 @@ SWEEP_BATCH = 500
 
 
 async def expire_due() -> int:
-    """Post an expiration for every lot past its expiry; how many this run posted."""
-    due = await db.fetch(
-        "SELECT id, member FROM ledger_lot WHERE remaining > 0 AND expires_at IS NOT NULL "
-        "AND expires_at <= {} ORDER BY expires_at, id LIMIT {}", clock.now(), SWEEP_BATCH)
+    """Post an expiration for every lot past its expiry; how many this run posted. The run
+    pages on past each lot it read: a lot that cannot expire yet (a pending hold reserves
+    its points) stays due, and must not take the place of the lots after it."""
+    now = clock.now()
     posted = 0
-    for lot in due:
-        posted += await _expire(int(lot["id"]), int(lot["member"]))
-    return posted
+    after: tuple[object, int] | None = None
+    while True:
+        sql = ("SELECT id, member, expires_at FROM ledger_lot WHERE remaining > 0 "
+               "AND expires_at IS NOT NULL AND expires_at <= {}")
+        args: list[object] = [now]
+        if after is not None:
+            # The value as read, passed back as is: compared in its stored form.
+            sql += " AND (expires_at > {} OR (expires_at = {} AND id > {}))"
+            args += [after[0], after[0], after[1]]
+        due = await db.fetch(sql + " ORDER BY expires_at, id LIMIT {}", *args, SWEEP_BATCH)
+        for lot in due:
+            posted += await _expire(int(lot["id"]), int(lot["member"]))
+        if len(due) < SWEEP_BATCH:
+            return posted
+        after = (due[-1]["expires_at"], int(due[-1]["id"]))
 
 
 async def _expire(lot_id: int, member_id: int) -> int:

@@ -4,8 +4,8 @@ spent, and what will expire.
 - Outstanding: brand budgets (funded, not yet given out) and member balances. Member points
   are one currency, so a brand's share is attributed, not partitioned: what its budget paid
   members (awards and adjustments, net of their reversals) less what was redeemed at it
-  (redemptions with the brand as source, net of refunds). Points paid from issuance (platform
-  rules, badges) belong to no brand.
+  (redemptions with the brand as source or posted from its holds, net of refunds) and less
+  what expired of it. Points paid from issuance (platform rules, badges) belong to no brand.
 - Redemption rate per UTC month: points redeemed / points issued in that month (None when
   nothing was issued). A reversal or refund counts in the month it was made.
 - Expiring within 30, 60 and 90 days: from the expiry lots (`expiring_within`).
@@ -43,14 +43,29 @@ _PAID_BY_BUDGET = ("p.ledger_transaction IN (SELECT b.ledger_transaction FROM le
                    "WHERE b.account = {})")
 
 
+# A brand's redemption: recorded as its own, or the posting of one of its holds (source
+# "hold:<id>"), or the refund of either.
+_AT_BRAND = ("(t.source = {} OR t.id IN (SELECT h.ledger_transaction FROM ledger_hold h "
+             "WHERE h.brand = {}) OR t.reverses IN (SELECT h.ledger_transaction "
+             "FROM ledger_hold h WHERE h.brand = {}))")
+_BRAND_LOTS = ("l.ledger_transaction IN (SELECT b.ledger_transaction FROM ledger_posting b "
+               "JOIN ledger_account a ON a.id = b.account WHERE a.code = {})")
+
+
+async def expired_of_brand(brand_id: int) -> int:
+    """Points that expired of the lots the brand's budget paid: no longer owed."""
+    rows = await db.fetch("SELECT COALESCE(SUM(l.expired), 0) AS total FROM ledger_lot l "
+                          "WHERE " + _BRAND_LOTS, brand_budget_account(brand_id))
+    return int(rows[0]["total"])
+
+
 async def expiring_within(days: int, brand_id: int | None) -> int:
     """Points left in the expiry lots that expire within `days` from now: all of them with
     None, else a brand's share (the lots whose credit its budget paid)."""
     where = ["l.remaining > 0", "l.expires_at IS NOT NULL", "l.expires_at <= {}"]
     args: list[object] = [clock.now() + dt.timedelta(days=days)]
     if brand_id is not None:
-        where.append("l.ledger_transaction IN (SELECT b.ledger_transaction FROM ledger_posting b "
-                     "JOIN ledger_account a ON a.id = b.account WHERE a.code = {})")
+        where.append(_BRAND_LOTS)
         args.append(brand_budget_account(brand_id))
     rows = await db.fetch("SELECT COALESCE(SUM(l.remaining), 0) AS total FROM ledger_lot l "
                           "WHERE " + " AND ".join(where), *args)
@@ -121,10 +136,13 @@ async def brand_liability(brand_id: int, months: int) -> BrandLiability:
     balance = await db.fetch("SELECT balance FROM ledger_account WHERE id = {}", budget or 0)
     issued, redeemed, rows = await _figures(
         f"t.kind IN {ISSUING} AND {_PAID_BY_BUDGET}", [budget or 0],
-        f"{_REDEEMING} AND t.source = {{}}", [f"brand:{brand_id}:redemption"], months)
+        f"{_REDEEMING} AND {_AT_BRAND}", [f"brand:{brand_id}:redemption", brand_id, brand_id],
+        months)
+    expired = await expired_of_brand(brand_id)
     return BrandLiability(
         brand_id=brand_id, brand=str(brand.name), budget_balance=int(balance[0]["balance"]) if
-        balance else 0, issued=issued, redeemed=redeemed, net_outstanding=issued - redeemed,
+        balance else 0, issued=issued, redeemed=redeemed,
+        net_outstanding=issued - redeemed - expired,
         expiring=await _expiring(brand_id), months=rows)
 
 

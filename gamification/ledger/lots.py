@@ -105,8 +105,11 @@ async def apply(recorded: Sequence[tuple[int, Posted]], posted_at: dt.datetime) 
     await _open(opened)
     if active and expires_at is not None and get_settings().points_expiry == "activity":
         match, args = db.values_in(sorted(active), "bigint")
+        # Not a lot already past due: activity after its expiry does not bring it back,
+        # whether or not the sweep has posted the expiration yet.
         await db.fetch("UPDATE ledger_lot SET expires_at = {}, notified = 0 "
-                       "WHERE remaining > 0 AND member " + match, expires_at, *args)
+                       "WHERE remaining > 0 AND (expires_at IS NULL OR expires_at > {}) "
+                       "AND member " + match, expires_at, posted_at, *args)
 
 
 async def _open(
@@ -177,3 +180,18 @@ async def _next_page(member: int, skip: set[int], after: tuple[int, Any, int] | 
     tail = rows[-1]
     position = (int(tail["never"]), tail["expires_at"], int(tail["id"]))
     return [r for r in rows if int(r["id"]) not in skip], position, len(rows) == PAGE
+
+
+async def expired_of(credit: int) -> dict[int, int]:
+    """Points of the lots this credit opened that expired and were not given back since, by
+    member (an expiration's source names its lot, and its refund keeps that source)."""
+    opened = await db.fetch("SELECT id FROM ledger_lot WHERE ledger_transaction = {}", credit)
+    if not opened:
+        return {}
+    match, args = db.values_in(sorted(f"lot:{r['id']}" for r in opened), "text")
+    rows = await db.fetch(
+        "SELECT a.member AS member, SUM(p.amount) AS points FROM ledger_transaction t "
+        "JOIN ledger_posting p ON p.ledger_transaction = t.id "
+        "JOIN ledger_account a ON a.id = p.account "
+        "WHERE a.kind = 'member' AND t.source " + match + " GROUP BY a.member", *args)
+    return {int(r["member"]): -int(r["points"]) for r in rows if int(r["points"]) < 0}

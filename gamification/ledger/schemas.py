@@ -149,8 +149,9 @@ class BrandLiability(msgspec.Struct):
     # Funded and not yet given out.
     budget_balance: int
     # What the budget paid members, net of reversals, and what was redeemed at the brand,
-    # net of refunds, all time; their difference is the brand's share of member balances
-    # (attributed: points are one currency, spendable anywhere).
+    # net of refunds, all time; their difference less what expired of the points it paid is
+    # the brand's share of member balances (attributed: points are one currency, spendable
+    # anywhere).
     issued: int
     redeemed: int
     net_outstanding: int

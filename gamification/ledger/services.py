@@ -41,8 +41,9 @@ ISSUANCE = "issuance"
 MAX_AMOUNT = 10**12
 # Kinds that count toward what a member has earned; spending ("redemption") does not.
 EARNING_KINDS = ("award", "reversal", "adjustment")
-# Kinds that only take spendable points; undoing one is a "refund", not an earning.
-SPENDING_KINDS = ("redemption", "deduction")
+# Kinds that only take spendable points (an expiration too); undoing one is a "refund", not
+# an earning.
+SPENDING_KINDS = ("redemption", "deduction", "expiration")
 
 
 def member_account(member_id: int) -> str:
@@ -405,33 +406,41 @@ async def _reversal(transaction_id: int, reason: str,
     if found is not None:
         return found, False
     postings = [(p.account, -p.amount) for p in original.postings]
-    # What pending holds reserve is not recovered: the checkout holding it still may post.
-    balances = {
-        r["code"]: int(r["balance"]) - int(r["held"])
-        for r in await LedgerAccount.select(
-            LedgerAccount.code, LedgerAccount.balance, LedgerAccount.held
-        ).where(LedgerAccount.code.is_in([code for code, _ in postings]))
-    }
-    shortfall = 0
-    clamped: list[tuple[str, int]] = []
-    for code, amount in postings:
-        if code.startswith("member:") and amount < 0 and balances.get(code, 0) + amount < 0:
-            shortfall += -amount - balances.get(code, 0)
-            amount = -balances.get(code, 0)
-        clamped.append((code, amount))
-    if shortfall:
-        # Give the counterpart back only what was recovered, keeping the sum at zero.
-        clamped = [(c, a - shortfall if a > 0 else a) for c, a in clamped]
-        reason = f"{reason} ({shortfall} points already spent, not recovered)"
-    clamped = [(c, a) for c, a in clamped if a != 0]
-    if len(clamped) < 2:
-        raise Conflict("nothing left to reverse: the points were already spent")
-    # Undoing a spend gives spendable points back: a refund, not new earnings.
-    kind = "refund" if original.kind in SPENDING_KINDS else "reversal"
-    return await post_recorded(
-        key=key, kind=kind, reason=reason, source=original.source, postings=clamped,
-        created_by=created_by, reverses=transaction_id, category_id=original.category_id,
-        hash_inputs=hash_inputs)
+    async with outbox.unit_of_work():
+        # Read under the accounts' locks: a spend or an expiration may not come in between.
+        accounts = await _lock_accounts({code for code, _ in postings})
+        # What pending holds reserve is not recovered: the checkout holding it still may post.
+        balances = {code: int(a["balance"]) - int(a["held"]) for code, a in accounts.items()}
+        # Points of the credit that expired already left the member: not taken twice.
+        expired_by_member = await lots.expired_of(transaction_id)
+        expired = shortfall = 0
+        clamped: list[tuple[str, int]] = []
+        for code, amount in postings:
+            spec = _account_spec(code)
+            if spec["kind"] == "member" and amount < 0:
+                gone = min(-amount, expired_by_member.get(spec["member"], 0))
+                expired += gone
+                amount += gone
+                if balances[code] + amount < 0:
+                    shortfall += -amount - balances[code]
+                    amount = -balances[code]
+            clamped.append((code, amount))
+        if expired or shortfall:
+            # Give the counterpart back only what was recovered, keeping the sum at zero.
+            clamped = [(c, a - expired - shortfall if a > 0 else a) for c, a in clamped]
+        if expired:
+            reason = f"{reason} ({expired} points expired, not recovered)"
+        if shortfall:
+            reason = f"{reason} ({shortfall} points already spent, not recovered)"
+        clamped = [(c, a) for c, a in clamped if a != 0]
+        if len(clamped) < 2:
+            raise Conflict("nothing left to reverse: the points were already spent or expired")
+        # Undoing a spend gives spendable points back: a refund, not new earnings.
+        kind = "refund" if original.kind in SPENDING_KINDS else "reversal"
+        return await post_recorded(
+            key=key, kind=kind, reason=reason, source=original.source, postings=clamped,
+            created_by=created_by, reverses=transaction_id, category_id=original.category_id,
+            hash_inputs=hash_inputs)
 
 
 def adjustment_key(brand_id: int | None, key: str) -> str:

@@ -174,3 +174,105 @@ async def test_held_points_wait_for_their_hold_before_they_expire(
     history = await ledger.history(ledger.member_account(member), None, 10)
     assert [h.amount for h in history.items if h.kind == "expiration"] == [-30, -20]
     await assert_invariants()
+
+
+async def test_lots_a_hold_keeps_from_expiring_do_not_stall_the_sweep(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    # One lot a page: the held lot comes first, and would be all the sweep reads.
+    monkeypatch.setattr(expiry, "SWEEP_BATCH", 1)
+    held_member, other = await new_member(), await new_member()
+    await award(held_member, 20, "stall-held")
+    await holds.create(member_id=held_member, amount=20, reason="cart 10", key="cart-10",
+                       brand_id=None, timeout_seconds=90 * 86400, by=None)
+    hearth.clock.advance(hours=1)
+    await award(other, 15, "stall-other")
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1
+    assert (await ledger.balance(other)).balance == 0
+    assert (await ledger.balance(held_member)).balance == 20
+    await assert_invariants()
+
+
+async def test_under_the_activity_policy_activity_does_not_revive_points_past_due(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "activity", 1)
+    member = await new_member()
+    await award(member, 10, "revive-a")
+    hearth.clock.advance(days=40)  # past due, not swept yet
+    await award(member, 5, "revive-b")
+    assert await expiry.expire_due() == 1
+    found = await ledger.balance(member)
+    assert (found.balance, found.lifetime_earned) == (5, 15)
+    await assert_invariants()
+
+
+async def test_undoing_an_expiration_is_a_refund_not_new_earnings(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    member = await new_member()
+    await award(member, 10, "undo-expiry-a")
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1
+    history = await ledger.history(ledger.member_account(member), None, 10)
+    undone = await ledger.reverse(history.items[0].transaction_id, "expired by mistake")
+    assert undone.kind == "refund"
+    found = await ledger.balance(member)
+    assert (found.balance, found.lifetime_earned) == (10, 10)
+    await assert_invariants()
+
+
+async def test_reversing_an_award_whose_points_expired_takes_only_what_did_not(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    member = await new_member()
+    first = await award(member, 30, "expired-award-a")
+    await spend(member, 10, "expired-award-spend")
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1  # 20 of the award's 30 expire
+    await award(member, 50, "expired-award-b")
+    undone = await ledger.reverse(first.id, "post deleted")
+    # The 20 that expired left already; the 10 spent are recovered from what is left.
+    assert {p.account: p.amount for p in undone.postings} == {
+        ledger.member_account(member): -10, ledger.ISSUANCE: 10}
+    assert "20 points expired" in undone.reason
+    found = await ledger.balance(member)
+    assert found.balance == 40
+    await assert_invariants()
+
+
+async def test_reversing_an_award_after_its_expiration_was_undone_takes_it_all(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(monkeypatch, "earning", 1)
+    member = await new_member()
+    first = await award(member, 30, "refunded-expiry-a")
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1
+    history = await ledger.history(ledger.member_account(member), None, 10)
+    await ledger.reverse(history.items[0].transaction_id, "expired by mistake")
+    undone = await ledger.reverse(first.id, "post deleted")
+    assert {p.account: p.amount for p in undone.postings}[ledger.member_account(member)] == -30
+    assert (await ledger.balance(member)).balance == 0
+    await assert_invariants()
+
+
+async def test_a_brands_liability_counts_its_posted_holds_and_what_expired(
+        hearth: Hearth, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.accounts import services as accounts
+    from server.accounts.schemas import BrandIn
+
+    policy(monkeypatch, "earning", 1)
+    brand = await accounts.create_brand(hearth.admin, BrandIn(name="Mugs", slug="mugs-liab"))
+    await ledger.fund(hearth.admin, brand_id=brand.id, amount=1000, reason="Q1", key="liab-fund")
+    member = await new_member()
+    await ledger.post(key="liab-award", kind="award", reason="a review", source="test:liab",
+                      postings=[(ledger.member_account(member), 100),
+                                (ledger.brand_budget_account(brand.id), -100)])
+    held = await holds.create(member_id=member, amount=30, reason="cart 11", key="cart-11",
+                              brand_id=brand.id, timeout_seconds=3600, by=None)
+    await holds.post(held.id, None, None)
+    hearth.clock.advance(days=32)
+    assert await expiry.expire_due() == 1  # the other 70
+    figures = await liability.brand_liability(brand.id, 1)
+    assert (figures.issued, figures.redeemed, figures.net_outstanding) == (100, 30, 0)
+    await assert_invariants()
