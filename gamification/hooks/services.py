@@ -410,8 +410,11 @@ async def _send(claimed: list[dict[str, Any]],
         async with lanes[int(row["endpoint"])]:
             now = clock.now()
             body = str(row["payload"]).encode()
+            # The receiver checks webhook-timestamp against its own clock to refuse
+            # replays: it is the system clock's, never the program's (which tests move).
             headers = signing.headers(_secrets(endpoints[int(row["endpoint"])], now),
-                                      row["message_id"], int(now.timestamp()), body)
+                                      row["message_id"], int(clock.system_now().timestamp()),
+                                      body)
             return await sender.attempt(place[0], place[1], headers, body)
 
     results = await asyncio.gather(*(one(row) for row in claimed), return_exceptions=True)
